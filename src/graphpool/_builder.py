@@ -1,0 +1,284 @@
+"""``StateGraph``: declare nodes and edges, then ``compile()`` into a runnable graph."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from ._branch import Branch
+from ._constants import END, RESERVED_NAMES, START
+from ._node import Callee, NodeSpec, callable_name
+from ._schema import Schema
+from .errors import InvalidGraphError
+from .types import RetryPolicy
+
+__all__ = ["StateGraph"]
+
+StateT = TypeVar("StateT")
+
+_FORBIDDEN_CHARS = ("|", ":")
+
+
+class StateGraph(Generic[StateT]):
+    """A graph whose nodes read and update one shared state, as ``langgraph.graph.StateGraph``.
+
+    Args:
+        state_schema: a TypedDict, dataclass or pydantic model. A key declared
+            ``Annotated[T, reducer]`` merges writes with ``reducer(current, new)``;
+            other keys take one write per step.
+        context_schema: accepted for LangGraph compatibility; unused.
+        input_schema: keys accepted from the caller's input (default: the state's).
+        output_schema: keys returned by ``invoke`` (default: the state's).
+
+    Raises:
+        InvalidGraphError: from any method given a bad name, edge or schema.
+    """
+
+    def __init__(
+        self,
+        state_schema: type[StateT],
+        context_schema: type[Any] | None = None,
+        *,
+        input_schema: type[Any] | None = None,
+        output_schema: type[Any] | None = None,
+    ) -> None:
+        self.state_schema = Schema(state_schema)
+        self.input_schema = Schema(input_schema) if input_schema else self.state_schema
+        self.output_schema = Schema(output_schema) if output_schema else self.state_schema
+        self.context_schema = context_schema
+        self.nodes: dict[str, NodeSpec] = {}
+        self.edges: set[tuple[str, str]] = set()
+        self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
+        self.branches: dict[str, dict[str, Branch]] = {}
+        self.compiled = False
+
+    # -- nodes ---------------------------------------------------------------
+
+    def add_node(
+        self,
+        node: str | Callable[..., Any],
+        action: Callable[..., Any] | None = None,
+        *,
+        input_schema: type[Any] | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        destinations: Mapping[str, str] | Sequence[str] | None = None,
+        defer: bool = False,
+        **unsupported: Any,
+    ) -> StateGraph[StateT]:
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``fn(state)`` or ``fn(state, config)`` returns a partial update (dict),
+        ``None``, or a :class:`~graphpool.Command`. ``retry_policy`` (or LangGraph's
+        older ``retry``) retries failed attempts; ``timeout`` is stored for the
+        worker pools that enforce it.
+        """
+        if unsupported:
+            raise InvalidGraphError(
+                f"add_node() got options graphpool does not support yet: {sorted(unsupported)}."
+            )
+        if defer:
+            raise InvalidGraphError("add_node(defer=True) is not supported by graphpool yet.")
+        if isinstance(node, str):
+            name = node
+            if action is None:
+                raise InvalidGraphError(f"add_node({name!r}) needs a function as its second argument.")
+        else:
+            if action is not None:
+                raise InvalidGraphError("add_node(fn, action): give either a name and a function, or a function.")
+            name, action = callable_name(node), node
+        self._check_node_name(name)
+        if not callable(action):
+            raise InvalidGraphError(f"Node {name!r} must be a callable, got {action!r}.")
+        policies = retry_policy if retry_policy is not None else retry
+        if isinstance(policies, RetryPolicy):
+            policies = (policies,)
+        if timeout is not None and timeout <= 0:
+            raise InvalidGraphError(f"Node {name!r}: timeout must be > 0 seconds, got {timeout!r}.")
+        self.nodes[name] = NodeSpec(
+            name=name,
+            callee=Callee.of(action),
+            input_schema=Schema(input_schema) if input_schema else None,
+            retry_policy=tuple(policies or ()),
+            timeout=timeout,
+            metadata=metadata,
+            destinations=tuple(destinations) if destinations is not None else None,
+        )
+        return self
+
+    def _warn_if_compiled(self) -> None:
+        if self.compiled:
+            warnings.warn(
+                "Changing a StateGraph after compile(): graphs compiled before do not see "
+                "the change; compile again.",
+                stacklevel=3,
+            )
+
+    def _check_node_name(self, name: str) -> None:
+        self._warn_if_compiled()
+        if name in RESERVED_NAMES:
+            raise InvalidGraphError(f"Node name {name!r} is reserved; choose another name.")
+        if name in self.nodes:
+            raise InvalidGraphError(f"Node {name!r} already exists; node names must be unique.")
+        if not name or any(c in name for c in _FORBIDDEN_CHARS):
+            raise InvalidGraphError(
+                f"Node name {name!r} is not allowed: it must be non-empty and contain no "
+                f"{' or '.join(map(repr, _FORBIDDEN_CHARS))}."
+            )
+
+    def add_sequence(
+        self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]
+    ) -> StateGraph[StateT]:
+        """Add nodes and chain them with edges, in order."""
+        if not nodes:
+            raise InvalidGraphError("add_sequence() needs at least one node.")
+        previous: str | None = None
+        for item in nodes:
+            name, fn = item if isinstance(item, tuple) else (callable_name(item), item)
+            self.add_node(name, fn)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    # -- edges ---------------------------------------------------------------
+
+    def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph[StateT]:
+        """Run ``end_key`` after ``start_key``.
+
+        With a list of sources, ``end_key`` waits until every source has run
+        (a join); separate edges trigger it in every step where any source ran.
+        """
+        self._warn_if_compiled()
+        if end_key == START:
+            raise InvalidGraphError("START cannot be the end of an edge.")
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise InvalidGraphError("END cannot be the start of an edge.")
+            self.edges.add((start_key, end_key))
+            return self
+        sources = tuple(start_key)
+        if not sources:
+            raise InvalidGraphError(f"add_edge([], {end_key!r}): a join needs at least one source.")
+        for source in sources:
+            if source == START:
+                raise InvalidGraphError("START cannot be one of the sources of a join edge.")
+            if source == END:
+                raise InvalidGraphError("END cannot be the start of an edge.")
+        self.waiting_edges.add((sources, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: Mapping[Hashable, str] | Sequence[str] | None = None,
+    ) -> StateGraph[StateT]:
+        """After ``source`` runs, call ``path(state)`` to choose the next nodes.
+
+        ``path`` returns a node name, ``END``, a :class:`~graphpool.Send`, or a
+        list of those; with ``path_map`` its return values are looked up there
+        first. It reads the state including ``source``'s own update.
+        """
+        self._warn_if_compiled()
+        name = callable_name(path)
+        if name == "<lambda>":
+            name = "condition"
+        existing = self.branches.setdefault(source, {})
+        if name in existing:
+            raise InvalidGraphError(
+                f"Node {source!r} already has conditional edges named {name!r}; give the route "
+                "function another name."
+            )
+        existing[name] = Branch.create(source, name, path, path_map)
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph[StateT]:
+        """Same as ``add_edge(START, key)``."""
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self,
+        path: Callable[..., Any],
+        path_map: Mapping[Hashable, str] | Sequence[str] | None = None,
+    ) -> StateGraph[StateT]:
+        """Same as ``add_conditional_edges(START, path, path_map)``."""
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> StateGraph[StateT]:
+        """Same as ``add_edge(key, END)``."""
+        return self.add_edge(key, END)
+
+    # -- compile -------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Check the graph; raise :class:`InvalidGraphError` naming the first culprit."""
+        known = set(self.nodes)
+
+        def check_source(source: str, what: str) -> None:
+            if source != START and source not in known:
+                raise InvalidGraphError(
+                    f"Found {what} starting at unknown node {source!r}; add it with add_node() first."
+                )
+
+        def check_target(target: str, what: str) -> None:
+            if target != END and target not in known:
+                raise InvalidGraphError(
+                    f"Found {what} ending at unknown node {target!r}; add it with add_node() "
+                    "first, or fix the name."
+                )
+
+        for source, target in sorted(self.edges):
+            check_source(source, "edge")
+            check_target(target, f"edge from {source!r}")
+        for sources, target in sorted(self.waiting_edges):
+            for source in sources:
+                check_source(source, f"join edge into {target!r}")
+            check_target(target, f"join edge from {list(sources)!r}")
+        for source, branches in self.branches.items():
+            check_source(source, "conditional edges")
+            for branch in branches.values():
+                for target in (branch.ends or {}).values():
+                    check_target(target, f"conditional edges {branch.name!r} from {source!r}")
+        for spec in self.nodes.values():
+            for target in spec.destinations or ():
+                check_target(target, f"destinations of node {spec.name!r}")
+        if not any(s == START for s, _ in self.edges) and START not in self.branches:
+            raise InvalidGraphError(
+                "Graph must have an entry point: add an edge from START (add_edge(START, "
+                "'node') or set_entry_point('node')) or conditional edges from START."
+            )
+
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        debug: bool = False,
+        name: str | None = None,
+        **unsupported: Any,
+    ) -> Any:
+        """Validate the graph and return a runnable :class:`CompiledStateGraph`.
+
+        Raises:
+            InvalidGraphError: the graph is malformed (the message names the node
+                or edge and how to fix it), or asks for a feature not supported yet.
+        """
+        if unsupported:
+            raise InvalidGraphError(f"compile() got unsupported options: {sorted(unsupported)}.")
+        for option, value in (
+            ("checkpointer", checkpointer),
+            ("interrupt_before", interrupt_before),
+            ("interrupt_after", interrupt_after),
+        ):
+            if value:
+                raise InvalidGraphError(f"compile({option}=...) is not supported by graphpool yet.")
+        self.validate()
+        from ._compiled import CompiledStateGraph
+
+        self.compiled = True
+        return CompiledStateGraph(self, name=name or "LangGraph", debug=debug)

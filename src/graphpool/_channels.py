@@ -1,0 +1,120 @@
+"""Channels: one per state key, holding its value and deciding how writes merge.
+
+A key without a reducer is a :class:`LastValue`: at most one write per step.
+A key declared ``Annotated[T, reducer]`` is a :class:`Reduced`: every write of a
+step is folded in, in the step's deterministic task order.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+from collections.abc import Callable, Sequence
+from typing import Any, get_origin
+
+from .errors import InvalidUpdateError
+from .types import Overwrite
+
+__all__ = ["MISSING", "Channel", "LastValue", "Reduced"]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+"""The value of a channel that was never written (its key is absent from the state)."""
+
+
+class Channel:
+    """Base: a named slot with a value or :data:`MISSING`."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.value: Any = MISSING
+
+    def update(self, values: Sequence[Any]) -> None:
+        """Apply the writes one step made to this key, in task order."""
+        raise NotImplementedError
+
+    def copy(self) -> Channel:
+        new = object.__new__(type(self))
+        for cls in type(self).__mro__:
+            for slot in getattr(cls, "__slots__", ()):
+                setattr(new, slot, getattr(self, slot))
+        return new
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r}, value={self.value!r})"
+
+
+class LastValue(Channel):
+    """A key without a reducer: one write per step, the new value replaces the old."""
+
+    __slots__ = ()
+
+    def update(self, values: Sequence[Any]) -> None:
+        if len(values) != 1:
+            raise InvalidUpdateError(
+                f"At key {self.key!r}: Can receive only one value per step, got "
+                f"{len(values)}. Declare the key as Annotated[type, reducer] to merge "
+                "writes from parallel nodes."
+            )
+        value = values[0]
+        self.value = value.value if isinstance(value, Overwrite) else value
+
+
+def _initial_value(typ: Any) -> Any:
+    """LangGraph's start value for a reduced key: ``typ()`` when that works."""
+    base = get_origin(typ) or typ
+    if base in (collections.abc.Sequence, collections.abc.MutableSequence):
+        base = list
+    elif base in (collections.abc.Set, collections.abc.MutableSet):
+        base = set
+    elif base in (collections.abc.Mapping, collections.abc.MutableMapping):
+        base = dict
+    try:
+        return base()
+    except Exception:
+        return MISSING
+
+
+class Reduced(Channel):
+    """A key with a reducer ``fn(current, write) -> new``.
+
+    It starts at ``typ()`` when the type can be built without arguments (``[]``
+    for ``list``, ``0`` for ``int``), as in LangGraph, else as missing; then the
+    first write is taken as is.
+    """
+
+    __slots__ = ("reducer", "typ")
+
+    def __init__(self, key: str, typ: Any, reducer: Callable[[Any, Any], Any]) -> None:
+        super().__init__(key)
+        self.typ = typ
+        self.reducer = reducer
+        self.value = _initial_value(typ)
+
+    def update(self, values: Sequence[Any]) -> None:
+        overwritten = False
+        for value in values:
+            if isinstance(value, Overwrite):
+                if overwritten:
+                    raise InvalidUpdateError(
+                        f"At key {self.key!r}: Can receive only one Overwrite value per step."
+                    )
+                self.value = value.value
+                overwritten = True
+            elif overwritten:
+                continue
+            elif self.value is MISSING:
+                self.value = value
+            else:
+                self.value = self.reducer(self.value, value)

@@ -1,0 +1,83 @@
+"""Run options: the typed form of the ``config`` dict a caller passes to ``invoke``."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ._constants import DEFAULT_RECURSION_LIMIT
+
+__all__ = ["RunOptions"]
+
+# Keys LangGraph's RunnableConfig defines at the top level; anything else a caller
+# puts there is moved into ``configurable``, as LangGraph does.
+_TOP_LEVEL_KEYS = frozenset(
+    {
+        "tags",
+        "metadata",
+        "callbacks",
+        "run_name",
+        "max_concurrency",
+        "recursion_limit",
+        "configurable",
+        "run_id",
+    }
+)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"config[{name!r}] must be a positive integer, got {value!r}.")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What one run needs to know from its config.
+
+    Attributes:
+        recursion_limit: most supersteps a run may take (LangGraph's default 10007).
+        max_concurrency: most tasks of this run running at once; None is no limit
+            beyond the pool's own size. Set by ``max_workers`` (the spec's key) or
+            ``max_concurrency`` (LangGraph's key).
+        run_id: the run's id, shown in errors and events.
+        config: the caller's config, normalised, as handed to nodes.
+    """
+
+    recursion_limit: int = DEFAULT_RECURSION_LIMIT
+    max_concurrency: int | None = None
+    run_id: str = ""
+    config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
+        config = dict(config or {})
+        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"recursion_limit must be at least 1, got {limit!r}.")
+        workers = config.get("max_workers", config.get("max_concurrency"))
+        if workers is not None:
+            workers = _positive_int("max_workers", workers)
+        configurable = dict(config.get("configurable") or {})
+        for key in list(config):
+            if key not in _TOP_LEVEL_KEYS:
+                configurable.setdefault(key, config.pop(key))
+        config["configurable"] = configurable
+        config["recursion_limit"] = limit
+        run_id = str(config.get("run_id") or uuid.uuid4())
+        return cls(limit, workers, run_id, config)
+
+    def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
+        """The config a node or route receives (a fresh dict, safe to modify)."""
+        config = dict(self.config)
+        config["metadata"] = {
+            **(self.config.get("metadata") or {}),
+            "langgraph_step": step,
+            "langgraph_node": node,
+            "langgraph_triggers": triggers,
+            "langgraph_path": ("__pregel_pull", node),
+            "graphpool_run_id": self.run_id,
+        }
+        return config

@@ -1,0 +1,318 @@
+"""The graph scheduler: LangGraph's superstep (Pregel/BSP) semantics as a pure state machine.
+
+No threads, no event loop, no I/O here (h11's sans-I/O idea): :meth:`Run.loop` is a
+generator that tells a driver what to do next and is told what happened::
+
+    (LAUNCH, task, alone)  start this task (``alone``: it is the only one in flight)
+    (WAIT, timeout)        block until one or more launched tasks finish; the driver
+                           sends back the list of finished tasks (maybe empty after
+                           ``timeout`` seconds, when a retry is due)
+    (EMIT, mode, chunk)    hand a stream chunk to the caller
+
+One step: every triggered node becomes a task; the tasks run concurrently (at
+most ``max_concurrency`` at once); when all have finished their writes are
+applied together, in a deterministic order (pull tasks by node name, then
+``Send`` tasks in send order); the step's routes trigger the next step's tasks.
+The thin drivers in ``_driver.py`` (threads, asyncio) run this same loop.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from collections.abc import Generator, Iterable
+from typing import Any
+
+from ._channels import MISSING, Channel
+from ._config import RunOptions
+from ._constants import END, START
+from ._node import Callee
+from ._task import Task
+from ._topology import Topology
+from .errors import GraphRecursionError, InvalidUpdateError
+from .types import Command, Send
+
+__all__ = ["EMIT", "LAUNCH", "WAIT", "Run"]
+
+LAUNCH, WAIT, EMIT = 0, 1, 2
+
+Instruction = tuple[Any, ...]
+Body = Generator[tuple[Callee, Any], Any, None]
+
+
+class Run:
+    """The state of one run of a compiled graph: channels, step, what runs next."""
+
+    def __init__(self, topology: Topology, options: RunOptions, modes: Iterable[str]) -> None:
+        self.topology = topology
+        self.options = options
+        self.modes = frozenset(modes)
+        self.channels: dict[str, Channel] = topology.writable.new_channels()
+        self.step = 0
+        self.triggered: dict[str, tuple[str, ...]] = {}
+        self.sends: list[Send] = []
+        self.barriers: list[set[str]] = [set() for _ in topology.joins]
+        self._output_keys = frozenset(topology.output.keys)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.options.run_id} step={self.step}>"
+
+    # -- the loop ----------------------------------------------------------------
+
+    def loop(self, input: Any) -> Generator[Instruction, Any, None]:
+        """Drive the run from ``input`` to the end; see the module docstring."""
+        tasks = [Task(0, START, (0, START), (START,), arg=input)]
+        while True:
+            yield from self._run_tasks(tasks)
+            yield from self._commit(tasks)
+            tasks = self._next_tasks()
+            if not tasks:
+                return
+
+    def _run_tasks(self, tasks: list[Task]) -> Generator[Instruction, Any, None]:
+        """Launch the step's tasks within the concurrency limit; retry failures per policy."""
+        queue = deque(tasks)
+        limit = self.options.max_concurrency or len(tasks)
+        alone = len(tasks) == 1
+        retries: list[tuple[float, int, Task]] = []
+        running = 0
+        remaining = len(tasks)
+        while remaining:
+            now = time.monotonic()
+            while retries and retries[0][0] <= now:
+                queue.append(heapq.heappop(retries)[2])
+            while queue and running < limit:
+                task = queue.popleft()
+                task.start()
+                running += 1
+                if "tasks" in self.modes or "debug" in self.modes:
+                    yield from self._task_event(task, start=True)
+                yield (LAUNCH, task, alone)
+            finished: list[Task] = yield (WAIT, retries[0][0] - now if retries else None)
+            for task in finished:
+                running -= 1
+                if task.error is None:
+                    remaining -= 1
+                    yield from self._finished_events(task)
+                    continue
+                delay = self._retry_delay(task)
+                if delay is None:
+                    if "tasks" in self.modes or "debug" in self.modes:
+                        yield from self._task_event(task, start=False)
+                    raise task.error
+                task.retry_later()
+                heapq.heappush(retries, (time.monotonic() + delay, id(task), task))
+
+    def _retry_delay(self, task: Task) -> float | None:
+        assert task.error is not None
+        if task.node == START:
+            return None
+        for policy in self.topology.nodes[task.node].retry_policy:
+            if policy.should_retry(task.error, task.attempt):
+                return policy.delay(task.attempt)
+        return None
+
+    def _next_tasks(self) -> list[Task]:
+        """The tasks of the next step; raises GraphRecursionError past the limit."""
+        self.step += 1
+        step = self.step
+        if step > self.options.recursion_limit:
+            raise GraphRecursionError(
+                f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
+                "stop condition. You can increase the limit by setting the `recursion_limit` "
+                "config key."
+            )
+        index = self.topology.index
+        tasks = [
+            Task(step, node, (0, node), self.triggered[node])
+            for node in sorted(self.triggered, key=index.__getitem__)
+        ]
+        tasks.extend(
+            Task(step, send.node, (1, i), ("__pregel_push",), arg=send)
+            for i, send in enumerate(self.sends)
+        )
+        self.triggered, self.sends = {}, []
+        return tasks
+
+    # -- inside a task (runs on a worker) -----------------------------------------
+
+    def body(self, task: Task) -> Body:
+        """What a task does; yields ``(callee, argument)`` for the driver to call.
+
+        Calls the node, turns its return value into writes and routes, then calls
+        each conditional route on the state as the node left it (the step's
+        start state plus this task's own writes, not its siblings').
+        """
+        topology = self.topology
+        node = task.node
+        if node == START:
+            output = task.arg
+            writes = [] if output is None else topology.input.writes_of(START, output)
+            routes: list[Any] = []
+        else:
+            arg = task.arg.arg if task.arg is not MISSING else self.node_input(task)
+            output = yield (topology.nodes[node].callee, arg)
+            writes, routes = self._interpret(node, output)
+        routes.extend(topology.edges.get(node, ()))
+        for branch in topology.branches.get(node, ()):
+            result = yield (branch.path, self._fresh_state(node, writes))
+            for target in branch.destinations(result):
+                if target != END:
+                    routes.append(self._check_route(node, target))
+        task.succeed(output, writes, routes)
+
+    def node_input(self, task: Task) -> Any:
+        """The state a pull task's node receives, shaped by its input schema."""
+        schema = self.topology.reader_of(task.node)
+        return schema.coerce(schema.read(self.channels))
+
+    def _fresh_state(self, node: str, writes: list[tuple[str, Any]]) -> Any:
+        schema = self.topology.reader_of(node)
+        values = schema.read(self.channels)
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, group in grouped.items():
+            if key in schema.fields:
+                channel = self.channels[key].copy()
+                channel.update(group)
+                if channel.value is not MISSING:
+                    values[key] = channel.value
+        return schema.coerce(values)
+
+    def _interpret(self, node: str, output: Any) -> tuple[list[tuple[str, Any]], list[Any]]:
+        """Split a node's return value into state writes and routes."""
+        writable = self.topology.writable
+        if output is None:
+            return [], []
+        if isinstance(output, dict):
+            return writable.writes_of(node, output), []
+        if isinstance(output, Command):
+            return self._command(node, output)
+        if isinstance(output, Send):
+            return [], [self._check_route(node, output)]
+        if isinstance(output, (list, tuple)) and any(isinstance(o, Command) for o in output):
+            writes: list[tuple[str, Any]] = []
+            routes: list[Any] = []
+            for item in output:
+                if isinstance(item, Command):
+                    w, r = self._command(node, item)
+                    writes += w
+                    routes += r
+                elif item is not None:
+                    writes += writable.writes_of(node, item)
+            return writes, routes
+        return writable.writes_of(node, output), []
+
+    def _command(self, node: str, command: Command) -> tuple[list[tuple[str, Any]], list[Any]]:
+        if command.graph == Command.PARENT:
+            raise InvalidUpdateError(
+                f"Node {node!r} returned Command(graph=Command.PARENT); subgraphs are not "
+                "supported by graphpool yet."
+            )
+        writes = []
+        for key, value in command.update_items():
+            if key == "__object__":
+                writes += self.topology.writable.writes_of(node, value)
+            elif key in self.topology.writable.fields:
+                writes.append((key, value))
+        return writes, [self._check_route(node, t) for t in command.goto_items()]
+
+    def _check_route(self, node: str, target: Any) -> Any:
+        name = target.node if isinstance(target, Send) else target
+        if name not in self.topology.nodes:
+            raise InvalidUpdateError(
+                f"Node {node!r} routed to {name!r}, which is not a node of this graph "
+                f"(nodes: {sorted(self.topology.nodes)}). LangGraph would ignore this route "
+                "silently; graphpool stops. Fix the name or add the node."
+            )
+        return target
+
+    # -- end of step -------------------------------------------------------------
+
+    def _commit(self, tasks: list[Task]) -> Generator[Instruction, Any, None]:
+        """Apply the step's writes in deterministic order and record what runs next."""
+        tasks.sort(key=_order)
+        pending: dict[str, list[Any]] = {}
+        for task in tasks:
+            for key, value in task.writes:
+                pending.setdefault(key, []).append(value)
+        for key, values in pending.items():
+            self.channels[key].update(values)
+        joins_from = self.topology.joins_from
+        triggered = self.triggered
+        for task in tasks:
+            for route in task.routes:
+                if type(route) is str:
+                    triggered[route] = ("branch:to:" + route,)
+                else:
+                    self.sends.append(route)
+            for j in joins_from.get(task.node, ()):
+                self.barriers[j].add(task.node)
+        for j, seen in enumerate(self.barriers):
+            join = self.topology.joins[j]
+            if seen and seen >= join.sources:
+                seen.clear()
+                triggered[join.target] = triggered.get(join.target, ()) + (join.channel,)
+        if "values" in self.modes and not self._output_keys.isdisjoint(pending):
+            yield (EMIT, "values", self.output())
+
+    def output(self) -> dict[str, Any]:
+        """The current values of the output keys that have one."""
+        return self.topology.output.read(self.channels)
+
+    # -- stream events -----------------------------------------------------------
+
+    def _finished_events(self, task: Task) -> Generator[Instruction, Any, None]:
+        if task.node == START:
+            return
+        if "updates" in self.modes:
+            yield (EMIT, "updates", {task.node: self._update_of(task)})
+        if "tasks" in self.modes or "debug" in self.modes:
+            yield from self._task_event(task, start=False)
+
+    def _update_of(self, task: Task) -> Any:
+        writes = [(k, v) for k, v in task.writes if k in self._output_keys]
+        if not writes:
+            return None
+        keys = [k for k, _ in writes]
+        if len(set(keys)) < len(keys):
+            return [{k: v} for k, v in writes]
+        return dict(writes)
+
+    def _task_event(self, task: Task, *, start: bool) -> Generator[Instruction, Any, None]:
+        if task.node == START:
+            return
+        if start:
+            payload: dict[str, Any] = {
+                "id": task.id,
+                "name": task.node,
+                "input": task.arg.arg if task.arg is not MISSING else self.node_input(task),
+                "triggers": task.triggers,
+            }
+        else:
+            payload = {
+                "id": task.id,
+                "name": task.node,
+                "error": repr(task.error) if task.error is not None else None,
+                "result": dict(w for w in task.writes if w[0] in self._output_keys),
+                "interrupts": [],
+            }
+        if "tasks" in self.modes:
+            yield (EMIT, "tasks", payload)
+        if "debug" in self.modes:
+            yield (
+                EMIT,
+                "debug",
+                {
+                    "step": task.step,
+                    "timestamp": time.time(),
+                    "type": "task" if start else "task_result",
+                    "payload": payload,
+                },
+            )
+
+
+def _order(task: Task) -> tuple[int, Any]:
+    return task.order

@@ -1,0 +1,166 @@
+"""State schemas: which keys a graph has, their reducers, and how state is shown to nodes.
+
+A schema is a TypedDict, a dataclass or a pydantic model (anything with type
+hints). Nodes of a TypedDict graph receive a plain dict; nodes of a dataclass or
+pydantic graph receive an instance built from the current values, so defaults
+and validation apply, as in LangGraph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, get_args, get_origin, get_type_hints
+
+from typing_extensions import Annotated, NotRequired, ReadOnly, Required
+
+from ._channels import MISSING, Channel, LastValue, Reduced
+from .errors import InvalidGraphError, InvalidUpdateError
+
+__all__ = ["Schema"]
+
+_WRAPPERS = (Required, NotRequired, ReadOnly)
+
+
+def _strip(typ: Any) -> Any:
+    """Remove ``Required``/``NotRequired``/``ReadOnly`` wrappers."""
+    while get_origin(typ) in _WRAPPERS:
+        typ = get_args(typ)[0]
+    return typ
+
+
+def _reducer_of(key: str, typ: Any) -> tuple[Any, Callable[[Any, Any], Any] | None]:
+    """Split ``Annotated[T, ..., reducer]`` into ``(T, reducer)``."""
+    typ = _strip(typ)
+    if get_origin(typ) is not Annotated:
+        return typ, None
+    inner, *meta = get_args(typ)
+    inner = _strip(inner)
+    if not meta or not callable(meta[-1]) or isinstance(meta[-1], type):
+        return inner, None
+    reducer = meta[-1]
+    try:
+        params = inspect.signature(reducer).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature, e.g. some C functions
+        return inner, reducer
+    positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    if positional != 2:
+        raise InvalidGraphError(
+            f"The reducer of state key {key!r} must take two arguments (current, update); "
+            f"{getattr(reducer, '__name__', reducer)!r} has signature "
+            f"{inspect.signature(reducer)}."
+        )
+    return inner, reducer
+
+
+def _is_pydantic(cls: Any) -> bool:
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
+
+
+class Schema:
+    """The keys of one state class, with a builder for node input."""
+
+    __slots__ = ("cls", "fields", "keys", "kind")
+
+    def __init__(self, cls: Any) -> None:
+        self.cls = cls
+        if cls is dict or cls is Any:
+            raise InvalidGraphError(
+                "StateGraph needs a state schema with declared keys (a TypedDict, dataclass "
+                f"or pydantic model), got {cls!r}."
+            )
+        try:
+            hints = get_type_hints(cls, include_extras=True)
+        except Exception as exc:
+            raise InvalidGraphError(f"Cannot read the type hints of state schema {cls!r}: {exc}") from exc
+        self.fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]] = {
+            key: _reducer_of(key, typ)
+            for key, typ in hints.items()
+            if not key.startswith("__") and get_origin(typ) is not ClassVar
+        }
+        if not self.fields:
+            raise InvalidGraphError(f"State schema {cls!r} declares no keys.")
+        self.keys = tuple(self.fields)
+        if _is_pydantic(cls):
+            self.kind = "pydantic"
+        elif dataclasses.is_dataclass(cls):
+            self.kind = "dataclass"
+        else:
+            self.kind = "dict"
+
+    def merged(self, *others: Schema) -> Schema:
+        """A schema with this one's class and the keys of all (for writes and channels)."""
+        extra = {k: f for o in others for k, f in o.fields.items() if k not in self.fields}
+        if not extra:
+            return self
+        merged = object.__new__(Schema)
+        merged.cls, merged.kind = self.cls, self.kind
+        merged.fields = {**self.fields, **extra}
+        merged.keys = tuple(merged.fields)
+        return merged
+
+    def __repr__(self) -> str:
+        return f"Schema({getattr(self.cls, '__name__', self.cls)}, keys={list(self.keys)})"
+
+    def new_channels(self) -> dict[str, Channel]:
+        """Fresh, empty channels for a run."""
+        channels: dict[str, Channel] = {}
+        for key, (typ, reducer) in self.fields.items():
+            channels[key] = LastValue(key) if reducer is None else Reduced(key, typ, reducer)
+        return channels
+
+    def read(self, channels: dict[str, Channel]) -> dict[str, Any]:
+        """The current values of this schema's keys that have one."""
+        out = {}
+        for key in self.keys:
+            channel = channels.get(key)
+            if channel is not None and channel.value is not MISSING:
+                out[key] = channel.value
+        return out
+
+    def coerce(self, values: dict[str, Any]) -> Any:
+        """What a node of this schema receives: a dict, or an instance of the class."""
+        if self.kind == "dict":
+            return values
+        return self.cls(**values)
+
+    def updates_of(self, obj: Any) -> list[tuple[str, Any]] | None:
+        """The ``(key, value)`` writes in a node's return value, or None if it is not one.
+
+        Dicts keep only this schema's keys (others are ignored, as in LangGraph).
+        An instance of a class with type hints (a dataclass or pydantic state)
+        writes its attributes; for pydantic, a ``None`` left at a non-None
+        default is not written.
+        """
+        if isinstance(obj, dict):
+            return [(k, v) for k, v in obj.items() if k in self.fields]
+        hinted = getattr(type(obj), "__annotations__", None)
+        if not hinted or isinstance(obj, (str, bytes, list, tuple)):
+            return None
+        keep: Iterable[str] = ()
+        defaults: dict[str, Any] = {}
+        if _is_pydantic(type(obj)):
+            keep = obj.model_fields_set
+            defaults = {k: f.default for k, f in type(obj).model_fields.items()}
+        out = []
+        for key in self.keys:
+            value = getattr(obj, key, MISSING)
+            if value is MISSING:
+                continue
+            if value is None and defaults.get(key, MISSING) is None and key not in keep:
+                continue
+            out.append((key, value))
+        return out
+
+    def writes_of(self, node: str, obj: Any) -> list[tuple[str, Any]]:
+        """Like :meth:`updates_of`, raising a clear error for anything else."""
+        writes = self.updates_of(obj)
+        if writes is None:
+            raise InvalidUpdateError(
+                f"Expected dict, got {obj!r}: node {node!r} must return a dict of state "
+                "updates, None, or a Command."
+            )
+        return writes

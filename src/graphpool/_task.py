@@ -1,0 +1,115 @@
+"""A task: one execution of one node in one superstep, with named states.
+
+Every state change goes through a method here, so a task's life reads in one place::
+
+    PENDING --start--> RUNNING --succeed--> SUCCEEDED
+                          |  \\--fail--> FAILED
+                          \\--retry_later--> WAITING_RETRY --start--> RUNNING ...
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from ._channels import MISSING
+
+__all__ = ["Task", "TaskState"]
+
+
+class TaskState(enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING_RETRY = "waiting_retry"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+_NEXT: dict[str, tuple[TaskState, ...]] = {
+    "start": (TaskState.PENDING, TaskState.WAITING_RETRY),
+    "succeed": (TaskState.RUNNING,),
+    "fail": (TaskState.RUNNING,),
+    "retry_later": (TaskState.FAILED,),
+}
+
+
+class Task:
+    """One node execution.
+
+    Attributes:
+        step: the superstep it belongs to.
+        node: the node's name.
+        order: its place in the step's deterministic write order: pull tasks
+            (triggered by edges) by node name, then pushed tasks (``Send``) in
+            the order they were sent, as LangGraph applies them.
+        triggers: what triggered it (LangGraph's channel names, for streams).
+        arg: for a ``Send`` task, the packet it received; else MISSING.
+        writes: ``(key, value)`` state writes, once it succeeded.
+        routes: node names and ``Send`` packets it routed to, once it succeeded.
+    """
+
+    __slots__ = (
+        "arg",
+        "attempt",
+        "error",
+        "id",
+        "node",
+        "order",
+        "output",
+        "routes",
+        "state",
+        "step",
+        "triggers",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        step: int,
+        node: str,
+        order: tuple[int, Any],
+        triggers: tuple[str, ...],
+        arg: Any = MISSING,
+        task_id: str = "",
+    ) -> None:
+        self.step = step
+        self.node = node
+        self.order = order
+        self.triggers = triggers
+        self.arg = arg
+        self.id = task_id
+        self.attempt = 1
+        self.state = TaskState.PENDING
+        self.writes: list[tuple[str, Any]] = []
+        self.routes: list[Any] = []
+        self.output: Any = None
+        self.error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Task {self.node!r} step={self.step} attempt={self.attempt} "
+            f"state={self.state.value}>"
+        )
+
+    def _move(self, event: str, to: TaskState) -> None:
+        if self.state not in _NEXT[event]:
+            from .errors import InternalError
+
+            raise InternalError(f"{self!r}: cannot {event} from state {self.state.value}")
+        self.state = to
+
+    def start(self) -> None:
+        self._move("start", TaskState.RUNNING)
+
+    def succeed(self, output: Any, writes: list[tuple[str, Any]], routes: list[Any]) -> None:
+        self._move("succeed", TaskState.SUCCEEDED)
+        self.output, self.writes, self.routes = output, writes, routes
+
+    def fail(self, error: BaseException) -> None:
+        self._move("fail", TaskState.FAILED)
+        self.error = error
+
+    def retry_later(self) -> None:
+        self._move("retry_later", TaskState.WAITING_RETRY)
+        self.attempt += 1
+        self.error = None

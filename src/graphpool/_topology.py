@@ -1,0 +1,85 @@
+"""The frozen shape of a compiled graph: what the scheduler consults every step."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from ._branch import Branch
+from ._constants import END, START
+from ._node import NodeSpec
+from ._schema import Schema
+
+__all__ = ["Join", "Topology"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Join:
+    """``add_edge([a, b], c)``: ``c`` runs once every source has run since it last ran."""
+
+    sources: frozenset[str]
+    target: str
+    channel: str  # LangGraph's name for it, shown in task triggers
+
+
+@dataclasses.dataclass(frozen=True)
+class Topology:
+    """Nodes and edges of a compiled graph, indexed for the scheduler.
+
+    Attributes:
+        nodes: node specs by name, in the order they were added.
+        index: each node's position in that order (pull tasks are created in it).
+        edges: static successors of each node (and of START), END removed, sorted.
+        joins: join edges, and ``joins_from[source]`` the joins it feeds.
+        branches: conditional edges of each node, in the order they were added.
+        state: the state schema; ``input``/``output`` the caller-facing schemas.
+        keys: every state key (the union of the three schemas).
+    """
+
+    nodes: Mapping[str, NodeSpec]
+    index: Mapping[str, int]
+    edges: Mapping[str, tuple[str, ...]]
+    joins: tuple[Join, ...]
+    joins_from: Mapping[str, tuple[int, ...]]
+    branches: Mapping[str, tuple[Branch, ...]]
+    state: Schema
+    input: Schema
+    output: Schema
+    writable: Schema
+
+    @classmethod
+    def of(cls, builder: Any) -> Topology:
+        edges: dict[str, list[str]] = {}
+        for source, target in sorted(builder.edges):
+            if target != END:
+                edges.setdefault(source, []).append(target)
+        joins = tuple(
+            Join(frozenset(sources), target, f"join:{'+'.join(sources)}:{target}")
+            for sources, target in sorted(builder.waiting_edges)
+            if target != END
+        )
+        joins_from: dict[str, list[int]] = {}
+        for i, join in enumerate(joins):
+            for source in join.sources:
+                joins_from.setdefault(source, []).append(i)
+        writable = builder.state_schema.merged(builder.input_schema, builder.output_schema)
+        return cls(
+            nodes=dict(builder.nodes),
+            index={name: i for i, name in enumerate(builder.nodes)},
+            edges={k: tuple(v) for k, v in edges.items()},
+            joins=joins,
+            joins_from={k: tuple(v) for k, v in joins_from.items()},
+            branches={k: tuple(v.values()) for k, v in builder.branches.items() if v},
+            state=builder.state_schema,
+            input=builder.input_schema,
+            output=builder.output_schema,
+            writable=writable,
+        )
+
+    def reader_of(self, node: str) -> Schema:
+        """The schema a node (and its routes) read the state through."""
+        if node == START:
+            return self.input
+        spec = self.nodes[node]
+        return spec.input_schema or self.state

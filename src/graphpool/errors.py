@@ -1,0 +1,84 @@
+"""Every exception graphpool raises, in one place.
+
+One root, :class:`GraphpoolError`, with three families:
+
+* misuse, found before a run starts or in the data a run is given:
+  :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``)
+  and :class:`InvalidUpdateError` (a node or the caller wrote state wrongly);
+* limits a run hits: :class:`GraphRecursionError`;
+* node failures that the runtime itself detects (a timeout, a dead worker):
+  :class:`NodeError` and its subclasses, carrying the node, attempt and run id.
+
+An exception raised *by a node's own code* is not wrapped: it reaches the caller
+with its own type, as in LangGraph. LangGraph's public names and base classes are
+kept where users catch them (``GraphRecursionError`` is a ``RecursionError``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GraphRecursionError",
+    "GraphpoolError",
+    "InternalError",
+    "InvalidGraphError",
+    "InvalidUpdateError",
+    "NodeError",
+]
+
+
+class GraphpoolError(Exception):
+    """Root of every exception defined by graphpool."""
+
+
+class InvalidGraphError(GraphpoolError, ValueError):
+    """The graph is malformed: raised by ``StateGraph`` methods and by ``compile()``.
+
+    It is a ``ValueError`` because LangGraph raises ``ValueError`` for the same
+    mistakes, so existing ``except ValueError`` blocks keep working.
+    """
+
+
+class InvalidUpdateError(GraphpoolError):
+    """A state update is invalid.
+
+    Raised during a run when two tasks of one step write a key that has no
+    reducer, when a node returns something that is not an update, or when a
+    route names a node that does not exist.
+    """
+
+
+class GraphRecursionError(GraphpoolError, RecursionError):
+    """The run reached ``recursion_limit`` supersteps without finishing.
+
+    Raise the limit with ``config={"recursion_limit": n}`` if the graph is meant
+    to loop that long.
+    """
+
+
+class NodeError(GraphpoolError):
+    """A task failed for a reason outside the node's own code.
+
+    Attributes:
+        node: name of the node.
+        attempt: 1-based number of the attempt that failed.
+        run_id: id of the run the task belonged to.
+    """
+
+    def __init__(self, message: str, *, node: str, attempt: int = 1, run_id: str = "") -> None:
+        super().__init__(message)
+        self.node = node
+        self.attempt = attempt
+        self.run_id = run_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_node_error, (type(self), str(self), self.node, self.attempt, self.run_id))
+
+
+def _rebuild_node_error(
+    cls: type[NodeError], message: str, node: str, attempt: int, run_id: str
+) -> NodeError:
+    return cls(message, node=node, attempt=attempt, run_id=run_id)
+
+
+class InternalError(GraphpoolError):
+    """A bug in graphpool itself; please report it with the traceback."""

@@ -1,0 +1,155 @@
+"""Values a node or a route hands back to the runtime, as in ``langgraph.types``."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, NamedTuple, Union
+
+from ._constants import END
+
+__all__ = ["Command", "Overwrite", "RetryPolicy", "Send", "StreamMode", "default_retry_on"]
+
+StreamMode = Literal["values", "updates", "debug", "tasks"]
+"""What ``stream()`` yields: full state per step, each task's update, or task events."""
+
+
+class Send:
+    """Run ``node`` in the next step with ``arg`` as its whole input.
+
+    Returned from a conditional edge (or in ``Command.goto``) to fan out over
+    data: ``[Send("worker", {"item": x}) for x in items]`` starts one task per
+    item, each seeing only its own ``arg`` instead of the graph state.
+    """
+
+    __slots__ = ("arg", "node")
+
+    def __init__(self, node: str, arg: Any) -> None:
+        self.node = node
+        self.arg = arg
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Send) and (self.node, self.arg) == (other.node, other.arg)
+
+    def __hash__(self) -> int:
+        return hash(self.node)
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """Update the state and pick the next nodes in one return value.
+
+    Attributes:
+        update: a partial state update (dict, list of ``(key, value)`` pairs, or a
+            state-schema instance), applied like a plain returned dict.
+        goto: a node name, a :class:`Send`, or a sequence of them; routes in
+            addition to the node's static edges. ``END`` routes nowhere.
+        graph: ``None`` for the current graph; ``Command.PARENT`` is reserved for
+            subgraphs and is not supported yet.
+        resume: reserved for human-in-the-loop resumes.
+    """
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: Any | None = None
+    goto: Send | str | Sequence[Send | str] = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def update_items(self) -> list[tuple[str, Any]]:
+        """The update as ``(key, value)`` pairs (dict order, or list order)."""
+        update = self.update
+        if update is None:
+            return []
+        if isinstance(update, dict):
+            return list(update.items())
+        if isinstance(update, (list, tuple)) and all(
+            isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str) for t in update
+        ):
+            return list(update)
+        return [("__object__", update)]
+
+    def goto_items(self) -> list[Send | str]:
+        """The routing targets as a list, ``END`` removed."""
+        goto = self.goto
+        targets = [goto] if isinstance(goto, (Send, str)) else list(goto)
+        return [t for t in targets if t != END]
+
+
+@dataclasses.dataclass(frozen=True)
+class Overwrite:
+    """Write ``value`` to a key that has a reducer, bypassing the reducer."""
+
+    value: Any
+
+
+def default_retry_on(exc: Exception) -> bool:
+    """LangGraph's default: retry transient failures, not programming errors.
+
+    Connection errors and HTTP 5xx responses (any exception whose ``response``
+    has a ``status_code`` in 500..599, as httpx and requests raise) are retried;
+    the builtin errors that signal a bug (``ValueError``, ``TypeError``,
+    ``LookupError``, ``OSError`` other than connection errors, ...) are not;
+    anything else is.
+    """
+    if isinstance(exc, ConnectionError):
+        return True
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return 500 <= status < 600
+    return not isinstance(
+        exc,
+        (
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            ImportError,
+            LookupError,
+            NameError,
+            SyntaxError,
+            RuntimeError,
+            ReferenceError,
+            StopIteration,
+            StopAsyncIteration,
+            OSError,
+        ),
+    )
+
+
+RetryOn = Union[type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]]
+
+
+class RetryPolicy(NamedTuple):
+    """How to retry a failing node; the same fields and defaults as LangGraph's.
+
+    The wait before retry ``n`` (1-based) is
+    ``min(max_interval, initial_interval * backoff_factor ** (n - 1))``, plus up
+    to one second of random jitter when ``jitter`` is true.
+    """
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: RetryOn = default_retry_on
+
+    def should_retry(self, exc: BaseException, attempt: int) -> bool:
+        """Whether attempt number ``attempt`` (1-based), failing with ``exc``, is retried."""
+        if attempt >= self.max_attempts or not isinstance(exc, Exception):
+            return False
+        retry_on = self.retry_on
+        if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
+            return isinstance(exc, retry_on)
+        if isinstance(retry_on, Sequence):
+            return isinstance(exc, tuple(retry_on))
+        return bool(retry_on(exc))
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based)."""
+        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return interval + (random.uniform(0, 1) if self.jitter else 0.0)
