@@ -72,37 +72,40 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
             self._queue.put((future, fn, args, kwargs))
-            if self._idle:
-                self._idle -= 1  # that idle thread will take this item
-            elif len(self._threads) < self.max_workers:
-                self._spawn()
+            self._grow_if_needed()
         return future
 
-    def _spawn(self) -> None:
-        thread = threading.Thread(
-            target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
-        )
-        self._threads.add(thread)
-        thread.start()
+    def _grow_if_needed(self) -> None:
+        """Start a thread if more items wait than threads sit idle (call under the lock)."""
+        if self._queue.qsize() > self._idle and len(self._threads) < self.max_workers:
+            thread = threading.Thread(
+                target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
+            )
+            self._threads.add(thread)
+            thread.start()
 
     def _work(self) -> None:
         me = threading.current_thread()
         while True:
+            with self._lock:
+                self._idle += 1
             try:
                 item = self._queue.get(timeout=self.idle_timeout)
             except queue.Empty:
                 with self._lock:
-                    # An item may have arrived between the timeout and the lock: it
-                    # counted on this thread being idle, so stay and take it.
+                    self._idle -= 1
                     if self._queue.empty() and len(self._threads) > self.min_workers:
-                        self._idle -= 1
                         self._threads.discard(me)
                         return
                 continue
-            if item is _STOP:
-                with self._lock:
+            with self._lock:
+                self._idle -= 1
+                if item is _STOP:
                     self._threads.discard(me)
-                return
+                    return
+                # Items submitted while this thread was counted idle did not start
+                # a thread of their own; make up for it now that this one is busy.
+                self._grow_if_needed()
             future, fn, args, kwargs = item
             if future.set_running_or_notify_cancel():
                 try:
@@ -111,9 +114,7 @@ class ThreadPool(WorkerPool):
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
-                del future, fn, args, kwargs
-            with self._lock:
-                self._idle += 1
+            del item, future, fn, args, kwargs
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:

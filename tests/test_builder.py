@@ -1,0 +1,122 @@
+"""Graph building and compile-time validation: bad graphs fail at compile() naming the culprit."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, TypedDict
+
+import pytest
+
+from graphpool import END, START, InvalidGraphError, StateGraph
+
+
+class S(TypedDict):
+    x: int
+    log: Annotated[list, operator.add]
+
+
+def f(state: S) -> dict:
+    return {"x": 1}
+
+
+def test_unknown_edge_target_names_it() -> None:
+    b = StateGraph(S)
+    b.add_node("a", f)
+    b.add_edge(START, "a")
+    b.add_edge("a", "nope")
+    with pytest.raises(InvalidGraphError, match="'nope'"):
+        b.compile()
+
+
+def test_unknown_edge_source_names_it() -> None:
+    b = StateGraph(S)
+    b.add_node("a", f)
+    b.add_edge(START, "a")
+    b.add_edge("ghost", "a")
+    with pytest.raises(InvalidGraphError, match="'ghost'"):
+        b.compile()
+
+
+def test_no_entry_point() -> None:
+    b = StateGraph(S)
+    b.add_node("a", f)
+    with pytest.raises(InvalidGraphError, match="entry point"):
+        b.compile()
+
+
+@pytest.mark.parametrize("name", [START, END])
+def test_reserved_names(name: str) -> None:
+    with pytest.raises(InvalidGraphError, match="reserved"):
+        StateGraph(S).add_node(name, f)
+
+
+def test_duplicate_node() -> None:
+    b = StateGraph(S).add_node("a", f)
+    with pytest.raises(InvalidGraphError, match="'a' already exists"):
+        b.add_node("a", f)
+
+
+def test_invalid_graph_error_is_value_error() -> None:
+    # LangGraph raises ValueError for these; existing handlers keep working.
+    assert issubclass(InvalidGraphError, ValueError)
+
+
+def test_path_map_to_unknown_node_fails_at_compile() -> None:
+    b = StateGraph(S)
+    b.add_node("a", f)
+    b.add_edge(START, "a")
+    b.add_conditional_edges("a", lambda s: "x", {"x": "missing"})
+    with pytest.raises(InvalidGraphError, match="'missing'"):
+        b.compile()
+
+
+def test_literal_return_hint_is_a_path_map() -> None:
+    def route(state: S) -> Literal["b", "ghost"]:
+        return "b"
+
+    b = StateGraph(S)
+    b.add_node("a", f)
+    b.add_node("b", f)
+    b.add_edge(START, "a")
+    b.add_conditional_edges("a", route)
+    with pytest.raises(InvalidGraphError, match="'ghost'"):
+        b.compile()
+
+
+def test_add_node_by_function_name_and_sequence() -> None:
+    def first(state: S) -> dict:
+        return {"log": ["first"]}
+
+    def second(state: S) -> dict:
+        return {"log": ["second"]}
+
+    b = StateGraph(S)
+    b.add_sequence([first, second])
+    b.add_edge(START, "first")
+    assert b.compile().invoke({"x": 0})["log"] == ["first", "second"]
+
+
+def test_bad_reducer_signature() -> None:
+    class Bad(TypedDict):
+        x: Annotated[int, lambda a: a]
+
+    with pytest.raises(InvalidGraphError, match="'x'"):
+        StateGraph(Bad)
+
+
+def test_schema_without_keys() -> None:
+    class Empty(TypedDict):
+        pass
+
+    with pytest.raises(InvalidGraphError, match="no keys"):
+        StateGraph(Empty)
+
+
+def test_compile_twice_and_change_after_compile_warns() -> None:
+    b = StateGraph(S).add_node("a", f)
+    b.add_edge(START, "a")
+    g1 = b.compile()
+    with pytest.warns(UserWarning, match="after compile"):
+        b.add_node("b", f)
+    assert "b" not in g1.topology.nodes
+    assert "b" in b.compile().topology.nodes
