@@ -14,6 +14,7 @@ from .errors import (
     GraphRecursionError,
     InternalError,
     InvalidGraphError,
+    InvalidNodeError,
     InvalidUpdateError,
     NodeError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "GraphpoolError",
     "InternalError",
     "InvalidGraphError",
+    "InvalidNodeError",
     "InvalidUpdateError",
     "NodeError",
     "Overwrite",

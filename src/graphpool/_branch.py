@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ._constants import END, START
 from ._node import Callee
-from .errors import InvalidGraphError, InvalidUpdateError
+from .errors import InvalidGraphError, InvalidNodeError, InvalidUpdateError
 from .types import Send
 
 __all__ = ["Branch"]
@@ -48,7 +48,7 @@ class Branch:
         path_map: Mapping[Hashable, str] | Sequence[str] | None,
     ) -> Branch:
         if not callable(path):
-            raise InvalidGraphError(
+            raise InvalidNodeError(
                 f"The route of conditional edges from {source!r} must be callable, got {path!r}."
             )
         if path_map is None:

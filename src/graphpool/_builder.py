@@ -10,7 +10,7 @@ from ._branch import Branch
 from ._constants import END, RESERVED_NAMES, START
 from ._node import Callee, NodeSpec, callable_name
 from ._schema import Schema
-from .errors import InvalidGraphError
+from .errors import InvalidGraphError, InvalidNodeError
 from .types import RetryPolicy
 
 __all__ = ["StateGraph"]
@@ -92,7 +92,7 @@ class StateGraph(Generic[StateT]):
             name, action = callable_name(node), node
         self._check_node_name(name)
         if not callable(action):
-            raise InvalidGraphError(f"Node {name!r} must be a callable, got {action!r}.")
+            raise InvalidNodeError(f"Node {name!r} must be a callable, got {action!r}.")
         policies = retry_policy if retry_policy is not None else retry
         if isinstance(policies, RetryPolicy):
             policies = (policies,)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import time
+import uuid
 from collections import deque
 from collections.abc import Generator, Iterable
 from typing import Any
@@ -62,11 +63,21 @@ class Run:
 
     def loop(self, input: Any) -> Generator[Instruction, Any, None]:
         """Drive the run from ``input`` to the end; see the module docstring."""
-        tasks = [Task(0, START, (0, START), (START,), arg=input)]
+        tasks = [Task(0, START, (0, START), (START,), input)]
         while True:
             yield from self._run_tasks(tasks)
-            yield from self._commit(tasks)
-            tasks = self._next_tasks()
+            values = self._commit(tasks)
+            # As in LangGraph, a step's ``values`` chunk goes out once the next
+            # step is prepared: an error preparing it (say, a pydantic state that
+            # fails validation) leaves the chunk unsent.
+            try:
+                tasks = self._next_tasks()
+            except GraphRecursionError:
+                if values is not None:
+                    yield (EMIT, "values", values)
+                raise
+            if values is not None:
+                yield (EMIT, "values", values)
             if not tasks:
                 return
 
@@ -125,11 +136,11 @@ class Run:
             )
         index = self.topology.index
         tasks = [
-            Task(step, node, (0, node), self.triggered[node])
+            Task(step, node, (0, node), self.triggered[node], self.node_input(node))
             for node in sorted(self.triggered, key=index.__getitem__)
         ]
         tasks.extend(
-            Task(step, send.node, (1, i), ("__pregel_push",), arg=send)
+            Task(step, send.node, (1, i), ("__pregel_push",), send.arg)
             for i, send in enumerate(self.sends)
         )
         self.triggered, self.sends = {}, []
@@ -147,12 +158,11 @@ class Run:
         topology = self.topology
         node = task.node
         if node == START:
-            output = task.arg
+            output = task.input
             writes = [] if output is None else topology.input.writes_of(START, output)
             routes: list[Any] = []
         else:
-            arg = task.arg.arg if task.arg is not MISSING else self.node_input(task)
-            output = yield (topology.nodes[node].callee, arg)
+            output = yield (topology.nodes[node].callee, task.input)
             writes, routes = self._interpret(node, output)
         routes.extend(topology.edges.get(node, ()))
         for branch in topology.branches.get(node, ()):
@@ -162,9 +172,9 @@ class Run:
                     routes.append(self._check_route(node, target))
         task.succeed(output, writes, routes)
 
-    def node_input(self, task: Task) -> Any:
-        """The state a pull task's node receives, shaped by its input schema."""
-        schema = self.topology.reader_of(task.node)
+    def node_input(self, node: str) -> Any:
+        """The state a pull task's node receives now, shaped by its input schema."""
+        schema = self.topology.reader_of(node)
         return schema.coerce(schema.read(self.channels))
 
     def _fresh_state(self, node: str, writes: list[tuple[str, Any]]) -> Any:
@@ -231,8 +241,11 @@ class Run:
 
     # -- end of step -------------------------------------------------------------
 
-    def _commit(self, tasks: list[Task]) -> Generator[Instruction, Any, None]:
-        """Apply the step's writes in deterministic order and record what runs next."""
+    def _commit(self, tasks: list[Task]) -> dict[str, Any] | None:
+        """Apply the step's writes in deterministic order and record what runs next.
+
+        Returns the ``values`` chunk if the step wrote an output key and it is streamed.
+        """
         tasks.sort(key=_order)
         pending: dict[str, list[Any]] = {}
         for task in tasks:
@@ -256,7 +269,8 @@ class Run:
                 seen.clear()
                 triggered[join.target] = triggered.get(join.target, ()) + (join.channel,)
         if "values" in self.modes and not self._output_keys.isdisjoint(pending):
-            yield (EMIT, "values", self.output())
+            return self.output()
+        return None
 
     def output(self) -> dict[str, Any]:
         """The current values of the output keys that have one."""
@@ -284,11 +298,13 @@ class Run:
     def _task_event(self, task: Task, *, start: bool) -> Generator[Instruction, Any, None]:
         if task.node == START:
             return
+        if not task.id:
+            task.id = str(uuid.uuid4())
         if start:
             payload: dict[str, Any] = {
                 "id": task.id,
                 "name": task.node,
-                "input": task.arg.arg if task.arg is not MISSING else self.node_input(task),
+                "input": task.input,
                 "triggers": task.triggers,
             }
         else:

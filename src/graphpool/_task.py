@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from ._channels import MISSING
-
 __all__ = ["Task", "TaskState"]
 
 
@@ -43,16 +41,18 @@ class Task:
             (triggered by edges) by node name, then pushed tasks (``Send``) in
             the order they were sent, as LangGraph applies them.
         triggers: what triggered it (LangGraph's channel names, for streams).
-        arg: for a ``Send`` task, the packet it received; else MISSING.
+        input: what the node receives: the state (shaped by the node's input
+            schema) for a task triggered by edges, the packet for a ``Send`` task,
+            the caller's input for the START task.
         writes: ``(key, value)`` state writes, once it succeeded.
         routes: node names and ``Send`` packets it routed to, once it succeeded.
     """
 
     __slots__ = (
-        "arg",
         "attempt",
         "error",
         "id",
+        "input",
         "node",
         "order",
         "output",
@@ -69,14 +69,14 @@ class Task:
         node: str,
         order: tuple[int, Any],
         triggers: tuple[str, ...],
-        arg: Any = MISSING,
+        input: Any,
         task_id: str = "",
     ) -> None:
         self.step = step
         self.node = node
         self.order = order
         self.triggers = triggers
-        self.arg = arg
+        self.input = input
         self.id = task_id
         self.attempt = 1
         self.state = TaskState.PENDING

@@ -21,6 +21,7 @@ __all__ = [
     "GraphpoolError",
     "InternalError",
     "InvalidGraphError",
+    "InvalidNodeError",
     "InvalidUpdateError",
     "NodeError",
 ]
@@ -35,6 +36,13 @@ class InvalidGraphError(GraphpoolError, ValueError):
 
     It is a ``ValueError`` because LangGraph raises ``ValueError`` for the same
     mistakes, so existing ``except ValueError`` blocks keep working.
+    """
+
+
+class InvalidNodeError(InvalidGraphError, TypeError):
+    """A node or route given to the builder is not callable.
+
+    Also a ``TypeError``, which is what LangGraph raises for it.
     """
 
 
