@@ -15,6 +15,7 @@ from .errors import (
     InternalError,
     InvalidGraphError,
     InvalidNodeError,
+    InvalidRouteError,
     InvalidUpdateError,
     NodeError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "InternalError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidRouteError",
     "InvalidUpdateError",
     "NodeError",
     "Overwrite",

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ._constants import END, START
 from ._node import Callee
-from .errors import InvalidGraphError, InvalidNodeError, InvalidUpdateError
+from .errors import InvalidGraphError, InvalidNodeError, InvalidRouteError, InvalidUpdateError
 from .types import Send
 
 __all__ = ["Branch"]
@@ -81,12 +81,12 @@ class Branch:
                 try:
                     item = self.ends[item]
                 except (KeyError, TypeError):
-                    raise InvalidUpdateError(
+                    raise InvalidRouteError(
                         f"Route {self.name!r} from node {self.source!r} returned {item!r}, "
                         f"which is not in its path_map (keys: {list(self.ends)!r})."
                     ) from None
             if item is None or item == START or not isinstance(item, str):
-                raise InvalidUpdateError(
+                raise InvalidRouteError(
                     f"Route {self.name!r} from node {self.source!r} returned {item!r}; it "
                     "must return a node name, END, a Send, or a list of those."
                 )

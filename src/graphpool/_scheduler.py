@@ -31,7 +31,7 @@ from ._constants import END, START
 from ._node import Callee
 from ._task import Task
 from ._topology import Topology
-from .errors import GraphRecursionError, InvalidUpdateError
+from .errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
 from .types import Command, Send
 
 __all__ = ["EMIT", "LAUNCH", "WAIT", "Run"]
@@ -232,7 +232,7 @@ class Run:
     def _check_route(self, node: str, target: Any) -> Any:
         name = target.node if isinstance(target, Send) else target
         if name not in self.topology.nodes:
-            raise InvalidUpdateError(
+            raise InvalidRouteError(
                 f"Node {node!r} routed to {name!r}, which is not a node of this graph "
                 f"(nodes: {sorted(self.topology.nodes)}). LangGraph would ignore this route "
                 "silently; graphpool stops. Fix the name or add the node."

@@ -22,6 +22,7 @@ __all__ = [
     "InternalError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidRouteError",
     "InvalidUpdateError",
     "NodeError",
 ]
@@ -53,6 +54,18 @@ class InvalidUpdateError(GraphpoolError):
     reducer, when a node returns something that is not an update, or when a
     route names a node that does not exist.
     """
+
+
+class InvalidRouteError(InvalidUpdateError, KeyError, ValueError):
+    """A route named no valid node: a path function's value missing from its
+    ``path_map``, a ``None``/``START`` destination, or an unknown node name.
+
+    Also a ``KeyError`` and a ``ValueError``, the builtin errors LangGraph lets
+    escape for the first two cases, so existing handlers keep working.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class GraphRecursionError(GraphpoolError, RecursionError):
