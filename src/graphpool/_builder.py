@@ -85,10 +85,14 @@ class StateGraph(Generic[StateT]):
         if isinstance(node, str):
             name = node
             if action is None:
-                raise InvalidGraphError(f"add_node({name!r}) needs a function as its second argument.")
+                raise InvalidGraphError(
+                    f"add_node({name!r}) needs a function as its second argument."
+                )
         else:
             if action is not None:
-                raise InvalidGraphError("add_node(fn, action): give either a name and a function, or a function.")
+                raise InvalidGraphError(
+                    "add_node(fn, action): give either a name and a function, or a function."
+                )
             name, action = callable_name(node), node
         self._check_node_name(name)
         if not callable(action):
@@ -221,7 +225,8 @@ class StateGraph(Generic[StateT]):
         def check_source(source: str, what: str) -> None:
             if source != START and source not in known:
                 raise InvalidGraphError(
-                    f"Found {what} starting at unknown node {source!r}; add it with add_node() first."
+                    f"Found {what} starting at unknown node {source!r}; "
+                    "add it with add_node() first."
                 )
 
         def check_target(target: str, what: str) -> None:

@@ -22,10 +22,12 @@ Config = Mapping[str, Any] | None
 def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
     """Requested modes, and whether chunks are ``(mode, chunk)`` tuples."""
     single = isinstance(stream_mode, str)
-    modes = [stream_mode] if single else list(stream_mode)  # type: ignore[list-item]
+    modes: list[str] = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
     unknown = [m for m in modes if m not in _MODES]
     if unknown:
-        raise ValueError(f"Unknown stream_mode {unknown[0]!r}; graphpool supports {sorted(_MODES)}.")
+        raise ValueError(
+            f"Unknown stream_mode {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
+        )
     return modes, not single
 
 

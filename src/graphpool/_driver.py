@@ -84,7 +84,7 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
                 task, alone = instruction[1], instruction[2]
                 if _is_async(run, task):
                     inflight[submit_coroutine(execute_async(run, task))] = task
-                elif alone and pool.runs_inline or task.node == "__start__":
+                elif (alone and pool.runs_inline) or task.node == "__start__":
                     ready.append(execute_sync(run, task))
                 else:
                     ctx = contextvars.copy_context()
@@ -119,14 +119,14 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
-                if task.node == "__start__" or alone and _is_async(run, task):
+                if task.node == "__start__" or (alone and _is_async(run, task)):
                     ready.append(await execute_async(run, task))
                 elif _is_async(run, task):
                     inflight[asyncio.ensure_future(execute_async(run, task))] = task
                 else:
                     ctx = contextvars.copy_context()
-                    future = pool.submit(ctx.run, execute_sync, run, task)
-                    inflight[asyncio.wrap_future(future)] = task
+                    handed = pool.submit(ctx.run, execute_sync, run, task)
+                    inflight[asyncio.wrap_future(handed)] = task
             elif ready:
                 reply, ready = ready, []
             else:

@@ -267,7 +267,7 @@ class Run:
             join = self.topology.joins[j]
             if seen and seen >= join.sources:
                 seen.clear()
-                triggered[join.target] = triggered.get(join.target, ()) + (join.channel,)
+                triggered[join.target] = (*triggered.get(join.target, ()), join.channel)
         if "values" in self.modes and not self._output_keys.isdisjoint(pending):
             return self.output()
         return None

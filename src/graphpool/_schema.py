@@ -12,9 +12,9 @@ import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
 
-from typing_extensions import Annotated, NotRequired, ReadOnly, Required
+from typing_extensions import NotRequired, ReadOnly, Required
 
 from ._channels import MISSING, Channel, LastValue, Reduced
 from .errors import InvalidGraphError, InvalidUpdateError
@@ -75,7 +75,9 @@ class Schema:
         try:
             hints = get_type_hints(cls, include_extras=True)
         except Exception as exc:
-            raise InvalidGraphError(f"Cannot read the type hints of state schema {cls!r}: {exc}") from exc
+            raise InvalidGraphError(
+                f"Cannot read the type hints of state schema {cls!r}: {exc}"
+            ) from exc
         self.fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]] = {
             key: _reducer_of(key, typ)
             for key, typ in hints.items()

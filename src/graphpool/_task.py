@@ -87,8 +87,7 @@ class Task:
 
     def __repr__(self) -> str:
         return (
-            f"<Task {self.node!r} step={self.step} attempt={self.attempt} "
-            f"state={self.state.value}>"
+            f"<Task {self.node!r} step={self.step} attempt={self.attempt} state={self.state.value}>"
         )
 
     def _move(self, event: str, to: TaskState) -> None:

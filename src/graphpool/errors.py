@@ -40,10 +40,11 @@ class InvalidGraphError(GraphpoolError, ValueError):
     """
 
 
-class InvalidNodeError(InvalidGraphError, TypeError):
+class InvalidNodeError(GraphpoolError, TypeError):
     """A node or route given to the builder is not callable.
 
-    Also a ``TypeError``, which is what LangGraph raises for it.
+    A ``TypeError``, as LangGraph raises for it (not an :class:`InvalidGraphError`,
+    which is a ``ValueError``).
     """
 
 

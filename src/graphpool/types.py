@@ -120,7 +120,7 @@ def default_retry_on(exc: Exception) -> bool:
     )
 
 
-RetryOn = Union[type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]]
+RetryOn = Union[type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]]  # noqa: UP007 - evaluated at runtime on 3.10
 
 
 class RetryPolicy(NamedTuple):
@@ -147,9 +147,11 @@ class RetryPolicy(NamedTuple):
             return isinstance(exc, retry_on)
         if isinstance(retry_on, Sequence):
             return isinstance(exc, tuple(retry_on))
-        return bool(retry_on(exc))
+        return bool(retry_on(exc))  # type: ignore[call-arg]
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based)."""
-        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        interval = min(
+            self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
+        )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)

@@ -66,7 +66,9 @@ class ThreadPool(WorkerPool):
             f"max={self.max_workers}{' shut down' if self._shutdown else ''}>"
         )
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lock:
             if self._shutdown:

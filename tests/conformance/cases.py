@@ -1,0 +1,26 @@
+"""All conformance cases, gathered from the topical case modules."""
+
+from . import (
+    cases_async,
+    cases_basic,
+    cases_build,
+    cases_command,
+    cases_edge,
+    cases_parallel,
+    cases_routing,
+    cases_state,
+)
+
+CASES = [
+    *cases_basic.CASES,
+    *cases_parallel.CASES,
+    *cases_routing.CASES,
+    *cases_command.CASES,
+    *cases_state.CASES,
+    *cases_async.CASES,
+    *cases_edge.CASES,
+    *cases_build.CASES,
+]
+
+_names = [c.name for c in CASES]
+assert len(_names) == len(set(_names)), "duplicate case names"
