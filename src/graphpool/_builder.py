@@ -265,9 +265,14 @@ class StateGraph(Generic[StateT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        scheduling: str = "superstep",
         **unsupported: Any,
     ) -> Any:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
+
+        ``scheduling="superstep"`` (the default) runs LangGraph's supersteps;
+        ``"eager"`` starts each task as soon as its own inputs are ready, so a
+        fast branch never waits for a slow sibling (see ``graphpool._eager``).
 
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
@@ -282,8 +287,14 @@ class StateGraph(Generic[StateT]):
         ):
             if value:
                 raise InvalidGraphError(f"compile({option}=...) is not supported by graphpool yet.")
+        if scheduling not in ("superstep", "eager"):
+            raise InvalidGraphError(
+                f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
+            )
         self.validate()
         from ._compiled import CompiledStateGraph
 
         self.compiled = True
-        return CompiledStateGraph(self, name=name or "LangGraph", debug=debug)
+        return CompiledStateGraph(
+            self, name=name or "LangGraph", debug=debug, scheduling=scheduling
+        )

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
+from ._eager import EagerRun
 from ._pool import WorkerPool, default_pool
 from ._scheduler import Run
 from ._topology import Topology
@@ -39,10 +40,13 @@ class CompiledStateGraph:
     LangGraph's ``max_concurrency``) caps how many of a run's tasks run at once.
     """
 
-    def __init__(self, builder: Any, *, name: str, debug: bool = False) -> None:
+    def __init__(
+        self, builder: Any, *, name: str, debug: bool = False, scheduling: str = "superstep"
+    ) -> None:
         self.builder = builder
         self.name = name
         self.debug = debug
+        self.scheduling = scheduling
         self.topology = Topology.of(builder)
         self._pool: WorkerPool | None = None
 
@@ -55,7 +59,8 @@ class CompiledStateGraph:
         return self._pool or default_pool()
 
     def _run(self, config: Config, modes: Sequence[str]) -> Run:
-        return Run(self.topology, RunOptions.from_config(config), modes)
+        kind = EagerRun if self.scheduling == "eager" else Run
+        return kind(self.topology, RunOptions.from_config(config), modes)
 
     # -- streaming -------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import heapq
 import time
 import uuid
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from ._channels import MISSING, Channel
@@ -40,6 +40,7 @@ LAUNCH, WAIT, EMIT = 0, 1, 2
 
 Instruction = tuple[Any, ...]
 Body = Generator[tuple[Callee, Any], Any, None]
+Then = Callable[[Task], Generator[Instruction, Any, list[Task]]]
 
 
 class Run:
@@ -81,11 +82,19 @@ class Run:
             if not tasks:
                 return
 
-    def _run_tasks(self, tasks: list[Task]) -> Generator[Instruction, Any, None]:
-        """Launch the step's tasks within the concurrency limit; retry failures per policy."""
+    def _run_tasks(
+        self, tasks: list[Task], then: Then | None = None
+    ) -> Generator[Instruction, Any, None]:
+        """Run tasks within the concurrency limit, retrying failures per policy.
+
+        Returns when every task has succeeded; raises the error of one that
+        failed for good. ``then(task)``, if given, runs as each task succeeds and
+        returns more tasks to run (eager scheduling); otherwise the set is fixed.
+        """
         queue = deque(tasks)
-        limit = self.options.max_concurrency or len(tasks)
-        alone = len(tasks) == 1
+        limit = self.options.max_concurrency or len(tasks) or 1
+        if then is not None:
+            limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
         running = 0
         remaining = len(tasks)
@@ -95,17 +104,22 @@ class Run:
                 queue.append(heapq.heappop(retries)[2])
             while queue and running < limit:
                 task = queue.popleft()
+                self._prepare(task)
                 task.start()
                 running += 1
                 if "tasks" in self.modes or "debug" in self.modes:
                     yield from self._task_event(task, start=True)
-                yield (LAUNCH, task, alone)
+                yield (LAUNCH, task, running == 1 and not queue and not retries)
             finished: list[Task] = yield (WAIT, retries[0][0] - now if retries else None)
             for task in finished:
                 running -= 1
                 if task.error is None:
                     remaining -= 1
                     yield from self._finished_events(task)
+                    if then is not None:
+                        more = yield from then(task)
+                        queue.extend(more)
+                        remaining += len(more)
                     continue
                 delay = self._retry_delay(task)
                 if delay is None:
@@ -114,6 +128,9 @@ class Run:
                     raise task.error
                 task.retry_later()
                 heapq.heappush(retries, (time.monotonic() + delay, id(task), task))
+
+    def _prepare(self, task: Task) -> None:
+        """Last moment before a task starts (superstep tasks are ready when made)."""
 
     def _retry_delay(self, task: Task) -> float | None:
         assert task.error is not None
@@ -166,7 +183,7 @@ class Run:
             writes, routes = self._interpret(node, output)
         routes.extend(topology.edges.get(node, ()))
         for branch in topology.branches.get(node, ()):
-            result = yield (branch.path, self._fresh_state(node, writes))
+            result = yield (branch.path, self._fresh_state(task, writes))
             for target in branch.destinations(result):
                 if target != END:
                     routes.append(self._check_route(node, target))
@@ -177,15 +194,16 @@ class Run:
         schema = self.topology.reader_of(node)
         return schema.coerce(schema.read(self.channels))
 
-    def _fresh_state(self, node: str, writes: list[tuple[str, Any]]) -> Any:
-        schema = self.topology.reader_of(node)
-        values = schema.read(self.channels)
+    def _fresh_state(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
+        channels = task.view if task.view is not None else self.channels
+        schema = self.topology.reader_of(task.node)
+        values = schema.read(channels)
         grouped: dict[str, list[Any]] = {}
         for key, value in writes:
             grouped.setdefault(key, []).append(value)
         for key, group in grouped.items():
             if key in schema.fields:
-                channel = self.channels[key].copy()
+                channel = channels[key].copy()
                 channel.update(group)
                 if channel.value is not MISSING:
                     values[key] = channel.value
@@ -247,12 +265,7 @@ class Run:
         Returns the ``values`` chunk if the step wrote an output key and it is streamed.
         """
         tasks.sort(key=_order)
-        pending: dict[str, list[Any]] = {}
-        for task in tasks:
-            for key, value in task.writes:
-                pending.setdefault(key, []).append(value)
-        for key, values in pending.items():
-            self.channels[key].update(values)
+        pending = self._apply(tasks)
         joins_from = self.topology.joins_from
         triggered = self.triggered
         for task in tasks:
@@ -271,6 +284,16 @@ class Run:
         if "values" in self.modes and not self._output_keys.isdisjoint(pending):
             return self.output()
         return None
+
+    def _apply(self, tasks: list[Task]) -> dict[str, list[Any]]:
+        """Apply the tasks' state writes, in the given order; returns them by key."""
+        pending: dict[str, list[Any]] = {}
+        for task in tasks:
+            for key, value in task.writes:
+                pending.setdefault(key, []).append(value)
+        for key, values in pending.items():
+            self.channels[key].update(values)
+        return pending
 
     def output(self) -> dict[str, Any]:
         """The current values of the output keys that have one."""

@@ -57,9 +57,11 @@ class Task:
         "order",
         "output",
         "routes",
+        "started",
         "state",
         "step",
         "triggers",
+        "view",
         "writes",
     )
 
@@ -84,6 +86,8 @@ class Task:
         self.routes: list[Any] = []
         self.output: Any = None
         self.error: BaseException | None = None
+        self.started = 0  # logical time it (last) started, for eager scheduling
+        self.view: dict[str, Any] | None = None  # channels as it started (eager)
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,94 @@
+"""Eager scheduling: a task starts as soon as its own inputs are ready.
+
+Superstep mode (LangGraph's) makes every task of a step wait for the slowest
+one. ``compile(scheduling="eager")`` drops the step barrier:
+
+* a task starts as soon as it is triggered (within ``max_workers``);
+* it reads the state as committed when it starts;
+* its writes are committed atomically, through the reducers, when it finishes,
+  in finishing order, and its routes trigger their targets at once;
+* a join edge ``add_edge([a, b], c)`` still waits for every source; separate
+  edges trigger their target once per arrival;
+* the recursion limit counts depth along the trigger chain: a task ``n`` hops
+  from START is not started when ``n >= recursion_limit``;
+* a key without a reducer written by two tasks that overlapped in time raises
+  ``InvalidUpdateError``, as two writes in one step do in superstep mode.
+
+For graphs whose parallel branches write disjoint keys or merge with
+order-insensitive reducers, the final state equals superstep mode
+(``tests/test_eager.py`` checks this with hypothesis over random graphs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from ._channels import MISSING, LastValue
+from ._constants import START
+from ._scheduler import EMIT, Instruction, Run
+from ._task import Task
+from .errors import GraphRecursionError, InvalidUpdateError
+from .types import Send
+
+__all__ = ["EagerRun"]
+
+
+class EagerRun(Run):
+    """A run without step barriers; shares tasks, writes and events with :class:`Run`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = 0
+        self._last_commit: dict[str, int] = {}
+
+    def loop(self, input: Any) -> Generator[Instruction, Any, None]:
+        start = Task(0, START, (0, START), (START,), input)
+        yield from self._run_tasks([start], then=self._commit_one)
+
+    def _prepare(self, task: Task) -> None:
+        self._clock += 1
+        task.started = self._clock
+        if task.input is MISSING:
+            task.input = self.node_input(task.node)
+        if task.node in self.topology.branches:
+            task.view = {key: channel.copy() for key, channel in self.channels.items()}
+
+    def _commit_one(self, task: Task) -> Generator[Instruction, Any, list[Task]]:
+        """Commit a finished task's writes and make the tasks its routes trigger."""
+        self._clock += 1
+        for key, _ in task.writes:
+            if (
+                isinstance(self.channels[key], LastValue)
+                and self._last_commit.get(key, 0) > task.started
+            ):
+                raise InvalidUpdateError(
+                    f"At key {key!r}: node {task.node!r} wrote it while another task that "
+                    "overlapped it in time also did (eager scheduling). Declare the key as "
+                    "Annotated[type, reducer] to merge concurrent writes."
+                )
+        written = self._apply([task])
+        for key in written:
+            self._last_commit[key] = self._clock
+        if "values" in self.modes and not self._output_keys.isdisjoint(written):
+            yield (EMIT, "values", self.output())
+        depth = task.step + 1
+        made = []
+        for route in task.routes:
+            if isinstance(route, Send):
+                made.append(Task(depth, route.node, (1, 0), ("__pregel_push",), route.arg))
+            else:
+                made.append(Task(depth, route, (0, route), ("branch:to:" + route,), MISSING))
+        for j in self.topology.joins_from.get(task.node, ()):
+            seen, join = self.barriers[j], self.topology.joins[j]
+            seen.add(task.node)
+            if seen >= join.sources:
+                seen.clear()
+                made.append(Task(depth, join.target, (0, join.target), (join.channel,), MISSING))
+        if made and depth >= self.options.recursion_limit:
+            raise GraphRecursionError(
+                f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
+                "stop condition (eager scheduling counts depth along the trigger chain). You "
+                "can increase the limit by setting the `recursion_limit` config key."
+            )
+        return made
