@@ -17,6 +17,7 @@ from graphpool import (
     RetryPolicy,
     StateGraph,
 )
+from graphpool._pool import Pools, default_process_pool
 
 
 class S(TypedDict, total=False):
@@ -48,7 +49,7 @@ def test_parallel_branches_run_at_the_same_time(pool) -> None:
         return run
 
     graph = fan_out(3, node).compile()
-    graph._pool = pool
+    graph._pools = Pools(pool, default_process_pool)
     assert graph.invoke({}, {"max_workers": 3})["log"] == [0, 1, 2]
 
 
@@ -93,7 +94,7 @@ def test_max_workers_caps_concurrency(pool) -> None:
         return run
 
     graph = fan_out(6, node).compile()
-    graph._pool = pool
+    graph._pools = Pools(pool, default_process_pool)
     assert graph.invoke({}, {"max_workers": 2})["log"] == list(range(6))
     assert peak == 2
 

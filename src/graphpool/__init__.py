@@ -7,7 +7,7 @@ Change ``from langgraph.graph import StateGraph, END`` to
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
-from ._pool import ThreadPool, WorkerPool
+from ._pool import ProcessPool, ThreadPool, WorkerPool
 from ._version import __version__
 from .errors import (
     GraphpoolError,
@@ -18,6 +18,9 @@ from .errors import (
     InvalidRouteError,
     InvalidUpdateError,
     NodeError,
+    NodeTimeoutError,
+    SerializationError,
+    WorkerCrashedError,
 )
 from .types import Command, Overwrite, RetryPolicy, Send
 
@@ -34,11 +37,15 @@ __all__ = [
     "InvalidRouteError",
     "InvalidUpdateError",
     "NodeError",
+    "NodeTimeoutError",
     "Overwrite",
+    "ProcessPool",
     "RetryPolicy",
     "Send",
+    "SerializationError",
     "StateGraph",
     "ThreadPool",
+    "WorkerCrashedError",
     "WorkerPool",
     "__version__",
 ]

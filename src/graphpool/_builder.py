@@ -7,9 +7,11 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._branch import Branch
+from ._config import EXECUTORS
 from ._constants import END, RESERVED_NAMES, START
 from ._node import Callee, NodeSpec, callable_name
 from ._schema import Schema
+from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
 from .types import RetryPolicy
 
@@ -18,6 +20,29 @@ __all__ = ["StateGraph"]
 StateT = TypeVar("StateT")
 
 _FORBIDDEN_CHARS = ("|", ":")
+
+
+def _check_executor(node: str, executor: str, callee: Callee) -> None:
+    """Fail at build time for an executor a node cannot use."""
+    if executor not in EXECUTORS:
+        raise InvalidGraphError(
+            f"Node {node!r}: executor={executor!r} is unknown; choose one of "
+            f"{', '.join(map(repr, EXECUTORS))}."
+        )
+    if executor == "async" and not callee.is_async:
+        raise InvalidGraphError(
+            f"Node {node!r}: executor='async' needs an 'async def' function; use "
+            "executor='thread' for a sync function."
+        )
+    if executor == "thread" and callee.is_async:
+        raise InvalidGraphError(
+            f"Node {node!r} is 'async def': it runs on an event loop, not a thread; drop "
+            "executor='thread' or use 'async' or 'process'."
+        )
+    if executor == "process":
+        from ._pool._process import dumps_for_worker
+
+        dumps_for_worker(node, callee.fn, None)
 
 
 class StateGraph(Generic[StateT]):
@@ -64,6 +89,7 @@ class StateGraph(Generic[StateT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         timeout: float | None = None,
+        executor: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
@@ -72,9 +98,24 @@ class StateGraph(Generic[StateT]):
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
         ``fn(state)`` or ``fn(state, config)`` returns a partial update (dict),
-        ``None``, or a :class:`~graphpool.Command`. ``retry_policy`` (or LangGraph's
-        older ``retry``) retries failed attempts; ``timeout`` is stored for the
-        worker pools that enforce it.
+        ``None``, or a :class:`~graphpool.Command`.
+
+        Args:
+            retry_policy: retry failed attempts (LangGraph's older spelling
+                ``retry`` works too); a sequence tries each policy in turn.
+            timeout: seconds an attempt may run; past it the attempt fails with
+                :class:`~graphpool.NodeTimeoutError` (and is retried if the policy
+                says so) and its worker is stopped: a process is killed, an async
+                node cancelled, a thread abandoned and replaced in the pool.
+            executor: where the node runs: ``"thread"`` (default for sync nodes:
+                I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
+                function and its input must pickle, closures included),
+                ``"async"`` (default for ``async def`` nodes: an event loop).
+
+        Raises:
+            InvalidGraphError: a bad name, timeout or executor.
+            SerializationError: ``executor="process"`` with a function that cannot
+                be pickled.
         """
         if unsupported:
             raise InvalidGraphError(
@@ -102,12 +143,16 @@ class StateGraph(Generic[StateT]):
             policies = (policies,)
         if timeout is not None and timeout <= 0:
             raise InvalidGraphError(f"Node {name!r}: timeout must be > 0 seconds, got {timeout!r}.")
+        callee = Callee.of(action)
+        if executor is not None:
+            _check_executor(name, executor, callee)
         self.nodes[name] = NodeSpec(
             name=name,
-            callee=Callee.of(action),
+            callee=callee,
             input_schema=Schema(input_schema) if input_schema else None,
             retry_policy=tuple(policies or ()),
             timeout=timeout,
+            executor=executor,
             metadata=metadata,
             destinations=tuple(destinations) if destinations is not None else None,
         )
@@ -266,6 +311,9 @@ class StateGraph(Generic[StateT]):
         debug: bool = False,
         name: str | None = None,
         scheduling: str = "superstep",
+        executor: str | None = None,
+        timeout: float | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         **unsupported: Any,
     ) -> Any:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -273,6 +321,9 @@ class StateGraph(Generic[StateT]):
         ``scheduling="superstep"`` (the default) runs LangGraph's supersteps;
         ``"eager"`` starts each task as soon as its own inputs are ready, so a
         fast branch never waits for a slow sibling (see ``graphpool._eager``).
+        ``executor``, ``timeout`` and ``retry_policy`` are defaults for nodes
+        that set none of their own (see :meth:`add_node`); a run's
+        ``config["executor"]`` overrides the ``executor`` default.
 
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
@@ -291,10 +342,20 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
             )
+        if timeout is not None and timeout <= 0:
+            raise InvalidGraphError(f"compile(timeout={timeout!r}): must be > 0 seconds.")
+        if executor is not None:
+            for spec in self.nodes.values():
+                if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
+                    _check_executor(spec.name, executor, spec.callee)
         self.validate()
         from ._compiled import CompiledStateGraph
 
         self.compiled = True
+        policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
+        topology = Topology.of(
+            self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
+        )
         return CompiledStateGraph(
-            self, name=name or "LangGraph", debug=debug, scheduling=scheduling
+            self, topology, name=name or "LangGraph", debug=debug, scheduling=scheduling
         )

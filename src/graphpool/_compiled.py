@@ -10,7 +10,7 @@ from typing import Any
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
-from ._pool import WorkerPool, default_pool
+from ._pool import Pools, default_pool, default_process_pool
 from ._scheduler import Run
 from ._topology import Topology
 
@@ -41,22 +41,30 @@ class CompiledStateGraph:
     """
 
     def __init__(
-        self, builder: Any, *, name: str, debug: bool = False, scheduling: str = "superstep"
+        self,
+        builder: Any,
+        topology: Topology,
+        *,
+        name: str,
+        debug: bool = False,
+        scheduling: str = "superstep",
     ) -> None:
         self.builder = builder
         self.name = name
         self.debug = debug
         self.scheduling = scheduling
-        self.topology = Topology.of(builder)
-        self._pool: WorkerPool | None = None
+        self.topology = topology
+        self._pools: Pools | None = None
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.topology.nodes)}>"
 
     @property
-    def pool(self) -> WorkerPool:
-        """The pool this graph's tasks run on (the shared default thread pool)."""
-        return self._pool or default_pool()
+    def pools(self) -> Pools:
+        """The pools this graph's tasks run on (the shared default pools)."""
+        if self._pools is None:
+            self._pools = Pools(default_pool(), default_process_pool)
+        return self._pools
 
     def _run(self, config: Config, modes: Sequence[str]) -> Run:
         kind = EagerRun if self.scheduling == "eager" else Run
@@ -80,7 +88,7 @@ class CompiledStateGraph:
         are ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        for mode, chunk in drive_sync(self._run(config, modes), input, self.pool):
+        for mode, chunk in drive_sync(self._run(config, modes), input, self.pools):
             yield (mode, chunk) if tagged else chunk
 
     async def astream(
@@ -93,7 +101,7 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        async for mode, chunk in drive_async(self._run(config, modes), input, self.pool):
+        async for mode, chunk in drive_async(self._run(config, modes), input, self.pools):
             yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
@@ -107,14 +115,14 @@ class CompiledStateGraph:
             Exception: whatever a node raised, with its own type.
         """
         latest = None
-        for _, chunk in drive_sync(self._run(config, ("values",)), input, self.pool):
+        for _, chunk in drive_sync(self._run(config, ("values",)), input, self.pools):
             latest = chunk
         return latest
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
         latest = None
-        async for _, chunk in drive_async(self._run(config, ("values",)), input, self.pool):
+        async for _, chunk in drive_async(self._run(config, ("values",)), input, self.pools):
             latest = chunk
         return latest
 

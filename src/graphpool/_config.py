@@ -27,6 +27,17 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
+EXECUTORS = ("thread", "process", "async")
+"""Where a node may run: see ``StateGraph.add_node``."""
+
+
+def check_executor(value: Any, where: str) -> str:
+    """Validate an executor name, with an error that says where it came from."""
+    if value not in EXECUTORS:
+        raise ValueError(f"{where}={value!r}: choose one of {', '.join(map(repr, EXECUTORS))}.")
+    return str(value)
+
+
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"config[{name!r}] must be a positive integer, got {value!r}.")
@@ -43,6 +54,8 @@ class RunOptions:
             beyond the pool's own size. Set by ``max_workers`` (the spec's key) or
             ``max_concurrency`` (LangGraph's key).
         run_id: the run's id, shown in errors and events.
+        executor: where nodes without an ``executor=`` of their own run in this
+            run (``config["executor"]``); overrides the ``compile()`` default.
         config: the caller's config, normalised, as handed to nodes.
     """
 
@@ -50,6 +63,7 @@ class RunOptions:
     max_concurrency: int | None = None
     run_id: str = ""
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    executor: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
@@ -60,6 +74,9 @@ class RunOptions:
         workers = config.get("max_workers", config.get("max_concurrency"))
         if workers is not None:
             workers = _positive_int("max_workers", workers)
+        executor = config.pop("executor", None)
+        if executor is not None:
+            check_executor(executor, "config['executor']")
         configurable = dict(config.get("configurable") or {})
         for key in list(config):
             if key not in _TOP_LEVEL_KEYS:
@@ -67,7 +84,7 @@ class RunOptions:
         config["configurable"] = configurable
         config["recursion_limit"] = limit
         run_id = str(config.get("run_id") or uuid.uuid4())
-        return cls(limit, workers, run_id, config)
+        return cls(limit, workers, run_id, config, executor)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify)."""

@@ -1,12 +1,18 @@
 """Thin drivers that carry out :meth:`Run.loop`'s instructions: one sync, one async.
 
-Neither holds any superstep logic; they only start tasks and wait for them.
+Neither holds any superstep logic; they start tasks, wait for them, and stop
+the ones the scheduler gives up on. Where a task goes depends on its node's
+executor (see ``StateGraph.add_node``):
 
-* Sync driver (``invoke``/``stream``): sync nodes go to the pool; async nodes
-  go to the shared background event loop. A step's only task runs in the
-  caller's thread when the pool allows it (it saves a thread hop per step).
-* Async driver (``ainvoke``/``astream``): async nodes run as asyncio tasks on
-  the caller's loop; sync nodes go to the pool, so a thread never blocks the loop.
+* ``thread``: the thread pool; under the sync driver a step's only task runs
+  in the caller's thread instead, when it has no timeout (saves a thread hop).
+* ``async``: an event loop: the caller's under ``ainvoke``/``astream``, the
+  shared background loop under ``invoke``/``stream``. A thread never blocks it.
+* ``process``: a pool thread runs the task and sends the node call to the
+  process pool (routes and write handling stay in this process).
+
+Completions arrive through a queue fed by done-callbacks, so waiting costs
+O(1) per finished task even with thousands in flight.
 """
 
 from __future__ import annotations
@@ -14,61 +20,106 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
+import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ._pool import WorkerPool
+from ._constants import START
+from ._node import Callee
+from ._pool import Pools
 from ._pool._loop import submit_coroutine
-from ._scheduler import EMIT, LAUNCH, Run
+from ._scheduler import ABANDON, EMIT, LAUNCH, Outcome, Run
 from ._task import Task
+from .errors import WorkerCrashedError
 
 __all__ = ["drive_async", "drive_sync", "execute_async", "execute_sync"]
 
 
-def _config_for(run: Run, task: Task, wants: bool) -> Any:
-    return run.options.for_node(task.step, task.node, task.triggers) if wants else None
+def _config_for(run: Run, task: Task, callee: Callee) -> Any:
+    if not callee.wants_config:
+        return None
+    return run.options.for_node(task.step, task.node, task.triggers)
 
 
-def execute_sync(run: Run, task: Task) -> Task:
-    """Run one task to completion in this thread; its outcome is recorded on the task."""
+def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pools) -> Any:
+    """Run a node call in a worker process; wait here for its result."""
+    from ._pool._process import dumps_for_worker, loads_from_worker
+
+    config = _config_for(run, task, callee)
+    fn = functools.partial(callee.fn, config=config) if config is not None else callee.fn
+    payload = dumps_for_worker(task.node, fn, arg)
+    task.handle = pools.process.submit_call(payload)  # type: ignore[attr-defined]
+    try:
+        return loads_from_worker(task.handle.result())
+    except Exception as exc:
+        if type(exc).__name__ == "ProcessExpired":  # pebble: the worker died
+            raise WorkerCrashedError(
+                f"The worker process running node {task.node!r} died ({exc}; attempt "
+                f"{task.attempt}, run {run.options.run_id}).",
+                node=task.node,
+                attempt=task.attempt,
+                run_id=run.options.run_id,
+            ) from exc
+        raise
+    finally:
+        task.handle = None
+
+
+def execute_sync(run: Run, task: Task, pools: Pools) -> Outcome:
+    """Run one attempt of a task in this thread; never raises."""
     body = run.body(task)
+    process = task.node != START and run.executor_of(task.node) == "process"
     value = None
     try:
-        while True:
+        callee, arg = body.send(None)
+        if process:
+            value = _call_in_process(run, task, callee, arg, pools)
             callee, arg = body.send(value)
-            value = callee.call_sync(arg, _config_for(run, task, callee.wants_config))
-    except StopIteration:
-        pass
+        while True:
+            value = callee.call_sync(arg, _config_for(run, task, callee))
+            callee, arg = body.send(value)
+    except StopIteration as stop:
+        return task, stop.value, None
     except BaseException as exc:  # the scheduler decides: retry or fail the run
-        task.fail(exc)
-    return task
+        return task, None, exc
 
 
-async def execute_async(run: Run, task: Task) -> Task:
+async def execute_async(run: Run, task: Task) -> Outcome:
     """Like :func:`execute_sync`, awaiting async nodes and routes on the running loop."""
     body = run.body(task)
     value = None
     try:
         while True:
             callee, arg = body.send(value)
-            value = await callee.call_async(arg, _config_for(run, task, callee.wants_config))
-    except StopIteration:
-        pass
+            value = await callee.call_async(arg, _config_for(run, task, callee))
+    except StopIteration as stop:
+        return task, stop.value, None
     except BaseException as exc:
-        task.fail(exc)
-    return task
+        return task, None, exc
 
 
-def _is_async(run: Run, task: Task) -> bool:
-    spec = run.topology.nodes.get(task.node)
-    return spec is not None and spec.callee.is_async
+def _on_loop(run: Run, task: Task) -> bool:
+    return task.node == START or run.executor_of(task.node) == "async"
 
 
-def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, Any]]:
+def _abandon(run: Run, task: Task, future: Any, pools: Pools) -> None:
+    """Stop a timed-out attempt as well as its executor can."""
+    if _on_loop(run, task):
+        future.cancel()  # cancels the coroutine on its loop
+        return
+    if task.handle is not None:
+        pools.process.abandon(task.handle)  # kills the worker process
+    pools.thread.abandon(future)
+
+
+def drive_sync(run: Run, input: Any, pools: Pools) -> Iterator[tuple[str, Any]]:
     """Run in the calling thread; yields ``(mode, chunk)`` stream events."""
     loop = run.loop(input)
-    inflight: dict[concurrent.futures.Future[Task], Task] = {}
-    ready: list[Task] = []
+    done: queue.SimpleQueue[concurrent.futures.Future[Outcome]] = queue.SimpleQueue()
+    inflight: dict[concurrent.futures.Future[Outcome], Task] = {}
+    futures: dict[Task, concurrent.futures.Future[Outcome]] = {}
+    ready: list[Outcome] = []
     reply: Any = None
     try:
         while True:
@@ -82,30 +133,49 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
-                if _is_async(run, task):
-                    inflight[submit_coroutine(execute_async(run, task))] = task
-                elif (alone and pool.runs_inline) or task.node == "__start__":
-                    ready.append(execute_sync(run, task))
+                if _on_loop(run, task):
+                    future = submit_coroutine(execute_async(run, task))
+                elif alone and pools.thread.runs_inline:
+                    ready.append(execute_sync(run, task, pools))
+                    continue
                 else:
                     ctx = contextvars.copy_context()
-                    inflight[pool.submit(ctx.run, execute_sync, run, task)] = task
+                    future = pools.thread.submit(ctx.run, execute_sync, run, task, pools)
+                inflight[future] = task
+                futures[task] = future
+                future.add_done_callback(done.put)
+            elif kind == ABANDON:
+                task = instruction[1]
+                future = futures.pop(task)
+                del inflight[future]
+                _abandon(run, task, future, pools)
             elif ready:
                 reply, ready = ready, []
             else:
-                done, _ = concurrent.futures.wait(
-                    inflight, timeout=instruction[1], return_when=concurrent.futures.FIRST_COMPLETED
-                )
-                reply = [inflight.pop(f) for f in done]
+                reply = []
+                try:
+                    finished = [done.get(timeout=instruction[1])]
+                except queue.Empty:
+                    continue
+                while not done.empty():
+                    finished.append(done.get_nowait())
+                for future in finished:
+                    if inflight.pop(future, None) is not None:  # not abandoned
+                        outcome = future.result()
+                        del futures[outcome[0]]
+                        reply.append(outcome)
     finally:
-        for future in inflight:
-            future.cancel()
+        for task, future in futures.items():
+            _abandon(run, task, future, pools)
 
 
-async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[tuple[str, Any]]:
+async def drive_async(run: Run, input: Any, pools: Pools) -> AsyncIterator[tuple[str, Any]]:
     """Run on the caller's event loop; yields ``(mode, chunk)`` stream events."""
     loop = run.loop(input)
-    inflight: dict[asyncio.Future[Task], Task] = {}
-    ready: list[Task] = []
+    done: asyncio.Queue[asyncio.Future[Outcome]] = asyncio.Queue()
+    inflight: dict[asyncio.Future[Outcome], Task] = {}
+    futures: dict[Task, Any] = {}  # the asyncio task, or the pool's concurrent future
+    ready: list[Outcome] = []
     reply: Any = None
     try:
         while True:
@@ -119,21 +189,41 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
-                if task.node == "__start__" or (alone and _is_async(run, task)):
-                    ready.append(await execute_async(run, task))
-                elif _is_async(run, task):
-                    inflight[asyncio.ensure_future(execute_async(run, task))] = task
+                waiter: asyncio.Future[Outcome]
+                if _on_loop(run, task):
+                    if alone:
+                        ready.append(await execute_async(run, task))
+                        continue
+                    waiter = asyncio.ensure_future(execute_async(run, task))
+                    futures[task] = waiter
                 else:
                     ctx = contextvars.copy_context()
-                    handed = pool.submit(ctx.run, execute_sync, run, task)
-                    inflight[asyncio.wrap_future(handed)] = task
+                    handed = pools.thread.submit(ctx.run, execute_sync, run, task, pools)
+                    waiter = asyncio.wrap_future(handed)
+                    futures[task] = handed
+                inflight[waiter] = task
+                waiter.add_done_callback(done.put_nowait)
+            elif kind == ABANDON:
+                task = instruction[1]
+                future = futures.pop(task)
+                for stale in [w for w, owner in inflight.items() if owner is task]:
+                    del inflight[stale]
+                _abandon(run, task, future, pools)
             elif ready:
                 reply, ready = ready, []
             else:
-                done, _ = await asyncio.wait(
-                    inflight, timeout=instruction[1], return_when=asyncio.FIRST_COMPLETED
-                )
-                reply = [inflight.pop(f) for f in done]
+                reply = []
+                try:
+                    finished = [await asyncio.wait_for(done.get(), instruction[1])]
+                except asyncio.TimeoutError:
+                    continue
+                while not done.empty():
+                    finished.append(done.get_nowait())
+                for ended in finished:
+                    if inflight.pop(ended, None) is not None and not ended.cancelled():
+                        outcome = ended.result()
+                        del futures[outcome[0]]
+                        reply.append(outcome)
     finally:
-        for future in inflight:
-            future.cancel()
+        for task, future in futures.items():
+            _abandon(run, task, future, pools)

@@ -86,5 +86,6 @@ class NodeSpec:
     input_schema: Any | None = None
     retry_policy: tuple[RetryPolicy, ...] = ()
     timeout: float | None = None
+    executor: str | None = None
     metadata: Mapping[str, Any] | None = None
     destinations: tuple[str, ...] | None = None

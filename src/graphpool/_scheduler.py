@@ -5,9 +5,11 @@ generator that tells a driver what to do next and is told what happened::
 
     (LAUNCH, task, alone)  start this task (``alone``: it is the only one in flight)
     (WAIT, timeout)        block until one or more launched tasks finish; the driver
-                           sends back the list of finished tasks (maybe empty after
-                           ``timeout`` seconds, when a retry is due)
+                           sends back ``(task, result, error)`` outcomes (maybe none
+                           after ``timeout`` seconds, when a retry or deadline is due)
     (EMIT, mode, chunk)    hand a stream chunk to the caller
+    (ABANDON, task)        stop waiting for a task that ran past its timeout, and
+                           stop it as well as its executor can
 
 One step: every triggered node becomes a task; the tasks run concurrently (at
 most ``max_concurrency`` at once); when all have finished their writes are
@@ -31,16 +33,26 @@ from ._constants import END, START
 from ._node import Callee
 from ._task import Task
 from ._topology import Topology
-from .errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
+from .errors import (
+    GraphRecursionError,
+    InvalidRouteError,
+    InvalidUpdateError,
+    NodeError,
+    NodeTimeoutError,
+)
 from .types import Command, Send
 
-__all__ = ["EMIT", "LAUNCH", "WAIT", "Run"]
+__all__ = ["ABANDON", "EMIT", "LAUNCH", "WAIT", "Outcome", "Run"]
 
-LAUNCH, WAIT, EMIT = 0, 1, 2
+LAUNCH, WAIT, EMIT, ABANDON = 0, 1, 2, 3
+_NEVER = float("inf")
 
 Instruction = tuple[Any, ...]
-Body = Generator[tuple[Callee, Any], Any, None]
+Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list[Any]]]
 Then = Callable[[Task], Generator[Instruction, Any, list[Task]]]
+Outcome = tuple[Task, Any, BaseException | None]
+"""What a driver reports for a finished attempt: the task, what its body returned
+(output, writes, routes), or the error it raised."""
 
 
 class Run:
@@ -56,6 +68,7 @@ class Run:
         self.sends: list[Send] = []
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
         self._output_keys = frozenset(topology.output.keys)
+        self._executors: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -85,11 +98,13 @@ class Run:
     def _run_tasks(
         self, tasks: list[Task], then: Then | None = None
     ) -> Generator[Instruction, Any, None]:
-        """Run tasks within the concurrency limit, retrying failures per policy.
+        """Run tasks within the concurrency limit, with timeouts and retries.
 
         Returns when every task has succeeded; raises the error of one that
         failed for good. ``then(task)``, if given, runs as each task succeeds and
         returns more tasks to run (eager scheduling); otherwise the set is fixed.
+        All task state changes happen here, on the scheduler's side, so a late
+        result of an abandoned attempt can never touch a task.
         """
         queue = deque(tasks)
         limit = self.options.max_concurrency or len(tasks) or 1
@@ -97,6 +112,7 @@ class Run:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
         running = 0
+        deadlines: dict[Task, float] = {}  # running tasks that have a timeout
         remaining = len(tasks)
         while remaining:
             now = time.monotonic()
@@ -107,13 +123,27 @@ class Run:
                 self._prepare(task)
                 task.start()
                 running += 1
+                timeout = self.timeout_of(task.node)
+                if timeout is not None:
+                    deadlines[task] = now + timeout
                 if "tasks" in self.modes or "debug" in self.modes:
                     yield from self._task_event(task, start=True)
-                yield (LAUNCH, task, running == 1 and not queue and not retries)
-            finished: list[Task] = yield (WAIT, retries[0][0] - now if retries else None)
-            for task in finished:
+                alone = running == 1 and not queue and not retries and timeout is None
+                yield (LAUNCH, task, alone)
+            due = min(min(deadlines.values(), default=_NEVER), retries[0][0] if retries else _NEVER)
+            outcomes: list[Outcome] = yield (WAIT, None if due == _NEVER else max(0, due - now))
+            now = time.monotonic()
+            if deadlines:
+                finished = {o[0] for o in outcomes}
+                for task, deadline in list(deadlines.items()):
+                    if deadline <= now and task not in finished:
+                        yield (ABANDON, task)
+                        outcomes.append((task, None, self._timeout_error(task)))
+            for task, result, error in outcomes:
                 running -= 1
-                if task.error is None:
+                deadlines.pop(task, None)
+                if error is None:
+                    task.succeed(*result)
                     remaining -= 1
                     yield from self._finished_events(task)
                     if then is not None:
@@ -121,13 +151,55 @@ class Run:
                         queue.extend(more)
                         remaining += len(more)
                     continue
+                task.fail(error)
                 delay = self._retry_delay(task)
                 if delay is None:
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)
-                    raise task.error
+                    raise self._with_context(task, error)
                 task.retry_later()
                 heapq.heappush(retries, (time.monotonic() + delay, id(task), task))
+
+    def timeout_of(self, node: str) -> float | None:
+        """Seconds an attempt of ``node`` may run, or None."""
+        if node == START:
+            return None
+        spec = self.topology.nodes[node]
+        return spec.timeout if spec.timeout is not None else self.topology.default_timeout
+
+    def executor_of(self, node: str) -> str:
+        """Where ``node`` runs: "thread", "process" or "async" (see ``add_node``)."""
+        kind = self._executors.get(node)
+        if kind is None:
+            kind = self._executors[node] = self._resolve_executor(node)
+        return kind
+
+    def _resolve_executor(self, node: str) -> str:
+        spec = self.topology.nodes[node]
+        chosen = spec.executor or self.options.executor or self.topology.default_executor
+        if spec.callee.is_async and chosen in (None, "thread"):
+            return "async"
+        return chosen or "thread"
+
+    def _timeout_error(self, task: Task) -> NodeTimeoutError:
+        limit = self.timeout_of(task.node) or 0.0
+        return NodeTimeoutError(
+            f"Node {task.node!r} timed out after {limit:g} s (attempt {task.attempt}, run "
+            f"{self.options.run_id}).",
+            node=task.node,
+            attempt=task.attempt,
+            run_id=self.options.run_id,
+            timeout=limit,
+        )
+
+    def _with_context(self, task: Task, error: BaseException) -> BaseException:
+        """Add the node, attempt and run to an error that is not graphpool's own."""
+        if not isinstance(error, NodeError) and hasattr(error, "add_note"):
+            error.add_note(
+                f"(graphpool: raised by node {task.node!r}, attempt {task.attempt}, "
+                f"run {self.options.run_id})"
+            )
+        return error
 
     def _prepare(self, task: Task) -> None:
         """Last moment before a task starts (superstep tasks are ready when made)."""
@@ -136,7 +208,8 @@ class Run:
         assert task.error is not None
         if task.node == START:
             return None
-        for policy in self.topology.nodes[task.node].retry_policy:
+        policies = self.topology.nodes[task.node].retry_policy or self.topology.default_retry
+        for policy in policies:
             if policy.should_retry(task.error, task.attempt):
                 return policy.delay(task.attempt)
         return None
@@ -187,7 +260,7 @@ class Run:
             for target in branch.destinations(result):
                 if target != END:
                     routes.append(self._check_route(node, target))
-        task.succeed(output, writes, routes)
+        return output, writes, routes
 
     def node_input(self, node: str) -> Any:
         """The state a pull task's node receives now, shaped by its input schema."""

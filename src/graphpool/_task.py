@@ -51,6 +51,7 @@ class Task:
     __slots__ = (
         "attempt",
         "error",
+        "handle",
         "id",
         "input",
         "node",
@@ -86,6 +87,7 @@ class Task:
         self.routes: list[Any] = []
         self.output: Any = None
         self.error: BaseException | None = None
+        self.handle: Any = None  # a process-pool future while its node runs there
         self.started = 0  # logical time it (last) started, for eager scheduling
         self.view: dict[str, Any] | None = None  # channels as it started (eager)
 
@@ -107,6 +109,9 @@ class Task:
     def succeed(self, output: Any, writes: list[tuple[str, Any]], routes: list[Any]) -> None:
         self._move("succeed", TaskState.SUCCEEDED)
         self.output, self.writes, self.routes = output, writes, routes
+
+    def __hash__(self) -> int:
+        return id(self)
 
     def fail(self, error: BaseException) -> None:
         self._move("fail", TaskState.FAILED)

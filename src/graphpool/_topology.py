@@ -10,6 +10,7 @@ from ._branch import Branch
 from ._constants import END, START
 from ._node import NodeSpec
 from ._schema import Schema
+from .types import RetryPolicy
 
 __all__ = ["Join", "Topology"]
 
@@ -33,8 +34,10 @@ class Topology:
         edges: static successors of each node (and of START), END removed, sorted.
         joins: join edges, and ``joins_from[source]`` the joins it feeds.
         branches: conditional edges of each node, in the order they were added.
-        state: the state schema; ``input``/``output`` the caller-facing schemas.
-        keys: every state key (the union of the three schemas).
+        state: the state schema; ``input``/``output`` the caller-facing schemas;
+            ``writable`` has every state key (the union of the three).
+        default_executor, default_timeout, default_retry: ``compile()``'s
+            defaults for nodes that set none of their own.
     """
 
     nodes: Mapping[str, NodeSpec]
@@ -47,9 +50,19 @@ class Topology:
     input: Schema
     output: Schema
     writable: Schema
+    default_executor: str | None = None
+    default_timeout: float | None = None
+    default_retry: tuple[RetryPolicy, ...] = ()
 
     @classmethod
-    def of(cls, builder: Any) -> Topology:
+    def of(
+        cls,
+        builder: Any,
+        *,
+        executor: str | None = None,
+        timeout: float | None = None,
+        retry_policy: tuple[RetryPolicy, ...] = (),
+    ) -> Topology:
         edges: dict[str, list[str]] = {}
         for source, target in sorted(builder.edges):
             if target != END:
@@ -75,6 +88,9 @@ class Topology:
             input=builder.input_schema,
             output=builder.output_schema,
             writable=writable,
+            default_executor=executor,
+            default_timeout=timeout,
+            default_retry=retry_policy,
         )
 
     def reader_of(self, node: str) -> Schema:

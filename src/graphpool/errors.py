@@ -6,8 +6,9 @@ One root, :class:`GraphpoolError`, with three families:
   :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``)
   and :class:`InvalidUpdateError` (a node or the caller wrote state wrongly);
 * limits a run hits: :class:`GraphRecursionError`;
-* node failures that the runtime itself detects (a timeout, a dead worker):
-  :class:`NodeError` and its subclasses, carrying the node, attempt and run id.
+* node failures that the runtime itself detects: :class:`NodeError` and its
+  subclasses :class:`NodeTimeoutError`, :class:`WorkerCrashedError` and
+  :class:`SerializationError`, carrying the node, attempt and run id.
 
 An exception raised *by a node's own code* is not wrapped: it reaches the caller
 with its own type, as in LangGraph. LangGraph's public names and base classes are
@@ -25,6 +26,9 @@ __all__ = [
     "InvalidRouteError",
     "InvalidUpdateError",
     "NodeError",
+    "NodeTimeoutError",
+    "SerializationError",
+    "WorkerCrashedError",
 ]
 
 
@@ -100,6 +104,40 @@ def _rebuild_node_error(
     cls: type[NodeError], message: str, node: str, attempt: int, run_id: str
 ) -> NodeError:
     return cls(message, node=node, attempt=attempt, run_id=run_id)
+
+
+class NodeTimeoutError(NodeError, TimeoutError):
+    """An attempt of a node ran longer than its ``timeout``.
+
+    The attempt is stopped: a process worker running it is killed and replaced,
+    an async node is cancelled, a thread is abandoned and replaced in its pool.
+    Retried like any transient failure when the node's retry policy allows it.
+
+    Attributes:
+        timeout: the limit, in seconds.
+    """
+
+    def __init__(
+        self, message: str, *, node: str, attempt: int = 1, run_id: str = "", timeout: float = 0
+    ) -> None:
+        super().__init__(message, node=node, attempt=attempt, run_id=run_id)
+        self.timeout = timeout
+
+
+class WorkerCrashedError(NodeError):
+    """The worker process running a node died (``os._exit``, a signal, the OOM killer).
+
+    Only that task fails; the pool starts a new worker. Retried when the node's
+    retry policy allows it. The exit reason is chained as ``__cause__``.
+    """
+
+
+class SerializationError(NodeError, TypeError):
+    """A node's function, input or result cannot be sent to or from a process worker.
+
+    Raised before the node runs when its function or input cannot be pickled
+    (``compile()`` already checks the function), naming the state key at fault.
+    """
 
 
 class InternalError(GraphpoolError):

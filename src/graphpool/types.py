@@ -94,9 +94,12 @@ def default_retry_on(exc: Exception) -> bool:
     has a ``status_code`` in 500..599, as httpx and requests raise) are retried;
     the builtin errors that signal a bug (``ValueError``, ``TypeError``,
     ``LookupError``, ``OSError`` other than connection errors, ...) are not;
-    anything else is.
+    anything else is. graphpool adds: a timeout (:class:`~graphpool.NodeTimeoutError`)
+    and a dead worker (:class:`~graphpool.WorkerCrashedError`) are retried.
     """
-    if isinstance(exc, ConnectionError):
+    from .errors import NodeTimeoutError, WorkerCrashedError
+
+    if isinstance(exc, (ConnectionError, NodeTimeoutError, WorkerCrashedError)):
         return True
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(status, int):

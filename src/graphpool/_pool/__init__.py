@@ -1,6 +1,14 @@
 """Worker pools: where tasks run. One module per kind behind one small interface."""
 
-from ._base import WorkerPool
+from ._base import Pools, WorkerPool
+from ._process import ProcessPool, default_process_pool
 from ._thread import ThreadPool, default_pool
 
-__all__ = ["ThreadPool", "WorkerPool", "default_pool"]
+__all__ = [
+    "Pools",
+    "ProcessPool",
+    "ThreadPool",
+    "WorkerPool",
+    "default_pool",
+    "default_process_pool",
+]

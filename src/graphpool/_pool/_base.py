@@ -8,9 +8,10 @@ stops it. The scheduler never knows which kind it talks to.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-__all__ = ["WorkerPool"]
+__all__ = ["Pools", "WorkerPool"]
 
 
 class WorkerPool(concurrent.futures.Executor):
@@ -25,3 +26,31 @@ class WorkerPool(concurrent.futures.Executor):
 
     kind: ClassVar[str]
     runs_inline: ClassVar[bool] = False
+
+    def abandon(self, future: concurrent.futures.Future[Any]) -> None:
+        """Stop ``future``'s work as well as this kind of pool can (used on timeouts).
+
+        The default cancels it, which only helps while it is queued; pools that
+        can stop running work (kill a process, replace a thread) override this.
+        """
+        future.cancel()
+
+
+class Pools:
+    """The pools a run's tasks go to, by executor kind.
+
+    ``thread`` runs sync nodes (and hosts process and Ray calls while they
+    wait); ``process`` is created on first use, so graphs without process nodes
+    never start one.
+    """
+
+    def __init__(self, thread: WorkerPool, process: Callable[[], WorkerPool]) -> None:
+        self.thread = thread
+        self._process_factory = process
+        self._process: WorkerPool | None = None
+
+    @property
+    def process(self) -> WorkerPool:
+        if self._process is None:
+            self._process = self._process_factory()
+        return self._process

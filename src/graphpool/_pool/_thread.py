@@ -59,6 +59,8 @@ class ThreadPool(WorkerPool):
         self._threads: set[threading.Thread] = set()
         self._idle = 0
         self._shutdown = False
+        self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
+        self._abandoned: set[threading.Thread] = set()
 
     def __repr__(self) -> str:
         return (
@@ -110,13 +112,36 @@ class ThreadPool(WorkerPool):
                 self._grow_if_needed()
             future, fn, args, kwargs = item
             if future.set_running_or_notify_cancel():
+                with self._lock:
+                    self._running[future] = me
                 try:
                     result = fn(*args, **kwargs)
                 except BaseException as exc:
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
+                with self._lock:
+                    self._running.pop(future, None)
+                    if me in self._abandoned:
+                        self._abandoned.discard(me)
+                        return
             del item, future, fn, args, kwargs
+
+    def abandon(self, future: concurrent.futures.Future[Any]) -> None:
+        """Give up on ``future``: cancel it if queued; if running, write its thread off.
+
+        A thread cannot be killed, so one running a hung task leaves the pool (it
+        exits if the task ever returns) and no longer counts towards
+        ``max_workers``: the pool keeps its full size for other work.
+        """
+        if future.cancel():
+            return
+        with self._lock:
+            thread = self._running.pop(future, None)
+            if thread is not None:
+                self._abandoned.add(thread)
+                self._threads.discard(thread)
+                self._grow_if_needed()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:

@@ -1,0 +1,155 @@
+"""Process pool: CPU-heavy nodes run in worker processes, on every core.
+
+Built on pebble, a well-kept process pool that isolates each task: a worker that
+dies (``os._exit``, a signal, the OOM killer) fails only the task it was running,
+and cancelling a running task kills its worker; either way pebble starts a new
+worker. (loky, the other candidate, fails every in-flight task of the pool when
+one worker dies, and cannot kill one task's worker.) Workers are started by a
+forkserver, so they never inherit the parent's threads or locks.
+
+Functions and arguments travel as cloudpickle bytes made in this process, so
+closures and lambdas work, and a value that cannot be sent fails here, before
+anything runs, with an error naming the node and the state key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import multiprocessing
+import os
+import pickle
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import SerializationError
+from ._base import WorkerPool
+
+__all__ = ["ProcessPool", "default_process_pool", "dumps_for_worker"]
+
+
+def dumps_for_worker(node: str, fn: Callable[..., Any], arg: Any) -> bytes:
+    """Pickle a node call for a worker; name the culprit if it cannot be pickled."""
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise SerializationError(
+            f"Cannot send node {node!r} to a process worker: {_culprit(cloudpickle, fn, arg)} "
+            f"cannot be pickled ({type(exc).__name__}: {exc}). Use executor='thread' for this "
+            "node, or keep such objects out of the state.",
+            node=node,
+        ) from exc
+
+
+def _culprit(cloudpickle: Any, fn: Any, arg: Any) -> str:
+    """Which part of a call fails to pickle: the function or one state key."""
+    try:
+        cloudpickle.dumps(fn)
+    except Exception:
+        return "its function"
+    if isinstance(arg, Mapping):
+        items = list(arg.items())
+    else:
+        items = list(getattr(arg, "__dict__", {}).items())
+    for key, value in items:
+        try:
+            cloudpickle.dumps(value)
+        except Exception:
+            return f"state key {key!r} ({type(value).__name__})"
+    return "its input"
+
+
+def _call_in_worker(payload: bytes) -> bytes:
+    """Runs in the worker process: unpickle the call, run it, pickle the result."""
+    import cloudpickle
+
+    fn, arg = cloudpickle.loads(payload)
+    result = fn(arg)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads_from_worker(data: bytes) -> Any:
+    """Unpickle what :func:`_call_in_worker` returned (bytes made by our own worker)."""
+    import cloudpickle
+
+    return cloudpickle.loads(data)
+
+
+class ProcessPool(WorkerPool):
+    """A pool of worker processes.
+
+    Args:
+        max_workers: number of worker processes (default: the number of cores).
+        context: a multiprocessing start method; ``"forkserver"`` by default.
+
+    ``submit(fn, *args)`` runs ``fn(*args)`` in a worker (``fn`` and the args must
+    pickle with the standard pickle); graphpool's runtime sends node calls with
+    :meth:`submit_call`, which uses cloudpickle. Cancelling a running future kills
+    its worker, which the pool replaces.
+    """
+
+    kind = "process"
+
+    def __init__(self, max_workers: int | None = None, *, context: str = "forkserver") -> None:
+        import pebble
+
+        self.max_workers = max_workers or os.cpu_count() or 1
+        self._pool = pebble.ProcessPool(
+            max_workers=self.max_workers, context=multiprocessing.get_context(context)
+        )
+        self._shutdown = False
+
+    def __repr__(self) -> str:
+        return f"<ProcessPool workers={self.max_workers}{' shut down' if self._shutdown else ''}>"
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        if self._shutdown:
+            raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
+        return self._pool.schedule(fn, args=args, kwargs=kwargs)
+
+    def submit_call(self, payload: bytes) -> concurrent.futures.Future[bytes]:
+        """Run a call pickled by :func:`dumps_for_worker`; the result is pickled bytes."""
+        return self.submit(_call_in_worker, payload)
+
+    def abandon(self, future: concurrent.futures.Future[Any]) -> None:
+        """Cancel ``future``; if it is running, its worker process is killed and replaced."""
+        future.cancel()
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the live worker processes (for tests and monitoring)."""
+        workers = getattr(getattr(self._pool, "_pool_manager", None), "worker_manager", None)
+        return [w.pid for w in getattr(workers, "workers", {}).values() if w.is_alive()]
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._shutdown:
+            return
+        self._shutdown = True
+        if cancel_futures:
+            self._pool.stop()
+        else:
+            self._pool.close()
+        if wait:
+            self._pool.join()
+
+
+_default: ProcessPool | None = None
+_lock = threading.Lock()
+
+
+def default_process_pool() -> ProcessPool:
+    """The process-wide process pool for nodes with ``executor="process"``."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = ProcessPool()
+                atexit.register(_default.shutdown, wait=True, cancel_futures=True)
+    return _default
