@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import operator
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -197,3 +199,23 @@ def test_sync_node_in_async_run_does_not_block_the_loop() -> None:
         return result
 
     assert asyncio.run(main())["log"] == ["sync", "async"]  # node-name order
+
+
+def test_script_without_main_guard_runs_process_nodes(tmp_path: Path) -> None:
+    # Workers must not re-run the main script (plain multiprocessing would, and
+    # this script would then start processes from inside a worker).
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import os\n"
+        "from typing import TypedDict\n"
+        "from graphpool import StateGraph, START\n"
+        "class S(TypedDict):\n"
+        "    pid: int\n"
+        "b = StateGraph(S)\n"
+        "b.add_node('cpu', lambda s: {'pid': os.getpid()}, executor='process')\n"
+        "b.add_edge(START, 'cpu')\n"
+        "print('worker differs:', b.compile().invoke({'pid': 0})['pid'] != os.getpid())\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines() == ["worker differs: True"]

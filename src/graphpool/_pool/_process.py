@@ -9,7 +9,10 @@ forkserver, so they never inherit the parent's threads or locks.
 
 Functions and arguments travel as cloudpickle bytes made in this process, so
 closures and lambdas work, and a value that cannot be sent fails here, before
-anything runs, with an error naming the node and the state key.
+anything runs, with an error naming the node and the state key. Since functions
+defined in the main script travel by value, workers do not re-run the main
+script at start-up (plain multiprocessing would): a script that builds and runs
+a graph at top level needs no ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import asyncio
 import atexit
 import concurrent.futures
 import multiprocessing
+import multiprocessing.context
+import multiprocessing.spawn
 import os
 import pickle
 import threading
@@ -28,6 +33,35 @@ from ..errors import SerializationError
 from ._base import WorkerPool
 
 __all__ = ["ProcessPool", "default_process_pool", "dumps_for_worker"]
+
+
+_starting = threading.local()
+_preparation_data = multiprocessing.spawn.get_preparation_data
+
+
+def _without_main(name: str) -> dict[str, Any]:
+    """multiprocessing's start-up data, minus "import the main script" for our workers."""
+    data = _preparation_data(name)
+    if getattr(_starting, "worker", False):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+multiprocessing.spawn.get_preparation_data = _without_main
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    def start(self) -> None:
+        _starting.worker = True
+        try:
+            super().start()
+        finally:
+            _starting.worker = False
+
+
+class _WorkerContext(multiprocessing.context.ForkServerContext):
+    Process = _WorkerProcess
 
 
 def dumps_for_worker(node: str, fn: Callable[..., Any], arg: Any) -> bytes:
@@ -86,7 +120,6 @@ class ProcessPool(WorkerPool):
 
     Args:
         max_workers: number of worker processes (default: the number of cores).
-        context: a multiprocessing start method; ``"forkserver"`` by default.
 
     ``submit(fn, *args)`` runs ``fn(*args)`` in a worker (``fn`` and the args must
     pickle with the standard pickle); graphpool's runtime sends node calls with
@@ -96,13 +129,11 @@ class ProcessPool(WorkerPool):
 
     kind = "process"
 
-    def __init__(self, max_workers: int | None = None, *, context: str = "forkserver") -> None:
+    def __init__(self, max_workers: int | None = None) -> None:
         import pebble
 
         self.max_workers = max_workers or os.cpu_count() or 1
-        self._pool = pebble.ProcessPool(
-            max_workers=self.max_workers, context=multiprocessing.get_context(context)
-        )
+        self._pool = pebble.ProcessPool(max_workers=self.max_workers, context=_WorkerContext())
         self._shutdown = False
 
     def __repr__(self) -> str:
