@@ -1,0 +1,31 @@
+"""The examples run as a user runs them, in a fresh interpreter."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(name: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()
+
+
+def test_seed_demo_prints_langgraphs_final_state() -> None:
+    lines = run("seed_demo.py")
+    assert lines[0] == "Final State: {'results': ['A', 'B', 'C', 'Collected: A, B, C']}"
+    assert lines[1].startswith("Execution Time:")
+
+
+def test_cpu_fanout_counts_primes_despite_crashing_workers() -> None:
+    lines = run("cpu_fanout.py")
+    shards = ast.literal_eval(lines[0].removeprefix("primes per shard: "))
+    assert [i for i, _ in shards] == [0, 1, 2, 3]
+    assert lines[1] == "total: 33860"  # primes below 400,000
