@@ -8,6 +8,7 @@ from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
 from ._pool import ProcessPool, ThreadPool, WorkerPool
+from ._pool._stats import PoolStats
 from ._version import __version__
 from .errors import (
     GraphpoolError,
@@ -19,6 +20,7 @@ from .errors import (
     InvalidUpdateError,
     NodeError,
     NodeTimeoutError,
+    PoolSaturatedError,
     SerializationError,
     WorkerCrashedError,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "Overwrite",
+    "PoolSaturatedError",
+    "PoolStats",
     "ProcessPool",
     "RetryPolicy",
     "Send",

@@ -314,6 +314,7 @@ class StateGraph(Generic[StateT]):
         executor: str | None = None,
         timeout: float | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        pool: Any = None,
         **unsupported: Any,
     ) -> Any:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -323,7 +324,11 @@ class StateGraph(Generic[StateT]):
         fast branch never waits for a slow sibling (see ``graphpool._eager``).
         ``executor``, ``timeout`` and ``retry_policy`` are defaults for nodes
         that set none of their own (see :meth:`add_node`); a run's
-        ``config["executor"]`` overrides the ``executor`` default.
+        ``config["executor"]`` overrides the ``executor`` default. ``pool`` is a
+        :class:`~graphpool.ThreadPool` or :class:`~graphpool.ProcessPool` that
+        this graph's runs share with any other graph given the same pool
+        (a run's ``config["pool"]`` overrides it); without one, runs use the
+        process-wide default pools.
 
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
@@ -352,10 +357,16 @@ class StateGraph(Generic[StateT]):
         from ._compiled import CompiledStateGraph
 
         self.compiled = True
+        if pool is not None and getattr(pool, "kind", None) not in ("thread", "process"):
+            raise InvalidGraphError(
+                f"compile(pool={pool!r}): expected a graphpool ThreadPool or ProcessPool."
+            )
+        if executor is None and pool is not None and pool.kind == "process":
+            executor = "process"
         policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
         topology = Topology.of(
             self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
         )
         return CompiledStateGraph(
-            self, topology, name=name or "LangGraph", debug=debug, scheduling=scheduling
+            self, topology, name=name or "LangGraph", debug=debug, scheduling=scheduling, pool=pool
         )

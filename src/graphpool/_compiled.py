@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
-from ._pool import Pools, default_pool, default_process_pool
+from ._pool import Pools, WorkerPool, default_pool, default_process_pool
 from ._scheduler import Run
 from ._topology import Topology
 
@@ -48,12 +49,14 @@ class CompiledStateGraph:
         name: str,
         debug: bool = False,
         scheduling: str = "superstep",
+        pool: WorkerPool | None = None,
     ) -> None:
         self.builder = builder
         self.name = name
         self.debug = debug
         self.scheduling = scheduling
         self.topology = topology
+        self.pool = pool
         self._pools: Pools | None = None
 
     def __repr__(self) -> str:
@@ -61,14 +64,18 @@ class CompiledStateGraph:
 
     @property
     def pools(self) -> Pools:
-        """The pools this graph's tasks run on (the shared default pools)."""
+        """The pools this graph's runs use unless their config names another pool."""
         if self._pools is None:
-            self._pools = Pools(default_pool(), default_process_pool)
+            self._pools = _pools_for(self.pool)
         return self._pools
 
-    def _run(self, config: Config, modes: Sequence[str]) -> Run:
+    def _run(self, config: Config, modes: Sequence[str]) -> tuple[Run, Pools]:
+        options = RunOptions.from_config(config)
+        pools = self.pools if options.pool is None else _pools_for(options.pool)
+        if pools.primary.kind == "process" and options.executor is None:
+            options = dataclasses.replace(options, executor="process")
         kind = EagerRun if self.scheduling == "eager" else Run
-        return kind(self.topology, RunOptions.from_config(config), modes)
+        return kind(self.topology, options, modes), pools
 
     # -- streaming -------------------------------------------------------------
 
@@ -88,7 +95,7 @@ class CompiledStateGraph:
         are ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        for mode, chunk in drive_sync(self._run(config, modes), input, self.pools):
+        for mode, chunk in drive_sync(*self._run(config, modes), input):
             yield (mode, chunk) if tagged else chunk
 
     async def astream(
@@ -101,7 +108,7 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        async for mode, chunk in drive_async(self._run(config, modes), input, self.pools):
+        async for mode, chunk in drive_async(*self._run(config, modes), input):
             yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
@@ -115,14 +122,14 @@ class CompiledStateGraph:
             Exception: whatever a node raised, with its own type.
         """
         latest = None
-        for _, chunk in drive_sync(self._run(config, ("values",)), input, self.pools):
+        for _, chunk in drive_sync(*self._run(config, ("values",)), input):
             latest = chunk
         return latest
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
         latest = None
-        async for _, chunk in drive_async(self._run(config, ("values",)), input, self.pools):
+        async for _, chunk in drive_async(*self._run(config, ("values",)), input):
             latest = chunk
         return latest
 
@@ -170,6 +177,17 @@ class CompiledStateGraph:
         return await asyncio.gather(
             *(one(i) for i in range(len(inputs))), return_exceptions=return_exceptions
         )
+
+
+def _pools_for(pool: WorkerPool | None) -> Pools:
+    """Route each executor kind to the chosen pool, or to the shared defaults."""
+    if pool is None:
+        return Pools(default_pool(), default_process_pool)
+    if pool.kind == "thread":
+        return Pools(pool, default_process_pool, primary=pool)
+    if pool.kind == "process":
+        return Pools(default_pool(), lambda: pool, primary=pool)
+    raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 
 def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:

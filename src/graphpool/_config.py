@@ -56,6 +56,11 @@ class RunOptions:
         run_id: the run's id, shown in errors and events.
         executor: where nodes without an ``executor=`` of their own run in this
             run (``config["executor"]``); overrides the ``compile()`` default.
+        pool: a :class:`~graphpool.WorkerPool` for this run (``config["pool"]``);
+            overrides ``compile(pool=...)``.
+        admission_timeout: seconds to wait for room in a bounded pool before
+            ``PoolSaturatedError`` (``config["admission_timeout"]``; 0 refuses at
+            once, None waits as long as it takes).
         config: the caller's config, normalised, as handed to nodes.
     """
 
@@ -64,6 +69,8 @@ class RunOptions:
     run_id: str = ""
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     executor: str | None = None
+    pool: Any = None
+    admission_timeout: float | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
@@ -74,6 +81,12 @@ class RunOptions:
         workers = config.get("max_workers", config.get("max_concurrency"))
         if workers is not None:
             workers = _positive_int("max_workers", workers)
+        pool = config.pop("pool", None)
+        if pool is not None and not hasattr(pool, "admit"):
+            raise ValueError(f"config['pool'] must be a graphpool WorkerPool, got {pool!r}.")
+        admission = config.pop("admission_timeout", None)
+        if admission is not None and (isinstance(admission, bool) or admission < 0):
+            raise ValueError(f"config['admission_timeout'] must be >= 0, got {admission!r}.")
         executor = config.pop("executor", None)
         if executor is not None:
             check_executor(executor, "config['executor']")
@@ -84,7 +97,7 @@ class RunOptions:
         config["configurable"] = configurable
         config["recursion_limit"] = limit
         run_id = str(config.get("run_id") or uuid.uuid4())
-        return cls(limit, workers, run_id, config, executor)
+        return cls(limit, workers, run_id, config, executor, pool, admission)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify)."""

@@ -22,6 +22,7 @@ import concurrent.futures
 import contextvars
 import functools
 import queue
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -49,7 +50,8 @@ def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pool
     config = _config_for(run, task, callee)
     fn = functools.partial(callee.fn, config=config) if config is not None else callee.fn
     payload = dumps_for_worker(task.node, fn, arg)
-    task.handle = pools.process.submit_call(payload)  # type: ignore[attr-defined]
+    lane = run.options.run_id
+    task.handle = pools.process.submit_call(payload, lane)  # type: ignore[attr-defined]
     try:
         return loads_from_worker(task.handle.result())
     except Exception as exc:
@@ -113,8 +115,12 @@ def _abandon(run: Run, task: Task, future: Any, pools: Pools) -> None:
     pools.thread.abandon(future)
 
 
-def drive_sync(run: Run, input: Any, pools: Pools) -> Iterator[tuple[str, Any]]:
+def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
     """Run in the calling thread; yields ``(mode, chunk)`` stream events."""
+    lane = run.options.run_id
+    pools.primary.admit(lane, run.options.admission_timeout)
+    run.metrics = getattr(pools.primary, "metrics", None)
+    began = time.monotonic()
     loop = run.loop(input)
     done: queue.SimpleQueue[concurrent.futures.Future[Outcome]] = queue.SimpleQueue()
     inflight: dict[concurrent.futures.Future[Outcome], Task] = {}
@@ -140,7 +146,7 @@ def drive_sync(run: Run, input: Any, pools: Pools) -> Iterator[tuple[str, Any]]:
                     continue
                 else:
                     ctx = contextvars.copy_context()
-                    future = pools.thread.submit(ctx.run, execute_sync, run, task, pools)
+                    future = pools.thread.submit_in(lane, ctx.run, execute_sync, run, task, pools)
                 inflight[future] = task
                 futures[task] = future
                 future.add_done_callback(done.put)
@@ -167,10 +173,19 @@ def drive_sync(run: Run, input: Any, pools: Pools) -> Iterator[tuple[str, Any]]:
     finally:
         for task, future in futures.items():
             _abandon(run, task, future, pools)
+        pools.primary.release(lane, time.monotonic() - began)
 
 
-async def drive_async(run: Run, input: Any, pools: Pools) -> AsyncIterator[tuple[str, Any]]:
+async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple[str, Any]]:
     """Run on the caller's event loop; yields ``(mode, chunk)`` stream events."""
+    lane = run.options.run_id
+    timeout = run.options.admission_timeout
+    if timeout == 0:
+        pools.primary.admit(lane, 0)
+    else:  # waiting for room must not block the event loop
+        await asyncio.get_running_loop().run_in_executor(None, pools.primary.admit, lane, timeout)
+    run.metrics = getattr(pools.primary, "metrics", None)
+    began = time.monotonic()
     loop = run.loop(input)
     done: asyncio.Queue[asyncio.Future[Outcome]] = asyncio.Queue()
     inflight: dict[asyncio.Future[Outcome], Task] = {}
@@ -198,7 +213,7 @@ async def drive_async(run: Run, input: Any, pools: Pools) -> AsyncIterator[tuple
                     futures[task] = waiter
                 else:
                     ctx = contextvars.copy_context()
-                    handed = pools.thread.submit(ctx.run, execute_sync, run, task, pools)
+                    handed = pools.thread.submit_in(lane, ctx.run, execute_sync, run, task, pools)
                     waiter = asyncio.wrap_future(handed)
                     futures[task] = handed
                 inflight[waiter] = task
@@ -227,3 +242,4 @@ async def drive_async(run: Run, input: Any, pools: Pools) -> AsyncIterator[tuple
     finally:
         for task, future in futures.items():
             _abandon(run, task, future, pools)
+        pools.primary.release(lane, time.monotonic() - began)

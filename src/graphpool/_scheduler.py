@@ -31,6 +31,7 @@ from ._channels import MISSING, Channel
 from ._config import RunOptions
 from ._constants import END, START
 from ._node import Callee
+from ._pool._stats import PoolMetrics
 from ._task import Task
 from ._topology import Topology
 from .errors import (
@@ -69,6 +70,7 @@ class Run:
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
         self._output_keys = frozenset(topology.output.keys)
         self._executors: dict[str, str] = {}
+        self.metrics: PoolMetrics | None = None  # set by the driver to count failures
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -153,6 +155,8 @@ class Run:
                     continue
                 task.fail(error)
                 delay = self._retry_delay(task)
+                if self.metrics is not None:
+                    self.metrics.task_failed(retried=delay is not None)
                 if delay is None:
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)

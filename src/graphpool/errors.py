@@ -27,6 +27,7 @@ __all__ = [
     "InvalidUpdateError",
     "NodeError",
     "NodeTimeoutError",
+    "PoolSaturatedError",
     "SerializationError",
     "WorkerCrashedError",
 ]
@@ -137,6 +138,15 @@ class SerializationError(NodeError, TypeError):
 
     Raised before the node runs when its function or input cannot be pickled
     (``compile()`` already checks the function), naming the state key at fault.
+    """
+
+
+class PoolSaturatedError(GraphpoolError):
+    """A pool's task queue is full and a new run could not be admitted in time.
+
+    Raised before the run starts (nothing ran, nothing is lost): retry later,
+    wait longer (``config={"admission_timeout": seconds}``), or give the pool a
+    larger ``queue_size``.
     """
 
 

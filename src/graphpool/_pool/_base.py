@@ -8,7 +8,7 @@ stops it. The scheduler never knows which kind it talks to.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
 __all__ = ["Pools", "WorkerPool"]
@@ -25,7 +25,19 @@ class WorkerPool(concurrent.futures.Executor):
     """
 
     kind: ClassVar[str]
-    runs_inline: ClassVar[bool] = False
+    runs_inline: bool = False
+
+    def submit_in(
+        self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """``submit`` on behalf of a run; pools that queue fairly serve runs in turn."""
+        return self.submit(fn, *args, **kwargs)
+
+    def admit(self, lane: Hashable, timeout: float | None = None) -> None:
+        """Let a new run in; bounded pools hold it back or raise ``PoolSaturatedError``."""
+
+    def release(self, lane: Hashable, seconds: float) -> None:
+        """A run admitted with :meth:`admit` ended after ``seconds``."""
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
         """Stop ``future``'s work as well as this kind of pool can (used on timeouts).
@@ -41,11 +53,18 @@ class Pools:
 
     ``thread`` runs sync nodes (and hosts process and Ray calls while they
     wait); ``process`` is created on first use, so graphs without process nodes
-    never start one.
+    never start one; ``primary`` is the pool the caller chose, which admits
+    runs (backpressure) and records their metrics.
     """
 
-    def __init__(self, thread: WorkerPool, process: Callable[[], WorkerPool]) -> None:
+    def __init__(
+        self,
+        thread: WorkerPool,
+        process: Callable[[], WorkerPool],
+        primary: WorkerPool | None = None,
+    ) -> None:
         self.thread = thread
+        self.primary = primary or thread  # admits runs, keeps their metrics
         self._process_factory = process
         self._process: WorkerPool | None = None
 

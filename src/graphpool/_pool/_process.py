@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.spawn
 import os
 import pickle
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from ..errors import SerializationError
@@ -116,25 +117,44 @@ def loads_from_worker(data: bytes) -> Any:
 
 
 class ProcessPool(WorkerPool):
-    """A pool of worker processes.
+    """A pool of worker processes, shareable by many graphs and runs.
 
     Args:
         max_workers: number of worker processes (default: the number of cores).
+            They are all started at once, ahead of need, to hide their start-up
+            cost, and kept (a process is too dear to start per burst of work).
+        queue_size: most calls waiting before new runs are held back (None: no
+            bound), as for :class:`ThreadPool`.
 
-    ``submit(fn, *args)`` runs ``fn(*args)`` in a worker (``fn`` and the args must
-    pickle with the standard pickle); graphpool's runtime sends node calls with
-    :meth:`submit_call`, which uses cloudpickle. Cancelling a running future kills
-    its worker, which the pool replaces.
+    Calls wait in the same fair queue as a :class:`ThreadPool`'s (a lane per run,
+    served in turn), with one dispatch thread per process handing them over one
+    at a time, so a wide fan-out of one run cannot starve another run. ``submit``
+    runs ``fn(*args)`` in a worker (standard pickle); graphpool's runtime sends
+    node calls with :meth:`submit_call`, which uses cloudpickle. Abandoning a
+    running call kills its worker, which the pool replaces.
     """
 
     kind = "process"
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, *, queue_size: int | None = None) -> None:
         import pebble
+
+        from ._thread import ThreadPool
 
         self.max_workers = max_workers or os.cpu_count() or 1
         self._pool = pebble.ProcessPool(max_workers=self.max_workers, context=_WorkerContext())
+        self._front = ThreadPool(
+            self.max_workers,
+            min_workers=self.max_workers,
+            queue_size=queue_size,
+            name="graphpool-process-dispatch",
+        )
+        self.metrics = self._front.metrics
+        self._inner: dict[concurrent.futures.Future[Any], concurrent.futures.Future[Any]] = {}
+        self._lock = threading.Lock()
         self._shutdown = False
+        for warm in [self._pool.schedule(os.getpid) for _ in range(self.max_workers)]:
+            warm.add_done_callback(lambda f: f.exception())
 
     def __repr__(self) -> str:
         return f"<ProcessPool workers={self.max_workers}{' shut down' if self._shutdown else ''}>"
@@ -142,16 +162,50 @@ class ProcessPool(WorkerPool):
     def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
+        return self.submit_in(None, fn, *args, **kwargs)
+
+    def submit_in(
+        self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
         if self._shutdown:
             raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
-        return self._pool.schedule(fn, args=args, kwargs=kwargs)
+        outer: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
-    def submit_call(self, payload: bytes) -> concurrent.futures.Future[bytes]:
+        def dispatch() -> Any:
+            inner = self._pool.schedule(fn, args=args, kwargs=kwargs)
+            with self._lock:
+                self._inner[outer] = inner
+            try:
+                return inner.result()
+            finally:
+                with self._lock:
+                    self._inner.pop(outer, None)
+
+        front = self._front.submit_in(lane, dispatch)
+        _chain(front, outer)
+        return outer
+
+    def submit_call(
+        self, payload: bytes, lane: Hashable = None
+    ) -> concurrent.futures.Future[bytes]:
         """Run a call pickled by :func:`dumps_for_worker`; the result is pickled bytes."""
-        return self.submit(_call_in_worker, payload)
+        return self.submit_in(lane, _call_in_worker, payload)
+
+    def admit(self, lane: Hashable, timeout: float | None = None) -> None:
+        self._front.admit(lane, timeout)
+
+    def release(self, lane: Hashable, seconds: float) -> None:
+        self._front.release(lane, seconds)
+
+    def stats(self) -> Any:
+        return dataclasses.replace(self._front.stats(), kind=self.kind)
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
         """Cancel ``future``; if it is running, its worker process is killed and replaced."""
+        with self._lock:
+            inner = self._inner.get(future)
+        if inner is not None:
+            inner.cancel()  # pebble kills the worker running it
         future.cancel()
 
     def worker_pids(self) -> list[int]:
@@ -159,16 +213,42 @@ class ProcessPool(WorkerPool):
         workers = getattr(getattr(self._pool, "_pool_manager", None), "worker_manager", None)
         return [w.pid for w in getattr(workers, "workers", {}).values() if w.is_alive()]
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def shutdown(
+        self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
+    ) -> None:
+        """Stop the pool: ``wait`` drains queued calls first; ``cancel`` drops them."""
         if self._shutdown:
             return
         self._shutdown = True
-        if cancel_futures:
+        if cancel or cancel_futures:
+            self._front.shutdown(wait=False, cancel=True)
             self._pool.stop()
         else:
+            self._front.shutdown(wait=wait)
             self._pool.close()
         if wait:
             self._pool.join()
+
+
+def _chain(source: concurrent.futures.Future[Any], target: concurrent.futures.Future[Any]) -> None:
+    """Settle ``target`` like ``source``, and cancel ``source`` with ``target``."""
+
+    def settle(done: concurrent.futures.Future[Any]) -> None:
+        if done.cancelled():
+            target.cancel()
+        elif not target.cancelled() and target.set_running_or_notify_cancel():
+            exc = done.exception()
+            if exc is not None:
+                target.set_exception(exc)
+            else:
+                target.set_result(done.result())
+
+    def propagate(done: concurrent.futures.Future[Any]) -> None:
+        if done.cancelled():
+            source.cancel()
+
+    source.add_done_callback(settle)
+    target.add_done_callback(propagate)
 
 
 _default: ProcessPool | None = None

@@ -1,40 +1,73 @@
 """Thread pool: sync nodes (I/O-bound work) on threads that come and go with demand.
 
-Unlike ``concurrent.futures.ThreadPoolExecutor`` it shrinks: a thread idle for
-``idle_timeout`` seconds exits (down to ``min_workers``), and a new one starts
-whenever work is queued while no thread is idle (up to ``max_workers``).
+Work flows like this::
+
+    submit_in(run, fn) --> FairQueue (a lane per run, round-robin) --> worker thread
+                                                  |                       ^
+                                    prefetch: a worker takes up to        | steal: an idle worker
+                                    ``prefetch`` extra tasks at once      | takes a busy worker's
+                                    into its own deque                    | prefetched tasks
+
+* Scaling: a thread starts whenever more tasks wait than threads sit idle (up to
+  ``max_workers``); a thread idle for ``idle_timeout`` seconds exits (down to
+  ``min_workers``).
+* Backpressure: with ``queue_size``, a new run is admitted only while fewer
+  tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
+  an admitted run's later tasks are always accepted, so no admitted run is dropped.
+* No head-of-line blocking: a prefetched task never waits behind a long task
+  while another worker is idle, because every idle worker looks in the other
+  workers' deques before it sleeps (``test_pool_thread.py`` covers it).
+* One lock (a condition) guards the queue, the deques and the counters.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import itertools
-import queue
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..errors import PoolSaturatedError
 from ._base import WorkerPool
+from ._queue import FairQueue
+from ._stats import PoolMetrics, PoolStats
 
 __all__ = ["ThreadPool", "default_pool"]
 
-_STOP = object()
 DEFAULT_MAX_THREADS = 256
 """Threads of the shared default pool: enough for wide I/O fan-outs, bounded all the same."""
 
+_ANONYMOUS = object()  # the lane of plain ``submit`` calls
+
+
+class _Item:
+    __slots__ = ("args", "enqueued", "fn", "future", "kwargs", "lane")
+
+    def __init__(self, lane: Hashable, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.lane, self.fn, self.args, self.kwargs = lane, fn, args, kwargs
+        self.enqueued = time.monotonic()
+
 
 class ThreadPool(WorkerPool):
-    """A dynamic pool of threads.
+    """A dynamic, fair, bounded pool of threads, shareable by many graphs and runs.
 
     Args:
         max_workers: most threads at once.
         min_workers: threads kept alive while idle.
         idle_timeout: seconds an idle thread above ``min_workers`` waits before exiting.
+        queue_size: most tasks waiting before new runs are held back (None: no bound).
+        prefetch: extra tasks a worker takes at once (saves lock hand-offs for
+            many small tasks; idle workers steal them back).
+        inline: let a run execute a step's only task in its caller's thread
+            (saves a thread hop; such tasks bypass the queue and its metrics).
         name: prefix of the threads' names.
     """
 
     kind = "thread"
-    runs_inline = True
     _ids = itertools.count()
 
     def __init__(
@@ -43,6 +76,9 @@ class ThreadPool(WorkerPool):
         *,
         min_workers: int = 0,
         idle_timeout: float = 30.0,
+        queue_size: int | None = None,
+        prefetch: int = 0,
+        inline: bool = False,
         name: str = "graphpool-thread",
     ) -> None:
         if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
@@ -50,119 +86,233 @@ class ThreadPool(WorkerPool):
                 f"ThreadPool needs 0 <= min_workers <= max_workers and max_workers >= 1, got "
                 f"min_workers={min_workers}, max_workers={max_workers}."
             )
+        if queue_size is not None and queue_size < 1:
+            raise ValueError(f"ThreadPool queue_size must be >= 1 or None, got {queue_size}.")
+        if prefetch < 0:
+            raise ValueError(f"ThreadPool prefetch must be >= 0, got {prefetch}.")
         self.max_workers = max_workers
         self.min_workers = min_workers
         self.idle_timeout = idle_timeout
+        self.queue_size = queue_size
+        self.prefetch = prefetch
+        self.runs_inline = inline
+        self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._work_ready = threading.Condition(self._lock)
+        self._space = threading.Condition(self._lock)
+        self._queue: FairQueue[_Item] = FairQueue()
+        self._deques: dict[threading.Thread, deque[_Item]] = {}
         self._threads: set[threading.Thread] = set()
-        self._idle = 0
-        self._shutdown = False
         self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
         self._abandoned: set[threading.Thread] = set()
+        self._depth = 0  # queued + prefetched
+        self._idle = self._busy = self._active_runs = 0
+        self._shutdown = False
+        for _ in range(min_workers):
+            self._spawn()
 
     def __repr__(self) -> str:
         return (
-            f"<ThreadPool {self._name} threads={len(self._threads)} idle={self._idle} "
-            f"max={self.max_workers}{' shut down' if self._shutdown else ''}>"
+            f"<ThreadPool {self._name} threads={len(self._threads)} busy={self._busy} "
+            f"queued={self._depth} max={self.max_workers}{' shut down' if self._shutdown else ''}>"
         )
+
+    # -- submitting ----------------------------------------------------------------
 
     def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        return self.submit_in(_ANONYMOUS, fn, *args, **kwargs)
+
+    def submit_in(
+        self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """Like ``submit``, queued in ``lane`` (a run): lanes are served in turn."""
+        item = _Item(lane, fn, args, kwargs)
         with self._lock:
             if self._shutdown:
                 raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
-            self._queue.put((future, fn, args, kwargs))
-            self._grow_if_needed()
-        return future
+            self._queue.put(lane, item)
+            self._depth += 1
+            self._work_ready.notify()
+            if self._depth > self._idle and len(self._threads) < self.max_workers:
+                self._spawn()
+        return item.future
 
-    def _grow_if_needed(self) -> None:
-        """Start a thread if more items wait than threads sit idle (call under the lock)."""
-        if self._queue.qsize() > self._idle and len(self._threads) < self.max_workers:
-            thread = threading.Thread(
-                target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
-            )
-            self._threads.add(thread)
-            thread.start()
+    def admit(self, lane: Hashable, timeout: float | None = None) -> None:
+        """Let a new run in, or hold it back while ``queue_size`` tasks wait.
+
+        Args:
+            timeout: seconds to wait for room; None waits as long as it takes,
+                0 refuses at once.
+
+        Raises:
+            PoolSaturatedError: no room within ``timeout``.
+        """
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError(f"cannot run on {self!r}: it is shut down")
+            if self.queue_size is not None:
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while self._depth >= self.queue_size:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        self.metrics.run_rejected()
+                        raise PoolSaturatedError(
+                            f"{self!r} is saturated: {self._depth} tasks wait (queue_size="
+                            f"{self.queue_size}); retry later or raise queue_size."
+                        )
+                    self._space.wait(left)
+            self._active_runs += 1
+
+    def release(self, lane: Hashable, seconds: float) -> None:
+        """A run ended after ``seconds``: drop what it still had queued."""
+        with self._lock:
+            dropped = self._queue.drop(lane)
+            self._depth -= len(dropped)
+            self._active_runs -= 1
+            if dropped:
+                self._space.notify_all()
+        for item in dropped:
+            item.future.cancel()
+        self.metrics.run_finished(seconds)
+
+    # -- workers -------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        thread = threading.Thread(
+            target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
+        )
+        self._threads.add(thread)
+        self._deques[thread] = deque()
+        thread.start()
+
+    def _take(self, me: threading.Thread) -> tuple[_Item | None, bool]:
+        """Next task for ``me`` (lock held): own deque, shared queue, then steal."""
+        mine = self._deques[me]
+        if mine:
+            return mine.popleft(), False
+        item = self._queue.get()
+        if item is not None:
+            for _ in range(self.prefetch):
+                extra = self._queue.get()
+                if extra is None:
+                    break
+                mine.append(extra)
+            if mine and self._idle:
+                self._work_ready.notify(len(mine))  # idle workers may steal them
+            return item, False
+        victim = max(self._deques.values(), key=len)
+        if victim:
+            return victim.pop(), True
+        return None, False
 
     def _work(self) -> None:
         me = threading.current_thread()
-        while True:
-            with self._lock:
-                self._idle += 1
-            try:
-                item = self._queue.get(timeout=self.idle_timeout)
-            except queue.Empty:
-                with self._lock:
+        self._lock.acquire()
+        try:
+            while True:
+                item, stolen = self._take(me)
+                if item is None:
+                    if self._shutdown:
+                        break
+                    self._idle += 1
+                    woke = self._work_ready.wait(self.idle_timeout)
                     self._idle -= 1
-                    if self._queue.empty() and len(self._threads) > self.min_workers:
-                        self._threads.discard(me)
-                        return
-                continue
-            with self._lock:
-                self._idle -= 1
-                if item is _STOP:
-                    self._threads.discard(me)
-                    return
-                # Items submitted while this thread was counted idle did not start
-                # a thread of their own; make up for it now that this one is busy.
-                self._grow_if_needed()
-            future, fn, args, kwargs = item
-            if future.set_running_or_notify_cancel():
-                with self._lock:
-                    self._running[future] = me
+                    if not woke and not self._depth and len(self._threads) > self.min_workers:
+                        break
+                    continue
+                self._depth -= 1
+                if self.queue_size is not None:
+                    self._space.notify()
+                if not item.future.set_running_or_notify_cancel():
+                    continue
+                self._busy += 1
+                self._running[item.future] = me
+                self._lock.release()
                 try:
-                    result = fn(*args, **kwargs)
-                except BaseException as exc:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-                with self._lock:
-                    self._running.pop(future, None)
-                    if me in self._abandoned:
-                        self._abandoned.discard(me)
-                        return
-            del item, future, fn, args, kwargs
+                    self._run(item, stolen)
+                finally:
+                    self._lock.acquire()
+                    self._busy -= 1
+                    self._running.pop(item.future, None)
+                del item
+                if me in self._abandoned:
+                    self._abandoned.discard(me)
+                    return
+        finally:
+            self._threads.discard(me)
+            for left in self._deques.pop(me, ()):
+                self._queue.put(left.lane, left)
+            self._lock.release()
+
+    def _run(self, item: _Item, stolen: bool) -> None:
+        self.metrics.task_started(time.monotonic() - item.enqueued, stolen)
+        try:
+            result = item.fn(*item.args, **item.kwargs)
+        except BaseException as exc:
+            item.future.set_exception(exc)
+        else:
+            item.future.set_result(result)
+        self.metrics.task_finished()
+
+    # -- control -------------------------------------------------------------------
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
         """Give up on ``future``: cancel it if queued; if running, write its thread off.
 
         A thread cannot be killed, so one running a hung task leaves the pool (it
-        exits if the task ever returns) and no longer counts towards
-        ``max_workers``: the pool keeps its full size for other work.
+        exits if the task ever returns), hands its prefetched tasks back, and no
+        longer counts towards ``max_workers``: the pool keeps its full size.
         """
         if future.cancel():
             return
         with self._lock:
             thread = self._running.pop(future, None)
-            if thread is not None:
-                self._abandoned.add(thread)
-                self._threads.discard(thread)
-                self._grow_if_needed()
+            if thread is None:
+                return
+            self._abandoned.add(thread)
+            self._threads.discard(thread)
+            for left in self._deques.pop(thread, ()):
+                self._queue.put(left.lane, left)
+            self._busy -= 1
+            if self._depth > self._idle and len(self._threads) < self.max_workers:
+                self._spawn()
+            self._work_ready.notify(self._depth)
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def shutdown(
+        self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
+    ) -> None:
+        """Stop the pool: ``wait`` drains queued work first; ``cancel`` drops it."""
         with self._lock:
             if self._shutdown:
                 return
             self._shutdown = True
+            dropped: list[_Item] = []
+            if cancel or cancel_futures:
+                while (item := self._queue.get()) is not None:
+                    dropped.append(item)
+                for mine in self._deques.values():
+                    dropped.extend(mine)
+                    mine.clear()
+                self._depth = 0
             threads = list(self._threads)
-            if cancel_futures:
-                while True:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is not _STOP:
-                        item[0].cancel()
-            for _ in threads:
-                self._queue.put(_STOP)
+            self._work_ready.notify_all()
+            self._space.notify_all()
+        for item in dropped:
+            item.future.cancel()
         if wait:
             for thread in threads:
                 if thread is not threading.current_thread():
                     thread.join()
+
+    def stats(self) -> PoolStats:
+        """Counters and histograms right now (see :class:`PoolStats`)."""
+        with self._lock:
+            workers, busy, idle = len(self._threads), self._busy, self._idle
+            queued, runs = self._depth, self._active_runs
+        return self.metrics.snapshot(self.kind, workers, busy, idle, queued, runs)
 
     def statistics(self) -> tuple[int, int]:
         """``(threads, idle threads)`` right now."""
@@ -180,5 +330,5 @@ def default_pool() -> ThreadPool:
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = ThreadPool(name="graphpool-default")
+                _default = ThreadPool(name="graphpool-default", inline=True)
     return _default
