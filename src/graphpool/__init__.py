@@ -8,6 +8,7 @@ from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
 from ._pool import ProcessPool, ThreadPool, WorkerPool
+from ._pool._prometheus import serve_metrics
 from ._pool._stats import PoolStats
 from ._version import __version__
 from .errors import (
@@ -52,4 +53,5 @@ __all__ = [
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",
+    "serve_metrics",
 ]

@@ -59,6 +59,7 @@ class PoolStats:
         kind: the pool kind.
         workers, busy, idle: workers alive, running a task, waiting for one.
         queued: tasks waiting (in the shared queue or prefetched by a worker).
+        peak_queued: the most tasks ever waiting at once.
         active_runs: runs admitted and not finished.
         started, finished, failed, retried, stolen: task counts since the pool
             started (``stolen``: taken by an idle worker from another worker's
@@ -73,6 +74,7 @@ class PoolStats:
     busy: int
     idle: int
     queued: int
+    peak_queued: int
     active_runs: int
     started: int
     finished: int
@@ -90,7 +92,7 @@ class PoolMetrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.started = self.finished = self.failed = self.retried = 0
-        self.stolen = self.rejected = 0
+        self.stolen = self.rejected = self.peak_queued = 0
         self._wait = _Hist()
         self._latency = _Hist()
 
@@ -127,6 +129,7 @@ class PoolMetrics:
                 busy,
                 idle,
                 queued,
+                self.peak_queued,
                 active_runs,
                 self.started,
                 self.finished,

@@ -135,6 +135,8 @@ class ThreadPool(WorkerPool):
                 raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
             self._queue.put(lane, item)
             self._depth += 1
+            if self._depth > self.metrics.peak_queued:
+                self.metrics.peak_queued = self._depth
             self._work_ready.notify()
             if self._depth > self._idle and len(self._threads) < self.max_workers:
                 self._spawn()
