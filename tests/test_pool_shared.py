@@ -14,6 +14,8 @@ import pytest
 
 from graphpool import (
     START,
+    AsyncPool,
+    NodeTimeoutError,
     PoolSaturatedError,
     RetryPolicy,
     StateGraph,
@@ -278,3 +280,86 @@ def test_prometheus_exporter_serves_pool_metrics(shared) -> None:
     text = body.decode()
     assert 'graphpool_tasks_started_total{pool="default"} 4.0' in text
     assert "graphpool_run_latency_seconds_count" in text
+
+
+def test_async_pool_caps_coroutines_and_serves_sync_and_async_callers() -> None:
+    pool = AsyncPool(max_workers=5)
+    try:
+        in_flight = peak = 0
+        five_in = asyncio.Event()  # lives on the pool's loop, where the nodes run
+
+        def node_for(i: int):
+            async def node(state: S) -> dict:
+                nonlocal in_flight, peak
+                in_flight += 1
+                peak = max(peak, in_flight)
+                if in_flight == 5:
+                    five_in.set()
+                await asyncio.wait_for(five_in.wait(), 20)  # the cap is reached
+                await asyncio.sleep(0.01)
+                in_flight -= 1
+                return {"log": [i]}
+
+            return node
+
+        b = StateGraph(S)
+        b.add_node("root", lambda s: {"x": 0})
+        b.add_edge(START, "root")
+        for i in range(20):
+            b.add_node(f"n{i}", node_for(i))
+            b.add_edge("root", f"n{i}")
+        graph = b.compile(pool=pool)
+        assert sorted(graph.invoke({})["log"]) == list(range(20))
+        assert peak == 5
+        assert sorted(asyncio.run(graph.ainvoke({}))["log"]) == list(range(20))
+        stats = pool.stats()
+        assert stats.kind == "async" and stats.finished == 40 and stats.run_latency.count == 2
+    finally:
+        pool.shutdown(cancel=True)
+
+
+def test_async_pool_timeout_cancels_and_backpressure_rejects() -> None:
+    pool = AsyncPool(max_workers=1, queue_size=1)
+    try:
+        cancelled = []
+
+        async def stuck(state: S) -> dict:
+            try:
+                await asyncio.sleep(600)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return {}
+
+        b = StateGraph(S)
+        b.add_node("stuck", stuck, timeout=0.2)
+        b.add_edge(START, "stuck")
+        with pytest.raises(NodeTimeoutError):
+            b.compile(pool=pool).invoke({})
+        deadline = time.monotonic() + 10
+        while not cancelled and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cancelled == [True]
+
+        gate = threading.Event()
+
+        async def waits(state: S) -> dict:
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, 20)
+            return {}
+
+        slow = StateGraph(S)
+        for name in ("a", "b"):  # one runs, one waits in the queue: the queue is full
+            slow.add_node(name, waits)
+            slow.add_edge(START, name)
+        blocked = slow.compile(pool=pool)
+        with ThreadPoolExecutor(1) as background:
+            running = background.submit(blocked.invoke, {})
+            deadline = time.monotonic() + 10
+            while pool.stats().queued < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with pytest.raises(PoolSaturatedError):
+                b.compile(pool=pool).invoke({}, {"admission_timeout": 0})
+            gate.set()
+            running.result(20)
+    finally:
+        pool.shutdown(cancel=True)

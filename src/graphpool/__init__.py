@@ -7,7 +7,7 @@ Change ``from langgraph.graph import StateGraph, END`` to
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
-from ._pool import ProcessPool, ThreadPool, WorkerPool
+from ._pool import AsyncPool, ProcessPool, ThreadPool, WorkerPool
 from ._pool._prometheus import serve_metrics
 from ._pool._stats import PoolStats
 from ._version import __version__
@@ -30,6 +30,7 @@ from .types import Command, Overwrite, RetryPolicy, Send
 __all__ = [
     "END",
     "START",
+    "AsyncPool",
     "Command",
     "CompiledStateGraph",
     "GraphRecursionError",

@@ -325,7 +325,8 @@ class StateGraph(Generic[StateT]):
         ``executor``, ``timeout`` and ``retry_policy`` are defaults for nodes
         that set none of their own (see :meth:`add_node`); a run's
         ``config["executor"]`` overrides the ``executor`` default. ``pool`` is a
-        :class:`~graphpool.ThreadPool` or :class:`~graphpool.ProcessPool` that
+        :class:`~graphpool.ThreadPool`, :class:`~graphpool.ProcessPool` or
+        :class:`~graphpool.AsyncPool` (for ``async def`` nodes) that
         this graph's runs share with any other graph given the same pool
         (a run's ``config["pool"]`` overrides it); without one, runs use the
         process-wide default pools.
@@ -357,9 +358,10 @@ class StateGraph(Generic[StateT]):
         from ._compiled import CompiledStateGraph
 
         self.compiled = True
-        if pool is not None and getattr(pool, "kind", None) not in ("thread", "process"):
+        if pool is not None and getattr(pool, "kind", None) not in ("thread", "process", "async"):
             raise InvalidGraphError(
-                f"compile(pool={pool!r}): expected a graphpool ThreadPool or ProcessPool."
+                f"compile(pool={pool!r}): expected a graphpool ThreadPool, ProcessPool or "
+                "AsyncPool."
             )
         if executor is None and pool is not None and pool.kind == "process":
             executor = "process"

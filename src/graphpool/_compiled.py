@@ -187,6 +187,8 @@ def _pools_for(pool: WorkerPool | None) -> Pools:
         return Pools(pool, default_process_pool, primary=pool)
     if pool.kind == "process":
         return Pools(default_pool(), lambda: pool, primary=pool)
+    if pool.kind == "async":
+        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool)
     raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 

@@ -108,7 +108,10 @@ def _on_loop(run: Run, task: Task) -> bool:
 def _abandon(run: Run, task: Task, future: Any, pools: Pools) -> None:
     """Stop a timed-out attempt as well as its executor can."""
     if _on_loop(run, task):
-        future.cancel()  # cancels the coroutine on its loop
+        if pools.async_pool is not None and task.node != START:
+            pools.async_pool.abandon(future)
+        else:
+            future.cancel()  # cancels the coroutine on its loop
         return
     if task.handle is not None:
         pools.process.abandon(task.handle)  # kills the worker process
@@ -139,7 +142,9 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
-                if _on_loop(run, task):
+                if _on_loop(run, task) and pools.async_pool is not None and task.node != START:
+                    future = pools.async_pool.submit_in(lane, execute_async, run, task)
+                elif _on_loop(run, task):
                     future = submit_coroutine(execute_async(run, task))
                 elif alone and pools.thread.runs_inline:
                     ready.append(execute_sync(run, task, pools))
@@ -205,7 +210,11 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
                 waiter: asyncio.Future[Outcome]
-                if _on_loop(run, task):
+                if _on_loop(run, task) and pools.async_pool is not None and task.node != START:
+                    handed = pools.async_pool.submit_in(lane, execute_async, run, task)
+                    waiter = asyncio.wrap_future(handed)
+                    futures[task] = handed
+                elif _on_loop(run, task):
                     if alone:
                         ready.append(await execute_async(run, task))
                         continue

@@ -62,9 +62,11 @@ class Pools:
         thread: WorkerPool,
         process: Callable[[], WorkerPool],
         primary: WorkerPool | None = None,
+        async_pool: WorkerPool | None = None,
     ) -> None:
         self.thread = thread
         self.primary = primary or thread  # admits runs, keeps their metrics
+        self.async_pool = async_pool  # None: async nodes run on the driver's loop
         self._process_factory = process
         self._process: WorkerPool | None = None
 

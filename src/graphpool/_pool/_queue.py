@@ -1,17 +1,22 @@
 """The task queue: one lane per run, served round-robin, so no run starves another.
 
 A run with a 1000-wide fan-out fills only its own lane; a small run arriving
-later gets every other turn. Not thread-safe on its own: the pool that owns it
-holds its lock.
+later gets every other turn. :class:`TaskQueue` adds what every pool kind needs
+around it: the depth count, and admission of new runs (backpressure).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import deque
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["FairQueue"]
+from ..errors import PoolSaturatedError
+from ._stats import PoolMetrics
+
+__all__ = ["FairQueue", "TaskQueue"]
 
 T = TypeVar("T")
 
@@ -62,3 +67,90 @@ class FairQueue(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         for queue in self._lanes.values():
             yield from queue
+
+
+class TaskQueue(Generic[T]):
+    """A pool's waiting work: fair lanes, depth, admission of runs, under one lock.
+
+    Methods without "locks" in their docstring expect the caller to hold
+    :attr:`lock` (the pool's own lock, so its conditions can share it).
+
+    Attributes:
+        depth: tasks waiting (including ones a worker took ahead but has not started).
+        active_runs: runs admitted and not yet released.
+    """
+
+    def __init__(self, queue_size: int | None, metrics: PoolMetrics) -> None:
+        if queue_size is not None and queue_size < 1:
+            raise ValueError(f"queue_size must be >= 1 or None, got {queue_size}.")
+        self.queue_size = queue_size
+        self.metrics = metrics
+        self.lock = threading.Lock()
+        self._space = threading.Condition(self.lock)
+        self._lanes: FairQueue[T] = FairQueue()
+        self.depth = 0
+        self.active_runs = 0
+
+    def push(self, lane: Hashable, item: T) -> None:
+        self._lanes.put(lane, item)
+        self.depth += 1
+        if self.depth > self.metrics.peak_queued:
+            self.metrics.peak_queued = self.depth
+
+    def pop(self) -> T | None:
+        """Next item in fair order; it still counts in ``depth`` until :meth:`started`."""
+        return self._lanes.get()
+
+    def requeue(self, lane: Hashable, item: T) -> None:
+        """Put back an item taken with :meth:`pop` but not started (depth unchanged)."""
+        self._lanes.put(lane, item)
+
+    def started(self) -> None:
+        """One popped item left the queue for good."""
+        self.depth -= 1
+        if self.queue_size is not None:
+            self._space.notify()
+
+    def drain(self) -> list[T]:
+        """Remove every queued item (items already popped are the caller's)."""
+        items = []
+        while (item := self._lanes.get()) is not None:
+            items.append(item)
+        self.depth -= len(items)
+        self._space.notify_all()
+        return items
+
+    def admit(self, owner: object, timeout: float | None) -> None:
+        """Let a new run in, or hold it back while ``queue_size`` tasks wait (locks).
+
+        Raises:
+            PoolSaturatedError: no room within ``timeout`` (None: wait as long as
+                it takes; 0: do not wait).
+        """
+        with self.lock:
+            if self.queue_size is not None:
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while self.depth >= self.queue_size:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        self.metrics.run_rejected()
+                        raise PoolSaturatedError(
+                            f"{owner!r} is saturated: {self.depth} tasks wait (queue_size="
+                            f"{self.queue_size}); retry later or raise queue_size."
+                        )
+                    self._space.wait(left)
+            self.active_runs += 1
+
+    def release(self, lane: Hashable, seconds: float) -> list[T]:
+        """A run ended: drop and return what it still had queued (locks)."""
+        with self.lock:
+            dropped = self._lanes.drop(lane)
+            self.depth -= len(dropped)
+            self.active_runs -= 1
+            if dropped:
+                self._space.notify_all()
+        self.metrics.run_finished(seconds)
+        return dropped
+
+    def wake_all(self) -> None:
+        self._space.notify_all()

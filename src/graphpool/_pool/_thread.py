@@ -30,9 +30,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..errors import PoolSaturatedError
 from ._base import WorkerPool
-from ._queue import FairQueue
+from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
 
 __all__ = ["ThreadPool", "default_pool"]
@@ -86,28 +85,23 @@ class ThreadPool(WorkerPool):
                 f"ThreadPool needs 0 <= min_workers <= max_workers and max_workers >= 1, got "
                 f"min_workers={min_workers}, max_workers={max_workers}."
             )
-        if queue_size is not None and queue_size < 1:
-            raise ValueError(f"ThreadPool queue_size must be >= 1 or None, got {queue_size}.")
         if prefetch < 0:
             raise ValueError(f"ThreadPool prefetch must be >= 0, got {prefetch}.")
         self.max_workers = max_workers
         self.min_workers = min_workers
         self.idle_timeout = idle_timeout
-        self.queue_size = queue_size
         self.prefetch = prefetch
         self.runs_inline = inline
         self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
-        self._lock = threading.Lock()
+        self._queue: TaskQueue[_Item] = TaskQueue(queue_size, self.metrics)
+        self._lock = self._queue.lock
         self._work_ready = threading.Condition(self._lock)
-        self._space = threading.Condition(self._lock)
-        self._queue: FairQueue[_Item] = FairQueue()
         self._deques: dict[threading.Thread, deque[_Item]] = {}
         self._threads: set[threading.Thread] = set()
         self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
         self._abandoned: set[threading.Thread] = set()
-        self._depth = 0  # queued + prefetched
-        self._idle = self._busy = self._active_runs = 0
+        self._idle = self._busy = 0
         self._shutdown = False
         for _ in range(min_workers):
             self._spawn()
@@ -115,8 +109,13 @@ class ThreadPool(WorkerPool):
     def __repr__(self) -> str:
         return (
             f"<ThreadPool {self._name} threads={len(self._threads)} busy={self._busy} "
-            f"queued={self._depth} max={self.max_workers}{' shut down' if self._shutdown else ''}>"
+            f"queued={self._queue.depth} max={self.max_workers}"
+            f"{' shut down' if self._shutdown else ''}>"
         )
+
+    @property
+    def queue_size(self) -> int | None:
+        return self._queue.queue_size
 
     # -- submitting ----------------------------------------------------------------
 
@@ -133,13 +132,9 @@ class ThreadPool(WorkerPool):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
-            self._queue.put(lane, item)
-            self._depth += 1
-            if self._depth > self.metrics.peak_queued:
-                self.metrics.peak_queued = self._depth
+            self._queue.push(lane, item)
             self._work_ready.notify()
-            if self._depth > self._idle and len(self._threads) < self.max_workers:
-                self._spawn()
+            self._grow()
         return item.future
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
@@ -152,35 +147,21 @@ class ThreadPool(WorkerPool):
         Raises:
             PoolSaturatedError: no room within ``timeout``.
         """
-        with self._lock:
-            if self._shutdown:
-                raise RuntimeError(f"cannot run on {self!r}: it is shut down")
-            if self.queue_size is not None:
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while self._depth >= self.queue_size:
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
-                        self.metrics.run_rejected()
-                        raise PoolSaturatedError(
-                            f"{self!r} is saturated: {self._depth} tasks wait (queue_size="
-                            f"{self.queue_size}); retry later or raise queue_size."
-                        )
-                    self._space.wait(left)
-            self._active_runs += 1
+        if self._shutdown:
+            raise RuntimeError(f"cannot run on {self!r}: it is shut down")
+        self._queue.admit(self, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:
         """A run ended after ``seconds``: drop what it still had queued."""
-        with self._lock:
-            dropped = self._queue.drop(lane)
-            self._depth -= len(dropped)
-            self._active_runs -= 1
-            if dropped:
-                self._space.notify_all()
-        for item in dropped:
+        for item in self._queue.release(lane, seconds):
             item.future.cancel()
-        self.metrics.run_finished(seconds)
 
     # -- workers -------------------------------------------------------------------
+
+    def _grow(self) -> None:
+        """Start a thread if more tasks wait than threads sit idle (lock held)."""
+        if self._queue.depth > self._idle and len(self._threads) < self.max_workers:
+            self._spawn()
 
     def _spawn(self) -> None:
         thread = threading.Thread(
@@ -195,10 +176,10 @@ class ThreadPool(WorkerPool):
         mine = self._deques[me]
         if mine:
             return mine.popleft(), False
-        item = self._queue.get()
+        item = self._queue.pop()
         if item is not None:
             for _ in range(self.prefetch):
-                extra = self._queue.get()
+                extra = self._queue.pop()
                 if extra is None:
                     break
                 mine.append(extra)
@@ -222,12 +203,11 @@ class ThreadPool(WorkerPool):
                     self._idle += 1
                     woke = self._work_ready.wait(self.idle_timeout)
                     self._idle -= 1
-                    if not woke and not self._depth and len(self._threads) > self.min_workers:
+                    idle_out = not woke and not self._queue.depth
+                    if idle_out and len(self._threads) > self.min_workers:
                         break
                     continue
-                self._depth -= 1
-                if self.queue_size is not None:
-                    self._space.notify()
+                self._queue.started()
                 if not item.future.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
@@ -246,7 +226,7 @@ class ThreadPool(WorkerPool):
         finally:
             self._threads.discard(me)
             for left in self._deques.pop(me, ()):
-                self._queue.put(left.lane, left)
+                self._queue.requeue(left.lane, left)
             self._lock.release()
 
     def _run(self, item: _Item, stolen: bool) -> None:
@@ -277,11 +257,10 @@ class ThreadPool(WorkerPool):
             self._abandoned.add(thread)
             self._threads.discard(thread)
             for left in self._deques.pop(thread, ()):
-                self._queue.put(left.lane, left)
+                self._queue.requeue(left.lane, left)
             self._busy -= 1
-            if self._depth > self._idle and len(self._threads) < self.max_workers:
-                self._spawn()
-            self._work_ready.notify(self._depth)
+            self._grow()
+            self._work_ready.notify(self._queue.depth)
 
     def shutdown(
         self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
@@ -293,15 +272,14 @@ class ThreadPool(WorkerPool):
             self._shutdown = True
             dropped: list[_Item] = []
             if cancel or cancel_futures:
-                while (item := self._queue.get()) is not None:
-                    dropped.append(item)
+                dropped = self._queue.drain()
                 for mine in self._deques.values():
                     dropped.extend(mine)
+                    self._queue.depth -= len(mine)
                     mine.clear()
-                self._depth = 0
             threads = list(self._threads)
             self._work_ready.notify_all()
-            self._space.notify_all()
+            self._queue.wake_all()
         for item in dropped:
             item.future.cancel()
         if wait:
@@ -313,7 +291,7 @@ class ThreadPool(WorkerPool):
         """Counters and histograms right now (see :class:`PoolStats`)."""
         with self._lock:
             workers, busy, idle = len(self._threads), self._busy, self._idle
-            queued, runs = self._depth, self._active_runs
+            queued, runs = self._queue.depth, self._queue.active_runs
         return self.metrics.snapshot(self.kind, workers, busy, idle, queued, runs)
 
     def statistics(self) -> tuple[int, int]:
