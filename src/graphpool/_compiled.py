@@ -10,6 +10,7 @@ from typing import Any
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
+from ._observe import observe_async, observe_sync
 from ._pool import WorkerPool, default_pool
 from ._scheduler import Run
 from ._topology import Topology
@@ -80,7 +81,8 @@ class CompiledStateGraph:
         are ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        for mode, chunk in drive_sync(self._run(config, modes), input, self.pool):
+        run = self._run(config, modes)
+        for mode, chunk in observe_sync(run, drive_sync(run, input, self.pool)):
             yield (mode, chunk) if tagged else chunk
 
     async def astream(
@@ -93,7 +95,8 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        async for mode, chunk in drive_async(self._run(config, modes), input, self.pool):
+        run = self._run(config, modes)
+        async for mode, chunk in observe_async(run, drive_async(run, input, self.pool)):
             yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
@@ -107,14 +110,16 @@ class CompiledStateGraph:
             Exception: whatever a node raised, with its own type.
         """
         latest = None
-        for _, chunk in drive_sync(self._run(config, ("values",)), input, self.pool):
+        run = self._run(config, ("values",))
+        for _, chunk in observe_sync(run, drive_sync(run, input, self.pool)):
             latest = chunk
         return latest
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
         latest = None
-        async for _, chunk in drive_async(self._run(config, ("values",)), input, self.pool):
+        run = self._run(config, ("values",))
+        async for _, chunk in observe_async(run, drive_async(run, input, self.pool)):
             latest = chunk
         return latest
 

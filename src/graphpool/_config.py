@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._constants import DEFAULT_RECURSION_LIMIT
+from ._observe import ObserverGroup
 
 __all__ = ["RunOptions"]
 
@@ -44,12 +45,15 @@ class RunOptions:
             ``max_concurrency`` (LangGraph's key).
         run_id: the run's id, shown in errors and events.
         config: the caller's config, normalised, as handed to nodes.
+        observer: who is told about the run's steps and task attempts
+            (``config["trace"]``, ``config["observer"]`` and the ``graphpool`` logger).
     """
 
     recursion_limit: int = DEFAULT_RECURSION_LIMIT
     max_concurrency: int | None = None
     run_id: str = ""
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    observer: ObserverGroup = dataclasses.field(default_factory=ObserverGroup)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
@@ -60,6 +64,7 @@ class RunOptions:
         workers = config.get("max_workers", config.get("max_concurrency"))
         if workers is not None:
             workers = _positive_int("max_workers", workers)
+        observer = ObserverGroup.from_config(config)
         configurable = dict(config.get("configurable") or {})
         for key in list(config):
             if key not in _TOP_LEVEL_KEYS:
@@ -67,7 +72,7 @@ class RunOptions:
         config["configurable"] = configurable
         config["recursion_limit"] = limit
         run_id = str(config.get("run_id") or uuid.uuid4())
-        return cls(limit, workers, run_id, config)
+        return cls(limit, workers, run_id, config, observer)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify)."""

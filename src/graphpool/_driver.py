@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -31,6 +32,7 @@ def _config_for(run: Run, task: Task, wants: bool) -> Any:
 
 def execute_sync(run: Run, task: Task) -> Task:
     """Run one task to completion in this thread; its outcome is recorded on the task."""
+    task.began()
     body = run.body(task)
     value = None
     try:
@@ -41,11 +43,13 @@ def execute_sync(run: Run, task: Task) -> Task:
         pass
     except BaseException as exc:  # the scheduler decides: retry or fail the run
         task.fail(exc)
+    task.ended()
     return task
 
 
 async def execute_async(run: Run, task: Task) -> Task:
     """Like :func:`execute_sync`, awaiting async nodes and routes on the running loop."""
+    task.began(f"asyncio@{threading.current_thread().name}")
     body = run.body(task)
     value = None
     try:
@@ -56,6 +60,7 @@ async def execute_async(run: Run, task: Task) -> Task:
         pass
     except BaseException as exc:
         task.fail(exc)
+    task.ended()
     return task
 
 

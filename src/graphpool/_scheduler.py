@@ -66,6 +66,7 @@ class Run:
         """Drive the run from ``input`` to the end; see the module docstring."""
         tasks = [Task(0, START, (0, START), (START,), input)]
         while True:
+            self.options.observer.step_started(self, self.step, tasks)
             yield from self._run_tasks(tasks)
             values = self._commit(tasks)
             # As in LangGraph, a step's ``values`` chunk goes out once the next
@@ -107,6 +108,7 @@ class Run:
                 self._prepare(task)
                 task.start()
                 running += 1
+                self.options.observer.task_started(self, task)
                 if "tasks" in self.modes or "debug" in self.modes:
                     yield from self._task_event(task, start=True)
                 yield (LAUNCH, task, running == 1 and not queue and not retries)
@@ -114,6 +116,7 @@ class Run:
             for task in finished:
                 running -= 1
                 if task.error is None:
+                    self.options.observer.task_ended(self, task, "succeeded")
                     remaining -= 1
                     yield from self._finished_events(task)
                     if then is not None:
@@ -122,6 +125,8 @@ class Run:
                         remaining += len(more)
                     continue
                 delay = self._retry_delay(task)
+                retried = delay is not None
+                self.options.observer.task_ended(self, task, "retried" if retried else "failed")
                 if delay is None:
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)
