@@ -20,6 +20,15 @@ StateT = TypeVar("StateT")
 _FORBIDDEN_CHARS = ("|", ":")
 
 
+def _destinations(
+    given: Mapping[str, str] | Sequence[str] | None,
+) -> Mapping[str, str] | tuple[str, ...] | None:
+    """``add_node(destinations=...)``: a dict keeps its edge labels (``{target: label}``)."""
+    if given is None:
+        return None
+    return dict(given) if isinstance(given, Mapping) else tuple(given)
+
+
 class StateGraph(Generic[StateT]):
     """A graph whose nodes read and update one shared state, as ``langgraph.graph.StateGraph``.
 
@@ -109,7 +118,7 @@ class StateGraph(Generic[StateT]):
             retry_policy=tuple(policies or ()),
             timeout=timeout,
             metadata=metadata,
-            destinations=tuple(destinations) if destinations is not None else None,
+            destinations=_destinations(destinations),
         )
         return self
 

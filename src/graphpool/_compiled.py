@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._config import RunOptions
+from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
 from ._observe import observe_async, observe_sync
 from ._pool import WorkerPool, default_pool
 from ._scheduler import Run
+from ._shape import discover
 from ._topology import Topology
 
 __all__ = ["CompiledStateGraph"]
@@ -62,6 +64,14 @@ class CompiledStateGraph:
     def _run(self, config: Config, modes: Sequence[str]) -> Run:
         kind = EagerRun if self.scheduling == "eager" else Run
         return kind(self.topology, RunOptions.from_config(config), modes)
+
+    def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
+        """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
+
+        ``config`` and ``xray`` are accepted for compatibility (graphpool has no
+        subgraphs to expand).
+        """
+        return DrawableGraph.from_shape(discover(self.topology), self.topology.nodes)
 
     # -- streaming -------------------------------------------------------------
 

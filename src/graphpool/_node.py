@@ -87,4 +87,4 @@ class NodeSpec:
     retry_policy: tuple[RetryPolicy, ...] = ()
     timeout: float | None = None
     metadata: Mapping[str, Any] | None = None
-    destinations: tuple[str, ...] | None = None
+    destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
