@@ -183,3 +183,15 @@ def test_draw_prints_langgraph_mermaid_and_a_png(
     mmd = tmp_path / "g.mmd"
     assert main(["draw", f"{target}:builder", "-o", str(mmd)]) == 0
     assert mmd.read_text() == out
+
+
+def test_missing_matplotlib_is_reported_before_the_run(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import now fails
+    argv = ["run", f"{target}:builder", "--input", '{"n": 0}', "--timeline", "t.png"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "pip install 'graphpool[plot]'" in err

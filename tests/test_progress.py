@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import operator
+import sys
 from typing import Annotated, TypedDict
+
+import pytest
 
 from graphpool import START, RetryPolicy, StateGraph
 from graphpool._progress import LiveProgress, PlainProgress, make_progress
@@ -67,3 +70,22 @@ def test_make_progress_modes() -> None:
     assert isinstance(make_progress(out), PlainProgress)
     assert isinstance(make_progress(out, "live"), LiveProgress)
     assert make_progress(out, "none") is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_without_rich_a_terminal_gets_plain_lines_and_a_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "rich.console", None)
+    with pytest.raises(ImportError, match=r"graphpool\[cli\]"):
+        LiveProgress(io.StringIO())
+    out = _Terminal()
+    assert isinstance(make_progress(out), PlainProgress)
+    assert "pip install 'graphpool[cli]'" in out.getvalue()
+    assert isinstance(make_progress(_Terminal(), "auto"), PlainProgress)
+    monkeypatch.delitem(sys.modules, "rich.console")
+    assert isinstance(make_progress(_Terminal(), "auto"), LiveProgress)

@@ -147,6 +147,10 @@ def pool_kinds() -> dict[str, type[WorkerPool]]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.timeline:
+        from ._timeline import figure_class
+
+        figure_class()  # no matplotlib: say so before the run, not after it
     graph = load_target(args.target, scheduling=args.scheduling)
     data = _read_input(args.input)
     config: dict[str, Any] = {}

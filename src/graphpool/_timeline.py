@@ -24,7 +24,8 @@ _OUTCOME_STYLE: dict[str, dict[str, Any]] = {
 }
 
 
-def _figure_class() -> Any:
+def figure_class() -> Any:
+    """matplotlib's ``Figure``; ImportError naming the ``plot`` extra if it is missing."""
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
@@ -52,7 +53,7 @@ def save_timeline(
     """
     if not attempts:
         raise ValueError("The trace has no task attempts to draw.")
-    figure_class = _figure_class()
+    figure = figure_class()
     lanes = assign_lanes(attempts)
     names = sorted({lane for lane, _ in lanes}, key=_natural)
     origin = min([a.start for a in attempts] + [t for _, _, t in steps])
@@ -67,7 +68,7 @@ def save_timeline(
     ]  # fmt: skip
     color = {node: palette[i % len(palette)] for i, node in enumerate(nodes)}
 
-    fig = figure_class(figsize=(9, 1.2 + 0.55 * len(names)), dpi=120)
+    fig = figure(figsize=(9, 1.2 + 0.55 * len(names)), dpi=120)
     ax = fig.subplots()
     for lane, a in lanes:
         y = names.index(lane)
