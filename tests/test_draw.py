@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import sys
 from typing import Annotated, Any, Literal, TypedDict
 
 import langgraph.graph as lg_graph
@@ -17,7 +18,7 @@ import langgraph.types as lg_types
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from langchain_core.runnables.graph import CurveStyle
+from langchain_core.runnables.graph import CurveStyle, NodeStyles
 
 import graphpool
 from graphpool import END, START, Command, StateGraph
@@ -182,6 +183,7 @@ def test_corner_graph_mermaid_matches_langgraph(recipe: Any) -> None:
     [
         {"with_styles": False},
         {"wrap_label_n_words": 3, "curve_style": CurveStyle.BASIS},
+        {"node_colors": NodeStyles(default="fill:#fff", last="fill:#000")},
         {
             "frontmatter_config": {
                 "title": "my: graph",
@@ -303,3 +305,28 @@ def test_draw_mermaid_png_without_mmdc_names_what_to_install(
     b.add_edge(START, "a")
     with pytest.raises(MissingRendererError, match="mermaid-cli"):
         b.compile().get_graph().draw_mermaid_png()
+
+
+def test_draw_mermaid_png_hands_the_mermaid_text_to_mmdc(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a stand-in for mermaid-cli: records its arguments and input in the "picture"
+    fake = tmp_path / "mmdc"
+    fake.write_text(
+        "#!" + sys.executable + "\n"
+        "import sys\n"
+        "args = sys.argv[1:]\n"
+        "text = open(args[args.index('-i') + 1]).read()\n"
+        "with open(args[args.index('-o') + 1], 'w') as f:\n"
+        "    f.write('background=' + args[args.index('-b') + 1] + '\\n' + text)\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    b = StateGraph(S)
+    b.add_node("a", _noop)
+    b.add_edge(START, "a")
+    drawn = b.compile().get_graph()
+    out = tmp_path / "g.png"
+    data = drawn.draw_mermaid_png(output_file_path=str(out), background_color="black")
+    assert data == out.read_bytes()
+    assert data.decode() == "background=black\n" + drawn.draw_mermaid()

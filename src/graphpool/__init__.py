@@ -21,6 +21,7 @@ from .errors import (
     InvalidNodeError,
     InvalidRouteError,
     InvalidUpdateError,
+    MissingRendererError,
     NodeError,
 )
 from .types import Command, Overwrite, RetryPolicy, Send
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidNodeError",
     "InvalidRouteError",
     "InvalidUpdateError",
+    "MissingRendererError",
     "NodeError",
     "Overwrite",
     "RetryPolicy",

@@ -144,12 +144,29 @@ class DrawableGraph:
                 out.append(f"\tclassDef {name} {style}\n")
         return "".join(out)
 
-    def draw_mermaid_png(self, *, output_file_path: str | None = None, **kwargs: Any) -> bytes:
+    def draw_mermaid_png(
+        self,
+        *,
+        curve_style: Any = "linear",
+        node_colors: NodeStyles | None = None,
+        wrap_label_n_words: int = 9,
+        output_file_path: str | None = None,
+        draw_method: Any = None,
+        background_color: str | None = "white",
+        padding: int = 10,
+        max_retries: int = 1,
+        retry_delay: float = 1.0,
+        frontmatter_config: Mapping[str, Any] | None = None,
+        base_url: str | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> bytes:
         """Render :meth:`draw_mermaid` to PNG with mermaid-cli (``mmdc`` on ``PATH``).
 
-        LangGraph renders through the mermaid.ink web service; graphpool renders
-        offline, so it needs ``mmdc`` (``npm install -g @mermaid-js/mermaid-cli``,
-        which brings a headless Chromium). Without it use :meth:`draw_png`.
+        Takes LangGraph's arguments. LangGraph renders through the mermaid.ink web
+        service (or pyppeteer); graphpool renders offline with ``mmdc`` (``npm install
+        -g @mermaid-js/mermaid-cli``, which brings a headless Chromium), so
+        ``draw_method``, ``padding``, ``max_retries``, ``retry_delay``, ``base_url``
+        and ``proxies`` have no effect. Without ``mmdc``, use :meth:`draw_png`.
 
         Raises:
             MissingRendererError: ``mmdc`` is not installed.
@@ -165,12 +182,18 @@ class DrawableGraph:
                 "does not call mermaid.ink. draw_png() draws the graph with matplotlib "
                 "instead (pip install 'graphpool[plot]')."
             )
+        text = self.draw_mermaid(
+            curve_style=curve_style,
+            node_colors=node_colors,
+            wrap_label_n_words=wrap_label_n_words,
+            frontmatter_config=frontmatter_config,
+        )
         with tempfile.TemporaryDirectory() as tmp:
             source, target = os.path.join(tmp, "graph.mmd"), os.path.join(tmp, "graph.png")
             with open(source, "w", encoding="utf-8") as f:
-                f.write(self.draw_mermaid(**kwargs))
+                f.write(text)
             done = subprocess.run(
-                [mmdc, "-i", source, "-o", target, "-b", "white"],
+                [mmdc, "-i", source, "-o", target, "-b", background_color or "transparent"],
                 capture_output=True,
                 text=True,
                 timeout=120,

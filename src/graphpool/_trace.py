@@ -34,6 +34,8 @@ class Trace(RunObserver):
             written there each time a run ends.
 
     One ``Trace`` may be shared by several runs, also concurrent ones (a batch).
+    ``config={"trace": "t.json"}`` makes a new ``Trace`` for each run, so the file
+    holds the run that ended last; pass one ``Trace("t.json")`` to keep them all.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -78,10 +80,13 @@ class Trace(RunObserver):
         return chrome_trace(self.attempts, self.steps)
 
     def write_chrome(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_chrome` to ``path`` as JSON."""
+        """Write :meth:`to_chrome` to ``path`` as JSON (atomically: readers never see half)."""
         data = json.dumps(self.to_chrome(), indent=1)
-        with open(path, "w", encoding="utf-8") as f:
+        path = os.fspath(path)
+        scratch = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(scratch, "w", encoding="utf-8") as f:
             f.write(data)
+        os.replace(scratch, path)
 
     def save_timeline(self, path: str | os.PathLike[str], *, title: str | None = None) -> None:
         """Draw a Gantt chart, one lane per worker, as a PNG (needs ``graphpool[plot]``).
