@@ -330,3 +330,21 @@ def test_draw_mermaid_png_hands_the_mermaid_text_to_mmdc(
     data = drawn.draw_mermaid_png(output_file_path=str(out), background_color="black")
     assert data == out.read_bytes()
     assert data.decode() == "background=black\n" + drawn.draw_mermaid()
+
+
+def test_draw_png_lays_nodes_out_in_rows(tmp_path: Any) -> None:
+    from graphpool._graph_png import layers
+
+    b = StateGraph(S)
+    for name in ("a", "b", "c", "d"):
+        b.add_node(name, _noop)
+    b.add_edge(START, "a")
+    b.add_edge("a", "b")
+    b.add_edge("a", "c")
+    b.add_edge(["b", "c"], "d")
+    b.add_conditional_edges("d", lambda s: "a", {"again": "a", "stop": END})  # a loop back
+    drawn = b.compile().get_graph()
+    assert layers(drawn) == {START: 0, "a": 1, "b": 2, "c": 2, "d": 3, END: 4}
+    out = tmp_path / "g.png"
+    data = drawn.draw_png(str(out))
+    assert data.startswith(b"\x89PNG") and out.read_bytes() == data

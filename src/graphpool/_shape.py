@@ -54,16 +54,11 @@ def _to(target: str) -> str:
 
 def command_targets(fn: Any) -> tuple[str, ...] | None:
     """Targets declared by a ``-> Command[Literal["a", "b"]]`` return annotation."""
-    if not (
-        inspect.isfunction(fn)
-        or inspect.ismethod(fn)
-        or inspect.ismethod(
-            getattr(fn, "__call__", None)  # noqa: B004
-        )
-    ):
+    call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's method
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.ismethod(call)):
         return None
     try:
-        hints = get_type_hints(getattr(fn, "__call__")) or get_type_hints(fn)  # noqa: B004, B009
+        hints = get_type_hints(call) or get_type_hints(fn)
     except (NameError, TypeError, AttributeError):
         return None
     hint = hints.get("return")
