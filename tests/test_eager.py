@@ -53,7 +53,9 @@ def test_fast_branch_does_not_wait_for_a_slow_sibling() -> None:
         b.add_edge("fast1", "fast2")
         return b.compile(scheduling=mode)
 
-    assert build("eager").invoke({})["log"] == ["fast1", "fast2", "slow"]
+    # fast2 wakes slow before it returns, so their commits may come in either order
+    log = build("eager").invoke({})["log"]
+    assert log[0] == "fast1" and sorted(log[1:]) == ["fast2", "slow"]
 
 
 def test_join_waits_for_every_source_and_separate_edges_fire_per_arrival() -> None:

@@ -4,12 +4,16 @@ Change ``from langgraph.graph import StateGraph, END`` to
 ``from graphpool import StateGraph, END`` and the graph runs here.
 """
 
+import logging as _logging
+
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
+from ._observe import RunObserver, TaskAttempt
 from ._pool import AsyncPool, ProcessPool, ThreadPool, WorkerPool
 from ._pool._prometheus import serve_metrics
 from ._pool._stats import PoolStats
+from ._trace import Trace
 from ._version import __version__
 from .errors import (
     GraphpoolError,
@@ -19,6 +23,7 @@ from .errors import (
     InvalidNodeError,
     InvalidRouteError,
     InvalidUpdateError,
+    MissingRendererError,
     NodeError,
     NodeTimeoutError,
     PoolSaturatedError,
@@ -40,6 +45,7 @@ __all__ = [
     "InvalidNodeError",
     "InvalidRouteError",
     "InvalidUpdateError",
+    "MissingRendererError",
     "NodeError",
     "NodeTimeoutError",
     "Overwrite",
@@ -47,12 +53,18 @@ __all__ = [
     "PoolStats",
     "ProcessPool",
     "RetryPolicy",
+    "RunObserver",
     "Send",
     "SerializationError",
     "StateGraph",
+    "TaskAttempt",
     "ThreadPool",
+    "Trace",
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",
     "serve_metrics",
 ]
+
+# A library stays silent unless the application configures logging.
+_logging.getLogger("graphpool").addHandler(_logging.NullHandler())

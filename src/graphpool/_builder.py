@@ -45,6 +45,15 @@ def _check_executor(node: str, executor: str, callee: Callee) -> None:
         dumps_for_worker(node, callee.fn, None)
 
 
+def _destinations(
+    given: Mapping[str, str] | Sequence[str] | None,
+) -> Mapping[str, str] | tuple[str, ...] | None:
+    """``add_node(destinations=...)``: a dict keeps its edge labels (``{target: label}``)."""
+    if given is None:
+        return None
+    return dict(given) if isinstance(given, Mapping) else tuple(given)
+
+
 class StateGraph(Generic[StateT]):
     """A graph whose nodes read and update one shared state, as ``langgraph.graph.StateGraph``.
 
@@ -154,7 +163,7 @@ class StateGraph(Generic[StateT]):
             timeout=timeout,
             executor=executor,
             metadata=metadata,
-            destinations=tuple(destinations) if destinations is not None else None,
+            destinations=_destinations(destinations),
         )
         return self
 

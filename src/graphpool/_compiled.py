@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._config import RunOptions
+from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
+from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool, default_process_pool
 from ._scheduler import Run
+from ._shape import discover
 from ._topology import Topology
 
 __all__ = ["CompiledStateGraph"]
@@ -77,6 +80,14 @@ class CompiledStateGraph:
         kind = EagerRun if self.scheduling == "eager" else Run
         return kind(self.topology, options, modes), pools
 
+    def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
+        """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
+
+        ``config`` and ``xray`` are accepted for compatibility (graphpool has no
+        subgraphs to expand).
+        """
+        return DrawableGraph.from_shape(discover(self.topology), self.topology.nodes)
+
     # -- streaming -------------------------------------------------------------
 
     def stream(
@@ -95,7 +106,8 @@ class CompiledStateGraph:
         are ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        for mode, chunk in drive_sync(*self._run(config, modes), input):
+        run, pools = self._run(config, modes)
+        for mode, chunk in observe_sync(run, drive_sync(run, pools, input)):
             yield (mode, chunk) if tagged else chunk
 
     async def astream(
@@ -108,7 +120,8 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        async for mode, chunk in drive_async(*self._run(config, modes), input):
+        run, pools = self._run(config, modes)
+        async for mode, chunk in observe_async(run, drive_async(run, pools, input)):
             yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
@@ -122,14 +135,16 @@ class CompiledStateGraph:
             Exception: whatever a node raised, with its own type.
         """
         latest = None
-        for _, chunk in drive_sync(*self._run(config, ("values",)), input):
+        run, pools = self._run(config, ("values",))
+        for _, chunk in observe_sync(run, drive_sync(run, pools, input)):
             latest = chunk
         return latest
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
         latest = None
-        async for _, chunk in drive_async(*self._run(config, ("values",)), input):
+        run, pools = self._run(config, ("values",))
+        async for _, chunk in observe_async(run, drive_async(run, pools, input)):
             latest = chunk
         return latest
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._constants import DEFAULT_RECURSION_LIMIT
+from ._observe import ObserverGroup
 
 __all__ = ["RunOptions"]
 
@@ -62,6 +63,8 @@ class RunOptions:
             ``PoolSaturatedError`` (``config["admission_timeout"]``; 0 refuses at
             once, None waits as long as it takes).
         config: the caller's config, normalised, as handed to nodes.
+        observer: who is told about the run's steps and task attempts
+            (``config["trace"]``, ``config["observer"]`` and the ``graphpool`` logger).
     """
 
     recursion_limit: int = DEFAULT_RECURSION_LIMIT
@@ -71,6 +74,7 @@ class RunOptions:
     executor: str | None = None
     pool: Any = None
     admission_timeout: float | None = None
+    observer: ObserverGroup = dataclasses.field(default_factory=ObserverGroup)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
@@ -90,6 +94,7 @@ class RunOptions:
         executor = config.pop("executor", None)
         if executor is not None:
             check_executor(executor, "config['executor']")
+        observer = ObserverGroup.from_config(config)
         configurable = dict(config.get("configurable") or {})
         for key in list(config):
             if key not in _TOP_LEVEL_KEYS:
@@ -97,7 +102,7 @@ class RunOptions:
         config["configurable"] = configurable
         config["recursion_limit"] = limit
         run_id = str(config.get("run_id") or uuid.uuid4())
-        return cls(limit, workers, run_id, config, executor, pool, admission)
+        return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify)."""

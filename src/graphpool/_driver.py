@@ -22,6 +22,7 @@ import concurrent.futures
 import contextvars
 import functools
 import queue
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -70,6 +71,7 @@ def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pool
 
 def execute_sync(run: Run, task: Task, pools: Pools) -> Outcome:
     """Run one attempt of a task in this thread; never raises."""
+    task.began()
     body = run.body(task)
     process = task.node != START and run.executor_of(task.node) == "process"
     value = None
@@ -85,10 +87,13 @@ def execute_sync(run: Run, task: Task, pools: Pools) -> Outcome:
         return task, stop.value, None
     except BaseException as exc:  # the scheduler decides: retry or fail the run
         return task, None, exc
+    finally:
+        task.ended()
 
 
 async def execute_async(run: Run, task: Task) -> Outcome:
     """Like :func:`execute_sync`, awaiting async nodes and routes on the running loop."""
+    task.began(f"asyncio@{threading.current_thread().name}")
     body = run.body(task)
     value = None
     try:
@@ -99,6 +104,8 @@ async def execute_async(run: Run, task: Task) -> Outcome:
         return task, stop.value, None
     except BaseException as exc:
         return task, None, exc
+    finally:
+        task.ended()
 
 
 def _on_loop(run: Run, task: Task) -> bool:

@@ -88,4 +88,4 @@ class NodeSpec:
     timeout: float | None = None
     executor: str | None = None
     metadata: Mapping[str, Any] | None = None
-    destinations: tuple[str, ...] | None = None
+    destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}

@@ -81,6 +81,7 @@ class Run:
         """Drive the run from ``input`` to the end; see the module docstring."""
         tasks = [Task(0, START, (0, START), (START,), input)]
         while True:
+            self.options.observer.step_started(self, self.step, tasks)
             yield from self._run_tasks(tasks)
             values = self._commit(tasks)
             # As in LangGraph, a step's ``values`` chunk goes out once the next
@@ -128,6 +129,7 @@ class Run:
                 timeout = self.timeout_of(task.node)
                 if timeout is not None:
                     deadlines[task] = now + timeout
+                self.options.observer.task_started(self, task)
                 if "tasks" in self.modes or "debug" in self.modes:
                     yield from self._task_event(task, start=True)
                 alone = running == 1 and not queue and not retries and timeout is None
@@ -140,12 +142,14 @@ class Run:
                 for task, deadline in list(deadlines.items()):
                     if deadline <= now and task not in finished:
                         yield (ABANDON, task)
+                        task.ended()
                         outcomes.append((task, None, self._timeout_error(task)))
             for task, result, error in outcomes:
                 running -= 1
                 deadlines.pop(task, None)
                 if error is None:
                     task.succeed(*result)
+                    self.options.observer.task_ended(self, task, "succeeded")
                     remaining -= 1
                     yield from self._finished_events(task)
                     if then is not None:
@@ -155,8 +159,10 @@ class Run:
                     continue
                 task.fail(error)
                 delay = self._retry_delay(task)
+                retried = delay is not None
                 if self.metrics is not None:
-                    self.metrics.task_failed(retried=delay is not None)
+                    self.metrics.task_failed(retried=retried)
+                self.options.observer.task_ended(self, task, "retried" if retried else "failed")
                 if delay is None:
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)

@@ -10,6 +10,8 @@ Every state change goes through a method here, so a task's life reads in one pla
 from __future__ import annotations
 
 import enum
+import threading
+import time
 from typing import Any
 
 __all__ = ["Task", "TaskState"]
@@ -50,6 +52,7 @@ class Task:
 
     __slots__ = (
         "attempt",
+        "ended_at",
         "error",
         "handle",
         "id",
@@ -59,10 +62,12 @@ class Task:
         "output",
         "routes",
         "started",
+        "started_at",
         "state",
         "step",
         "triggers",
         "view",
+        "worker",
         "writes",
     )
 
@@ -90,11 +95,23 @@ class Task:
         self.handle: Any = None  # a process-pool future while its node runs there
         self.started = 0  # logical time it (last) started, for eager scheduling
         self.view: dict[str, Any] | None = None  # channels as it started (eager)
+        self.worker = ""  # where the current attempt ran, and when (wall clock), for traces
+        self.started_at = 0.0
+        self.ended_at = 0.0
 
     def __repr__(self) -> str:
         return (
             f"<Task {self.node!r} step={self.step} attempt={self.attempt} state={self.state.value}>"
         )
+
+    def began(self, worker: str | None = None) -> None:
+        """Stamp the attempt's start time and worker (default: the current thread's name)."""
+        self.worker = worker or threading.current_thread().name
+        self.started_at = time.time()
+
+    def ended(self) -> None:
+        """Stamp the attempt's end time."""
+        self.ended_at = time.time()
 
     def _move(self, event: str, to: TaskState) -> None:
         if self.state not in _NEXT[event]:

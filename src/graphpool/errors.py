@@ -25,6 +25,7 @@ __all__ = [
     "InvalidNodeError",
     "InvalidRouteError",
     "InvalidUpdateError",
+    "MissingRendererError",
     "NodeError",
     "NodeTimeoutError",
     "PoolSaturatedError",
@@ -152,3 +153,11 @@ class PoolSaturatedError(GraphpoolError):
 
 class InternalError(GraphpoolError):
     """A bug in graphpool itself; please report it with the traceback."""
+
+
+class MissingRendererError(GraphpoolError, RuntimeError):
+    """A picture was asked for but the program that draws it is not installed.
+
+    Raised by ``get_graph().draw_mermaid_png()`` when mermaid-cli (``mmdc``) is
+    not on ``PATH``; the message names what to install and the alternative.
+    """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, NamedTuple, Union
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
 from ._constants import END
 
@@ -39,9 +39,15 @@ class Send:
         return f"Send(node={self.node!r}, arg={self.arg!r})"
 
 
+N = TypeVar("N")
+
+
 @dataclasses.dataclass(frozen=True)
-class Command:
+class Command(Generic[N]):
     """Update the state and pick the next nodes in one return value.
+
+    Generic like LangGraph's: ``-> Command[Literal["a", "b"]]`` on a node
+    declares where it may go (drawn by ``get_graph()``).
 
     Attributes:
         update: a partial state update (dict, list of ``(key, value)`` pairs, or a

@@ -102,6 +102,7 @@ class ThreadPool(WorkerPool):
         self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
         self._abandoned: set[threading.Thread] = set()
         self._idle = self._busy = 0
+        self._thread_ids = itertools.count()  # names stay unique as threads come and go
         self._shutdown = False
         for _ in range(min_workers):
             self._spawn()
@@ -165,7 +166,7 @@ class ThreadPool(WorkerPool):
 
     def _spawn(self) -> None:
         thread = threading.Thread(
-            target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
+            target=self._work, name=f"{self._name}_{next(self._thread_ids)}", daemon=True
         )
         self._threads.add(thread)
         self._deques[thread] = deque()
