@@ -62,6 +62,11 @@ def _import_module(spec: str) -> Any:
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module
         sys.path.insert(0, os.path.dirname(path))
+        # A script's functions travel to process workers by value, as they would
+        # from ``__main__``: importing the script there would run it again.
+        import cloudpickle
+
+        cloudpickle.register_pickle_by_value(module)
         loader.loader.exec_module(module)
         return module
     sys.path.insert(0, os.getcwd())

@@ -161,7 +161,8 @@ class ThreadPool(WorkerPool):
 
     def _grow(self) -> None:
         """Start a thread if more tasks wait than threads sit idle (lock held)."""
-        if self._queue.depth > self._idle and len(self._threads) < self.max_workers:
+        busy_enough = self._queue.depth > self._idle and len(self._threads) < self.max_workers
+        if busy_enough and not self._shutdown:
             self._spawn()
 
     def _spawn(self) -> None:
