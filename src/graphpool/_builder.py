@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from ._branch import Branch
 from ._constants import END, RESERVED_NAMES, START
+from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
 from ._schema import Schema
 from .errors import InvalidGraphError, InvalidNodeError
@@ -71,6 +72,8 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
+        ``fn`` may also be a langchain-core Runnable (a chat model, a chain, a
+        ``ToolNode``), called as ``fn.invoke(state, config)``.
         ``fn(state)`` or ``fn(state, config)`` returns a partial update (dict),
         ``None``, or a :class:`~graphpool.Command`. ``retry_policy`` (or LangGraph's
         older ``retry``) retries failed attempts; ``timeout`` is stored for the
@@ -95,8 +98,10 @@ class StateGraph(Generic[StateT]):
                 )
             name, action = callable_name(node), node
         self._check_node_name(name)
-        if not callable(action):
-            raise InvalidNodeError(f"Node {name!r} must be a callable, got {action!r}.")
+        if not (callable(action) or is_runnable(action)):
+            raise InvalidNodeError(
+                f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
+            )
         policies = retry_policy if retry_policy is not None else retry
         if isinstance(policies, RetryPolicy):
             policies = (policies,)
@@ -188,8 +193,8 @@ class StateGraph(Generic[StateT]):
         first. It reads the state including ``source``'s own update.
         """
         self._warn_if_compiled()
-        name = callable_name(path)
-        if name == "<lambda>":
+        name = callable_name(path) if not is_runnable(path) else getattr(path, "name", None)
+        if name in ("<lambda>", None):
             name = "condition"
         existing = self.branches.setdefault(source, {})
         if name in existing:

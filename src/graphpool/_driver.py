@@ -17,6 +17,7 @@ import contextvars
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from . import _lc
 from ._pool import WorkerPool
 from ._pool._loop import submit_coroutine
 from ._scheduler import EMIT, LAUNCH, Run
@@ -26,7 +27,11 @@ __all__ = ["drive_async", "drive_sync", "execute_async", "execute_sync"]
 
 
 def _config_for(run: Run, task: Task, wants: bool) -> Any:
-    return run.options.for_node(task.step, task.node, task.triggers) if wants else None
+    # with langchain-core loaded every call gets its config: it is bound as
+    # langchain's current config, so models called inside the node inherit it
+    if wants or _lc.loaded():
+        return run.options.for_node(task.step, task.node, task.triggers)
+    return None
 
 
 def execute_sync(run: Run, task: Task) -> Task:
