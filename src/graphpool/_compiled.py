@@ -16,7 +16,7 @@ from ._topology import Topology
 
 __all__ = ["CompiledStateGraph"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages"})
 Config = Mapping[str, Any] | None
 
 
@@ -60,7 +60,12 @@ class CompiledStateGraph:
 
     def _run(self, config: Config, modes: Sequence[str]) -> Run:
         kind = EagerRun if self.scheduling == "eager" else Run
-        return kind(self.topology, RunOptions.from_config(config), modes)
+        run = kind(self.topology, RunOptions.from_config(config), modes)
+        if "messages" in modes:
+            from ._stream_messages import attach
+
+            attach(run)
+        return run
 
     # -- streaming -------------------------------------------------------------
 
@@ -76,8 +81,10 @@ class CompiledStateGraph:
 
         ``values``: the whole state after each step that wrote to it;
         ``updates``: ``{node: update}`` as each task finishes; ``tasks`` and
-        ``debug``: task start and result events. With a list of modes, chunks
-        are ``(mode, chunk)`` tuples.
+        ``debug``: task start and result events; ``messages``: ``(message,
+        metadata)`` for each chat model token and each new message a node
+        returns (needs langchain-core). With a list of modes, chunks are
+        ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
         for mode, chunk in drive_sync(self._run(config, modes), input, self.pool):

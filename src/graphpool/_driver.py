@@ -75,6 +75,7 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
     inflight: dict[concurrent.futures.Future[Task], Task] = {}
     ready: list[Task] = []
     reply: Any = None
+    sink = run.sink
     try:
         while True:
             try:
@@ -97,10 +98,13 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
             elif ready:
                 reply, ready = ready, []
             else:
+                waiting: list[Any] = [*inflight, sink.wake] if sink else list(inflight)
                 done, _ = concurrent.futures.wait(
-                    inflight, timeout=instruction[1], return_when=concurrent.futures.FIRST_COMPLETED
+                    waiting, timeout=instruction[1], return_when=concurrent.futures.FIRST_COMPLETED
                 )
-                reply = [inflight.pop(f) for f in done]
+                reply = [inflight.pop(f) for f in done if f in inflight]
+            if sink:  # chunks tasks made while running, before the scheduler sees them end
+                yield from sink.drain()
     finally:
         for future in inflight:
             future.cancel()
@@ -112,6 +116,7 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
     inflight: dict[asyncio.Future[Task], Task] = {}
     ready: list[Task] = []
     reply: Any = None
+    sink = run.sink
     try:
         while True:
             try:
@@ -135,10 +140,14 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
             elif ready:
                 reply, ready = ready, []
             else:
+                pending: list[Any] = [*inflight, sink.wake_async()] if sink else list(inflight)
                 done, _ = await asyncio.wait(
-                    inflight, timeout=instruction[1], return_when=asyncio.FIRST_COMPLETED
+                    pending, timeout=instruction[1], return_when=asyncio.FIRST_COMPLETED
                 )
-                reply = [inflight.pop(f) for f in done]
+                reply = [inflight.pop(f) for f in done if f in inflight]
+            if sink:
+                for chunk in sink.drain():
+                    yield chunk
     finally:
         for future in inflight:
             future.cancel()

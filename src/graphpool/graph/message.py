@@ -112,8 +112,7 @@ def _merge(existing: list[BaseMessage], update: list[BaseMessage]) -> list[BaseM
         if i is None:
             if isinstance(message, RemoveMessage):
                 raise ValueError(
-                    f"Attempting to delete a message with an ID that doesn't exist "
-                    f"('{message.id}')"
+                    f"Attempting to delete a message with an ID that doesn't exist ('{message.id}')"
                 )
             where[message.id] = len(merged)
             merged.append(message)

@@ -52,9 +52,7 @@ def map_on_pool(
                 with lock:
                     errors[i] = exc
 
-    helpers = [
-        pool.submit(contextvars.copy_context().run, work) for _ in range(width - 1)
-    ]
+    helpers = [pool.submit(contextvars.copy_context().run, work) for _ in range(width - 1)]
     work()
     for helper in helpers:
         if not helper.cancel():
