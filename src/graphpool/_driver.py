@@ -88,6 +88,7 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
+                alone = alone and sink is None  # inline, its chunks could not go out live
                 if _is_async(run, task):
                     inflight[submit_coroutine(execute_async(run, task))] = task
                 elif (alone and pool.runs_inline) or task.node == "__start__":
@@ -129,6 +130,7 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
+                alone = alone and sink is None
                 if task.node == "__start__" or (alone and _is_async(run, task)):
                     ready.append(await execute_async(run, task))
                 elif _is_async(run, task):
