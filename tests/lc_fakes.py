@@ -50,7 +50,8 @@ class StreamingFakeModel(ToolCallingFakeModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         message = next(self.messages)
-        assert isinstance(message, AIMessage)
+        if isinstance(message, str):
+            message = AIMessage(content=message)
         words = str(message.content).split(" ")
         for i, word in enumerate(words):
             text = word if i == len(words) - 1 else word + " "
