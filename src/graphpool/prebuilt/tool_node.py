@@ -25,7 +25,8 @@ from langchain_core.tools import tool as as_tool  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from .._pool import WorkerPool, default_pool  # noqa: E402
-from ..types import Command  # noqa: E402
+from ..errors import InvalidUpdateError  # noqa: E402
+from ..types import Command, Send  # noqa: E402
 from ._parallel import map_on_pool  # noqa: E402
 
 __all__ = ["ToolInvocationError", "ToolNode", "tools_condition"]
@@ -117,8 +118,10 @@ class ToolNode:
 
     Input: a state with ``messages_key``, a list of messages, or a list of tool
     call dicts. Output: ``{messages_key: [ToolMessage, ...]}`` (a list for list
-    input), one message per call in call order; tools that return a
-    ``Command`` make the output a list of Commands and updates, as in LangGraph.
+    input), one message per call in call order. Tools may return a
+    ``Command`` (LangGraph's ``langgraph.types.Command``, which langchain-core
+    passes through; it becomes graphpool's): the output is then a list of
+    commands and updates in call order, as in LangGraph.
     An unknown tool name gets an error ``ToolMessage`` listing the known tools.
     """
 
@@ -262,14 +265,40 @@ def _normalise(response: Any, name: str) -> Any:
     if isinstance(response, ToolMessage):
         response.content = _content(response.content)
         return response
-    if isinstance(response, Command):
-        return response
-    if isinstance(response, list) and all(isinstance(r, (Command, ToolMessage)) for r in response):
+    command = _command(response)
+    if command is not None:
+        return command
+    if isinstance(response, list) and all(
+        isinstance(r, ToolMessage) or _command(r) is not None for r in response
+    ):
         return [_normalise(r, name) for r in response]
     raise TypeError(
         f"Tool {name!r} returned {type(response).__name__}; a tool called by ToolNode must "
         "return a ToolMessage, a Command, or a list of those."
     )
+
+
+def _command(value: Any) -> Command | None:
+    """A tool's ``Command`` as graphpool's, or None.
+
+    langchain-core passes a tool's return value through only if it is one of its
+    ``ToolOutputMixin`` objects, as LangGraph's ``Command`` is and graphpool's
+    (which must not import langchain-core) is not; a tool written for LangGraph
+    returns ``langgraph.types.Command``, translated here.
+    """
+    if isinstance(value, Command):
+        return value
+    kind = type(value)
+    if kind.__name__ != "Command" or not kind.__module__.startswith("langgraph."):
+        return None
+    if value.graph is not None:
+        raise InvalidUpdateError(
+            f"A tool returned Command(graph={value.graph!r}); graphpool supports only "
+            "commands for the current graph."
+        )
+    targets = value.goto if isinstance(value.goto, (list, tuple)) else [value.goto]
+    goto = [Send(t.node, t.arg) if type(t).__name__ == "Send" else t for t in targets]
+    return Command(update=value.update, resume=value.resume, goto=goto)
 
 
 def _content(content: Any) -> Any:
