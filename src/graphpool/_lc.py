@@ -33,7 +33,7 @@ EXTRA_HINT = "pip install 'graphpool[messages]'"
 
 def loaded() -> bool:
     """Whether langchain-core has been imported in this process."""
-    return "langchain_core" in sys.modules
+    return sys.modules.get("langchain_core") is not None
 
 
 def require(module: str, feature: str) -> ModuleType:
