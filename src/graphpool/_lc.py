@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -68,25 +68,38 @@ def runnable_is_async(runnable: Any) -> bool:
     return hasattr(runnable, "afunc") and getattr(runnable, "func", None) is None
 
 
-def bind_config(config: Mapping[str, Any] | None) -> contextlib.AbstractContextManager[None]:
+def bind_config(config: Mapping[str, Any] | None) -> contextlib.AbstractContextManager[Any]:
     """Make ``config`` the config langchain-core sees as the current parent.
 
     A no-op when langchain-core is not loaded or there is no config.
     """
     if config is None or not loaded():
-        return contextlib.nullcontext()
-    return _bound(config)
+        return _NO_BINDING
+    return _Bound(config)
 
 
-@contextlib.contextmanager
-def _bound(config: Mapping[str, Any]) -> Iterator[None]:
-    from langchain_core.runnables.config import var_child_runnable_config
+_NO_BINDING = contextlib.nullcontext()
+_child_config: Any = None  # langchain-core's ContextVar, looked up once
 
-    token = var_child_runnable_config.set(config)  # type: ignore[arg-type]
-    try:
-        yield
-    finally:
-        var_child_runnable_config.reset(token)
+
+class _Bound:
+    """Sets langchain-core's current-config context variable for a ``with`` block."""
+
+    __slots__ = ("config", "token")
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def __enter__(self) -> None:
+        global _child_config
+        if _child_config is None:
+            from langchain_core.runnables.config import var_child_runnable_config
+
+            _child_config = var_child_runnable_config
+        self.token = _child_config.set(self.config)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _child_config.reset(self.token)
 
 
 class _LangGraphRunnable:
