@@ -70,3 +70,47 @@ def test_exception_goes_to_the_future_and_the_worker_survives() -> None:
 def test_bad_sizes(args: dict) -> None:
     with pytest.raises(ValueError):
         ThreadPool(**args)
+
+
+def test_shutdown_stops_every_thread_when_work_was_still_queued() -> None:
+    # A thread dequeues a task just as shutdown() queues one stop per thread it
+    # knows. Taking the task used to start a new thread (more queued than idle),
+    # which then took that thread's stop: the old thread lived on, idle, and
+    # shutdown(wait=True) waited for it (up to idle_timeout).
+    pool = ThreadPool(max_workers=4, idle_timeout=60)
+    gate = threading.Event()
+    real_queue = pool._queue
+
+    def marker() -> str:
+        return "ran"
+
+    class GatedQueue:
+        def put(self, item: object) -> None:
+            real_queue.put(item)
+
+        def qsize(self) -> int:
+            return real_queue.qsize()
+
+        def empty(self) -> bool:
+            return real_queue.empty()
+
+        def get(self, timeout: float | None = None) -> object:
+            item = real_queue.get(timeout=timeout)
+            if isinstance(item, tuple) and item[1] is marker:
+                assert gate.wait(10)  # hold the task until shutdown() has run
+            return item
+
+        def get_nowait(self) -> object:
+            return real_queue.get_nowait()
+
+    pool._queue = GatedQueue()  # type: ignore[assignment]
+    future = pool.submit(marker)
+    [worker] = list(pool._threads)
+    pool.shutdown(wait=False)
+    gate.set()
+    assert future.result(timeout=10) == "ran"
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "a worker missed its stop and stayed alive"
+    for thread in list(pool._threads):
+        thread.join(timeout=10)
+        assert not thread.is_alive()

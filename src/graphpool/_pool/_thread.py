@@ -78,7 +78,13 @@ class ThreadPool(WorkerPool):
         return future
 
     def _grow_if_needed(self) -> None:
-        """Start a thread if more items wait than threads sit idle (call under the lock)."""
+        """Start a thread if more items wait than threads sit idle (call under the lock).
+
+        Never after shutdown: ``shutdown`` queued one stop per thread it knew of,
+        and a new thread would take one of them, leaving an old thread running.
+        """
+        if self._shutdown:
+            return
         if self._queue.qsize() > self._idle and len(self._threads) < self.max_workers:
             thread = threading.Thread(
                 target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
