@@ -35,27 +35,31 @@ def union(a: frozenset, b: frozenset) -> frozenset:
 
 
 def test_fast_branch_does_not_wait_for_a_slow_sibling() -> None:
-    # The slow branch can only finish once the fast branch's *second* node ran.
-    # In superstep mode that node waits for the slow one's step to end.
-    second_ran = threading.Event()
+    # The slow branch can only finish once the fast branch's *third* node started,
+    # which in eager mode happens only after fast2 committed; in superstep mode
+    # those nodes wait for the slow one's step to end. (Releasing slow from fast2
+    # itself raced: both then finished at about the same time.)
+    third_started = threading.Event()
 
     def slow(state: S) -> dict:
-        assert second_ran.wait(10), "fast branch was held back"
+        assert third_started.wait(10), "fast branch was held back"
         return {"log": ["slow"]}
 
     def build(mode: str):
         b = StateGraph(S)
         b.add_node("slow", slow)
         b.add_node("fast1", lambda s: {"log": ["fast1"]})
-        b.add_node("fast2", lambda s: second_ran.set() or {"log": ["fast2"]})
+        b.add_node("fast2", lambda s: {"log": ["fast2"]})
+        b.add_node("fast3", lambda s: third_started.set() or {"log": ["fast3"]})
         b.add_edge(START, "slow")
         b.add_edge(START, "fast1")
         b.add_edge("fast1", "fast2")
+        b.add_edge("fast2", "fast3")
         return b.compile(scheduling=mode)
 
-    # fast2 wakes slow before it returns, so their commits may come in either order
     log = build("eager").invoke({})["log"]
-    assert log[0] == "fast1" and sorted(log[1:]) == ["fast2", "slow"]
+    assert log[:2] == ["fast1", "fast2"]
+    assert sorted(log[2:]) == ["fast3", "slow"]
 
 
 def test_join_waits_for_every_source_and_separate_edges_fire_per_arrival() -> None:

@@ -70,3 +70,22 @@ def test_exception_goes_to_the_future_and_the_worker_survives() -> None:
 def test_bad_sizes(args: dict) -> None:
     with pytest.raises(ValueError):
         ThreadPool(**args)
+
+
+def test_shutdown_stops_every_thread_though_idle_timeout_is_long() -> None:
+    # Idle threads wait on a condition for up to idle_timeout; shutdown must wake
+    # them, and a thread busy at shutdown must exit when its task ends, with no
+    # new thread started in between.
+    pool = ThreadPool(max_workers=4, idle_timeout=60)
+    gate = threading.Event()
+    busy = pool.submit(gate.wait, 10)
+    idle_ones = [pool.submit(lambda: "quick") for _ in range(3)]
+    assert [f.result(10) for f in idle_ones] == ["quick"] * 3
+    threads = list(pool._threads)
+    pool.shutdown(wait=False)
+    gate.set()
+    assert busy.result(10) is True
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive(), f"{thread.name} stayed alive after shutdown"
+    assert pool.statistics() == (0, 0)

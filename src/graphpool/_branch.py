@@ -7,6 +7,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ._constants import END, START
+from ._lc import is_runnable
 from ._node import Callee
 from .errors import InvalidGraphError, InvalidNodeError, InvalidRouteError, InvalidUpdateError
 from .types import Send
@@ -16,7 +17,10 @@ __all__ = ["Branch"]
 
 def _literal_targets(fn: Any) -> dict[Hashable, str] | None:
     """Targets declared as ``-> Literal["a", "b"]`` on the route function."""
-    for target in (fn, getattr(fn, "__call__", None)):  # noqa: B004
+    candidates = [fn, getattr(fn, "__call__", None)]  # noqa: B004
+    if is_runnable(fn):  # RunnableLambda: the wrapped function's annotation
+        candidates = [getattr(fn, "func", None) or getattr(fn, "afunc", None)]
+    for target in candidates:
         try:
             hint = get_type_hints(target).get("return")
         except Exception:
@@ -47,7 +51,7 @@ class Branch:
         path: Any,
         path_map: Mapping[Hashable, str] | Sequence[str] | None,
     ) -> Branch:
-        if not callable(path):
+        if not (callable(path) or is_runnable(path)):
             raise InvalidNodeError(
                 f"The route of conditional edges from {source!r} must be callable, got {path!r}."
             )

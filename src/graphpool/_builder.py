@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from ._branch import Branch
 from ._config import EXECUTORS
 from ._constants import END, RESERVED_NAMES, START
+from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
 from ._schema import Schema
 from ._topology import Topology
@@ -106,6 +107,8 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
+        ``fn`` may also be a langchain-core Runnable (a chat model, a chain, a
+        ``ToolNode``), called as ``fn.invoke(state, config)``.
         ``fn(state)`` or ``fn(state, config)`` returns a partial update (dict),
         ``None``, or a :class:`~graphpool.Command`.
 
@@ -145,8 +148,10 @@ class StateGraph(Generic[StateT]):
                 )
             name, action = callable_name(node), node
         self._check_node_name(name)
-        if not callable(action):
-            raise InvalidNodeError(f"Node {name!r} must be a callable, got {action!r}.")
+        if not (callable(action) or is_runnable(action)):
+            raise InvalidNodeError(
+                f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
+            )
         policies = retry_policy if retry_policy is not None else retry
         if isinstance(policies, RetryPolicy):
             policies = (policies,)
@@ -242,8 +247,8 @@ class StateGraph(Generic[StateT]):
         first. It reads the state including ``source``'s own update.
         """
         self._warn_if_compiled()
-        name = callable_name(path)
-        if name == "<lambda>":
+        name = callable_name(path) if not is_runnable(path) else getattr(path, "name", None)
+        if name in ("<lambda>", None):
             name = "condition"
         existing = self.branches.setdefault(source, {})
         if name in existing:

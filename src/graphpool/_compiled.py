@@ -20,7 +20,7 @@ from ._topology import Topology
 
 __all__ = ["CompiledStateGraph"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages"})
 Config = Mapping[str, Any] | None
 
 
@@ -78,7 +78,12 @@ class CompiledStateGraph:
         if pools.primary.kind == "process" and options.executor is None:
             options = dataclasses.replace(options, executor="process")
         kind = EagerRun if self.scheduling == "eager" else Run
-        return kind(self.topology, options, modes), pools
+        run = kind(self.topology, options, modes)
+        if "messages" in modes:
+            from ._stream_messages import attach
+
+            attach(run)
+        return run, pools
 
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
@@ -102,8 +107,10 @@ class CompiledStateGraph:
 
         ``values``: the whole state after each step that wrote to it;
         ``updates``: ``{node: update}`` as each task finishes; ``tasks`` and
-        ``debug``: task start and result events. With a list of modes, chunks
-        are ``(mode, chunk)`` tuples.
+        ``debug``: task start and result events; ``messages``: ``(message,
+        metadata)`` for each chat model token and each new message a node
+        returns (needs langchain-core). With a list of modes, chunks are
+        ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
         run, pools = self._run(config, modes)

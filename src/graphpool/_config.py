@@ -39,6 +39,9 @@ def check_executor(value: Any, where: str) -> str:
     return str(value)
 
 
+_RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
+
+
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"config[{name!r}] must be a positive integer, got {value!r}.")
@@ -105,8 +108,13 @@ class RunOptions:
         return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
-        """The config a node or route receives (a fresh dict, safe to modify)."""
-        config = dict(self.config)
+        """The config a node or route receives (a fresh dict, safe to modify).
+
+        The caller's ``run_name`` and ``run_id`` name the whole run, so they are
+        left out, as LangGraph leaves them out: passed on to a chat model they
+        would give every model call of the run the same run id.
+        """
+        config = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
         config["metadata"] = {
             **(self.config.get("metadata") or {}),
             "langgraph_step": step,

@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from . import _lc
 from ._constants import START
 from ._node import Callee
 from ._pool import Pools
@@ -39,9 +40,11 @@ __all__ = ["drive_async", "drive_sync", "execute_async", "execute_sync"]
 
 
 def _config_for(run: Run, task: Task, callee: Callee) -> Any:
-    if not callee.wants_config:
-        return None
-    return run.options.for_node(task.step, task.node, task.triggers)
+    # with langchain-core loaded every call gets its config: it is bound as
+    # langchain's current config, so models called inside the node inherit it
+    if callee.wants_config or _lc.loaded():
+        return run.options.for_node(task.step, task.node, task.triggers)
+    return None
 
 
 def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pools) -> Any:
@@ -49,8 +52,7 @@ def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pool
     from ._pool._process import dumps_for_worker, loads_from_worker
 
     config = _config_for(run, task, callee)
-    fn = functools.partial(callee.fn, config=config) if config is not None else callee.fn
-    payload = dumps_for_worker(task.node, fn, arg)
+    payload = dumps_for_worker(task.node, functools.partial(callee.call_sync, config=config), arg)
     lane = run.options.run_id
     task.handle = pools.process.submit_call(payload, lane)  # type: ignore[attr-defined]
     try:
@@ -132,7 +134,8 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
     run.metrics = getattr(pools.primary, "metrics", None)
     began = time.monotonic()
     loop = run.loop(input)
-    done: queue.SimpleQueue[concurrent.futures.Future[Outcome]] = queue.SimpleQueue()
+    sink, watched = run.sink, None  # chunks made inside running tasks (stream "messages")
+    done: queue.SimpleQueue[concurrent.futures.Future[Any]] = queue.SimpleQueue()
     inflight: dict[concurrent.futures.Future[Outcome], Task] = {}
     futures: dict[Task, concurrent.futures.Future[Outcome]] = {}
     ready: list[Outcome] = []
@@ -149,6 +152,7 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
+                alone = alone and sink is None  # inline, its chunks could not go out live
                 if _on_loop(run, task) and pools.async_pool is not None and task.node != START:
                     future = pools.async_pool.submit_in(lane, execute_async, run, task)
                 elif _on_loop(run, task):
@@ -170,18 +174,23 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
             elif ready:
                 reply, ready = ready, []
             else:
+                if sink is not None and sink.wake is not watched:
+                    watched = sink.wake
+                    watched.add_done_callback(done.put)
                 reply = []
                 try:
                     finished = [done.get(timeout=instruction[1])]
                 except queue.Empty:
-                    continue
+                    finished = []
                 while not done.empty():
                     finished.append(done.get_nowait())
                 for future in finished:
-                    if inflight.pop(future, None) is not None:  # not abandoned
+                    if inflight.pop(future, None) is not None:  # not abandoned, not a wake-up
                         outcome = future.result()
                         del futures[outcome[0]]
                         reply.append(outcome)
+                if sink is not None:  # chunks tasks made while running, before they end
+                    yield from sink.drain()
     finally:
         for task, future in futures.items():
             _abandon(run, task, future, pools)
@@ -199,7 +208,9 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
     run.metrics = getattr(pools.primary, "metrics", None)
     began = time.monotonic()
     loop = run.loop(input)
-    done: asyncio.Queue[asyncio.Future[Outcome]] = asyncio.Queue()
+    sink, watched = run.sink, None
+    event_loop = asyncio.get_running_loop()
+    done: asyncio.Queue[Any] = asyncio.Queue()
     inflight: dict[asyncio.Future[Outcome], Task] = {}
     futures: dict[Task, Any] = {}  # the asyncio task, or the pool's concurrent future
     ready: list[Outcome] = []
@@ -216,6 +227,7 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
                 yield instruction[1], instruction[2]
             elif kind == LAUNCH:
                 task, alone = instruction[1], instruction[2]
+                alone = alone and sink is None
                 waiter: asyncio.Future[Outcome]
                 if _on_loop(run, task) and pools.async_pool is not None and task.node != START:
                     handed = pools.async_pool.submit_in(lane, execute_async, run, task)
@@ -243,11 +255,16 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
             elif ready:
                 reply, ready = ready, []
             else:
+                if sink is not None and sink.wake is not watched:
+                    watched = sink.wake
+                    watched.add_done_callback(
+                        lambda f: event_loop.call_soon_threadsafe(done.put_nowait, f)
+                    )
                 reply = []
                 try:
                     finished = [await asyncio.wait_for(done.get(), instruction[1])]
                 except asyncio.TimeoutError:
-                    continue
+                    finished = []
                 while not done.empty():
                     finished.append(done.get_nowait())
                 for ended in finished:
@@ -255,6 +272,9 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
                         outcome = ended.result()
                         del futures[outcome[0]]
                         reply.append(outcome)
+                if sink is not None:
+                    for chunk in sink.drain():
+                        yield chunk
     finally:
         for task, future in futures.items():
             _abandon(run, task, future, pools)

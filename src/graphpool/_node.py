@@ -1,7 +1,8 @@
 """Node and route callables: how graphpool calls user functions.
 
 A node is called as ``fn(state)``, or ``fn(state, config=config)`` when it has a
-parameter named ``config`` (LangGraph's rule). It may be sync or async.
+parameter named ``config`` (LangGraph's rule). It may be sync or async. A
+langchain-core ``Runnable`` is called as ``runnable.invoke(state, config)``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import _lc
 from .types import RetryPolicy
 
 __all__ = ["Callee", "NodeSpec"]
@@ -40,14 +42,22 @@ def _accepts_config(fn: Any) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Callee:
-    """A user function with what is needed to call it: sync or async, config or not."""
+    """A user function with what is needed to call it: sync or async, config or not.
+
+    ``runnable``: ``fn`` is a langchain-core Runnable, called with
+    ``invoke(value, config)`` (``ainvoke`` when ``is_async``, or from the async
+    driver's event loop).
+    """
 
     fn: Callable[..., Any]
     is_async: bool
     wants_config: bool
+    runnable: bool = False
 
     @classmethod
-    def of(cls, fn: Callable[..., Any]) -> Callee:
+    def of(cls, fn: Any) -> Callee:
+        if _lc.is_runnable(fn):
+            return cls(_lc.adapt(fn), _lc.runnable_is_async(fn), True, runnable=True)
         return cls(fn, _is_async(fn), _accepts_config(fn))
 
     def args(self, value: Any, config: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -55,24 +65,35 @@ class Callee:
 
     def call_sync(self, value: Any, config: Mapping[str, Any]) -> Any:
         """Call from a worker thread; an async function runs on the shared event loop."""
-        args, kwargs = self.args(value, config)
-        if self.is_async:
-            from ._pool._loop import run_coroutine
+        with _lc.bind_config(config):
+            if self.runnable and not self.is_async:
+                return self.fn.invoke(value, config)  # type: ignore[attr-defined]
+            if self.is_async:
+                from ._pool._loop import run_coroutine
 
-            return run_coroutine(self.fn(*args, **kwargs))
-        return self.fn(*args, **kwargs)
+                return run_coroutine(self._start(value, config))
+            args, kwargs = self.args(value, config)
+            return self.fn(*args, **kwargs)
 
     async def call_async(self, value: Any, config: Mapping[str, Any]) -> Any:
         """Call from an event loop (sync functions are called inline)."""
+        with _lc.bind_config(config):
+            result = self._start(value, config)
+            if self.is_async or asyncio.iscoroutine(result):
+                result = await result
+            return result
+
+    def _start(self, value: Any, config: Mapping[str, Any]) -> Any:
+        if self.runnable:
+            return self.fn.ainvoke(value, config)  # type: ignore[attr-defined]
         args, kwargs = self.args(value, config)
-        result = self.fn(*args, **kwargs)
-        if self.is_async or asyncio.iscoroutine(result):
-            result = await result
-        return result
+        return self.fn(*args, **kwargs)
 
 
 def callable_name(fn: Any) -> str:
     """LangGraph's default name for a node or route: its ``name`` or ``__name__``."""
+    if _lc.is_runnable(fn):
+        return str(fn.get_name())
     name = getattr(fn, "name", None) or getattr(fn, "__name__", None)
     return name if isinstance(name, str) else type(fn).__name__
 

@@ -32,6 +32,7 @@ from ._config import RunOptions
 from ._constants import END, START
 from ._node import Callee
 from ._pool._stats import PoolMetrics
+from ._sink import EventSink
 from ._task import Task
 from ._topology import Topology
 from .errors import (
@@ -71,6 +72,11 @@ class Run:
         self._output_keys = frozenset(topology.output.keys)
         self._executors: dict[str, str] = {}
         self.metrics: PoolMetrics | None = None  # set by the driver to count failures
+        # stream modes whose chunks are made inside tasks (``messages``) set these:
+        # the driver yields what tasks push into ``sink``; ``on_output(task,
+        # output)`` sees each node's return value, on the worker
+        self.sink: EventSink | None = None
+        self.on_output: Callable[[Task, Any], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -263,6 +269,8 @@ class Run:
             routes: list[Any] = []
         else:
             output = yield (topology.nodes[node].callee, task.input)
+            if self.on_output is not None:
+                self.on_output(task, output)
             writes, routes = self._interpret(node, output)
         routes.extend(topology.edges.get(node, ()))
         for branch in topology.branches.get(node, ()):

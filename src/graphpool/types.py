@@ -11,8 +11,9 @@ from ._constants import END
 
 __all__ = ["Command", "Overwrite", "RetryPolicy", "Send", "StreamMode", "default_retry_on"]
 
-StreamMode = Literal["values", "updates", "debug", "tasks"]
-"""What ``stream()`` yields: full state per step, each task's update, or task events."""
+StreamMode = Literal["values", "updates", "debug", "tasks", "messages"]
+"""What ``stream()`` yields: full state per step, each task's update, task events,
+or chat model tokens and new messages."""
 
 
 class Send:

@@ -6,6 +6,7 @@ from . import (
     cases_build,
     cases_command,
     cases_edge,
+    cases_messages,
     cases_parallel,
     cases_routing,
     cases_state,
@@ -20,6 +21,7 @@ CASES = [
     *cases_async.CASES,
     *cases_edge.CASES,
     *cases_build.CASES,
+    *cases_messages.CASES,
 ]
 
 _names = [c.name for c in CASES]

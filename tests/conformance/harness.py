@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import importlib
 import os
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -26,6 +27,8 @@ NAMESPACE_ATTRS = (
     "GraphRecursionError",
     "InvalidUpdateError",
 )
+# message support: ``langgraph.graph`` / ``graphpool.graph`` (needs langchain-core)
+GRAPH_ATTRS = ("add_messages", "MessagesState", "REMOVE_ALL_MESSAGES")
 
 LIBRARIES = ("langgraph", "graphpool")
 
@@ -40,9 +43,13 @@ _SRC_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "
 def langgraph_namespace() -> types.SimpleNamespace:
     from langgraph.errors import GraphRecursionError, InvalidUpdateError
     from langgraph.graph import END, START, StateGraph
+    from langgraph.graph.message import REMOVE_ALL_MESSAGES, MessagesState, add_messages
     from langgraph.types import Command, RetryPolicy, Send
 
     return types.SimpleNamespace(
+        add_messages=add_messages,
+        MessagesState=MessagesState,
+        REMOVE_ALL_MESSAGES=REMOVE_ALL_MESSAGES,
         StateGraph=StateGraph,
         START=START,
         END=END,
@@ -66,6 +73,8 @@ def graphpool_namespace() -> types.SimpleNamespace:
         sys.path.insert(0, _SRC_DIR)
         gp = importlib.import_module("graphpool")
     attrs = {name: getattr(gp, name) for name in NAMESPACE_ATTRS}
+    graph = importlib.import_module("graphpool.graph")
+    attrs.update({name: getattr(graph, name) for name in GRAPH_ATTRS})
     return types.SimpleNamespace(**attrs, name="graphpool")
 
 
@@ -160,13 +169,23 @@ def norm(value: Any) -> Any:
         return ("<dataclass>", type(value).__name__, fields)
     dump = getattr(value, "model_dump", None)
     if callable(dump) and not isinstance(value, type):
-        return ("<model>", type(value).__name__, norm(dump()))
+        fields = norm(dump())
+        if _is_message(value) and isinstance(fields.get("id"), str) and _UUID.match(fields["id"]):
+            fields["id"] = "<uuid>"  # drawn at random by add_messages, in both libraries
+        return ("<model>", type(value).__name__, fields)
     cls = type(value).__name__
     if cls == "Send":
         return ("<Send>", value.node, norm(value.arg))
     if cls == "Command":
         return ("<Command>", norm(value.update), norm(value.goto))
     return value
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _is_message(value: Any) -> bool:
+    return any(c.__name__ == "BaseMessage" for c in type(value).__mro__)
 
 
 def canon(value: Any) -> str:

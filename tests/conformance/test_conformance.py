@@ -14,7 +14,7 @@ import types
 import pytest
 
 from .cases import CASES
-from .harness import NAMESPACE_ATTRS, diff_records, namespace, outcome, run_case
+from .harness import GRAPH_ATTRS, NAMESPACE_ATTRS, diff_records, namespace, outcome, run_case
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -83,7 +83,7 @@ def test_harness_detects_a_wrong_runtime(langgraph_lib):
 
 
 def test_namespace_exports(lib):
-    for name in NAMESPACE_ATTRS:
+    for name in (*NAMESPACE_ATTRS, *GRAPH_ATTRS):
         assert getattr(lib, name) is not None, name
     assert lib.name in ("langgraph", "graphpool")
 
