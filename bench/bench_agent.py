@@ -26,6 +26,7 @@ from typing import Any
 
 import langgraph.graph
 import langgraph.prebuilt
+from _common import publish
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -163,10 +164,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
         *rows,
     ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    with open(args.out, "w") as f:
-        f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

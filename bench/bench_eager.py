@@ -20,7 +20,7 @@ from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Annotated, TypedDict
 
-import langgraph.graph
+from _common import libraries, publish
 
 import graphpool
 
@@ -62,10 +62,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/eager.md")
     args = parser.parse_args()
 
-    lg = SimpleNamespace(
-        StateGraph=langgraph.graph.StateGraph, START=langgraph.graph.START, END=langgraph.graph.END
-    )
-    gp = SimpleNamespace(StateGraph=graphpool.StateGraph, START=graphpool.START, END=graphpool.END)
+    lg, gp = libraries()
     graphs = {
         "langgraph (supersteps)": build(lg),
         "graphpool superstep": build(gp),
@@ -103,10 +100,7 @@ def main() -> None:
             f"| {name} | {median:.3f} | {min(values):.3f} - {max(values):.3f} | "
             f"{median / IDEAL:.2f}x | {median / lg_median:.2f}x |"
         )
-    report = "\n".join(lines) + "\n"
-    print(report)
-    with open(args.out, "w") as f:
-        f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
-import langgraph.graph
+from _common import libraries, publish
 
 import graphpool
 
@@ -102,10 +102,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/shared.md")
     args = parser.parse_args()
 
-    lg = SimpleNamespace(
-        StateGraph=langgraph.graph.StateGraph, START=langgraph.graph.START, END=langgraph.graph.END
-    )
-    gp = SimpleNamespace(StateGraph=graphpool.StateGraph, START=graphpool.START, END=graphpool.END)
+    lg, gp = libraries()
     pools = {w: graphpool.ThreadPool(w, min_workers=w) for w in args.workers}
     graphs = {"langgraph": seed_graph(lg)}
     for w, pool in pools.items():
@@ -171,10 +168,7 @@ def main() -> None:
         "|---|---|---|",
         *(f"| {p} | {v:.2f} | {v / best_skew:.2f}x |" for p, v in skewed.items()),
     ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    with open(args.out, "w") as f:
-        f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
-import langgraph.graph
+from _common import libraries, publish
 
 import graphpool
 
@@ -94,10 +94,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/workers.md")
     args = parser.parse_args()
 
-    lg = SimpleNamespace(
-        StateGraph=langgraph.graph.StateGraph, START=langgraph.graph.START, END=langgraph.graph.END
-    )
-    gp = SimpleNamespace(StateGraph=graphpool.StateGraph, START=graphpool.START, END=graphpool.END)
+    lg, gp = libraries()
     n = calibrate(0.5)
     single, _ = timed(lambda: spin(n))
     cpu = {
@@ -160,10 +157,7 @@ def main() -> None:
         "",
         f"graphpool: {med['graphpool']:.3f} s (target <= 0.3 s).",
     ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    with open(args.out, "w") as f:
-        f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":
