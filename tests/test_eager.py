@@ -214,3 +214,40 @@ def test_final_state_equals_superstep_mode(dag) -> None:
     eager = build_dag(parents, delays, "eager").invoke({"seen": frozenset()})
     assert eager == superstep
     assert {i for i, _ in superstep["seen"]} == set(range(len(parents)))
+
+
+@pytest.mark.parametrize("executor", ["thread", "process", "async"])
+def test_eager_on_every_executor_with_a_timeout_retried(pools, executor: str, tmp_path) -> None:
+    from graphpool.testing import crash_first
+
+    def work(state: S) -> dict:
+        return {"log": [state["x"]]}
+
+    if executor == "async":
+
+        async def node(state: S) -> dict:
+            return work(state)
+
+        async def first_hangs(state: S) -> dict:
+            if not (tmp_path / "m").exists():
+                (tmp_path / "m").touch()
+                await asyncio.sleep(600)
+            return {"log": ["retried"]}
+
+    else:
+        node = work
+        first_hangs = crash_first(lambda s: {"log": ["retried"]}, tmp_path / "m", how="hang")
+    b = StateGraph(S)
+    b.add_node("a", node, executor=executor)
+    b.add_node(
+        "b",
+        first_hangs,
+        executor=executor,
+        timeout=0.5,
+        retry_policy=RetryPolicy(initial_interval=0.01, jitter=False),
+    )
+    b.add_edge(START, "a")
+    b.add_edge(START, "b")
+    graph = b.compile(scheduling="eager")
+    graph._pools = pools
+    assert sorted(graph.invoke({"x": 1})["log"], key=str) == [1, "retried"]
