@@ -8,12 +8,21 @@ generator that tells a driver what to do next and is told what happened::
                            sends back the list of finished tasks (maybe empty after
                            ``timeout`` seconds, when a retry is due)
     (EMIT, mode, chunk)    hand a stream chunk to the caller
+    (SAVE, record, source) persist a Checkpoint or a TaskResult (only with a
+                           checkpointer: ``run.checkpointing.save(record, source)``)
 
 One step: every triggered node becomes a task; the tasks run concurrently (at
 most ``max_concurrency`` at once); when all have finished their writes are
 applied together, in a deterministic order (pull tasks by node name, then
 ``Send`` tasks in send order); the step's routes trigger the next step's tasks.
 The thin drivers in ``_driver.py`` (threads, asyncio) run this same loop.
+
+With a checkpointer (``durable``), a checkpoint is yielded after every commit
+and each task's result as it finishes; a run can be ``restore``d from them, and
+the first step after a restore reuses the saved results instead of rerunning
+those tasks. ``interrupt()`` in a node (:class:`GraphInterrupt`) and the
+``interrupt_before``/``interrupt_after`` breakpoints stop the run after the
+current step's tasks are done (see ``_pause``).
 """
 
 from __future__ import annotations
@@ -22,21 +31,25 @@ import heapq
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from typing import Any
 
 from ._channels import MISSING, Channel
 from ._config import RunOptions
 from ._constants import END, START
+from ._interrupts import CURRENT, Scratch
 from ._node import Callee
-from ._task import Task
+from ._task import Task, TaskState
 from ._topology import Topology
-from .errors import GraphRecursionError, InvalidRouteError, InvalidUpdateError
+from ._runstate import export, result_of, start_task, task_id
+from .checkpoint.base import TaskResult
+from .errors import GraphInterrupt, GraphRecursionError, InvalidRouteError, InvalidUpdateError
 from .types import Command, Send
 
-__all__ = ["EMIT", "LAUNCH", "WAIT", "Run"]
+__all__ = ["EMIT", "LAUNCH", "SAVE", "WAIT", "Run"]
 
-LAUNCH, WAIT, EMIT = 0, 1, 2
+LAUNCH, WAIT, EMIT, SAVE = 0, 1, 2, 3
+INTERRUPT = "__interrupt__"
 
 Instruction = tuple[Any, ...]
 Body = Generator[tuple[Callee, Any], Any, None]
@@ -44,7 +57,24 @@ Then = Callable[[Task], Generator[Instruction, Any, list[Task]]]
 
 
 class Run:
-    """The state of one run of a compiled graph: channels, step, what runs next."""
+    """The state of one run of a compiled graph: channels, step, what runs next.
+
+    Set before :meth:`loop` starts (class defaults: none of it): ``interrupt_before``
+    and ``interrupt_after`` (node names or ``"*"``); with a checkpointer,
+    ``durable`` and ``checkpointing`` (the object drivers hand SAVE records to),
+    and, to continue a thread (``_runstate.restore``), ``resuming``, ``reuse``
+    (saved results by task id), ``answers`` and the resume values.
+    """
+
+    interrupt_before: Collection[str] = ()
+    interrupt_after: Collection[str] = ()
+    durable = False
+    checkpointing: Any = None
+    checkpoint_id = ""
+    resuming = False
+    reuse: Mapping[str, TaskResult] = {}
+    resume_by_id: Mapping[str, Any] = {}
+    start: tuple[Any, ...] = ()
 
     def __init__(self, topology: Topology, options: RunOptions, modes: Iterable[str]) -> None:
         self.topology = topology
@@ -56,6 +86,10 @@ class Run:
         self.sends: list[Send] = []
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
         self._output_keys = frozenset(topology.output.keys)
+        self.stop = options.recursion_limit  # the last step this run may start
+        self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
+        self.unaddressed: list[Any] = []  # a Command(resume=v) naming no interrupt
+        self._fresh = True  # state changed since the run (re)started: breakpoints may fire
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -64,10 +98,21 @@ class Run:
 
     def loop(self, input: Any) -> Generator[Instruction, Any, None]:
         """Drive the run from ``input`` to the end; see the module docstring."""
-        tasks = [Task(0, START, (0, START), (START,), input)]
-        while True:
-            yield from self._run_tasks(tasks)
+        tasks = yield from self._begin(input)
+        while tasks:
+            paused = yield from self._run_tasks(tasks)
+            if paused:
+                yield from self._pause(tasks)
+                return
             values = self._commit(tasks)
+            self._fresh = True
+            if self.durable:
+                yield (SAVE, export(self, tasks), "loop")
+            if self._breakpoint(self.interrupt_after, tasks):
+                if values is not None:
+                    yield (EMIT, "values", values)
+                yield from self._pause(())
+                return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
             # step is prepared: an error preparing it (say, a pydantic state that
             # fails validation) leaves the chunk unsent.
@@ -79,17 +124,45 @@ class Run:
                 raise
             if values is not None:
                 yield (EMIT, "values", values)
-            if not tasks:
+            if self._breakpoint(self.interrupt_before, tasks):
+                yield from self._pause(())
                 return
+
+    def _begin(self, input: Any) -> Generator[Instruction, Any, list[Task]]:
+        """The first step's tasks: START with the input, or where a restored run left off."""
+        if not self.resuming:
+            if self.durable:
+                yield (SAVE, export(self, (), step=self.step - 1, start=(input,)), "input")
+            return [start_task(self, input)]
+        self._fresh = False
+        if "values" in self.modes:
+            yield (EMIT, "values", self.output())
+        if self.start:
+            self.step += 1
+            tasks = [start_task(self, self.start[0])]
+        else:
+            tasks = self._next_tasks()
+        for task in tasks:
+            saved = self.reuse.get(task.id)
+            if saved is not None and saved.succeeded:
+                task.start()
+                task.succeed(None, list(saved.writes), list(saved.routes))
+                if "updates" in self.modes and task.node != START:
+                    chunk = {task.node: self._update_of(task), "__metadata__": {"cached": True}}
+                    yield (EMIT, "updates", chunk)
+            elif saved is not None and saved.interrupts:
+                self.answers[task.id] = list(saved.answers)
+        return tasks
 
     def _run_tasks(
         self, tasks: list[Task], then: Then | None = None
-    ) -> Generator[Instruction, Any, None]:
+    ) -> Generator[Instruction, Any, list[Task]]:
         """Run tasks within the concurrency limit, retrying failures per policy.
 
-        Returns when every task has succeeded; raises the error of one that
-        failed for good. ``then(task)``, if given, runs as each task succeeds and
-        returns more tasks to run (eager scheduling); otherwise the set is fixed.
+        Returns when every task has succeeded or paused in ``interrupt()`` (the
+        paused ones are returned); raises the error of one that failed for good.
+        ``then(task)``, if given, runs as each task succeeds and returns more
+        tasks to run (eager scheduling); otherwise the set is fixed.
         """
         queue = deque(tasks)
         limit = self.options.max_concurrency or len(tasks) or 1
@@ -97,7 +170,10 @@ class Run:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
         running = 0
-        remaining = len(tasks)
+        if self.resuming:  # tasks whose saved results were reused are done already
+            queue = deque(t for t in tasks if t.state is TaskState.PENDING)
+        remaining = len(queue)
+        paused: list[Task] = []
         while remaining:
             now = time.monotonic()
             while retries and retries[0][0] <= now:
@@ -115,19 +191,29 @@ class Run:
                 running -= 1
                 if task.error is None:
                     remaining -= 1
+                    if self.durable:
+                        yield (SAVE, result_of(self, task), "task")
                     yield from self._finished_events(task)
                     if then is not None:
                         more = yield from then(task)
                         queue.extend(more)
                         remaining += len(more)
                     continue
+                if isinstance(task.error, GraphInterrupt):
+                    remaining -= 1
+                    paused.append(task)
+                    yield from self._interrupted(task)
+                    continue
                 delay = self._retry_delay(task)
                 if delay is None:
+                    if self.durable:
+                        yield (SAVE, result_of(self, task), "task")
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)
                     raise task.error
                 task.retry_later()
                 heapq.heappush(retries, (time.monotonic() + delay, id(task), task))
+        return paused
 
     def _prepare(self, task: Task) -> None:
         """Last moment before a task starts (superstep tasks are ready when made)."""
@@ -145,7 +231,7 @@ class Run:
         """The tasks of the next step; raises GraphRecursionError past the limit."""
         self.step += 1
         step = self.step
-        if step > self.options.recursion_limit:
+        if step > self.stop:
             raise GraphRecursionError(
                 f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
                 "stop condition. You can increase the limit by setting the `recursion_limit` "
@@ -161,6 +247,9 @@ class Run:
             for i, send in enumerate(self.sends)
         )
         self.triggered, self.sends = {}, []
+        if self.durable:  # ids a resumed run can match saved results by
+            for task in tasks:
+                task.id = task_id(self.checkpoint_id, task.order)
         return tasks
 
     # -- inside a task (runs on a worker) -----------------------------------------
@@ -179,7 +268,12 @@ class Run:
             writes = [] if output is None else topology.input.writes_of(START, output)
             routes: list[Any] = []
         else:
+            if not task.id:
+                task.id = str(uuid.uuid4())
+            answers = self.answers.setdefault(task.id, [])
+            CURRENT.set(Scratch(task.id, answers, self.resume_by_id, self.unaddressed))
             output = yield (topology.nodes[node].callee, task.input)
+            CURRENT.set(None)
             writes, routes = self._interpret(node, output)
         routes.extend(topology.edges.get(node, ()))
         for branch in topology.branches.get(node, ()):
@@ -299,6 +393,49 @@ class Run:
         """The current values of the output keys that have one."""
         return self.topology.output.read(self.channels)
 
+    # -- pausing (interrupts and breakpoints) ---------------------------------------
+
+    def _breakpoint(self, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
+        """Whether ``interrupt_before``/``_after`` stops the run at these tasks.
+
+        As in LangGraph, only once the state changed since the run (re)started:
+        a resumed run passes the breakpoint it stopped at.
+        """
+        if not nodes or not self._fresh:
+            return False
+        if nodes == "*":
+            return any(task.node != START for task in tasks)
+        return any(task.node in nodes for task in tasks)
+
+    def _interrupted(self, task: Task) -> Generator[Instruction, Any, None]:
+        """A task paused in ``interrupt()``: save it and tell the caller, as it happens."""
+        assert isinstance(task.error, GraphInterrupt)
+        interrupts = task.error.interrupts
+        if self.durable:
+            yield (SAVE, result_of(self, task), "task")
+        if "updates" in self.modes:
+            yield (EMIT, "updates", {INTERRUPT: interrupts})
+        if "values" in self.modes:
+            yield (EMIT, "values", {**self.output(), INTERRUPT: interrupts})
+        if "tasks" in self.modes or "debug" in self.modes:
+            yield from self._task_event(task, start=False)
+
+    def _pause(self, tasks: Iterable[Task]) -> Generator[Instruction, Any, None]:
+        """Stop the run: at a breakpoint (no tasks), or after tasks paused in ``interrupt()``.
+
+        The step is not committed (its checkpoint is the one before it). Like
+        LangGraph, the last ``values`` chunk shows the writes of the step's tasks
+        that did finish.
+        """
+        done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=_order)
+        if not done:
+            if "updates" in self.modes:
+                yield (EMIT, "updates", {INTERRUPT: ()})
+            return
+        if "values" in self.modes and any(t.writes for t in done):
+            if not self._output_keys.isdisjoint(self._apply(done)):
+                yield (EMIT, "values", self.output())
+
     # -- stream events -----------------------------------------------------------
 
     def _finished_events(self, task: Task) -> Generator[Instruction, Any, None]:
@@ -331,12 +468,13 @@ class Run:
                 "triggers": task.triggers,
             }
         else:
+            paused = isinstance(task.error, GraphInterrupt)
             payload = {
                 "id": task.id,
                 "name": task.node,
-                "error": repr(task.error) if task.error is not None else None,
+                "error": repr(task.error) if task.error is not None and not paused else None,
                 "result": dict(w for w in task.writes if w[0] in self._output_keys),
-                "interrupts": [],
+                "interrupts": list(task.error.interrupts) if paused else [],  # type: ignore[union-attr]
             }
         if "tasks" in self.modes:
             yield (EMIT, "tasks", payload)
@@ -355,3 +493,5 @@ class Run:
 
 def _order(task: Task) -> tuple[int, Any]:
     return task.order
+
+

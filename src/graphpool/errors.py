@@ -6,25 +6,39 @@ One root, :class:`GraphpoolError`, with three families:
   :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``)
   and :class:`InvalidUpdateError` (a node or the caller wrote state wrongly);
 * limits a run hits: :class:`GraphRecursionError`;
+* the state store (checkpointers): :class:`CheckpointError` and its subclasses
+  :class:`SerializationError` (a value cannot be stored) and
+  :class:`ThreadBusyError` (another run holds the thread);
 * node failures that the runtime itself detects (a timeout, a dead worker):
   :class:`NodeError` and its subclasses, carrying the node, attempt and run id.
 
 An exception raised *by a node's own code* is not wrapped: it reaches the caller
 with its own type, as in LangGraph. LangGraph's public names and base classes are
 kept where users catch them (``GraphRecursionError`` is a ``RecursionError``).
+
+:class:`GraphInterrupt` is not an error and not a ``GraphpoolError``: it is the
+signal ``interrupt()`` raises to pause a run, and it derives from
+``BaseException`` so that a node's ``except Exception`` cannot swallow it.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
+    "EmptyInputError",
+    "GraphInterrupt",
     "GraphRecursionError",
     "GraphpoolError",
     "InternalError",
+    "InvalidConfigError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
     "NodeError",
+    "SerializationError",
+    "ThreadBusyError",
 ]
 
 
@@ -104,3 +118,75 @@ def _rebuild_node_error(
 
 class InternalError(GraphpoolError):
     """A bug in graphpool itself; please report it with the traceback."""
+
+
+class InvalidConfigError(GraphpoolError, ValueError):
+    """The run's ``config`` lacks something the graph needs.
+
+    Raised by ``invoke``/``stream`` and the state methods of a graph compiled
+    with a checkpointer when ``config["configurable"]["thread_id"]`` is missing.
+    A ``ValueError``, as LangGraph raises for it.
+    """
+
+
+class EmptyInputError(GraphpoolError):
+    """``invoke(None, config)`` on a thread that has no saved state to continue from."""
+
+
+class InvalidResumeError(GraphpoolError, RuntimeError):
+    """A ``Command(resume=...)`` that cannot be delivered.
+
+    Raised without a checkpointer, when the thread has no saved state, and when
+    several interrupts are pending and the resume value does not say which one
+    it answers (pass ``Command(resume={interrupt.id: value, ...})``). A
+    ``RuntimeError``, as LangGraph raises for these.
+    """
+
+
+class CheckpointError(GraphpoolError):
+    """Root of the state store's errors: a checkpoint cannot be saved or loaded."""
+
+
+class SerializationError(CheckpointError, TypeError):
+    """A value cannot be stored by the checkpoint serializer, or stored bytes cannot
+    be read back safely.
+
+    Raised by the savers (``InMemorySaver``, ``SqliteSaver``, ``PostgresSaver``);
+    the message names the state key (and the node that wrote it) and the type at fault.
+    """
+
+
+class ThreadBusyError(CheckpointError):
+    """Another run is using this ``thread_id`` right now.
+
+    Raised by ``invoke``/``stream`` of a graph with a checkpointer: two runs on
+    one thread at once would interleave their checkpoints. The lease of a run
+    whose process died is freed when the next run starts (same host: the pid is
+    gone; another host: after the saver's ``lease_timeout``).
+
+    Attributes:
+        thread_id: the thread asked for.
+        owner: who holds it, as ``"pid@host"``.
+    """
+
+    def __init__(self, message: str, *, thread_id: str = "", owner: str = "") -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.owner = owner
+
+
+class GraphInterrupt(BaseException):
+    """Raised by :func:`graphpool.types.interrupt` to pause a run; not an error.
+
+    It derives from ``BaseException`` (unlike LangGraph's, an ``Exception``) so a
+    node's ``except Exception`` does not swallow it, and retry policies never
+    retry it. The run catches it: ``invoke`` returns the state with an
+    ``"__interrupt__"`` list, and the run resumes with ``Command(resume=...)``.
+
+    Attributes:
+        interrupts: the :class:`~graphpool.types.Interrupt` records raised.
+    """
+
+    def __init__(self, interrupts: tuple[object, ...] = ()) -> None:
+        super().__init__(interrupts)
+        self.interrupts = tuple(interrupts)

@@ -9,7 +9,16 @@ from typing import Any, ClassVar, Literal, NamedTuple, Union
 
 from ._constants import END
 
-__all__ = ["Command", "Overwrite", "RetryPolicy", "Send", "StreamMode", "default_retry_on"]
+__all__ = [
+    "Command",
+    "Interrupt",
+    "Overwrite",
+    "RetryPolicy",
+    "Send",
+    "StreamMode",
+    "default_retry_on",
+    "interrupt",
+]
 
 StreamMode = Literal["values", "updates", "debug", "tasks"]
 """What ``stream()`` yields: full state per step, each task's update, or task events."""
@@ -50,7 +59,9 @@ class Command:
             addition to the node's static edges. ``END`` routes nowhere.
         graph: ``None`` for the current graph; ``Command.PARENT`` is reserved for
             subgraphs and is not supported yet.
-        resume: reserved for human-in-the-loop resumes.
+        resume: as the input of ``invoke``/``stream``, the value the pending
+            :func:`interrupt` call returns when the run resumes; or a dict
+            ``{interrupt_id: value}`` answering several pending interrupts.
     """
 
     graph: str | None = None
@@ -155,3 +166,46 @@ class RetryPolicy(NamedTuple):
             self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
         )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Interrupt:
+    """A pause requested by :func:`interrupt`, as returned under ``"__interrupt__"``.
+
+    Attributes:
+        value: what the node passed to ``interrupt()``, for the human to see.
+        id: stable id of this interrupt; ``Command(resume={id: answer})`` answers it.
+    """
+
+    value: Any
+    id: str = "placeholder-id"
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run inside a node and ask the caller for a value, as LangGraph's.
+
+    The first time, the run stops once the step's other tasks are done, and
+    ``invoke`` returns the state with ``"__interrupt__": [Interrupt(value, id)]``.
+    The caller resumes the same thread with ``invoke(Command(resume=answer),
+    config)``: the node runs again from its start, and this call returns
+    ``answer``. A node may call ``interrupt()`` several times; each call gets the
+    answer for its position. Needs a checkpointer to be resumed.
+
+    Raises:
+        GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
+            in the node does not catch it).
+        RuntimeError: when called outside a running node.
+    """
+    from ._channels import MISSING
+    from ._interrupts import CURRENT, interrupt_id
+    from .errors import GraphInterrupt
+
+    scratch = CURRENT.get()
+    if scratch is None:
+        raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
+    index = scratch.calls
+    scratch.calls += 1
+    answer = scratch.answer(index)
+    if answer is not MISSING:
+        return answer
+    raise GraphInterrupt((Interrupt(value, interrupt_id(scratch.task_id, index)),))
