@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from . import _snapshots
+from ._checkpointing import open_thread
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
 from ._pool import WorkerPool, default_pool
-from ._scheduler import Run
+from ._scheduler import INTERRUPT, Run
 from ._topology import Topology
+from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
+from .errors import InvalidResumeError
+from .types import Command
 
 __all__ = ["CompiledStateGraph"]
 
@@ -38,15 +44,30 @@ class CompiledStateGraph:
     Runs follow LangGraph's superstep semantics. Sync nodes run on a thread
     pool, async nodes on an event loop; ``config={"max_workers": n}`` (or
     LangGraph's ``max_concurrency``) caps how many of a run's tasks run at once.
+
+    With a ``checkpointer``, every run belongs to the thread named by
+    ``config["configurable"]["thread_id"]``: a checkpoint is saved after each
+    step, and invoking the thread again continues from its saved state.
     """
 
     def __init__(
-        self, builder: Any, *, name: str, debug: bool = False, scheduling: str = "superstep"
+        self,
+        builder: Any,
+        *,
+        name: str,
+        debug: bool = False,
+        scheduling: str = "superstep",
+        checkpointer: BaseCheckpointSaver | None = None,
+        interrupt_before: Collection[str] = (),
+        interrupt_after: Collection[str] = (),
     ) -> None:
         self.builder = builder
         self.name = name
         self.debug = debug
         self.scheduling = scheduling
+        self.checkpointer = checkpointer
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
         self.topology = Topology.of(builder)
         self._pool: WorkerPool | None = None
 
@@ -60,7 +81,27 @@ class CompiledStateGraph:
 
     def _run(self, config: Config, modes: Sequence[str]) -> Run:
         kind = EagerRun if self.scheduling == "eager" else Run
-        return kind(self.topology, RunOptions.from_config(config), modes)
+        run = kind(self.topology, RunOptions.from_config(config), modes)
+        run.interrupt_before = self.interrupt_before
+        run.interrupt_after = self.interrupt_after
+        return run
+
+    @contextlib.contextmanager
+    def _thread(self, run: Run, input: Any, config: Config) -> Iterator[None]:
+        """Attach ``run`` to its thread (with a checkpointer) for the duration of the run."""
+        if self.checkpointer is None:
+            if isinstance(input, Command):
+                raise InvalidResumeError(
+                    "A Command input resumes a saved thread; compile the graph with a "
+                    "checkpointer (e.g. compile(checkpointer=InMemorySaver())) to use it."
+                )
+            yield
+            return
+        hook = open_thread(self.checkpointer, run, input, config)
+        try:
+            yield
+        finally:
+            hook.close()
 
     # -- streaming -------------------------------------------------------------
 
@@ -80,8 +121,10 @@ class CompiledStateGraph:
         are ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        for mode, chunk in drive_sync(self._run(config, modes), input, self.pool):
-            yield (mode, chunk) if tagged else chunk
+        run = self._run(config, modes)
+        with self._thread(run, input, config):
+            for mode, chunk in drive_sync(run, input, self.pool):
+                yield (mode, chunk) if tagged else chunk
 
     async def astream(
         self,
@@ -93,30 +136,92 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        async for mode, chunk in drive_async(self._run(config, modes), input, self.pool):
-            yield (mode, chunk) if tagged else chunk
+        run = self._run(config, modes)
+        with self._thread(run, input, config):
+            async for mode, chunk in drive_async(run, input, self.pool):
+                yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
 
     def invoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Run the graph to the end and return its final state (a dict of the output keys).
 
+        If the run paused in :func:`~graphpool.types.interrupt`, the state has an
+        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`.
+        With a checkpointer, ``input=None`` continues the thread where it stopped
+        and ``Command(resume=...)`` answers its pending interrupts.
+
         Raises:
             GraphRecursionError: more than ``recursion_limit`` supersteps.
             InvalidUpdateError: conflicting or malformed writes.
+            ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        latest = None
-        for _, chunk in drive_sync(self._run(config, ("values",)), input, self.pool):
-            latest = chunk
-        return latest
+        run = self._run(config, ("values",))
+        with self._thread(run, input, config):
+            return _final(chunk for _, chunk in drive_sync(run, input, self.pool))
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
-        latest = None
-        async for _, chunk in drive_async(self._run(config, ("values",)), input, self.pool):
-            latest = chunk
-        return latest
+        run = self._run(config, ("values",))
+        chunks = []
+        with self._thread(run, input, config):
+            async for _, chunk in drive_async(run, input, self.pool):
+                chunks.append(chunk)
+        return _final(chunks)
+
+    # -- thread state (needs a checkpointer) -------------------------------------
+
+    def _saver(self) -> BaseCheckpointSaver:
+        if self.checkpointer is None:
+            raise ValueError("No checkpointer set: compile(checkpointer=...) to save threads.")
+        return self.checkpointer
+
+    def get_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+        """The thread's state: its values, the nodes to run next, pending interrupts.
+
+        The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
+        names; an empty snapshot for a thread with nothing saved.
+        """
+        return _snapshots.get_state(self._saver(), self, config)
+
+    def get_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """Every checkpoint of the thread, newest first, as :class:`StateSnapshot`."""
+        return _snapshots.get_state_history(
+            self._saver(), self, config, filter=filter, before=before, limit=limit
+        )
+
+    def update_state(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Change the thread's state as if ``as_node`` had returned ``values``; see
+        :func:`graphpool._snapshots.update_state`. Returns the new checkpoint's config."""
+        return _snapshots.update_state(self._saver(), self, config, values, as_node)
+
+    async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+        """Async :meth:`get_state` (runs the saver in a thread)."""
+        return await asyncio.to_thread(self.get_state, config)
+
+    async def aget_state_history(
+        self, config: Mapping[str, Any], **kwargs: Any
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async :meth:`get_state_history`."""
+        snapshots = await asyncio.to_thread(lambda: list(self.get_state_history(config, **kwargs)))
+        for snapshot in snapshots:
+            yield snapshot
+
+    async def aupdate_state(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Async :meth:`update_state`."""
+        return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     def batch(
         self,
@@ -162,6 +267,19 @@ class CompiledStateGraph:
         return await asyncio.gather(
             *(one(i) for i in range(len(inputs))), return_exceptions=return_exceptions
         )
+
+
+def _final(chunks: Any) -> Any:
+    """What ``invoke`` returns: the last ``values`` chunk, plus the run's interrupts."""
+    latest = None
+    interrupts: list[Any] = []
+    for chunk in chunks:
+        if INTERRUPT in chunk:
+            interrupts.extend(chunk[INTERRUPT])
+        latest = chunk
+    if interrupts:
+        return {**(latest or {}), INTERRUPT: interrupts}
+    return latest
 
 
 def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:

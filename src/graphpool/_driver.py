@@ -19,7 +19,7 @@ from typing import Any
 
 from ._pool import WorkerPool
 from ._pool._loop import submit_coroutine
-from ._scheduler import EMIT, LAUNCH, Run
+from ._scheduler import EMIT, LAUNCH, SAVE, Run
 from ._task import Task
 
 __all__ = ["drive_async", "drive_sync", "execute_async", "execute_sync"]
@@ -89,6 +89,8 @@ def drive_sync(run: Run, input: Any, pool: WorkerPool) -> Iterator[tuple[str, An
                 else:
                     ctx = contextvars.copy_context()
                     inflight[pool.submit(ctx.run, execute_sync, run, task)] = task
+            elif kind == SAVE:
+                run.checkpointing.save(instruction[1], instruction[2])
             elif ready:
                 reply, ready = ready, []
             else:
@@ -127,6 +129,8 @@ async def drive_async(run: Run, input: Any, pool: WorkerPool) -> AsyncIterator[t
                     ctx = contextvars.copy_context()
                     handed = pool.submit(ctx.run, execute_sync, run, task)
                     inflight[asyncio.wrap_future(handed)] = task
+            elif kind == SAVE:
+                await asyncio.to_thread(run.checkpointing.save, instruction[1], instruction[2])
             elif ready:
                 reply, ready = ready, []
             else:

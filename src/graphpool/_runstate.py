@@ -48,7 +48,7 @@ def export(
         sends=tuple(run.sends),
         barriers={
             join.channel: tuple(sorted(seen))
-            for join, seen in zip(run.topology.joins, run.barriers)
+            for join, seen in zip(run.topology.joins, run.barriers, strict=True)
             if seen
         },
         start=start,

@@ -39,9 +39,9 @@ from ._config import RunOptions
 from ._constants import END, START
 from ._interrupts import CURRENT, Scratch
 from ._node import Callee
+from ._runstate import export, result_of, start_task, task_id
 from ._task import Task, TaskState
 from ._topology import Topology
-from ._runstate import export, result_of, start_task, task_id
 from .checkpoint.base import TaskResult
 from .errors import GraphInterrupt, GraphRecursionError, InvalidRouteError, InvalidUpdateError
 from .types import Command, Send
@@ -111,7 +111,7 @@ class Run:
             if self._breakpoint(self.interrupt_after, tasks):
                 if values is not None:
                     yield (EMIT, "values", values)
-                yield from self._pause(())
+                yield from self._stop_at_breakpoint()
                 return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
             # step is prepared: an error preparing it (say, a pydantic state that
@@ -125,7 +125,7 @@ class Run:
             if values is not None:
                 yield (EMIT, "values", values)
             if self._breakpoint(self.interrupt_before, tasks):
-                yield from self._pause(())
+                yield from self._stop_at_breakpoint()
                 return
 
     def _begin(self, input: Any) -> Generator[Instruction, Any, list[Task]]:
@@ -420,18 +420,18 @@ class Run:
         if "tasks" in self.modes or "debug" in self.modes:
             yield from self._task_event(task, start=False)
 
+    def _stop_at_breakpoint(self) -> Generator[Instruction, Any, None]:
+        if "updates" in self.modes:
+            yield (EMIT, "updates", {INTERRUPT: ()})
+
     def _pause(self, tasks: Iterable[Task]) -> Generator[Instruction, Any, None]:
-        """Stop the run: at a breakpoint (no tasks), or after tasks paused in ``interrupt()``.
+        """Stop the run after tasks paused in ``interrupt()``.
 
         The step is not committed (its checkpoint is the one before it). Like
         LangGraph, the last ``values`` chunk shows the writes of the step's tasks
         that did finish.
         """
         done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=_order)
-        if not done:
-            if "updates" in self.modes:
-                yield (EMIT, "updates", {INTERRUPT: ()})
-            return
         if "values" in self.modes and any(t.writes for t in done):
             if not self._output_keys.isdisjoint(self._apply(done)):
                 yield (EMIT, "values", self.output())
@@ -493,5 +493,3 @@ class Run:
 
 def _order(task: Task) -> tuple[int, Any]:
     return task.order
-
-

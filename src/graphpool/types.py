@@ -5,16 +5,21 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Union
 
 from ._constants import END
+
+if TYPE_CHECKING:
+    from .checkpoint.base import PregelTask, StateSnapshot
 
 __all__ = [
     "Command",
     "Interrupt",
     "Overwrite",
+    "PregelTask",
     "RetryPolicy",
     "Send",
+    "StateSnapshot",
     "StreamMode",
     "default_retry_on",
     "interrupt",
@@ -209,3 +214,12 @@ def interrupt(value: Any) -> Any:
     if answer is not MISSING:
         return answer
     raise GraphInterrupt((Interrupt(value, interrupt_id(scratch.task_id, index)),))
+
+
+def __getattr__(name: str) -> Any:
+    # ``langgraph.types`` offers these; they live with the checkpoint records
+    if name in ("StateSnapshot", "PregelTask"):
+        from .checkpoint import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ records are encoded by a :class:`~graphpool.checkpoint.serde.Serializer`
 from __future__ import annotations
 
 import abc
+import builtins
 import dataclasses
 import datetime
 import os
@@ -250,7 +251,11 @@ def holder_alive(holder: Lease, refreshed_at: float, timeout: float) -> bool:
 
 def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
     return {
-        "configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": checkpoint_id,
+        }
     }
 
 
@@ -275,8 +280,14 @@ class BaseCheckpointSaver(abc.ABC):
 
     @abc.abstractmethod
     def _put_checkpoint(
-        self, thread_id: str, checkpoint_id: str, parent_id: str | None, step: int,
-        created_at: str, checkpoint: bytes, metadata: bytes,
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        parent_id: str | None,
+        step: int,
+        created_at: str,
+        checkpoint: bytes,
+        metadata: bytes,
     ) -> None:
         """Store one checkpoint row."""
 
@@ -287,7 +298,7 @@ class BaseCheckpointSaver(abc.ABC):
     @abc.abstractmethod
     def _rows(
         self, thread_id: str, checkpoint_id: str | None, before: str | None, limit: int | None
-    ) -> Iterator[tuple[str, str | None, str, bytes, bytes, list[bytes]]]:
+    ) -> Iterator[tuple[str, str | None, str, bytes, bytes, builtins.list[bytes]]]:
         """Rows ``(id, parent_id, created_at, checkpoint, metadata, results)``, newest first.
 
         With ``checkpoint_id``, only that one; with ``before``, only older ones.
@@ -317,7 +328,7 @@ class BaseCheckpointSaver(abc.ABC):
         Raises:
             SerializationError: a state value cannot be stored (the message names the key).
         """
-        thread_id, parent_id = _address(config)
+        thread_id, parent_id = thread_address(config)
         data = self._dump(checkpoint.to_record(), checkpoint.values.items(), "state key")
         meta = self.serde.dumps(dict(metadata))
         created = datetime.datetime.now(datetime.timezone.utc).isoformat()
@@ -332,28 +343,32 @@ class BaseCheckpointSaver(abc.ABC):
         Raises:
             SerializationError: a written value cannot be stored (names the key and node).
         """
-        thread_id, checkpoint_id = _address(config)
+        thread_id, checkpoint_id = thread_address(config)
         if checkpoint_id is None:
             raise ValueError("put_result() needs a config with a checkpoint_id.")
-        items = [*result.writes, *((f"Send to {s.node!r}", s) for s in result.routes)]
+        sends = [(f"Send to {s.node!r}", s.arg) for s in result.routes if isinstance(s, Send)]
+        items = [*result.writes, *sends]
         items += [("interrupt value", i.value) for i in result.interrupts]
         data = self._dump(result.to_record(), items, f"node {result.node!r} wrote")
         self._put_result(thread_id, checkpoint_id, result.task_id, data)
 
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """The checkpoint ``config`` addresses (its thread's latest without an id), or None."""
-        thread_id, checkpoint_id = _address(config)
+        thread_id, checkpoint_id = thread_address(config)
         for row in self._rows(thread_id, checkpoint_id, None, 1):
             return self._tuple(thread_id, row)
         return None
 
     def list(
-        self, config: Mapping[str, Any], *, before: Mapping[str, Any] | None = None,
+        self,
+        config: Mapping[str, Any],
+        *,
+        before: Mapping[str, Any] | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         """A thread's checkpoints, newest first (older than ``before``'s, at most ``limit``)."""
-        thread_id, _ = _address(config)
-        before_id = _address(before)[1] if before else None
+        thread_id, _ = thread_address(config)
+        before_id = thread_address(before)[1] if before else None
         for row in self._rows(thread_id, None, before_id, limit):
             yield self._tuple(thread_id, row)
 
@@ -392,7 +407,7 @@ class BaseCheckpointSaver(abc.ABC):
             raise
 
     def _tuple(
-        self, thread_id: str, row: tuple[str, str | None, str, bytes, bytes, list[bytes]]
+        self, thread_id: str, row: tuple[str, str | None, str, bytes, bytes, builtins.list[bytes]]
     ) -> CheckpointTuple:
         checkpoint_id, parent_id, created_at, data, meta, results = row
         return CheckpointTuple(
@@ -405,7 +420,7 @@ class BaseCheckpointSaver(abc.ABC):
         )
 
 
-def _address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
+def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
     configurable = (config or {}).get("configurable") or {}
     thread_id = configurable.get("thread_id")
     if thread_id is None:

@@ -34,8 +34,14 @@ class InMemorySaver(BaseCheckpointSaver):
         return f"<InMemorySaver threads={len(self._threads)}>"
 
     def _put_checkpoint(
-        self, thread_id: str, checkpoint_id: str, parent_id: str | None, step: int,
-        created_at: str, checkpoint: bytes, metadata: bytes,
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        parent_id: str | None,
+        step: int,
+        created_at: str,
+        checkpoint: bytes,
+        metadata: bytes,
     ) -> None:
         with self._lock:
             rows = self._threads.setdefault(thread_id, [])

@@ -4,27 +4,28 @@ Every saver stores checkpoints and task writes as UTF-8 JSON produced here.
 JSON's own types are written as they are; everything else is an object with a
 ``"$t"`` tag:
 
-============================  ==============================================================
-value                         stored as
-============================  ==============================================================
-``None``, bool, int, str      JSON null, true/false, number, string
-finite float                  JSON number; ``nan``/``inf``/``-inf`` as ``{"$t": "float", "v": "nan"}``
-list                          JSON array
-dict with str keys            JSON object (a dict with a ``"$t"`` key or non-str keys:
-                              ``{"$t": "dict", "v": [[key, value], ...]}``)
-tuple, set, frozenset         ``{"$t": "tuple"|"set"|"frozenset", "v": [...]}``
-bytes, bytearray              ``{"$t": "bytes"|"bytearray", "v": "<base64>"}``
-datetime, date, time          ``{"$t": "datetime"|"date"|"time", "v": "<ISO 8601>"}`` (plus
-                              ``"tz": "<IANA key>"`` for a ``zoneinfo.ZoneInfo`` timezone)
-timedelta                     ``{"$t": "timedelta", "v": [days, seconds, microseconds]}``
-Decimal, UUID                 ``{"$t": "decimal"|"uuid", "v": "<str>"}``
-Enum member                   ``{"$t": "enum", "cls": "module:Qual.Name", "v": value}``
-dataclass instance            ``{"$t": "dataclass", "cls": ..., "v": {field: value}}``
-pydantic model                ``{"$t": "pydantic", "cls": ..., "v": {field: value}, "set": [...]}``
-NamedTuple                    ``{"$t": "namedtuple", "cls": ..., "v": [...]}``
-``Send``, ``Overwrite``,      ``{"$t": "send", "node": ..., "arg": ...}``, ``{"$t": "overwrite", "v": ...}``,
-``Interrupt``                 ``{"$t": "interrupt", "v": ..., "id": ...}``
-============================  ==============================================================
+===================  ====================================================================
+value                stored as
+===================  ====================================================================
+None, bool, int, str JSON null, true/false, number, string
+float                JSON number; ``nan``, ``inf``, ``-inf`` as ``{"$t": "float", "v": "nan"}``
+list                 JSON array
+dict                 JSON object if every key is a str and none is ``"$t"``; else
+                     ``{"$t": "dict", "v": [[key, value], ...]}``
+tuple, set,          ``{"$t": "tuple", "v": [...]}`` (``"set"``, ``"frozenset"``)
+frozenset
+bytes, bytearray     ``{"$t": "bytes", "v": "<base64>"}`` (``"bytearray"``)
+datetime, date,      ``{"$t": "datetime", "v": "<ISO 8601>"}`` (``"date"``, ``"time"``); a
+time                 ``zoneinfo`` timezone adds ``"tz": "<IANA key>"``
+timedelta            ``{"$t": "timedelta", "v": [days, seconds, microseconds]}``
+Decimal, UUID        ``{"$t": "decimal", "v": "<str>"}`` (``"uuid"``)
+Enum member          ``{"$t": "enum", "cls": "module:Qual.Name", "v": value}``
+dataclass            ``{"$t": "dataclass", "cls": ..., "v": {field: value}}``
+pydantic model       ``{"$t": "pydantic", "cls": ..., "v": {field: value}, "set": [fields set]}``
+NamedTuple           ``{"$t": "namedtuple", "cls": ..., "v": [...]}``
+Send, Overwrite,     ``{"$t": "send", "node": ..., "arg": ...}``, ``{"$t": "overwrite", "v": ...}``,
+Interrupt            ``{"$t": "interrupt", "v": ..., "id": ...}``
+===================  ====================================================================
 
 Types are matched exactly: a subclass of ``dict``, ``list`` or ``str`` (say a
 ``defaultdict``) is refused rather than silently stored as its base type.
@@ -87,8 +88,9 @@ def _class_path(cls: type) -> str:
     qualname = cls.__qualname__
     if "<locals>" in qualname:
         raise _Unsupported(
-            cls, "its class is defined inside a function and could not be found again on load; "
-            "define it at module level"
+            cls,
+            "its class is defined inside a function and could not be found again on load; "
+            "define it at module level",
         )
     return f"{cls.__module__}:{qualname}"
 
@@ -199,16 +201,16 @@ class JsonSerializer:
             return {TAG: "dataclass", "cls": _class_path(cls), "v": self._enc_fields(fields)}
         if _is_pydantic(v):
             names = list(type(v).model_fields)
-            fields = [(n, getattr(v, n)) for n in names]
-            fields += list((v.model_extra or {}).items())
+            values = [(n, getattr(v, n)) for n in names]
+            values += list((v.model_extra or {}).items())
             return {
                 TAG: "pydantic",
                 "cls": _class_path(cls),
-                "v": self._enc_fields(fields),
+                "v": self._enc_fields(values),
                 "set": sorted(v.model_fields_set),
             }
         if isinstance(v, tuple) and hasattr(cls, "_fields"):
-            items = self._enc_fields(zip(cls._fields, v))
+            items = self._enc_fields(zip(cls._fields, v, strict=True))
             return {TAG: "namedtuple", "cls": _class_path(cls), "v": list(items.values())}
         raise _Unsupported(v, "this type is not supported by graphpool's checkpoint serializer")
 
@@ -227,7 +229,7 @@ class JsonSerializer:
         tag = obj.get(TAG)
         if tag is None:
             return obj
-        v = obj.get("v")
+        v: Any = obj.get("v")
         if tag == "tuple":
             return tuple(v)
         if tag == "dict":
@@ -262,7 +264,7 @@ class JsonSerializer:
         return self._dec_object(tag, obj)
 
     def _dec_object(self, tag: str, obj: dict[str, Any]) -> Any:
-        cls = self._resolve(obj.get("cls"), tag)
+        cls: Any = self._resolve(obj.get("cls"), tag)
         v = obj["v"]
         if tag == "enum":
             if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
@@ -284,8 +286,9 @@ class JsonSerializer:
             if pydantic is None or not (
                 isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
             ):
-                raise SerializationError(f"Stored model names {obj['cls']!r}, not a pydantic model.")
-            return cls.model_construct(_fields_set=set(obj.get("set", v)), **v)
+                raise SerializationError(f"Stored model names {obj['cls']!r}, not a model.")
+            model: Any = cls
+            return model.model_construct(_fields_set=set(obj.get("set", v)), **v)
         raise SerializationError(f"Stored checkpoint data has an unknown type tag {tag!r}.")
 
     def _resolve(self, path: Any, tag: str) -> Any:
