@@ -67,8 +67,16 @@ class PgServer:
             shutil.chown(self.root, "postgres", "postgres")
         data = os.path.join(self.root, "data")
         self._run(
-            f"{self.bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres",
-            "-E", "UTF8", "--no-sync",
+            f"{self.bindir}/initdb",
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
         )
         self.port = _free_port()
         options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F -c max_connections=50"

@@ -189,6 +189,8 @@ class Run:
             finished: list[Task] = yield (WAIT, retries[0][0] - now if retries else None)
             for task in finished:
                 running -= 1
+                if task.error is not None:  # a task run inline left its scratch set here
+                    CURRENT.set(None)
                 if task.error is None:
                     remaining -= 1
                     if self.durable:
@@ -273,7 +275,7 @@ class Run:
             answers = self.answers.setdefault(task.id, [])
             CURRENT.set(Scratch(task.id, answers, self.resume_by_id, self.unaddressed))
             output = yield (topology.nodes[node].callee, task.input)
-            CURRENT.set(None)
+            CURRENT.set(None)  # (when the node raises, _run_tasks clears it)
             writes, routes = self._interpret(node, output)
         routes.extend(topology.edges.get(node, ()))
         for branch in topology.branches.get(node, ()):
