@@ -63,7 +63,7 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
     for task in tasks:
         result = results.get(task.id)
         pull = task.order[0] == 0
-        path = ("__pregel_pull", task.node) if pull else ("__pregel_push", task.order[1])
+        path = ("__pregel_pull", task.node) if pull else ("__pregel_push", task.order[1], False)
         if live and result is not None and result.succeeded:
             task.start()
             task.succeed(None, list(result.writes), list(result.routes))
