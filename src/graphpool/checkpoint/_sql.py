@@ -4,9 +4,10 @@
 history), ``graphpool_results`` one row per finished task of a step, keyed by
 the checkpoint the step started from, and ``graphpool_leases`` one row per
 thread a run is using. Statements are written with ``?`` placeholders; a
-dialect turns them into its own. Every write runs in a transaction that
-serializes writers of the same thread (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
-a transaction-scoped advisory lock on the thread).
+dialect turns them into its own. A checkpoint or a result is one ``INSERT``
+(atomic by itself); the lease's read-then-write runs in a transaction that
+serializes it with other writers (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a
+transaction-scoped advisory lock on the thread).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class SqlSaver(BaseCheckpointSaver):
     def _transaction(self, thread_id: str) -> contextlib.AbstractContextManager[None]:
         """A write transaction that no other writer of ``thread_id`` overlaps."""
 
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement that changes data, committed when it returns."""
+        self._execute(sql, params)
+
     # -- storage primitives ------------------------------------------------------------
 
     def _put_checkpoint(
@@ -54,16 +59,16 @@ class SqlSaver(BaseCheckpointSaver):
         checkpoint: bytes,
         metadata: bytes,
     ) -> None:
-        with self._lock, self._transaction(thread_id):
-            self._execute(
+        with self._lock:
+            self._write(
                 "INSERT INTO graphpool_checkpoints (thread_id, checkpoint_id, parent_id, step, "
                 "created_at, checkpoint, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (thread_id, checkpoint_id, parent_id, step, created_at, checkpoint, metadata),
             )
 
     def _put_result(self, thread_id: str, checkpoint_id: str, task_id: str, data: bytes) -> None:
-        with self._lock, self._transaction(thread_id):
-            self._execute(
+        with self._lock:
+            self._write(
                 "INSERT INTO graphpool_results (thread_id, checkpoint_id, task_id, result) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (thread_id, checkpoint_id, task_id) "
                 "DO UPDATE SET result = excluded.result",
@@ -129,8 +134,8 @@ class SqlSaver(BaseCheckpointSaver):
         return None
 
     def _unlease(self, thread_id: str, lease: Lease) -> None:
-        with self._lock, self._transaction(thread_id):
-            self._execute(
+        with self._lock:
+            self._write(
                 "DELETE FROM graphpool_leases WHERE thread_id = ? AND owner = ?",
                 (thread_id, lease.owner),
             )

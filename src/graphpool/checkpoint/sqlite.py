@@ -120,6 +120,11 @@ class SqliteSaver(SqlSaver):
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.conn.execute(sql, params)
 
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.conn.execute(sql, params)
+        if self.conn.in_transaction:  # a connection in sqlite3's legacy transaction mode
+            self.conn.commit()
+
     @contextlib.contextmanager
     def _transaction(self, thread_id: str) -> Iterator[None]:
         self.conn.execute("BEGIN IMMEDIATE")
