@@ -310,7 +310,7 @@ def test_unstorable_write_fails_naming_key_and_node(saver) -> None:
     b.add_node("bad", lambda s: {"log": [threading.Lock()]})
     b.add_edge(START, "bad")
     graph = b.compile(checkpointer=saver)
-    with pytest.raises(SerializationError, match="node 'bad' wrote 'log'"):
+    with pytest.raises(SerializationError, match="node 'bad' to 'log'"):
         graph.invoke({"log": []}, cfg())
 
 

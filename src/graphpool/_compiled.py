@@ -11,10 +11,11 @@ from typing import Any
 from . import _snapshots
 from ._checkpointing import open_thread
 from ._config import RunOptions
+from ._constants import INTERRUPT
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
 from ._pool import WorkerPool, default_pool
-from ._scheduler import INTERRUPT, Run
+from ._scheduler import Run
 from ._topology import Topology
 from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
 from .errors import InvalidResumeError

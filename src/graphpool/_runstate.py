@@ -11,11 +11,11 @@ results it saved.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._channels import MISSING
-from ._constants import START
+from ._constants import EMIT, START
 from ._task import Task
 from .checkpoint.base import Checkpoint, TaskResult, new_checkpoint_id
 from .errors import CheckpointError, GraphInterrupt
@@ -24,7 +24,7 @@ from .types import Interrupt
 if TYPE_CHECKING:
     from ._scheduler import Run
 
-__all__ = ["export", "restore", "result_of", "start_task", "task_id"]
+__all__ = ["export", "restore", "result_of", "resumed_tasks", "start_task", "task_id"]
 
 
 def task_id(checkpoint_id: str, order: tuple[int, Any]) -> str:
@@ -105,3 +105,32 @@ def start_task(run: Run, input: Any) -> Task:
     if run.durable:
         task.id = task_id(run.checkpoint_id, task.order)
     return task
+
+
+def resumed_tasks(run: Run) -> Generator[tuple[Any, ...], Any, list[Task]]:
+    """The first step of a restored run (set ``resuming``), as the scheduler's loop runs it.
+
+    As in LangGraph, the state it resumes from goes out as a ``values`` chunk;
+    tasks whose saved result succeeded are marked done with those writes (and
+    their update is streamed with ``{"__metadata__": {"cached": True}}``);
+    tasks that paused in ``interrupt()`` get back the answers they had.
+    """
+    run._fresh = False  # a breakpoint it stopped at does not fire again
+    if "values" in run.modes:
+        yield (EMIT, "values", run.output())
+    if run.start:  # an input checkpoint: START still has to apply the input
+        run.step += 1
+        tasks = [start_task(run, run.start[0])]
+    else:
+        tasks = run._next_tasks()
+    for task in tasks:
+        saved = run.reuse.get(task.id)
+        if saved is not None and saved.succeeded:
+            task.start()
+            task.succeed(None, list(saved.writes), list(saved.routes))
+            if "updates" in run.modes and task.node != START:
+                chunk = {task.node: run._update_of(task), "__metadata__": {"cached": True}}
+                yield (EMIT, "updates", chunk)
+        elif saved is not None and saved.interrupts:
+            run.answers[task.id] = list(saved.answers)
+    return tasks

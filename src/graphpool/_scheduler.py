@@ -34,22 +34,20 @@ from collections import deque
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from typing import Any
 
+from . import _pausing
 from ._channels import MISSING, Channel
 from ._config import RunOptions
-from ._constants import END, START
+from ._constants import EMIT, END, INTERRUPT, LAUNCH, SAVE, START, WAIT
 from ._interrupts import CURRENT, Scratch
 from ._node import Callee
-from ._runstate import export, result_of, start_task, task_id
+from ._runstate import export, result_of, resumed_tasks, start_task, task_id
 from ._task import Task, TaskState
 from ._topology import Topology
 from .checkpoint.base import TaskResult
 from .errors import GraphInterrupt, GraphRecursionError, InvalidRouteError, InvalidUpdateError
 from .types import Command, Send
 
-__all__ = ["EMIT", "LAUNCH", "SAVE", "WAIT", "Run"]
-
-LAUNCH, WAIT, EMIT, SAVE = 0, 1, 2, 3
-INTERRUPT = "__interrupt__"
+__all__ = ["EMIT", "INTERRUPT", "LAUNCH", "SAVE", "WAIT", "Run"]
 
 Instruction = tuple[Any, ...]
 Body = Generator[tuple[Callee, Any], Any, None]
@@ -102,16 +100,16 @@ class Run:
         while tasks:
             paused = yield from self._run_tasks(tasks)
             if paused:
-                yield from self._pause(tasks)
+                yield from _pausing.after_interrupts(self, tasks)
                 return
             values = self._commit(tasks)
             self._fresh = True
             if self.durable:
                 yield (SAVE, export(self, tasks), "loop")
-            if self._breakpoint(self.interrupt_after, tasks):
+            if _pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if values is not None:
                     yield (EMIT, "values", values)
-                yield from self._stop_at_breakpoint()
+                yield from _pausing.stop_at_breakpoint(self)
                 return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
             # step is prepared: an error preparing it (say, a pydantic state that
@@ -124,8 +122,8 @@ class Run:
                 raise
             if values is not None:
                 yield (EMIT, "values", values)
-            if self._breakpoint(self.interrupt_before, tasks):
-                yield from self._stop_at_breakpoint()
+            if _pausing.at_breakpoint(self, self.interrupt_before, tasks):
+                yield from _pausing.stop_at_breakpoint(self)
                 return
 
     def _begin(self, input: Any) -> Generator[Instruction, Any, list[Task]]:
@@ -134,25 +132,7 @@ class Run:
             if self.durable:
                 yield (SAVE, export(self, (), step=self.step - 1, start=(input,)), "input")
             return [start_task(self, input)]
-        self._fresh = False
-        if "values" in self.modes:
-            yield (EMIT, "values", self.output())
-        if self.start:
-            self.step += 1
-            tasks = [start_task(self, self.start[0])]
-        else:
-            tasks = self._next_tasks()
-        for task in tasks:
-            saved = self.reuse.get(task.id)
-            if saved is not None and saved.succeeded:
-                task.start()
-                task.succeed(None, list(saved.writes), list(saved.routes))
-                if "updates" in self.modes and task.node != START:
-                    chunk = {task.node: self._update_of(task), "__metadata__": {"cached": True}}
-                    yield (EMIT, "updates", chunk)
-            elif saved is not None and saved.interrupts:
-                self.answers[task.id] = list(saved.answers)
-        return tasks
+        return (yield from resumed_tasks(self))
 
     def _run_tasks(
         self, tasks: list[Task], then: Then | None = None
@@ -204,7 +184,7 @@ class Run:
                 if isinstance(task.error, GraphInterrupt):
                     remaining -= 1
                     paused.append(task)
-                    yield from self._interrupted(task)
+                    yield from _pausing.interrupted(self, task)
                     continue
                 delay = self._retry_delay(task)
                 if delay is None:
@@ -394,49 +374,6 @@ class Run:
     def output(self) -> dict[str, Any]:
         """The current values of the output keys that have one."""
         return self.topology.output.read(self.channels)
-
-    # -- pausing (interrupts and breakpoints) ---------------------------------------
-
-    def _breakpoint(self, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
-        """Whether ``interrupt_before``/``_after`` stops the run at these tasks.
-
-        As in LangGraph, only once the state changed since the run (re)started:
-        a resumed run passes the breakpoint it stopped at.
-        """
-        if not nodes or not self._fresh:
-            return False
-        if nodes == "*":
-            return any(task.node != START for task in tasks)
-        return any(task.node in nodes for task in tasks)
-
-    def _interrupted(self, task: Task) -> Generator[Instruction, Any, None]:
-        """A task paused in ``interrupt()``: save it and tell the caller, as it happens."""
-        assert isinstance(task.error, GraphInterrupt)
-        interrupts = task.error.interrupts
-        if self.durable:
-            yield (SAVE, result_of(self, task), "task")
-        if "updates" in self.modes:
-            yield (EMIT, "updates", {INTERRUPT: interrupts})
-        if "values" in self.modes:
-            yield (EMIT, "values", {**self.output(), INTERRUPT: interrupts})
-        if "tasks" in self.modes or "debug" in self.modes:
-            yield from self._task_event(task, start=False)
-
-    def _stop_at_breakpoint(self) -> Generator[Instruction, Any, None]:
-        if "updates" in self.modes:
-            yield (EMIT, "updates", {INTERRUPT: ()})
-
-    def _pause(self, tasks: Iterable[Task]) -> Generator[Instruction, Any, None]:
-        """Stop the run after tasks paused in ``interrupt()``.
-
-        The step is not committed (its checkpoint is the one before it). Like
-        LangGraph, the last ``values`` chunk shows the writes of the step's tasks
-        that did finish.
-        """
-        done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=_order)
-        if "values" in self.modes and any(t.writes for t in done):
-            if not self._output_keys.isdisjoint(self._apply(done)):
-                yield (EMIT, "values", self.output())
 
     # -- stream events -----------------------------------------------------------
 

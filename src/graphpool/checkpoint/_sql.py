@@ -19,7 +19,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .base import BaseCheckpointSaver, Lease, holder_alive
+from ._lease import Lease, holder_alive
+from .base import BaseCheckpointSaver
 
 __all__ = ["SqlSaver"]
 

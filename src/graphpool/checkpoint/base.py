@@ -21,9 +21,6 @@ import abc
 import builtins
 import dataclasses
 import datetime
-import os
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -31,6 +28,7 @@ from typing import Any, NamedTuple
 
 from ..errors import SerializationError, ThreadBusyError
 from ..types import Interrupt, Send
+from ._lease import Lease
 from .serde import JsonSerializer, Serializer
 
 __all__ = [
@@ -206,49 +204,6 @@ class StateSnapshot(NamedTuple):
     interrupts: tuple[Interrupt, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class Lease:
-    """Who holds a thread while a run uses it; see :meth:`BaseCheckpointSaver.acquire`."""
-
-    owner: str
-    pid: int
-    host: str
-    started: str  # the process's start time (Linux), so a reused pid is not mistaken for it
-
-    @classmethod
-    def mine(cls) -> Lease:
-        pid = os.getpid()
-        return cls(str(uuid.uuid4()), pid, socket.gethostname(), _process_start(pid))
-
-    def describe(self) -> str:
-        return f"pid {self.pid} on {self.host}"
-
-
-def _process_start(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return ""
-    if fields[0] == b"Z":  # a zombie has finished running
-        return "zombie"
-    return fields[19].decode()
-
-
-def holder_alive(holder: Lease, refreshed_at: float, timeout: float) -> bool:
-    """Whether a recorded lease still belongs to a live run."""
-    if holder.host != socket.gethostname():
-        return time.time() - refreshed_at < timeout
-    try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    started = _process_start(holder.pid)
-    return started != "zombie" and (not holder.started or started == holder.started)
-
-
 def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
     return {
         "configurable": {
@@ -329,7 +284,7 @@ class BaseCheckpointSaver(abc.ABC):
             SerializationError: a state value cannot be stored (the message names the key).
         """
         thread_id, parent_id = thread_address(config)
-        data = self._dump(checkpoint.to_record(), checkpoint.values.items(), "state key")
+        data = self._dump(checkpoint.to_record(), checkpoint.values.items(), "state key {!r}")
         meta = self.serde.dumps(dict(metadata))
         created = datetime.datetime.now(datetime.timezone.utc).isoformat()
         self._put_checkpoint(
@@ -349,7 +304,8 @@ class BaseCheckpointSaver(abc.ABC):
         sends = [(f"Send to {s.node!r}", s.arg) for s in result.routes if isinstance(s, Send)]
         items = [*result.writes, *sends]
         items += [("interrupt value", i.value) for i in result.interrupts]
-        data = self._dump(result.to_record(), items, f"node {result.node!r} wrote")
+        what = f"the write of node {result.node!r} to {{!r}}"
+        data = self._dump(result.to_record(), items, what)
         self._put_result(thread_id, checkpoint_id, result.task_id, data)
 
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
@@ -403,7 +359,8 @@ class BaseCheckpointSaver(abc.ABC):
                 try:
                     self.serde.dumps(value)
                 except SerializationError as exc:
-                    raise SerializationError(f"Cannot checkpoint {what} {key!r}: {exc}") from None
+                    where = what.format(key)
+                    raise SerializationError(f"Cannot checkpoint {where}: {exc}") from None
             raise
 
     def _tuple(
@@ -431,25 +388,3 @@ def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
             "to know which thread to save to and resume from."
         )
     return str(thread_id), configurable.get("checkpoint_id")
-
-
-class LocalLeases:
-    """Leases kept in this process (for the in-memory saver)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held: dict[str, Lease] = {}
-
-    def take(self, thread_id: str, lease: Lease, take: bool) -> tuple[Lease, float] | None:
-        with self._lock:
-            holder = self._held.get(thread_id)
-            if holder is not None and holder.owner != lease.owner:
-                return (holder, time.time()) if take else None
-            if take or holder is not None:
-                self._held[thread_id] = lease
-            return None
-
-    def drop(self, thread_id: str, lease: Lease) -> None:
-        with self._lock:
-            if (held := self._held.get(thread_id)) is not None and held.owner == lease.owner:
-                del self._held[thread_id]

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from .base import BaseCheckpointSaver, Lease, LocalLeases
+from ._lease import Lease, LocalLeases
+from .base import BaseCheckpointSaver
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 

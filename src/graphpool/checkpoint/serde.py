@@ -138,9 +138,10 @@ class JsonSerializer:
         try:
             encoded = self._enc(obj)
         except _Unsupported as exc:
-            where = "".join(reversed(exc.path)) or "the value"
+            path = "".join(reversed(exc.path))
+            where = f"the value at {path}" if path else "the value"
             raise SerializationError(
-                f"Cannot store {where} (a {type(exc.value).__qualname__}): {exc.why}. "
+                f"{where} (a {type(exc.value).__qualname__}) cannot be stored: {exc.why}. "
                 "Checkpoints hold JSON types, tuples, sets, bytes, datetimes, decimals, UUIDs, "
                 "enums, dataclasses, pydantic models and NamedTuples."
             ) from None
