@@ -74,7 +74,8 @@ def test_unstorable_value_names_the_state_key(saver) -> None:
         saver.put(config, checkpoint(0, ok=1, handle=threading.Lock()), {})
     first = saver.put(config, checkpoint(0, ok=1), {})
     bad = TaskResult("t", "writer", writes=(("log", [object()]),))
-    with pytest.raises(SerializationError, match=r"the write of node 'writer' to 'log': the value at \[0\] \(a object\)"):
+    message = r"the write of node 'writer' to 'log': the value at \[0\] \(a object\)"
+    with pytest.raises(SerializationError, match=message):
         saver.put_result(first, bad)
 
 

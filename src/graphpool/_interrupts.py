@@ -1,22 +1,31 @@
-"""What ``interrupt()`` needs to know about the task it is called in.
+"""``interrupt()``: how a node pauses its run, and gets its answer when resumed.
 
-A node's task gets a :class:`Scratch` for each attempt: the answers it already
-received (saved with the thread, so a resumed task replays them in order), the
-resume values the caller passed, and a counter of ``interrupt()`` calls. The
-scheduler sets it in a context variable just before calling the node, so
-``interrupt()`` finds it in the node's thread or coroutine.
+The scheduler sets :data:`CURRENT` to ``(run, task, [calls])`` just before
+calling a node, so ``interrupt()`` finds its task in the node's thread or
+coroutine. Answers a task already consumed are kept by the run, by task id
+(saved with the thread when the task pauses, so a resumed task replays them in
+order); new answers come from ``Command(resume=...)``: by interrupt id, or a
+single value that the first unanswered ``interrupt()`` takes.
 """
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from ._channels import MISSING
+from ._task import Task
 
-__all__ = ["CURRENT", "Scratch", "interrupt_id"]
+if TYPE_CHECKING:
+    from ._scheduler import Run
+
+__all__ = ["CURRENT", "answer", "interrupt_id"]
+
+CURRENT: contextvars.ContextVar[tuple[Run, Task, list[int]] | None] = contextvars.ContextVar(
+    "graphpool_current_task", default=None
+)
 
 
 def interrupt_id(task_id: str, index: int) -> str:
@@ -24,48 +33,20 @@ def interrupt_id(task_id: str, index: int) -> str:
     return hashlib.blake2b(f"{task_id}|{index}".encode(), digest_size=16).hexdigest()
 
 
-class Scratch:
-    """One attempt of one task, as seen by ``interrupt()``.
-
-    Attributes:
-        task_id: the task's id (stable for the step, so interrupt ids are too).
-        answers: resume values this task already consumed, in call order; shared
-            with the run, which saves them when the task interrupts again.
-        by_id: ``Command(resume={interrupt_id: value})`` answers.
-        unaddressed: a one-item list holding a ``Command(resume=value)`` that
-            names no interrupt; the first ``interrupt()`` without an answer takes it.
-    """
-
-    __slots__ = ("answers", "by_id", "calls", "task_id", "unaddressed")
-
-    def __init__(
-        self,
-        task_id: str,
-        answers: list[Any],
-        by_id: Mapping[str, Any],
-        unaddressed: list[Any],
-    ) -> None:
-        self.task_id = task_id
-        self.answers = answers
-        self.by_id = by_id
-        self.unaddressed = unaddressed
-        self.calls = 0
-
-    def answer(self, index: int) -> Any:
-        """The resume value for this task's ``index``-th interrupt, or MISSING."""
-        if index < len(self.answers):
-            return self.answers[index]
-        value = self.by_id.get(interrupt_id(self.task_id, index), MISSING)
-        if value is MISSING and self.unaddressed:
-            try:
-                value = self.unaddressed.pop()
-            except IndexError:  # another task took it first
-                value = MISSING
-        if value is not MISSING:
-            self.answers.append(value)
-        return value
-
-
-CURRENT: contextvars.ContextVar[Scratch | None] = contextvars.ContextVar(
-    "graphpool_interrupt_scratch", default=None
-)
+def answer(run: Run, task: Task, index: int) -> tuple[Any, str]:
+    """The answer to the task's ``index``-th ``interrupt()`` (or MISSING), and its id."""
+    if not task.id:  # a run without a checkpointer names its tasks only when asked
+        task.id = str(uuid.uuid4())
+    answers = run.answers.setdefault(task.id, [])
+    ident = interrupt_id(task.id, index)
+    if index < len(answers):
+        return answers[index], ident
+    value = run.resume_by_id.get(ident, MISSING)
+    if value is MISSING and run.unaddressed:
+        try:
+            value = run.unaddressed.pop()
+        except IndexError:  # another task took it first
+            value = MISSING
+    if value is not MISSING:
+        answers.append(value)
+    return value, ident

@@ -38,7 +38,7 @@ from . import _pausing
 from ._channels import MISSING, Channel
 from ._config import RunOptions
 from ._constants import EMIT, END, INTERRUPT, LAUNCH, SAVE, START, WAIT
-from ._interrupts import CURRENT, Scratch
+from ._interrupts import CURRENT
 from ._node import Callee
 from ._runstate import export, result_of, resumed_tasks, start_task, task_id
 from ._task import Task, TaskState
@@ -106,7 +106,7 @@ class Run:
             self._fresh = True
             if self.durable:
                 yield (SAVE, export(self, tasks), "loop")
-            if _pausing.at_breakpoint(self, self.interrupt_after, tasks):
+            if self.interrupt_after and _pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if values is not None:
                     yield (EMIT, "values", values)
                 yield from _pausing.stop_at_breakpoint(self)
@@ -122,7 +122,7 @@ class Run:
                 raise
             if values is not None:
                 yield (EMIT, "values", values)
-            if _pausing.at_breakpoint(self, self.interrupt_before, tasks):
+            if self.interrupt_before and _pausing.at_breakpoint(self, self.interrupt_before, tasks):
                 yield from _pausing.stop_at_breakpoint(self)
                 return
 
@@ -250,10 +250,7 @@ class Run:
             writes = [] if output is None else topology.input.writes_of(START, output)
             routes: list[Any] = []
         else:
-            if not task.id:
-                task.id = str(uuid.uuid4())
-            answers = self.answers.setdefault(task.id, [])
-            CURRENT.set(Scratch(task.id, answers, self.resume_by_id, self.unaddressed))
+            CURRENT.set((self, task, [0]))  # for interrupt(): see _interrupts.py
             output = yield (topology.nodes[node].callee, task.input)
             CURRENT.set(None)  # (when the node raises, _run_tasks clears it)
             writes, routes = self._interpret(node, output)

@@ -202,18 +202,19 @@ def interrupt(value: Any) -> Any:
         RuntimeError: when called outside a running node.
     """
     from ._channels import MISSING
-    from ._interrupts import CURRENT, interrupt_id
+    from ._interrupts import CURRENT, answer
     from .errors import GraphInterrupt
 
-    scratch = CURRENT.get()
-    if scratch is None:
+    current = CURRENT.get()
+    if current is None:
         raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
-    index = scratch.calls
-    scratch.calls += 1
-    answer = scratch.answer(index)
-    if answer is not MISSING:
-        return answer
-    raise GraphInterrupt((Interrupt(value, interrupt_id(scratch.task_id, index)),))
+    run, task, calls = current
+    index = calls[0]
+    calls[0] += 1
+    found, ident = answer(run, task, index)
+    if found is not MISSING:
+        return found
+    raise GraphInterrupt((Interrupt(value, ident),))
 
 
 def __getattr__(name: str) -> Any:
