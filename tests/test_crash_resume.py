@@ -12,8 +12,11 @@ import sys
 import time
 import uuid
 
+import crash_worker
 import pytest
 from conftest import make_saver
+
+from graphpool import ThreadBusyError
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -70,6 +73,10 @@ def test_sigkill_in_step_6_then_resume_in_a_new_process(backend, tmp_path, reque
 
         wait_for(lambda: saved_branches() == {"b1", "b2"}, "saved results", proc)
         assert saver.get_tuple(config).metadata["step"] == 5  # step 6 is running
+        # a second process on the thread now gets a clear error, not an interleaved run
+        with pytest.raises(ThreadBusyError) as busy:
+            crash_worker.build(str(log), "resume", saver).invoke(None, config)
+        assert busy.value.owner.startswith(f"{proc.pid}@")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
