@@ -141,7 +141,8 @@ def test_interrupt_and_resume(saver) -> None:
 
     out = graph.invoke(Command(resume="two"), config)
     assert out == {"log": ["one+two", "side", "after"]}
-    assert calls == ["ask", "side", "ask", "ask", "after"]  # side ran once
+    assert sorted(calls[:2]) == ["ask", "side"]  # the first step ran both (in any order)
+    assert calls[2:] == ["ask", "ask", "after"]  # then only the paused node, twice: side once
     assert graph.get_state(config).interrupts == ()
 
 
