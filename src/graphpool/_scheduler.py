@@ -18,11 +18,12 @@ applied together, in a deterministic order (pull tasks by node name, then
 The thin drivers in ``_driver.py`` (threads, asyncio) run this same loop.
 
 With a checkpointer (``durable``), a checkpoint is yielded after every commit
-and each task's result as it finishes; a run can be ``restore``d from them, and
-the first step after a restore reuses the saved results instead of rerunning
-those tasks. ``interrupt()`` in a node (:class:`GraphInterrupt`) and the
-``interrupt_before``/``interrupt_after`` breakpoints stop the run after the
-current step's tasks are done (see ``_pause``).
+and each task's result as it finishes; a run can be restored from them
+(``_runstate``), and the first step after a restore reuses the saved results
+instead of rerunning those tasks. ``interrupt()`` in a node
+(:class:`GraphInterrupt`) stops the run once the step's other tasks are done;
+the ``interrupt_before``/``interrupt_after`` breakpoints stop it between steps
+(``_pausing``).
 """
 
 from __future__ import annotations
@@ -169,8 +170,6 @@ class Run:
             finished: list[Task] = yield (WAIT, retries[0][0] - now if retries else None)
             for task in finished:
                 running -= 1
-                if task.error is not None:  # a task run inline left its scratch set here
-                    CURRENT.set(None)
                 if task.error is None:
                     remaining -= 1
                     if self.durable:
@@ -181,6 +180,7 @@ class Run:
                         queue.extend(more)
                         remaining += len(more)
                     continue
+                CURRENT.set(None)  # a failed task that ran inline left it set in this thread
                 if isinstance(task.error, GraphInterrupt):
                     remaining -= 1
                     paused.append(task)
