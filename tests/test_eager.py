@@ -53,7 +53,9 @@ def test_fast_branch_does_not_wait_for_a_slow_sibling() -> None:
         b.add_edge("fast1", "fast2")
         return b.compile(scheduling=mode)
 
-    assert build("eager").invoke({})["log"] == ["fast1", "fast2", "slow"]
+    # (slow's own wait checks the overlap; fast2 sets the event before it returns,
+    # so slow may commit before fast2 does)
+    assert sorted(build("eager").invoke({})["log"]) == ["fast1", "fast2", "slow"]
 
 
 def test_join_waits_for_every_source_and_separate_edges_fire_per_arrival() -> None:
