@@ -18,7 +18,8 @@ and the bytes stored per checkpoint: the record payload (checkpoint, metadata
 and task-write blobs) and the database file itself (after a WAL checkpoint),
 each divided by the number of checkpoints.
 
-    python bench/bench_checkpoint.py [--repeats 5] [--invokes 200] [--out bench/results/checkpoint.md]
+    python bench/bench_checkpoint.py [--repeats 5] [--invokes 200]
+                                     [--out bench/results/checkpoint.md]
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def main() -> None:
     variants.append(Variant("graphpool, no checkpointer", build_seed(gp), None))
     for sync in ("NORMAL", "FULL"):
         saver, path = gp_saver(f"gp-{sync}", sync)
-        name = f"graphpool SqliteSaver, synchronous={sync}" + (" (default)" if sync == "NORMAL" else "")
+        default = " (default)" if sync == "NORMAL" else ""
+        name = f"graphpool SqliteSaver, synchronous={sync}{default}"
         variants.append(Variant(name, build_seed(gp, saver), path))
 
     for variant in variants:  # warm up (and check) once each
