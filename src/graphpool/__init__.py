@@ -16,11 +16,16 @@ from ._pool._stats import PoolStats
 from ._trace import Trace
 from ._version import __version__
 from .errors import (
+    CheckpointError,
+    EmptyInputError,
+    GraphInterrupt,
     GraphpoolError,
     GraphRecursionError,
     InternalError,
+    InvalidConfigError,
     InvalidGraphError,
     InvalidNodeError,
+    InvalidResumeError,
     InvalidRouteError,
     InvalidUpdateError,
     MissingRendererError,
@@ -28,21 +33,28 @@ from .errors import (
     NodeTimeoutError,
     PoolSaturatedError,
     SerializationError,
+    ThreadBusyError,
     WorkerCrashedError,
 )
-from .types import Command, Overwrite, RetryPolicy, Send
+from .types import Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
 
 __all__ = [
     "END",
     "START",
     "AsyncPool",
+    "CheckpointError",
     "Command",
     "CompiledStateGraph",
+    "EmptyInputError",
+    "GraphInterrupt",
     "GraphRecursionError",
     "GraphpoolError",
     "InternalError",
+    "Interrupt",
+    "InvalidConfigError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
     "MissingRendererError",
@@ -58,11 +70,13 @@ __all__ = [
     "SerializationError",
     "StateGraph",
     "TaskAttempt",
+    "ThreadBusyError",
     "ThreadPool",
     "Trace",
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",
+    "interrupt",
     "serve_metrics",
 ]
 

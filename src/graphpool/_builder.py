@@ -345,19 +345,17 @@ class StateGraph(Generic[StateT]):
         (a run's ``config["pool"]`` overrides it); without one, runs use the
         process-wide default pools.
 
+        ``checkpointer`` (a :mod:`graphpool.checkpoint` saver) saves each thread's
+        state after every step so runs can continue and resume after a crash;
+        ``interrupt_before``/``interrupt_after`` (node names or ``"*"``) pause a
+        run before or after those nodes, to be continued with ``invoke(None, config)``.
+
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
                 or edge and how to fix it), or asks for a feature not supported yet.
         """
         if unsupported:
             raise InvalidGraphError(f"compile() got unsupported options: {sorted(unsupported)}.")
-        for option, value in (
-            ("checkpointer", checkpointer),
-            ("interrupt_before", interrupt_before),
-            ("interrupt_after", interrupt_after),
-        ):
-            if value:
-                raise InvalidGraphError(f"compile({option}=...) is not supported by graphpool yet.")
         if scheduling not in ("superstep", "eager"):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
@@ -368,6 +366,14 @@ class StateGraph(Generic[StateT]):
             for spec in self.nodes.values():
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
                     _check_executor(spec.name, executor, spec.callee)
+        saver = _checkpointer(checkpointer)
+        before = self._interrupt_nodes("interrupt_before", interrupt_before)
+        after = self._interrupt_nodes("interrupt_after", interrupt_after)
+        if scheduling == "eager" and (saver is not None or before or after):
+            raise InvalidGraphError(
+                "compile(scheduling='eager') has no supersteps to checkpoint or pause between; "
+                "use the default scheduling with a checkpointer or interrupt_before/_after."
+            )
         self.validate()
         from ._compiled import CompiledStateGraph
 
@@ -384,5 +390,42 @@ class StateGraph(Generic[StateT]):
             self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
         )
         return CompiledStateGraph(
-            self, topology, name=name or "LangGraph", debug=debug, scheduling=scheduling, pool=pool
+            self,
+            topology,
+            name=name or "LangGraph",
+            debug=debug,
+            scheduling=scheduling,
+            pool=pool,
+            checkpointer=saver,
+            interrupt_before=before,
+            interrupt_after=after,
         )
+
+    def _interrupt_nodes(self, option: str, nodes: Any) -> Any:
+        """``"*"`` or a frozenset of node names, checked to exist."""
+        if not nodes:
+            return frozenset()
+        if nodes == "*":
+            return "*"
+        names = [nodes] if isinstance(nodes, str) else list(nodes)
+        for name in names:
+            if name not in self.nodes:
+                raise InvalidGraphError(
+                    f"compile({option}=...): node {name!r} not found (nodes: {sorted(self.nodes)})."
+                )
+        return frozenset(names)
+
+
+def _checkpointer(checkpointer: Any) -> Any:
+    """The saver to use, or None; anything but a graphpool saver is refused clearly."""
+    if checkpointer is None or checkpointer is False:
+        return None
+    from .checkpoint.base import BaseCheckpointSaver
+
+    if not isinstance(checkpointer, BaseCheckpointSaver):
+        raise InvalidGraphError(
+            f"compile(checkpointer={type(checkpointer).__name__}): use a graphpool saver "
+            "(graphpool.checkpoint.InMemorySaver, SqliteSaver or PostgresSaver); LangGraph's "
+            "savers store LangGraph's own checkpoint format."
+        )
+    return checkpointer

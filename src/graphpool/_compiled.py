@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from . import _snapshots
+from ._checkpointing import open_thread
 from ._config import RunOptions
+from ._constants import INTERRUPT
 from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
@@ -17,6 +21,9 @@ from ._pool import Pools, WorkerPool, default_pool, default_process_pool
 from ._scheduler import Run
 from ._shape import discover
 from ._topology import Topology
+from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
+from .errors import InvalidResumeError
+from .types import Command
 
 __all__ = ["CompiledStateGraph"]
 
@@ -42,6 +49,10 @@ class CompiledStateGraph:
     Runs follow LangGraph's superstep semantics. Sync nodes run on a thread
     pool, async nodes on an event loop; ``config={"max_workers": n}`` (or
     LangGraph's ``max_concurrency``) caps how many of a run's tasks run at once.
+
+    With a ``checkpointer``, every run belongs to the thread named by
+    ``config["configurable"]["thread_id"]``: a checkpoint is saved after each
+    step, and invoking the thread again continues from its saved state.
     """
 
     def __init__(
@@ -53,11 +64,17 @@ class CompiledStateGraph:
         debug: bool = False,
         scheduling: str = "superstep",
         pool: WorkerPool | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+        interrupt_before: Collection[str] = (),
+        interrupt_after: Collection[str] = (),
     ) -> None:
         self.builder = builder
         self.name = name
         self.debug = debug
         self.scheduling = scheduling
+        self.checkpointer = checkpointer
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
         self.topology = topology
         self.pool = pool
         self._pools: Pools | None = None
@@ -79,6 +96,8 @@ class CompiledStateGraph:
             options = dataclasses.replace(options, executor="process")
         kind = EagerRun if self.scheduling == "eager" else Run
         run = kind(self.topology, options, modes)
+        run.interrupt_before = self.interrupt_before
+        run.interrupt_after = self.interrupt_after
         if "messages" in modes:
             from ._stream_messages import attach
 
@@ -91,7 +110,29 @@ class CompiledStateGraph:
         ``config`` and ``xray`` are accepted for compatibility (graphpool has no
         subgraphs to expand).
         """
-        return DrawableGraph.from_shape(discover(self.topology), self.topology.nodes)
+        return DrawableGraph.from_shape(
+            discover(self.topology),
+            self.topology.nodes,
+            self.interrupt_before,
+            self.interrupt_after,
+        )
+
+    @contextlib.contextmanager
+    def _thread(self, run: Run, input: Any, config: Config) -> Iterator[None]:
+        """Attach ``run`` to its thread (with a checkpointer) for the duration of the run."""
+        if self.checkpointer is None:
+            if isinstance(input, Command):
+                raise InvalidResumeError(
+                    "A Command input resumes a saved thread; compile the graph with a "
+                    "checkpointer (e.g. compile(checkpointer=InMemorySaver())) to use it."
+                )
+            yield
+            return
+        hook = open_thread(self.checkpointer, run, input, config)
+        try:
+            yield
+        finally:
+            hook.close()
 
     # -- streaming -------------------------------------------------------------
 
@@ -114,8 +155,9 @@ class CompiledStateGraph:
         """
         modes, tagged = _modes(stream_mode)
         run, pools = self._run(config, modes)
-        for mode, chunk in observe_sync(run, drive_sync(run, pools, input)):
-            yield (mode, chunk) if tagged else chunk
+        with self._thread(run, input, config):
+            for mode, chunk in observe_sync(run, drive_sync(run, pools, input)):
+                yield (mode, chunk) if tagged else chunk
 
     async def astream(
         self,
@@ -128,32 +170,92 @@ class CompiledStateGraph:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
         run, pools = self._run(config, modes)
-        async for mode, chunk in observe_async(run, drive_async(run, pools, input)):
-            yield (mode, chunk) if tagged else chunk
+        with self._thread(run, input, config):
+            async for mode, chunk in observe_async(run, drive_async(run, pools, input)):
+                yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
 
     def invoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Run the graph to the end and return its final state (a dict of the output keys).
 
+        If the run paused in :func:`~graphpool.types.interrupt`, the state has an
+        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`.
+        With a checkpointer, ``input=None`` continues the thread where it stopped
+        and ``Command(resume=...)`` answers its pending interrupts.
+
         Raises:
             GraphRecursionError: more than ``recursion_limit`` supersteps.
             InvalidUpdateError: conflicting or malformed writes.
+            ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        latest = None
         run, pools = self._run(config, ("values",))
-        for _, chunk in observe_sync(run, drive_sync(run, pools, input)):
-            latest = chunk
-        return latest
+        with self._thread(run, input, config):
+            events = observe_sync(run, drive_sync(run, pools, input))
+            return _final(chunk for _, chunk in events)
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
-        latest = None
         run, pools = self._run(config, ("values",))
-        async for _, chunk in observe_async(run, drive_async(run, pools, input)):
-            latest = chunk
-        return latest
+        chunks = []
+        with self._thread(run, input, config):
+            async for _, chunk in observe_async(run, drive_async(run, pools, input)):
+                chunks.append(chunk)
+        return _final(chunks)
+
+    # -- thread state (needs a checkpointer) -------------------------------------
+
+    def _saver(self) -> BaseCheckpointSaver:
+        if self.checkpointer is None:
+            raise ValueError("No checkpointer set: compile(checkpointer=...) to save threads.")
+        return self.checkpointer
+
+    def get_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+        """The thread's state: its values, the nodes to run next, pending interrupts.
+
+        The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
+        names; an empty snapshot for a thread with nothing saved.
+        """
+        return _snapshots.get_state(self._saver(), self, config)
+
+    def get_state_history(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """Every checkpoint of the thread, newest first, as :class:`StateSnapshot`."""
+        return _snapshots.get_state_history(
+            self._saver(), self, config, filter=filter, before=before, limit=limit
+        )
+
+    def update_state(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Change the thread's state as if ``as_node`` had returned ``values``; see
+        :func:`graphpool._snapshots.update_state`. Returns the new checkpoint's config."""
+        return _snapshots.update_state(self._saver(), self, config, values, as_node)
+
+    async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+        """Async :meth:`get_state` (runs the saver in a thread)."""
+        return await asyncio.to_thread(self.get_state, config)
+
+    async def aget_state_history(
+        self, config: Mapping[str, Any], **kwargs: Any
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async :meth:`get_state_history`."""
+        snapshots = await asyncio.to_thread(lambda: list(self.get_state_history(config, **kwargs)))
+        for snapshot in snapshots:
+            yield snapshot
+
+    async def aupdate_state(
+        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Async :meth:`update_state`."""
+        return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     def batch(
         self,
@@ -212,6 +314,19 @@ def _pools_for(pool: WorkerPool | None) -> Pools:
     if pool.kind == "async":
         return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool)
     raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
+
+
+def _final(chunks: Any) -> Any:
+    """What ``invoke`` returns: the last ``values`` chunk, plus the run's interrupts."""
+    latest = None
+    interrupts: list[Any] = []
+    for chunk in chunks:
+        if INTERRUPT in chunk:
+            interrupts.extend(chunk[INTERRUPT])
+        latest = chunk
+    if interrupts:
+        return {**(latest or {}), INTERRUPT: interrupts}
+    return latest
 
 
 def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:

@@ -14,3 +14,9 @@ RESERVED_NAMES: Final = frozenset({START, END})
 
 DEFAULT_RECURSION_LIMIT: Final = 10007
 """LangGraph 1.2's default ``recursion_limit``."""
+
+LAUNCH, WAIT, EMIT, SAVE, ABANDON = 0, 1, 2, 3, 4
+"""The scheduler's instruction codes (see ``_scheduler``)."""
+
+INTERRUPT: Final = "__interrupt__"
+"""The key under which a run's interrupts are reported in stream chunks and results."""

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ._shape import Shape
@@ -74,12 +74,27 @@ class DrawableGraph:
         self.edges = list(edges)
 
     @classmethod
-    def from_shape(cls, shape: Shape, specs: Mapping[str, Any]) -> DrawableGraph:
+    def from_shape(
+        cls,
+        shape: Shape,
+        specs: Mapping[str, Any],
+        before: Collection[str] = (),
+        after: Collection[str] = (),
+    ) -> DrawableGraph:
+        """The drawing of ``shape``; ``before``/``after`` are the compiled graph's
+        breakpoints, drawn as LangGraph draws them (which is not at all for ``"*"``)."""
         nodes = {}
         for name in shape.nodes:
             spec = specs.get(name)
             fn = spec.callee.fn if spec is not None else None
             metadata = dict(spec.metadata or {}) if spec is not None else {}
+            pauses = [
+                when
+                for when, nodes_ in (("before", before), ("after", after))
+                if spec is not None and nodes_ != "*" and name in nodes_
+            ]
+            if pauses:
+                metadata["__interrupt"] = ",".join(pauses)
             tools = getattr(fn, "tools_by_name", None)
             if isinstance(tools, Mapping) and tools:
                 metadata["__tools"] = list(tools)

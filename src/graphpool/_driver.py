@@ -32,7 +32,7 @@ from ._constants import START
 from ._node import Callee
 from ._pool import Pools
 from ._pool._loop import submit_coroutine
-from ._scheduler import ABANDON, EMIT, LAUNCH, Outcome, Run
+from ._scheduler import ABANDON, EMIT, LAUNCH, SAVE, Outcome, Run
 from ._task import Task
 from .errors import WorkerCrashedError
 
@@ -171,6 +171,8 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
                 future = futures.pop(task)
                 del inflight[future]
                 _abandon(run, task, future, pools)
+            elif kind == SAVE:
+                run.checkpointing.save(instruction[1], instruction[2])
             elif ready:
                 reply, ready = ready, []
             else:
@@ -252,6 +254,8 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
                 for stale in [w for w, owner in inflight.items() if owner is task]:
                     del inflight[stale]
                 _abandon(run, task, future, pools)
+            elif kind == SAVE:
+                await asyncio.to_thread(run.checkpointing.save, instruction[1], instruction[2])
             elif ready:
                 reply, ready = ready, []
             else:

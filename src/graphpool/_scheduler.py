@@ -10,12 +10,22 @@ generator that tells a driver what to do next and is told what happened::
     (EMIT, mode, chunk)    hand a stream chunk to the caller
     (ABANDON, task)        stop waiting for a task that ran past its timeout, and
                            stop it as well as its executor can
+    (SAVE, record, source) persist a Checkpoint or a TaskResult (only with a
+                           checkpointer: ``run.checkpointing.save(record, source)``)
 
 One step: every triggered node becomes a task; the tasks run concurrently (at
 most ``max_concurrency`` at once); when all have finished their writes are
 applied together, in a deterministic order (pull tasks by node name, then
 ``Send`` tasks in send order); the step's routes trigger the next step's tasks.
 The thin drivers in ``_driver.py`` (threads, asyncio) run this same loop.
+
+With a checkpointer (``durable``), a checkpoint is yielded after every commit
+and each task's result as it finishes; a run can be restored from them
+(``_runstate``), and the first step after a restore reuses the saved results
+instead of rerunning those tasks. ``interrupt()`` in a node
+(:class:`GraphInterrupt`) stops the run once the step's other tasks are done;
+the ``interrupt_before``/``interrupt_after`` breakpoints stop it between steps
+(``_pausing``).
 """
 
 from __future__ import annotations
@@ -24,18 +34,23 @@ import heapq
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping
 from typing import Any
 
+from . import _pausing
 from ._channels import MISSING, Channel
 from ._config import RunOptions
-from ._constants import END, START
+from ._constants import ABANDON, EMIT, END, INTERRUPT, LAUNCH, SAVE, START, WAIT
+from ._interrupts import CURRENT
 from ._node import Callee
 from ._pool._stats import PoolMetrics
+from ._runstate import export, result_of, resumed_tasks, start_task, task_id
 from ._sink import EventSink
-from ._task import Task
+from ._task import Task, TaskState
 from ._topology import Topology
+from .checkpoint.base import TaskResult
 from .errors import (
+    GraphInterrupt,
     GraphRecursionError,
     InvalidRouteError,
     InvalidUpdateError,
@@ -44,9 +59,8 @@ from .errors import (
 )
 from .types import Command, Send
 
-__all__ = ["ABANDON", "EMIT", "LAUNCH", "WAIT", "Outcome", "Run"]
+__all__ = ["ABANDON", "EMIT", "INTERRUPT", "LAUNCH", "SAVE", "WAIT", "Outcome", "Run"]
 
-LAUNCH, WAIT, EMIT, ABANDON = 0, 1, 2, 3
 _NEVER = float("inf")
 
 Instruction = tuple[Any, ...]
@@ -58,7 +72,24 @@ Outcome = tuple[Task, Any, BaseException | None]
 
 
 class Run:
-    """The state of one run of a compiled graph: channels, step, what runs next."""
+    """The state of one run of a compiled graph: channels, step, what runs next.
+
+    Set before :meth:`loop` starts (class defaults: none of it): ``interrupt_before``
+    and ``interrupt_after`` (node names or ``"*"``); with a checkpointer,
+    ``durable`` and ``checkpointing`` (the object drivers hand SAVE records to),
+    and, to continue a thread (``_runstate.restore``), ``resuming``, ``reuse``
+    (saved results by task id), ``answers`` and the resume values.
+    """
+
+    interrupt_before: Collection[str] = ()
+    interrupt_after: Collection[str] = ()
+    durable = False
+    checkpointing: Any = None
+    checkpoint_id = ""
+    resuming = False
+    reuse: Mapping[str, TaskResult] = {}
+    resume_by_id: Mapping[str, Any] = {}
+    start: tuple[Any, ...] = ()
 
     def __init__(self, topology: Topology, options: RunOptions, modes: Iterable[str]) -> None:
         self.topology = topology
@@ -77,6 +108,10 @@ class Run:
         # output)`` sees each node's return value, on the worker
         self.sink: EventSink | None = None
         self.on_output: Callable[[Task, Any], None] | None = None
+        self.stop = options.recursion_limit  # the last step this run may start
+        self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
+        self.unaddressed: list[Any] = []  # a Command(resume=v) naming no interrupt
+        self._fresh = True  # state changed since the run (re)started: breakpoints may fire
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -85,11 +120,22 @@ class Run:
 
     def loop(self, input: Any) -> Generator[Instruction, Any, None]:
         """Drive the run from ``input`` to the end; see the module docstring."""
-        tasks = [Task(0, START, (0, START), (START,), input)]
-        while True:
+        tasks = yield from self._begin(input)
+        while tasks:
             self.options.observer.step_started(self, self.step, tasks)
-            yield from self._run_tasks(tasks)
+            paused = yield from self._run_tasks(tasks)
+            if paused:
+                yield from _pausing.after_interrupts(self, tasks)
+                return
             values = self._commit(tasks)
+            self._fresh = True
+            if self.durable:
+                yield (SAVE, export(self, tasks), "loop")
+            if self.interrupt_after and _pausing.at_breakpoint(self, self.interrupt_after, tasks):
+                if values is not None:
+                    yield (EMIT, "values", values)
+                yield from _pausing.stop_at_breakpoint(self)
+                return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
             # step is prepared: an error preparing it (say, a pydantic state that
             # fails validation) leaves the chunk unsent.
@@ -101,28 +147,41 @@ class Run:
                 raise
             if values is not None:
                 yield (EMIT, "values", values)
-            if not tasks:
+            if self.interrupt_before and _pausing.at_breakpoint(self, self.interrupt_before, tasks):
+                yield from _pausing.stop_at_breakpoint(self)
                 return
+
+    def _begin(self, input: Any) -> Generator[Instruction, Any, list[Task]]:
+        """The first step's tasks: START with the input, or where a restored run left off."""
+        if not self.resuming:
+            if self.durable:
+                yield (SAVE, export(self, (), step=self.step - 1, start=(input,)), "input")
+            return [start_task(self, input)]
+        return (yield from resumed_tasks(self))
 
     def _run_tasks(
         self, tasks: list[Task], then: Then | None = None
-    ) -> Generator[Instruction, Any, None]:
+    ) -> Generator[Instruction, Any, list[Task]]:
         """Run tasks within the concurrency limit, with timeouts and retries.
 
-        Returns when every task has succeeded; raises the error of one that
-        failed for good. ``then(task)``, if given, runs as each task succeeds and
-        returns more tasks to run (eager scheduling); otherwise the set is fixed.
-        All task state changes happen here, on the scheduler's side, so a late
-        result of an abandoned attempt can never touch a task.
+        Returns when every task has succeeded or paused in ``interrupt()`` (the
+        paused ones are returned); raises the error of one that failed for good.
+        ``then(task)``, if given, runs as each task succeeds and returns more
+        tasks to run (eager scheduling); otherwise the set is fixed. All task
+        state changes happen here, on the scheduler's side, so a late result of
+        an abandoned attempt can never touch a task.
         """
         queue = deque(tasks)
-        limit = self.options.max_concurrency or len(tasks) or 1
+        if self.resuming:  # tasks whose saved results were reused are done already
+            queue = deque(t for t in tasks if t.state is TaskState.PENDING)
+        limit = self.options.max_concurrency or len(queue) or 1
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
         running = 0
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
-        remaining = len(tasks)
+        remaining = len(queue)
+        paused: list[Task] = []
         while remaining:
             now = time.monotonic()
             while retries and retries[0][0] <= now:
@@ -157,6 +216,8 @@ class Run:
                     task.succeed(*result)
                     self.options.observer.task_ended(self, task, "succeeded")
                     remaining -= 1
+                    if self.durable:
+                        yield (SAVE, result_of(self, task), "task")
                     yield from self._finished_events(task)
                     if then is not None:
                         more = yield from then(task)
@@ -164,17 +225,29 @@ class Run:
                         remaining += len(more)
                     continue
                 task.fail(error)
+                CURRENT.set(None)  # a failed task that ran inline left it set in this thread
+                if isinstance(error, GraphInterrupt):
+                    remaining -= 1
+                    paused.append(task)
+                    yield from _pausing.interrupted(self, task)
+                    continue
                 delay = self._retry_delay(task)
                 retried = delay is not None
                 if self.metrics is not None:
                     self.metrics.task_failed(retried=retried)
                 self.options.observer.task_ended(self, task, "retried" if retried else "failed")
                 if delay is None:
+                    if self.durable:
+                        yield (SAVE, result_of(self, task), "task")
                     if "tasks" in self.modes or "debug" in self.modes:
                         yield from self._task_event(task, start=False)
                     raise self._with_context(task, error)
                 task.retry_later()
                 heapq.heappush(retries, (time.monotonic() + delay, id(task), task))
+        return paused
+
+    def _prepare(self, task: Task) -> None:
+        """Last moment before a task starts (superstep tasks are ready when made)."""
 
     def timeout_of(self, node: str) -> float | None:
         """Seconds an attempt of ``node`` may run, or None."""
@@ -217,9 +290,6 @@ class Run:
             )
         return error
 
-    def _prepare(self, task: Task) -> None:
-        """Last moment before a task starts (superstep tasks are ready when made)."""
-
     def _retry_delay(self, task: Task) -> float | None:
         assert task.error is not None
         if task.node == START:
@@ -234,7 +304,7 @@ class Run:
         """The tasks of the next step; raises GraphRecursionError past the limit."""
         self.step += 1
         step = self.step
-        if step > self.options.recursion_limit:
+        if step > self.stop:
             raise GraphRecursionError(
                 f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
                 "stop condition. You can increase the limit by setting the `recursion_limit` "
@@ -250,6 +320,9 @@ class Run:
             for i, send in enumerate(self.sends)
         )
         self.triggered, self.sends = {}, []
+        if self.durable:  # ids a resumed run can match saved results by
+            for task in tasks:
+                task.id = task_id(self.checkpoint_id, task.order)
         return tasks
 
     # -- inside a task (runs on a worker) -----------------------------------------
@@ -268,7 +341,9 @@ class Run:
             writes = [] if output is None else topology.input.writes_of(START, output)
             routes: list[Any] = []
         else:
+            CURRENT.set((self, task, [0]))  # for interrupt(): see _interrupts.py
             output = yield (topology.nodes[node].callee, task.input)
+            CURRENT.set(None)  # (when the node raises, _run_tasks clears it)
             if self.on_output is not None:
                 self.on_output(task, output)
             writes, routes = self._interpret(node, output)
@@ -422,12 +497,13 @@ class Run:
                 "triggers": task.triggers,
             }
         else:
+            paused = isinstance(task.error, GraphInterrupt)
             payload = {
                 "id": task.id,
                 "name": task.node,
-                "error": repr(task.error) if task.error is not None else None,
+                "error": repr(task.error) if task.error is not None and not paused else None,
                 "result": dict(w for w in task.writes if w[0] in self._output_keys),
-                "interrupts": [],
+                "interrupts": list(task.error.interrupts) if paused else [],  # type: ignore[union-attr]
             }
         if "tasks" in self.modes:
             yield (EMIT, "tasks", payload)

@@ -1,28 +1,42 @@
 """Every exception graphpool raises, in one place.
 
-One root, :class:`GraphpoolError`, with three families:
+One root, :class:`GraphpoolError`, with these families:
 
 * misuse, found before a run starts or in the data a run is given:
   :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``)
   and :class:`InvalidUpdateError` (a node or the caller wrote state wrongly);
 * limits a run hits: :class:`GraphRecursionError`;
 * node failures that the runtime itself detects: :class:`NodeError` and its
-  subclasses :class:`NodeTimeoutError`, :class:`WorkerCrashedError` and
-  :class:`SerializationError`, carrying the node, attempt and run id.
+  subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
+  the node, attempt and run id;
+* the pools: :class:`PoolSaturatedError` (backpressure);
+* the state store (checkpointers) and values that travel: :class:`CheckpointError`
+  and its subclasses :class:`SerializationError` (a value cannot be stored, or
+  sent to a process worker) and :class:`ThreadBusyError` (another run holds the
+  thread).
 
 An exception raised *by a node's own code* is not wrapped: it reaches the caller
 with its own type, as in LangGraph. LangGraph's public names and base classes are
 kept where users catch them (``GraphRecursionError`` is a ``RecursionError``).
+
+:class:`GraphInterrupt` is not an error and not a ``GraphpoolError``: it is the
+signal ``interrupt()`` raises to pause a run, and it derives from
+``BaseException`` so that a node's ``except Exception`` cannot swallow it.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
+    "EmptyInputError",
+    "GraphInterrupt",
     "GraphRecursionError",
     "GraphpoolError",
     "InternalError",
+    "InvalidConfigError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
     "MissingRendererError",
@@ -30,6 +44,7 @@ __all__ = [
     "NodeTimeoutError",
     "PoolSaturatedError",
     "SerializationError",
+    "ThreadBusyError",
     "WorkerCrashedError",
 ]
 
@@ -134,14 +149,6 @@ class WorkerCrashedError(NodeError):
     """
 
 
-class SerializationError(NodeError, TypeError):
-    """A node's function, input or result cannot be sent to or from a process worker.
-
-    Raised before the node runs when its function or input cannot be pickled
-    (``compile()`` already checks the function), naming the state key at fault.
-    """
-
-
 class PoolSaturatedError(GraphpoolError):
     """A pool's task queue is full and a new run could not be admitted in time.
 
@@ -161,3 +168,84 @@ class MissingRendererError(GraphpoolError, RuntimeError):
     Raised by ``get_graph().draw_mermaid_png()`` when mermaid-cli (``mmdc``) is
     not on ``PATH``; the message names what to install and the alternative.
     """
+
+
+class InvalidConfigError(GraphpoolError, ValueError):
+    """The run's ``config`` lacks something the graph needs.
+
+    Raised by ``invoke``/``stream`` and the state methods of a graph compiled
+    with a checkpointer when ``config["configurable"]["thread_id"]`` is missing.
+    A ``ValueError``, as LangGraph raises for it.
+    """
+
+
+class EmptyInputError(GraphpoolError):
+    """``invoke(None, config)`` on a thread that has no saved state to continue from."""
+
+
+class InvalidResumeError(GraphpoolError, RuntimeError):
+    """A ``Command(resume=...)`` that cannot be delivered.
+
+    Raised without a checkpointer, when the thread has no saved state, and when
+    several interrupts are pending and the resume value does not say which one
+    it answers (pass ``Command(resume={interrupt.id: value, ...})``). A
+    ``RuntimeError``, as LangGraph raises for these.
+    """
+
+
+class CheckpointError(GraphpoolError):
+    """Root of the state store's errors: a checkpoint cannot be saved or loaded."""
+
+
+class SerializationError(CheckpointError, TypeError):
+    """A value cannot be serialized: stored by the checkpoint serializer, read back
+    safely from stored bytes, or pickled for a process worker.
+
+    Raised by the savers (``InMemorySaver``, ``SqliteSaver``, ``PostgresSaver``),
+    and before a node with ``executor="process"`` runs (or when it is added)
+    if its function or input cannot be pickled. The message names the state key
+    (and the node) and the type at fault.
+
+    Attributes:
+        node: the node at fault, when known.
+    """
+
+    def __init__(self, message: str, *, node: str | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class ThreadBusyError(CheckpointError):
+    """Another run is using this ``thread_id`` right now.
+
+    Raised by ``invoke``/``stream`` of a graph with a checkpointer: two runs on
+    one thread at once would interleave their checkpoints. The lease of a run
+    whose process died is freed when the next run starts (same host: the pid is
+    gone; another host: after the saver's ``lease_timeout``).
+
+    Attributes:
+        thread_id: the thread asked for.
+        owner: who holds it, as ``"pid@host"``.
+    """
+
+    def __init__(self, message: str, *, thread_id: str = "", owner: str = "") -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.owner = owner
+
+
+class GraphInterrupt(BaseException):
+    """Raised by :func:`graphpool.types.interrupt` to pause a run; not an error.
+
+    It derives from ``BaseException`` (unlike LangGraph's, an ``Exception``) so a
+    node's ``except Exception`` does not swallow it, and retry policies never
+    retry it. The run catches it: ``invoke`` returns the state with an
+    ``"__interrupt__"`` list, and the run resumes with ``Command(resume=...)``.
+
+    Attributes:
+        interrupts: the :class:`~graphpool.types.Interrupt` records raised.
+    """
+
+    def __init__(self, interrupts: tuple[object, ...] = ()) -> None:
+        super().__init__(interrupts)
+        self.interrupts = tuple(interrupts)

@@ -5,11 +5,25 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
 from ._constants import END
 
-__all__ = ["Command", "Overwrite", "RetryPolicy", "Send", "StreamMode", "default_retry_on"]
+if TYPE_CHECKING:
+    from .checkpoint.base import PregelTask, StateSnapshot
+
+__all__ = [
+    "Command",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StreamMode",
+    "default_retry_on",
+    "interrupt",
+]
 
 StreamMode = Literal["values", "updates", "debug", "tasks", "messages"]
 """What ``stream()`` yields: full state per step, each task's update, task events,
@@ -57,7 +71,9 @@ class Command(Generic[N]):
             addition to the node's static edges. ``END`` routes nowhere.
         graph: ``None`` for the current graph; ``Command.PARENT`` is reserved for
             subgraphs and is not supported yet.
-        resume: reserved for human-in-the-loop resumes.
+        resume: as the input of ``invoke``/``stream``, the value the pending
+            :func:`interrupt` call returns when the run resumes; or a dict
+            ``{interrupt_id: value}`` answering several pending interrupts.
     """
 
     graph: str | None = None
@@ -165,3 +181,56 @@ class RetryPolicy(NamedTuple):
             self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
         )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Interrupt:
+    """A pause requested by :func:`interrupt`, as returned under ``"__interrupt__"``.
+
+    Attributes:
+        value: what the node passed to ``interrupt()``, for the human to see.
+        id: stable id of this interrupt; ``Command(resume={id: answer})`` answers it.
+    """
+
+    value: Any
+    id: str = "placeholder-id"
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run inside a node and ask the caller for a value, as LangGraph's.
+
+    The first time, the run stops once the step's other tasks are done, and
+    ``invoke`` returns the state with ``"__interrupt__": [Interrupt(value, id)]``.
+    The caller resumes the same thread with ``invoke(Command(resume=answer),
+    config)``: the node runs again from its start, and this call returns
+    ``answer``. A node may call ``interrupt()`` several times; each call gets the
+    answer for its position. Needs a checkpointer to be resumed.
+
+    Raises:
+        GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
+            in the node does not catch it).
+        RuntimeError: when called outside a running node.
+    """
+    from ._channels import MISSING
+    from ._interrupts import CURRENT, answer
+    from .errors import GraphInterrupt
+
+    current = CURRENT.get()
+    if current is None:
+        raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
+    run, task, calls = current
+    index = calls[0]
+    calls[0] += 1
+    found, ident = answer(run, task, index)
+    if found is not MISSING:
+        return found
+    raise GraphInterrupt((Interrupt(value, ident),))
+
+
+def __getattr__(name: str) -> Any:
+    # ``langgraph.types`` offers these; they live with the checkpoint records
+    if name in ("StateSnapshot", "PregelTask"):
+        from .checkpoint import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

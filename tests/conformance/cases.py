@@ -4,6 +4,7 @@ from . import (
     cases_async,
     cases_basic,
     cases_build,
+    cases_checkpoint,
     cases_command,
     cases_edge,
     cases_messages,
@@ -22,6 +23,7 @@ CASES = [
     *cases_edge.CASES,
     *cases_build.CASES,
     *cases_messages.CASES,
+    *cases_checkpoint.CASES,
 ]
 
 _names = [c.name for c in CASES]

@@ -26,6 +26,8 @@ NAMESPACE_ATTRS = (
     "RetryPolicy",
     "GraphRecursionError",
     "InvalidUpdateError",
+    "MemorySaver",
+    "interrupt",
 )
 # message support: ``langgraph.graph`` / ``graphpool.graph`` (needs langchain-core)
 GRAPH_ATTRS = ("add_messages", "MessagesState", "REMOVE_ALL_MESSAGES")
@@ -41,10 +43,11 @@ _SRC_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "
 
 
 def langgraph_namespace() -> types.SimpleNamespace:
+    from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.errors import GraphRecursionError, InvalidUpdateError
     from langgraph.graph import END, START, StateGraph
     from langgraph.graph.message import REMOVE_ALL_MESSAGES, MessagesState, add_messages
-    from langgraph.types import Command, RetryPolicy, Send
+    from langgraph.types import Command, RetryPolicy, Send, interrupt
 
     return types.SimpleNamespace(
         add_messages=add_messages,
@@ -58,6 +61,8 @@ def langgraph_namespace() -> types.SimpleNamespace:
         RetryPolicy=RetryPolicy,
         GraphRecursionError=GraphRecursionError,
         InvalidUpdateError=InvalidUpdateError,
+        MemorySaver=InMemorySaver,
+        interrupt=interrupt,
         name="langgraph",
     )
 
@@ -72,7 +77,9 @@ def graphpool_namespace() -> types.SimpleNamespace:
         # not installed into the venv: fall back to the src layout checkout
         sys.path.insert(0, _SRC_DIR)
         gp = importlib.import_module("graphpool")
-    attrs = {name: getattr(gp, name) for name in NAMESPACE_ATTRS}
+    checkpoint = importlib.import_module("graphpool.checkpoint")
+    attrs = {name: getattr(gp, name, None) for name in NAMESPACE_ATTRS}
+    attrs["MemorySaver"] = checkpoint.InMemorySaver
     graph = importlib.import_module("graphpool.graph")
     attrs.update({name: getattr(graph, name) for name in GRAPH_ATTRS})
     return types.SimpleNamespace(**attrs, name="graphpool")
@@ -106,6 +113,9 @@ class Scenario:
     error_mentions: tuple = ()
     # also run the three stream flavours (invoke / ainvoke modes only)
     stream: bool = True
+    # mode "script": ``script(graph)`` makes several calls (say, on one thread
+    # of a checkpointer) and returns what they observed, to be compared
+    script: Callable[[Any], Any] | None = None
 
 
 @dataclass
@@ -164,6 +174,8 @@ def norm(value: Any) -> Any:
         return [norm(v) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(norm(v) for v in value)
+    if type(value).__name__ == "Interrupt":  # ids are each library's own hashes
+        return ("<Interrupt>", norm(value.value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: norm(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return ("<dataclass>", type(value).__name__, fields)
@@ -331,6 +343,11 @@ def run_case(case, lib) -> dict:
                     raise build_exc
                 chunks, err = streamer(fresh.graph, fresh.input, fresh.config, smode)
                 record[key] = summarise(chunks, err, sig)
+    elif mode == "script":
+        try:
+            record["result"] = {"value": norm(scenario.script(scenario.graph))}
+        except Exception as err:
+            record["result"] = {"error": sig(err)}
     elif mode in ("batch", "abatch"):
         try:
             if mode == "batch":

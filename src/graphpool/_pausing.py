@@ -1,0 +1,71 @@
+"""How a run stops early: ``interrupt()`` in a node, and breakpoints.
+
+A task that calls ``interrupt()`` ends with :class:`~graphpool.errors.GraphInterrupt`;
+the rest of its step still runs to the end, then the run stops without
+committing the step (its checkpoint stays the one before it), so resuming runs
+the step again, reusing what finished. ``interrupt_before``/``interrupt_after``
+stop the run between two steps. Event shapes follow LangGraph: an ``updates``
+chunk ``{"__interrupt__": (Interrupt, ...)}`` per paused task (``()`` at a
+breakpoint), and a ``values`` chunk with the interrupts added to the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ._constants import EMIT, INTERRUPT, SAVE, START
+from ._runstate import result_of
+from ._task import Task, TaskState
+from .errors import GraphInterrupt
+
+if TYPE_CHECKING:
+    from ._scheduler import Run
+
+__all__ = ["after_interrupts", "at_breakpoint", "interrupted", "stop_at_breakpoint"]
+
+Events = Generator[tuple[Any, ...], Any, None]
+
+
+def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
+    """Whether ``interrupt_before``/``_after`` (``nodes``) stops the run at these tasks.
+
+    As in LangGraph, only once the state changed since the run (re)started: a
+    resumed run passes the breakpoint it stopped at.
+    """
+    if not nodes or not run._fresh:
+        return False
+    if nodes == "*":
+        return any(task.node != START for task in tasks)
+    return any(task.node in nodes for task in tasks)
+
+
+def stop_at_breakpoint(run: Run) -> Events:
+    if "updates" in run.modes:
+        yield (EMIT, "updates", {INTERRUPT: ()})
+
+
+def interrupted(run: Run, task: Task) -> Events:
+    """A task paused in ``interrupt()``: save it and tell the caller, as it happens."""
+    assert isinstance(task.error, GraphInterrupt)
+    interrupts = task.error.interrupts
+    if run.durable:
+        yield (SAVE, result_of(run, task), "task")
+    if "updates" in run.modes:
+        yield (EMIT, "updates", {INTERRUPT: interrupts})
+    if "values" in run.modes:
+        yield (EMIT, "values", {**run.output(), INTERRUPT: interrupts})
+    if "tasks" in run.modes or "debug" in run.modes:
+        yield from run._task_event(task, start=False)
+
+
+def after_interrupts(run: Run, tasks: Iterable[Task]) -> Events:
+    """The run stops after tasks of this step paused in ``interrupt()``.
+
+    Like LangGraph, a last ``values`` chunk shows the writes of the step's tasks
+    that did finish (not committed: the saved state is unchanged).
+    """
+    done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=lambda t: t.order)
+    if "values" in run.modes and any(t.writes for t in done):
+        if not run._output_keys.isdisjoint(run._apply(done)):
+            yield (EMIT, "values", run.output())

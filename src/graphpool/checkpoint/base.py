@@ -1,0 +1,390 @@
+"""The state store's interface: what a saver keeps, and the records it keeps them in.
+
+A *thread* (``config["configurable"]["thread_id"]``) is one conversation or job.
+Its history is a chain of :class:`Checkpoint` records, one saved after each
+superstep (and one for each new input), each holding everything the scheduler
+needs to continue: the state's values, the step number, the nodes triggered for
+the next step and the ``Send`` packets waiting, and the join edges' progress.
+While a step runs, each task's outcome is saved as a :class:`TaskResult` the
+moment the task finishes, filed under the checkpoint the step started from. A
+run resumed after a crash reloads the latest checkpoint, reuses the saved
+results and runs only the tasks that had not finished.
+
+Savers implement a few storage primitives (:class:`BaseCheckpointSaver`); the
+records are encoded by a :class:`~graphpool.checkpoint.serde.Serializer`
+(JSON with type tags by default), so no saver ever unpickles.
+"""
+
+from __future__ import annotations
+
+import abc
+import builtins
+import dataclasses
+import datetime
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from ..errors import SerializationError, ThreadBusyError
+from ..types import Interrupt, Send
+from ._lease import Lease
+from .serde import JsonSerializer, Serializer
+
+__all__ = [
+    "BaseCheckpointSaver",
+    "Checkpoint",
+    "CheckpointTuple",
+    "Lease",
+    "PregelTask",
+    "StateSnapshot",
+    "TaskResult",
+    "new_checkpoint_id",
+]
+
+FORMAT = 1  # version of the stored record layout below
+
+
+def new_checkpoint_id() -> str:
+    """A fresh checkpoint id: a UUID whose first 48 bits are the time in ms (sortable)."""
+    ms = time.time_ns() // 1_000_000
+    rand = uuid.uuid4().int & ((1 << 80) - 1)
+    return str(uuid.UUID(int=(ms << 80) | rand))
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """A thread's state between two steps: enough to continue the run from here.
+
+    Attributes:
+        id: unique id; ``config["configurable"]["checkpoint_id"]`` addresses it.
+        step: the superstep it follows (LangGraph's numbering: -1 is the first input,
+            0 the step that applied it, then one per superstep).
+        values: the state, key by key (keys never written are absent).
+        triggered: ``(node, triggers)`` of the nodes the next step runs.
+        sends: ``Send`` packets the next step runs, in send order.
+        barriers: for each join edge (by its channel name), the sources seen so far.
+        start: ``(input,)`` when the caller's input is still to be applied (an input
+            checkpoint), else ``()``.
+        ran: the nodes whose writes made this checkpoint (``update_state`` infers
+            ``as_node`` from it).
+    """
+
+    id: str
+    step: int
+    values: Mapping[str, Any]
+    triggered: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sends: tuple[Send, ...] = ()
+    barriers: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    start: tuple[Any, ...] = ()
+    ran: tuple[str, ...] = ()
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "id": self.id,
+            "step": self.step,
+            "values": dict(self.values),
+            "triggered": [[node, list(triggers)] for node, triggers in self.triggered],
+            "sends": list(self.sends),
+            "barriers": {k: list(v) for k, v in self.barriers.items()},
+            "start": list(self.start),
+            "ran": list(self.ran),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Checkpoint:
+        if record.get("format") != FORMAT:
+            raise SerializationError(
+                f"Checkpoint record format {record.get('format')!r} is not supported "
+                f"(this graphpool reads format {FORMAT})."
+            )
+        return cls(
+            id=record["id"],
+            step=record["step"],
+            values=record["values"],
+            triggered=tuple((n, tuple(t)) for n, t in record["triggered"]),
+            sends=tuple(record["sends"]),
+            barriers={k: tuple(v) for k, v in record["barriers"].items()},
+            start=tuple(record["start"]),
+            ran=tuple(record["ran"]),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskResult:
+    """How one task of a step ended, saved as soon as it did.
+
+    Exactly one outcome holds: it succeeded (``writes`` and ``routes``), it
+    paused in ``interrupt()`` (``interrupts``, with the ``answers`` it had already
+    consumed), or it failed for good (``error``, the exception's repr).
+    """
+
+    task_id: str
+    node: str
+    writes: tuple[tuple[str, Any], ...] = ()
+    routes: tuple[str | Send, ...] = ()
+    interrupts: tuple[Interrupt, ...] = ()
+    answers: tuple[Any, ...] = ()
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.interrupts and self.error is None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "node": self.node,
+            "writes": [[k, v] for k, v in self.writes],
+            "routes": list(self.routes),
+            "interrupts": list(self.interrupts),
+            "answers": list(self.answers),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> TaskResult:
+        return cls(
+            task_id=record["task_id"],
+            node=record["node"],
+            writes=tuple((k, v) for k, v in record["writes"]),
+            routes=tuple(record["routes"]),
+            interrupts=tuple(record["interrupts"]),
+            answers=tuple(record["answers"]),
+            error=record["error"],
+        )
+
+
+class CheckpointTuple(NamedTuple):
+    """A stored checkpoint with its metadata and the results its step saved so far."""
+
+    config: dict[str, Any]
+    checkpoint: Checkpoint
+    metadata: dict[str, Any]
+    parent_config: dict[str, Any] | None
+    created_at: str
+    results: tuple[TaskResult, ...] = ()
+
+
+class PregelTask(NamedTuple):
+    """A task of the step a :class:`StateSnapshot` precedes (LangGraph's fields)."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Exception | str | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at a checkpoint, as ``graph.get_state(config)`` returns it.
+
+    Attributes:
+        values: the state's values (with the writes of tasks of the next step
+            that already finished applied, as LangGraph shows them).
+        next: the nodes still to run in the next step.
+        config: addresses this checkpoint (thread id and checkpoint id).
+        metadata: ``{"source": "input"|"loop"|"update", "step": n, "parents": {}}``.
+        created_at: ISO 8601 time it was saved.
+        parent_config: addresses the checkpoint before it.
+        tasks: the next step's tasks, with their result, error or interrupts.
+        interrupts: interrupts waiting for ``Command(resume=...)``.
+    """
+
+    values: dict[str, Any] | Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...]
+
+
+def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+class BaseCheckpointSaver(abc.ABC):
+    """Where a compiled graph's checkpoints go: ``compile(checkpointer=saver)``.
+
+    Subclasses store encoded bytes; this class encodes and decodes the records.
+    A saver is safe to use from several threads at once.
+
+    Args:
+        serde: the serializer (default :class:`~graphpool.checkpoint.serde.JsonSerializer`).
+        lease_timeout: seconds after which the lease of a run on *another host*
+            that stopped refreshing it is taken as dead (same-host leases are
+            checked by pid).
+    """
+
+    def __init__(self, *, serde: Serializer | None = None, lease_timeout: float = 900.0) -> None:
+        self.serde: Serializer = serde or JsonSerializer()
+        self.lease_timeout = lease_timeout
+
+    # -- storage primitives (one set per backend) ----------------------------------
+
+    @abc.abstractmethod
+    def _put_checkpoint(
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        parent_id: str | None,
+        step: int,
+        created_at: str,
+        checkpoint: bytes,
+        metadata: bytes,
+    ) -> None:
+        """Store one checkpoint row."""
+
+    @abc.abstractmethod
+    def _put_result(self, thread_id: str, checkpoint_id: str, task_id: str, data: bytes) -> None:
+        """Store (or replace) one task's result under a checkpoint."""
+
+    @abc.abstractmethod
+    def _rows(
+        self, thread_id: str, checkpoint_id: str | None, before: str | None, limit: int | None
+    ) -> Iterator[tuple[str, str | None, str, bytes, bytes, builtins.list[bytes]]]:
+        """Rows ``(id, parent_id, created_at, checkpoint, metadata, results)``, newest first.
+
+        With ``checkpoint_id``, only that one; with ``before``, only older ones.
+        """
+
+    @abc.abstractmethod
+    def _lease(self, thread_id: str, lease: Lease, take: bool) -> tuple[Lease, float] | None:
+        """Atomically: if the thread is free (no holder, or a dead one) record ``lease``
+        and return None; otherwise return the live holder and its refresh time.
+        With ``take=False``, only refresh ``lease`` if it is still the holder."""
+
+    @abc.abstractmethod
+    def _unlease(self, thread_id: str, lease: Lease) -> None:
+        """Remove ``lease`` if it still holds the thread."""
+
+    @abc.abstractmethod
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint and result of a thread."""
+
+    # -- the interface the runtime uses --------------------------------------------
+
+    def put(
+        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Save ``checkpoint`` after the one ``config`` addresses; returns its config.
+
+        Raises:
+            SerializationError: a state value cannot be stored (the message names the key).
+        """
+        thread_id, parent_id = thread_address(config)
+        data = self._dump(checkpoint.to_record(), checkpoint.values.items(), "state key {!r}")
+        meta = self.serde.dumps(dict(metadata))
+        created = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        self._put_checkpoint(
+            thread_id, checkpoint.id, parent_id, checkpoint.step, created, data, meta
+        )
+        return thread_config(thread_id, checkpoint.id)
+
+    def put_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
+        """Save a finished task's outcome under the checkpoint ``config`` addresses.
+
+        Raises:
+            SerializationError: a written value cannot be stored (names the key and node).
+        """
+        thread_id, checkpoint_id = thread_address(config)
+        if checkpoint_id is None:
+            raise ValueError("put_result() needs a config with a checkpoint_id.")
+        sends = [(f"Send to {s.node!r}", s.arg) for s in result.routes if isinstance(s, Send)]
+        items = [*result.writes, *sends]
+        items += [("interrupt value", i.value) for i in result.interrupts]
+        what = f"the write of node {result.node!r} to {{!r}}"
+        data = self._dump(result.to_record(), items, what)
+        self._put_result(thread_id, checkpoint_id, result.task_id, data)
+
+    def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        """The checkpoint ``config`` addresses (its thread's latest without an id), or None."""
+        thread_id, checkpoint_id = thread_address(config)
+        for row in self._rows(thread_id, checkpoint_id, None, 1):
+            return self._tuple(thread_id, row)
+        return None
+
+    def list(
+        self,
+        config: Mapping[str, Any],
+        *,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """A thread's checkpoints, newest first (older than ``before``'s, at most ``limit``)."""
+        thread_id, _ = thread_address(config)
+        before_id = thread_address(before)[1] if before else None
+        for row in self._rows(thread_id, None, before_id, limit):
+            yield self._tuple(thread_id, row)
+
+    def acquire(self, thread_id: str, lease: Lease) -> None:
+        """Take the thread for one run, or raise :class:`ThreadBusyError` if a live run has it."""
+        held = self._lease(thread_id, lease, True)
+        if held is not None:
+            holder, _ = held
+            raise ThreadBusyError(
+                f"Thread {thread_id!r} is in use by another run ({holder.describe()}); two "
+                "runs on one thread at once would interleave their checkpoints. Wait for it to "
+                "finish, or use another thread_id.",
+                thread_id=thread_id,
+                owner=f"{holder.pid}@{holder.host}",
+            )
+
+    def refresh(self, thread_id: str, lease: Lease) -> None:
+        """Tell other hosts that the run holding ``lease`` is still alive."""
+        self._lease(thread_id, lease, False)
+
+    def release(self, thread_id: str, lease: Lease) -> None:
+        """Give the thread back (a no-op if ``lease`` no longer holds it)."""
+        self._unlease(thread_id, lease)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _dump(self, record: dict[str, Any], items: Any, what: str) -> bytes:
+        try:
+            return self.serde.dumps(record)
+        except SerializationError:
+            for key, value in items:
+                try:
+                    self.serde.dumps(value)
+                except SerializationError as exc:
+                    where = what.format(key)
+                    raise SerializationError(f"Cannot checkpoint {where}: {exc}") from None
+            raise
+
+    def _tuple(
+        self, thread_id: str, row: tuple[str, str | None, str, bytes, bytes, builtins.list[bytes]]
+    ) -> CheckpointTuple:
+        checkpoint_id, parent_id, created_at, data, meta, results = row
+        return CheckpointTuple(
+            config=thread_config(thread_id, checkpoint_id),
+            checkpoint=Checkpoint.from_record(self.serde.loads(data)),
+            metadata=self.serde.loads(meta),
+            parent_config=thread_config(thread_id, parent_id) if parent_id else None,
+            created_at=created_at,
+            results=tuple(TaskResult.from_record(self.serde.loads(r)) for r in results),
+        )
+
+
+def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
+    configurable = (config or {}).get("configurable") or {}
+    thread_id = configurable.get("thread_id")
+    if thread_id is None:
+        from ..errors import InvalidConfigError
+
+        raise InvalidConfigError(
+            "A graph with a checkpointer needs config={'configurable': {'thread_id': ...}} "
+            "to know which thread to save to and resume from."
+        )
+    return str(thread_id), configurable.get("checkpoint_id")

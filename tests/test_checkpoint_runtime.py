@@ -1,0 +1,414 @@
+"""Graphs with a checkpointer: threads, resume, human-in-the-loop, errors; once per saver."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import itertools
+import operator
+import threading
+import time
+import uuid
+from typing import Annotated, TypedDict
+
+import pydantic
+import pytest
+
+from graphpool import (
+    END,
+    START,
+    Command,
+    EmptyInputError,
+    GraphRecursionError,
+    InvalidConfigError,
+    InvalidGraphError,
+    InvalidResumeError,
+    InvalidUpdateError,
+    Send,
+    SerializationError,
+    StateGraph,
+    ThreadBusyError,
+    interrupt,
+)
+from graphpool.checkpoint import InMemorySaver, StateSnapshot
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class S(TypedDict):
+    log: Annotated[list, operator.add]
+    x: int
+
+
+def cfg() -> dict:
+    return {"configurable": {"thread_id": f"t-{uuid.uuid4().hex[:8]}"}}
+
+
+def say(word: str, calls: list | None = None):
+    def node(state: S) -> dict:
+        if calls is not None:
+            calls.append(word)
+        return {"log": [word]}
+
+    return node
+
+
+def chain(*names: str, calls: list | None = None, **compile_args):
+    b = StateGraph(S)
+    for name in names:
+        b.add_node(name, say(name, calls))
+    b.add_edge(START, names[0])
+    for left, right in itertools.pairwise(names):
+        b.add_edge(left, right)
+    return b.compile(**compile_args)
+
+
+def test_a_thread_continues_from_its_saved_state(saver) -> None:
+    graph = chain("a", "b", checkpointer=saver)
+    config = cfg()
+    assert graph.invoke({"log": ["in1"], "x": 1}, config) == {"log": ["in1", "a", "b"], "x": 1}
+    assert graph.invoke({"log": ["in2"]}, config) == {
+        "log": ["in1", "a", "b", "in2", "a", "b"],
+        "x": 1,
+    }
+    state = graph.get_state(config)
+    assert isinstance(state, StateSnapshot)
+    assert state.values == {"log": ["in1", "a", "b", "in2", "a", "b"], "x": 1}
+    assert state.next == () and state.metadata["step"] == 6
+    history = list(graph.get_state_history(config))
+    assert [(h.metadata["source"], h.metadata["step"], h.next) for h in history] == [
+        ("loop", 6, ()),
+        ("loop", 5, ("b",)),
+        ("loop", 4, ("a",)),
+        ("input", 3, ("__start__",)),
+        ("loop", 2, ()),
+        ("loop", 1, ("b",)),
+        ("loop", 0, ("a",)),
+        ("input", -1, ("__start__",)),
+    ]  # LangGraph's numbering
+    assert history[0].parent_config == history[1].config
+    other = cfg()
+    assert graph.invoke({"log": ["solo"]}, other)["log"] == ["solo", "a", "b"]
+
+
+def test_state_of_an_unknown_thread_is_empty(saver) -> None:
+    graph = chain("a", checkpointer=saver)
+    config = cfg()
+    assert graph.get_state(config) == StateSnapshot({}, (), config, None, None, None, (), ())
+    assert list(graph.get_state_history(config)) == []
+    with pytest.raises(EmptyInputError, match="no saved state"):
+        graph.invoke(None, config)
+    with pytest.raises(InvalidResumeError):
+        graph.invoke(Command(resume=1), config)
+    with pytest.raises(InvalidConfigError, match="thread_id"):
+        graph.invoke({"log": []})
+
+
+def test_interrupt_and_resume(saver) -> None:
+    calls: list[str] = []
+
+    def ask(state: S) -> dict:
+        calls.append("ask")
+        try:
+            first = interrupt("first?")
+            second = interrupt({"q": "second?"})
+        except Exception:  # must not swallow the pause
+            pytest.fail("interrupt() was caught by except Exception")
+        return {"log": [f"{first}+{second}"]}
+
+    b = StateGraph(S)
+    b.add_node("ask", ask)
+    b.add_node("side", say("side", calls))
+    b.add_node("after", say("after", calls))
+    b.add_edge(START, "ask")
+    b.add_edge(START, "side")
+    b.add_edge(["ask", "side"], "after")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+
+    out = graph.invoke({"log": []}, config)
+    assert out["log"] == ["side"]  # the finished sibling's write is shown, as in LangGraph
+    [pending] = out["__interrupt__"]
+    assert pending.value == "first?" and len(pending.id) == 32
+    state = graph.get_state(config)
+    assert state.next == ("ask",) and state.interrupts == (pending,)
+    assert state.values == {"log": ["side"]}
+
+    out = graph.invoke(Command(resume="one"), config)
+    [pending2] = out["__interrupt__"]
+    assert pending2.value == {"q": "second?"} and pending2.id != pending.id
+
+    out = graph.invoke(Command(resume="two"), config)
+    assert out == {"log": ["one+two", "side", "after"]}
+    assert sorted(calls[:2]) == ["ask", "side"]  # the first step ran both (in any order)
+    assert calls[2:] == ["ask", "ask", "after"]  # then only the paused node, twice: side once
+    assert graph.get_state(config).interrupts == ()
+
+
+def test_parallel_interrupts_are_answered_by_id(saver) -> None:
+    def asker(name: str):
+        def node(state: S) -> dict:
+            return {"log": [f"{name}={interrupt(name)}"]}
+
+        return node
+
+    b = StateGraph(S)
+    b.add_node("p", asker("p"))
+    b.add_node("q", asker("q"))
+    b.add_edge(START, "p")
+    b.add_edge(START, "q")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+    out = graph.invoke({"log": []}, config)
+    ids = {i.value: i.id for i in out["__interrupt__"]}
+    assert set(ids) == {"p", "q"}
+    with pytest.raises(InvalidResumeError, match="2 interrupts are pending"):
+        graph.invoke(Command(resume="x"), config)
+    out = graph.invoke(Command(resume={ids["q"]: "Q"}), config)
+    assert [i.id for i in out["__interrupt__"]] == [ids["p"]]  # same id: same task
+    assert graph.invoke(Command(resume="P"), config) == {"log": ["p=P", "q=Q"]}
+
+
+def test_breakpoints_before_and_after(saver) -> None:
+    calls: list[str] = []
+    graph = chain(
+        "a",
+        "b",
+        "c",
+        calls=calls,
+        checkpointer=saver,
+        interrupt_before=["c"],
+        interrupt_after=["a"],
+    )
+    config = cfg()
+    assert graph.invoke({"log": []}, config) == {"log": ["a"]}
+    assert graph.get_state(config).next == ("b",)
+    assert graph.invoke(None, config) == {"log": ["a", "b"]}
+    assert graph.get_state(config).next == ("c",)
+    chunks = list(graph.stream(None, config, stream_mode="updates"))
+    assert chunks == [{"c": {"log": ["c"]}}]
+    assert calls == ["a", "b", "c"]
+    assert graph.invoke(None, config) == {"log": ["a", "b", "c"]}  # done: nothing runs
+
+
+def test_breakpoints_without_checkpointer_stop_the_run() -> None:
+    graph = chain("a", "b", interrupt_before=["b"])
+    assert list(graph.stream({"log": []}, stream_mode="updates")) == [
+        {"a": {"log": ["a"]}},
+        {"__interrupt__": ()},
+    ]
+
+
+def test_interrupt_without_checkpointer_returns_it() -> None:
+    b = StateGraph(S)
+    b.add_node("ask", lambda s: {"log": [interrupt("hi")]})
+    b.add_edge(START, "ask")
+    out = b.compile().invoke({"log": ["x"]})
+    assert out["log"] == ["x"] and out["__interrupt__"][0].value == "hi"
+    with pytest.raises(InvalidResumeError, match="checkpointer"):
+        b.compile().invoke(Command(resume=1))
+    with pytest.raises(RuntimeError, match="inside a node"):
+        interrupt("outside")
+
+
+def test_after_an_error_only_the_failed_task_runs_again(saver) -> None:
+    calls: list[str] = []
+    fail = {"on": True}
+
+    def flaky(state: S) -> dict:
+        calls.append("flaky")
+        if fail["on"]:
+            # fail once the sibling's result is saved (it is saved as soon as it finishes)
+            deadline = time.monotonic() + 10
+            while not any(r.node == "ok" for r in saver.get_tuple(config).results):
+                assert time.monotonic() < deadline, "the finished sibling was not saved"
+                time.sleep(0.005)
+            raise ValueError("boom")
+        return {"log": ["flaky"]}
+
+    b = StateGraph(S)
+    b.add_node("ok", say("ok", calls))
+    b.add_node("flaky", flaky)
+    b.add_node("end", say("end", calls))
+    b.add_edge(START, "ok")
+    b.add_edge(START, "flaky")
+    b.add_edge(["ok", "flaky"], "end")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+    with pytest.raises(ValueError, match="boom"):
+        graph.invoke({"log": []}, config)
+    state = graph.get_state(config)
+    assert state.next == ("flaky",)
+    assert [t.error for t in state.tasks if t.name == "flaky"] == ["ValueError('boom')"]
+    fail["on"] = False
+    assert graph.invoke(None, config) == {"log": ["flaky", "ok", "end"]}  # by node name
+    assert sorted(calls) == ["end", "flaky", "flaky", "ok"]
+
+
+def test_update_state_then_continue(saver) -> None:
+    graph = chain("a", "b", "c", checkpointer=saver, interrupt_before=["b"])
+    config = cfg()
+    graph.invoke({"log": [], "x": 0}, config)
+    with pytest.raises(InvalidUpdateError, match="no such node"):
+        graph.update_state(config, {"x": 1}, as_node="nope")
+    new_config = graph.update_state(config, {"x": 7, "log": ["human"]})  # as "a", the last node
+    assert new_config["configurable"]["checkpoint_id"] != config["configurable"].get(
+        "checkpoint_id"
+    )
+    state = graph.get_state(config)
+    assert state.values == {"log": ["a", "human"], "x": 7}
+    assert state.next == ("b",) and state.metadata["source"] == "update"
+    assert graph.invoke(None, config) == {"log": ["a", "human", "b", "c"], "x": 7}
+    # as another node: its edges decide what runs next
+    graph.update_state(config, {"log": ["again"]}, as_node="b")
+    assert graph.get_state(config).next == ("c",)
+    assert graph.invoke(None, config)["log"][-2:] == ["again", "c"]
+
+
+def test_command_update_and_goto_on_resume(saver) -> None:
+    graph = chain("a", "b", checkpointer=saver)
+    config = cfg()
+    graph.invoke({"log": [], "x": 0}, config)
+    out = graph.invoke(Command(update={"x": 5}, goto="b"), config)
+    assert out == {"log": ["a", "b", "b"], "x": 5}
+    out = graph.invoke(Command(goto=Send("a", {"log": ["sent"], "x": 9})), config)
+    assert out["log"][-2:] == ["a", "b"]
+
+
+def test_two_runs_on_one_thread_at_once(saver) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(state: S) -> dict:
+        entered.set()
+        assert release.wait(10)
+        return {"log": ["slow"]}
+
+    b = StateGraph(S)
+    b.add_node("slow", slow)
+    b.add_edge(START, "slow")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.update(graph.invoke({"log": []}, config)))
+    runner.start()
+    assert entered.wait(10)
+    with pytest.raises(ThreadBusyError, match="in use by another run"):
+        graph.invoke({"log": []}, config)
+    with pytest.raises(ThreadBusyError):
+        graph.update_state(config, {"x": 1}, as_node="slow")
+    assert chain("a", checkpointer=saver).invoke({"log": []}, cfg()) == {"log": ["a"]}
+    assert graph.get_state(config).next == ("slow",)  # reading does not need the thread
+    release.set()
+    runner.join(10)
+    assert result == {"log": ["slow"]}
+    entered.clear()
+    assert graph.invoke({"log": ["next"]}, config)["log"] == ["slow", "next", "slow"]
+
+
+def test_unstorable_write_fails_naming_key_and_node(saver) -> None:
+    b = StateGraph(S)
+    b.add_node("bad", lambda s: {"log": [threading.Lock()]})
+    b.add_edge(START, "bad")
+    graph = b.compile(checkpointer=saver)
+    with pytest.raises(SerializationError, match="node 'bad' to 'log'"):
+        graph.invoke({"log": []}, cfg())
+
+
+def test_recursion_limit_counts_from_each_invocation(saver) -> None:
+    names = [f"n{i}" for i in range(12)]
+    graph = chain(*names, checkpointer=saver, interrupt_after=["n2"])
+    config = {**cfg(), "recursion_limit": 3}
+    assert graph.invoke({"log": []}, config)["log"] == ["n0", "n1", "n2"]
+    with pytest.raises(GraphRecursionError):
+        graph.invoke(None, config)
+    assert graph.get_state(config).values["log"] == names[:8]  # as LangGraph: 5 more steps
+
+
+def test_replay_from_an_earlier_checkpoint(saver) -> None:
+    calls: list[str] = []
+    graph = chain("a", "b", calls=calls, checkpointer=saver)
+    config = cfg()
+    graph.invoke({"log": []}, config)
+    before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
+    assert graph.invoke(None, before_b.config) == {"log": ["a", "b"]}
+    assert calls == ["a", "b", "b"]
+    assert graph.get_state(config).parent_config == before_b.config
+
+
+class Model(pydantic.BaseModel):
+    when: dt.datetime
+    tags: set[str] = set()
+
+
+@dataclasses.dataclass
+class Item:
+    name: str
+    size: tuple[int, int]
+
+
+class Rich(TypedDict):
+    model: Model
+    items: Annotated[list, operator.add]
+    raw: bytes
+
+
+def test_rich_values_survive_the_store(saver) -> None:
+    def add(state: Rich) -> dict:
+        return {"items": [Item("b", (3, 4))], "raw": state["raw"] + b"!"}
+
+    b = StateGraph(Rich)
+    b.add_node("add", add)
+    b.add_edge(START, "add")
+    b.add_edge("add", END)
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+    model = Model(when=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc), tags={"x"})
+    graph.invoke({"model": model, "items": [Item("a", (1, 2))], "raw": b"\x00"}, config)
+    values = graph.get_state(config).values
+    assert values == {
+        "model": model,
+        "items": [Item("a", (1, 2)), Item("b", (3, 4))],
+        "raw": b"\x00!",
+    }
+
+
+def test_async_runs_resume_too(saver) -> None:
+    async def ask(state: S) -> dict:
+        return {"log": [interrupt("q")]}
+
+    b = StateGraph(S)
+    b.add_node("ask", ask)
+    b.add_node("after", say("after"))
+    b.add_edge(START, "ask")
+    b.add_edge("ask", "after")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+
+    async def go():
+        first = await graph.ainvoke({"log": []}, config)
+        chunks = [
+            c async for c in graph.astream(Command(resume="A"), config, stream_mode="updates")
+        ]
+        return first, chunks, await graph.aget_state(config)
+
+    first, chunks, state = asyncio.run(go())
+    assert first["__interrupt__"][0].value == "q"
+    assert chunks == [{"ask": {"log": ["A"]}}, {"after": {"log": ["after"]}}]
+    assert state.values == {"log": ["A", "after"]}
+
+
+def test_compile_checks() -> None:
+    from langgraph.checkpoint.memory import InMemorySaver as LangGraphSaver
+
+    b = StateGraph(S)
+    b.add_node("a", say("a"))
+    b.add_edge(START, "a")
+    with pytest.raises(InvalidGraphError, match="graphpool saver"):
+        b.compile(checkpointer=LangGraphSaver())
+    with pytest.raises(InvalidGraphError, match="'zz' not found"):
+        b.compile(interrupt_before=["zz"])
+    with pytest.raises(InvalidGraphError, match="eager"):
+        b.compile(checkpointer=InMemorySaver(), scheduling="eager")
+    with pytest.raises(ValueError, match="checkpointer"):
+        b.compile().get_state(cfg())

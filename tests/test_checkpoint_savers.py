@@ -1,0 +1,160 @@
+"""The savers themselves (in memory, SQLite, PostgreSQL): storage, leases, concurrency."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+
+import pytest
+
+from graphpool import Send, ThreadBusyError
+from graphpool.checkpoint import Checkpoint, TaskResult
+from graphpool.checkpoint.base import Lease, new_checkpoint_id
+from graphpool.checkpoint.sqlite import SqliteSaver
+from graphpool.errors import InvalidConfigError, SerializationError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def thread() -> dict:
+    return {"configurable": {"thread_id": f"t-{uuid.uuid4().hex[:8]}"}}
+
+
+def checkpoint(step: int, **values) -> Checkpoint:
+    return Checkpoint(
+        id=new_checkpoint_id(),
+        step=step,
+        values=values,
+        triggered=(("b", ("branch:to:b",)),),
+        sends=(Send("w", {"i": step}),),
+        barriers={"join:a+b:c": ("a",)},
+    )
+
+
+def test_put_get_list_and_results(saver) -> None:
+    config = thread()
+    assert saver.get_tuple(config) is None
+    first = saver.put(config, checkpoint(0, x=1), {"source": "loop", "step": 0})
+    second = saver.put(first, checkpoint(1, x=2), {"source": "loop", "step": 1})
+    saver.put_result(second, TaskResult("t1", "b", writes=(("x", 3),), routes=("c",)))
+    saver.put_result(second, TaskResult("t2", "w", error="ValueError('boom')"))
+    saver.put_result(second, TaskResult("t1", "b", writes=(("x", 4),)))  # replaces t1's
+
+    latest = saver.get_tuple(config)
+    assert latest.checkpoint.values == {"x": 2}
+    assert latest.checkpoint.sends == (Send("w", {"i": 1}),)
+    assert latest.checkpoint.barriers == {"join:a+b:c": ("a",)}
+    assert latest.metadata == {"source": "loop", "step": 1}
+    assert latest.parent_config == first
+    assert {r.task_id: r.writes for r in latest.results} == {"t1": (("x", 4),), "t2": ()}
+
+    history = list(saver.list(config))
+    assert [t.checkpoint.step for t in history] == [1, 0]
+    assert history[1].results == ()
+    assert saver.get_tuple(first).checkpoint.values == {"x": 1}
+    assert [t.checkpoint.step for t in saver.list(config, before=second)] == [0]
+    assert len(list(saver.list(config, limit=1))) == 1
+
+    saver.delete_thread(config["configurable"]["thread_id"])
+    assert saver.get_tuple(config) is None
+
+
+def test_thread_id_is_required(saver) -> None:
+    with pytest.raises(InvalidConfigError, match="thread_id"):
+        saver.get_tuple({"configurable": {}})
+
+
+def test_unstorable_value_names_the_state_key(saver) -> None:
+    config = thread()
+    with pytest.raises(SerializationError, match="state key 'handle'"):
+        saver.put(config, checkpoint(0, ok=1, handle=threading.Lock()), {})
+    first = saver.put(config, checkpoint(0, ok=1), {})
+    bad = TaskResult("t", "writer", writes=(("log", [object()]),))
+    message = r"the write of node 'writer' to 'log': the value at \[0\] \(a object\)"
+    with pytest.raises(SerializationError, match=message):
+        saver.put_result(first, bad)
+
+
+def test_one_run_per_thread_at_a_time(saver) -> None:
+    thread_id = thread()["configurable"]["thread_id"]
+    first, second = Lease.mine(), Lease.mine()
+    saver.acquire(thread_id, first)
+    with pytest.raises(ThreadBusyError, match="in use by another run") as info:
+        saver.acquire(thread_id, second)
+    assert info.value.thread_id == thread_id
+    saver.refresh(thread_id, first)
+    saver.release(thread_id, second)  # not the holder: no effect
+    with pytest.raises(ThreadBusyError):
+        saver.acquire(thread_id, second)
+    saver.release(thread_id, first)
+    saver.acquire(thread_id, second)
+    saver.release(thread_id, second)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_lease_of_a_dead_process_does_not_block(kind, tmp_path, request) -> None:
+    from conftest import make_saver
+
+    saver = make_saver(kind, tmp_path, request)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(dead.stdout)
+    thread_id = thread()["configurable"]["thread_id"]
+    ghost = Lease("ghost", pid, Lease.mine().host, "1")
+    saver._lease(thread_id, ghost, True)  # as if that process had taken it and died
+    saver.acquire(thread_id, Lease.mine())  # taken over, no error
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_lease_on_another_host_expires(kind, tmp_path, request) -> None:
+    from conftest import make_saver
+
+    saver = make_saver(kind, tmp_path, request)
+    thread_id = thread()["configurable"]["thread_id"]
+    saver._lease(thread_id, Lease("remote", 1, "some-other-host", ""), True)
+    with pytest.raises(ThreadBusyError, match="some-other-host"):
+        saver.acquire(thread_id, Lease.mine())
+    saver.lease_timeout = 0.0
+    saver.acquire(thread_id, Lease.mine())
+
+
+_WRITER = """
+import sys
+sys.path.insert(0, {src!r})
+from graphpool.checkpoint.sqlite import SqliteSaver
+from graphpool.checkpoint import Checkpoint, TaskResult
+from graphpool.checkpoint.base import new_checkpoint_id
+saver = SqliteSaver({path!r})
+config = {{"configurable": {{"thread_id": sys.argv[1]}}}}
+for i in range(150):
+    checkpoint = Checkpoint(new_checkpoint_id(), i, {{"i": i, "pad": "x" * 500}})
+    config = saver.put(config, checkpoint, {{}})
+    saver.put_result(config, TaskResult("task", "n", writes=(("i", i),)))
+"""
+
+
+def test_two_processes_share_one_sqlite_file(tmp_path) -> None:
+    path = str(tmp_path / "shared.db")
+    SqliteSaver(path).close()
+    src = os.path.join(os.path.dirname(__file__), "..", "src")
+    script = _WRITER.format(src=os.path.abspath(src), path=path)
+    procs = [subprocess.Popen([sys.executable, "-c", script, f"w{i}"]) for i in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=50) == 0
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    saver = SqliteSaver(path)
+    for name in ("w0", "w1"):
+        history = list(saver.list({"configurable": {"thread_id": name}}))
+        assert [h.checkpoint.step for h in history] == list(range(149, -1, -1))
+        assert all(h.results[0].writes == (("i", h.checkpoint.step),) for h in history)
+    saver.close()
