@@ -7,7 +7,7 @@ Change ``from langgraph.graph import StateGraph, END`` to
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
-from ._pool import ProcessPool, ThreadPool, WorkerPool
+from ._pool import ProcessPool, RayPool, RayStatistics, ThreadPool, WorkerPool
 from ._version import __version__
 from .errors import (
     GraphpoolError,
@@ -40,6 +40,8 @@ __all__ = [
     "NodeTimeoutError",
     "Overwrite",
     "ProcessPool",
+    "RayPool",
+    "RayStatistics",
     "RetryPolicy",
     "Send",
     "SerializationError",

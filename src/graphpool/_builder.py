@@ -37,12 +37,16 @@ def _check_executor(node: str, executor: str, callee: Callee) -> None:
     if executor == "thread" and callee.is_async:
         raise InvalidGraphError(
             f"Node {node!r} is 'async def': it runs on an event loop, not a thread; drop "
-            "executor='thread' or use 'async' or 'process'."
+            "executor='thread' or use 'async', 'process' or 'ray'."
         )
     if executor == "process":
         from ._pool._process import dumps_for_worker
 
         dumps_for_worker(node, callee.fn, None)
+    if executor == "ray":
+        from ._pool._ray import check_node
+
+        check_node(node, callee.fn)
 
 
 class StateGraph(Generic[StateT]):
@@ -90,6 +94,7 @@ class StateGraph(Generic[StateT]):
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         timeout: float | None = None,
         executor: str | None = None,
+        resources: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
@@ -110,12 +115,17 @@ class StateGraph(Generic[StateT]):
             executor: where the node runs: ``"thread"`` (default for sync nodes:
                 I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
                 function and its input must pickle, closures included),
-                ``"async"`` (default for ``async def`` nodes: an event loop).
+                ``"async"`` (default for ``async def`` nodes: an event loop),
+                ``"ray"`` (a Ray task on a Ray cluster, see :class:`~graphpool.RayPool`).
+            resources: what a Ray task of this node needs, so Ray places it on a
+                machine that has it: ``{"num_cpus": 2, "num_gpus": 1, "memory":
+                4 * 2**30, "custom": {"my_resource": 1}}`` (any subset).
 
         Raises:
-            InvalidGraphError: a bad name, timeout or executor.
-            SerializationError: ``executor="process"`` with a function that cannot
-                be pickled.
+            InvalidGraphError: a bad name, timeout, executor or resource.
+            SerializationError: ``executor="process"`` or ``"ray"`` with a function
+                that cannot be pickled.
+            ImportError: ``executor="ray"`` without Ray installed.
         """
         if unsupported:
             raise InvalidGraphError(
@@ -146,6 +156,14 @@ class StateGraph(Generic[StateT]):
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
+        if resources is not None:
+            if executor not in (None, "ray"):
+                raise InvalidGraphError(
+                    f"Node {name!r}: resources are for executor='ray', not {executor!r}."
+                )
+            from ._pool._ray import check_resources
+
+            resources = check_resources(name, resources)
         self.nodes[name] = NodeSpec(
             name=name,
             callee=callee,
@@ -155,6 +173,7 @@ class StateGraph(Generic[StateT]):
             executor=executor,
             metadata=metadata,
             destinations=tuple(destinations) if destinations is not None else None,
+            resources=resources or None,
         )
         return self
 
@@ -314,6 +333,7 @@ class StateGraph(Generic[StateT]):
         executor: str | None = None,
         timeout: float | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        ray_pool: Any = None,
         **unsupported: Any,
     ) -> Any:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -324,6 +344,8 @@ class StateGraph(Generic[StateT]):
         ``executor``, ``timeout`` and ``retry_policy`` are defaults for nodes
         that set none of their own (see :meth:`add_node`); a run's
         ``config["executor"]`` overrides the ``executor`` default.
+        ``ray_pool`` is the :class:`~graphpool.RayPool` for ``executor="ray"``
+        nodes (default: one shared pool, see ``RayPool`` for where it connects).
 
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
@@ -344,6 +366,8 @@ class StateGraph(Generic[StateT]):
             )
         if timeout is not None and timeout <= 0:
             raise InvalidGraphError(f"compile(timeout={timeout!r}): must be > 0 seconds.")
+        if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
+            raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
             for spec in self.nodes.values():
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
@@ -357,5 +381,10 @@ class StateGraph(Generic[StateT]):
             self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
         )
         return CompiledStateGraph(
-            self, topology, name=name or "LangGraph", debug=debug, scheduling=scheduling
+            self,
+            topology,
+            name=name or "LangGraph",
+            debug=debug,
+            scheduling=scheduling,
+            ray_pool=ray_pool,
         )

@@ -10,7 +10,7 @@ from typing import Any
 from ._config import RunOptions
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
-from ._pool import Pools, default_pool, default_process_pool
+from ._pool import Pools, default_pool, default_process_pool, default_ray_pool
 from ._scheduler import Run
 from ._topology import Topology
 
@@ -48,6 +48,7 @@ class CompiledStateGraph:
         name: str,
         debug: bool = False,
         scheduling: str = "superstep",
+        ray_pool: Any = None,
     ) -> None:
         self.builder = builder
         self.name = name
@@ -55,6 +56,7 @@ class CompiledStateGraph:
         self.scheduling = scheduling
         self.topology = topology
         self._pools: Pools | None = None
+        self._ray_pool = ray_pool
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.topology.nodes)}>"
@@ -63,7 +65,10 @@ class CompiledStateGraph:
     def pools(self) -> Pools:
         """The pools this graph's tasks run on (the shared default pools)."""
         if self._pools is None:
-            self._pools = Pools(default_pool(), default_process_pool)
+            ray = self._ray_pool
+            self._pools = Pools(
+                default_pool(), default_process_pool, (lambda: ray) if ray else default_ray_pool
+            )
         return self._pools
 
     def _run(self, config: Config, modes: Sequence[str]) -> Run:

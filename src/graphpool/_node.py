@@ -89,3 +89,4 @@ class NodeSpec:
     executor: str | None = None
     metadata: Mapping[str, Any] | None = None
     destinations: tuple[str, ...] | None = None
+    resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")

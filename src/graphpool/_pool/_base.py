@@ -40,17 +40,42 @@ class Pools:
     """The pools a run's tasks go to, by executor kind.
 
     ``thread`` runs sync nodes (and hosts process and Ray calls while they
-    wait); ``process`` is created on first use, so graphs without process nodes
-    never start one.
+    wait); ``process`` and ``ray`` are created on first use, so graphs without
+    such nodes never start a process pool or connect to Ray.
     """
 
-    def __init__(self, thread: WorkerPool, process: Callable[[], WorkerPool]) -> None:
+    def __init__(
+        self,
+        thread: WorkerPool,
+        process: Callable[[], WorkerPool],
+        ray: Callable[[], WorkerPool] | None = None,
+    ) -> None:
         self.thread = thread
-        self._process_factory = process
-        self._process: WorkerPool | None = None
+        self._factories = {"process": process}
+        if ray is not None:
+            self._factories["ray"] = ray
+        self._made: dict[str, WorkerPool] = {}
 
     @property
     def process(self) -> WorkerPool:
-        if self._process is None:
-            self._process = self._process_factory()
-        return self._process
+        return self.of("process")
+
+    @property
+    def ray(self) -> WorkerPool:
+        return self.of("ray")
+
+    def of(self, kind: str) -> WorkerPool:
+        """The pool for executor ``kind`` ("thread", "process" or "ray")."""
+        if kind == "thread":
+            return self.thread
+        pool = self._made.get(kind)
+        if pool is None:
+            factory = self._factories.get(kind)
+            if factory is None and kind == "ray":
+                from ._ray import default_ray_pool
+
+                factory = default_ray_pool
+            if factory is None:
+                raise ValueError(f"no {kind!r} pool")
+            pool = self._made[kind] = factory()
+        return pool
