@@ -196,6 +196,10 @@ class RayPool(WorkerPool):
             Client). Default: the ``GRAPHPOOL_RAY_ADDRESS`` environment
             variable; if unset, a local Ray instance is started on loopback.
             If this process already called ``ray.init()``, that connection is used.
+        scheduling_strategy: Ray's placement rule for node tasks. The default,
+            ``"SPREAD"``, spreads a fan-out over the cluster's machines; Ray's
+            ``"DEFAULT"`` fills the driver's own machine first and moves work
+            elsewhere only when that machine is busy.
         **init_options: more ``ray.init`` arguments (``runtime_env``,
             ``namespace``, ``num_cpus`` for a local instance, ...).
 
@@ -205,8 +209,15 @@ class RayPool(WorkerPool):
 
     kind = "ray"
 
-    def __init__(self, address: str | None = None, **init_options: Any) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        scheduling_strategy: Any = "SPREAD",
+        **init_options: Any,
+    ) -> None:
         self.address = address
+        self.scheduling_strategy = scheduling_strategy
         self.init_options = init_options
         self._ray: Any = None
         self._remote: Any = None
@@ -236,7 +247,7 @@ class RayPool(WorkerPool):
                 if not ray.is_initialized():
                     self._init(ray)
                     self._owns_connection = True
-                self._remote = ray.remote(max_retries=0)(_run_node)
+                self._remote = ray.remote(_run_node)
                 self._ray = ray
         return self._ray
 
@@ -289,12 +300,12 @@ class RayPool(WorkerPool):
         ``options`` are Ray task options, as :func:`check_resources` makes them.
         """
         self.connect()
-        remote = self._remote
-        if options:
-            key = tuple(sorted((k, str(v)) for k, v in options.items()))
-            remote = self._options.get(key)
-            if remote is None:
-                remote = self._options[key] = self._remote.options(**options)
+        key = tuple(sorted((k, str(v)) for k, v in (options or {}).items()))
+        remote = self._options.get(key)
+        if remote is None:
+            # Ray's own retries off: graphpool's RetryPolicy decides.
+            ray_options = {"max_retries": 0, "scheduling_strategy": self.scheduling_strategy}
+            remote = self._options[key] = self._remote.options(**ray_options, **(options or {}))
         import cloudpickle
 
         fn_bytes = cloudpickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
