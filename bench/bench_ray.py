@@ -21,6 +21,7 @@ import os
 import platform
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from importlib.metadata import version
 from typing import Annotated, Any, TypedDict
@@ -34,6 +35,7 @@ from graphpool.testing import LocalRayCluster
 class State(TypedDict, total=False):
     x: int
     results: Annotated[list, operator.add]
+    where: Annotated[list, operator.add]
 
 
 def step(state: State) -> dict:
@@ -77,7 +79,12 @@ def chain(length: int, executor: str) -> StateGraph:
 
 def fan_out(n: int, executor: str) -> StateGraph:
     def work(state: State, i: int = 0) -> dict:
-        return {"results": [spin(n) + i]}
+        where = []
+        if executor == "ray":
+            import ray
+
+            where.append(ray.get_runtime_context().get_node_id())
+        return {"results": [spin(n) + i], "where": where}
 
     b = StateGraph(State)
     b.add_node("fan", lambda s: {"results": []})
@@ -121,6 +128,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessPool) -> str:
+    load = os.getloadavg()
     bare_step = ray.remote(step).options(max_retries=0, scheduling_strategy="SPREAD")
     one = with_pools(chain(1, "ray").compile(), ray_pool, process)
     ten = with_pools(chain(10, "ray").compile(), ray_pool, process)
@@ -133,9 +141,9 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
     }
     expected = {
         "bare Ray task": {"x": 1},
-        "graphpool, 1 Ray node": {"x": 1, "results": []},
-        "graphpool, 10 Ray nodes": {"x": 10, "results": []},
-        "graphpool, 1 thread node": {"x": 1, "results": []},
+        "graphpool, 1 Ray node": {"x": 1, "results": [], "where": []},
+        "graphpool, 10 Ray nodes": {"x": 10, "results": [], "where": []},
+        "graphpool, 1 thread node": {"x": 1, "results": [], "where": []},
     }
     for name, call in kinds.items():  # warm up: workers started, functions exported
         for _ in range(20):
@@ -152,6 +160,7 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     bare = med["bare Ray task"]
     per_node_chain = med["graphpool, 10 Ray nodes"] / 10
+    chain_calls = len(times["graphpool, 10 Ray nodes"])
     print({k: round(v, 3) for k, v in med.items()})
 
     n = calibrate(0.5)
@@ -170,6 +179,7 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
         assert sorted(graph.invoke({"results": []})["results"]) == expected_results
     fan_times: dict[str, list[float]] = {k: [] for k in fans}
     fan_times["8 bare Ray tasks"] = []
+    spread: list[int] = []
     for r in range(args.repeats):
         names = list(fan_times) if r % 2 == 0 else list(reversed(fan_times))
         for name in names:
@@ -180,6 +190,8 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
             else:
                 took, result = timed(lambda name=name: fans[name].invoke({"results": []}))
                 assert sorted(result["results"]) == expected_results, name
+                if result["where"]:
+                    spread = sorted(Counter(result["where"]).values())
             fan_times[name].append(took)
         print(f"repeat {r + 1}: " + ", ".join(f"{k} {v[-1]:.3f} s" for k, v in fan_times.items()))
     fan_med = {k: statistics.median(v) for k, v in fan_times.items()}
@@ -193,12 +205,13 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
         f"{platform.python_version()}, {os.cpu_count()} cores, ray {version('ray')}, graphpool "
         f"{graphpool.__version__}. The cluster: two `ray start` processes on 127.0.0.1 (a head "
         "and a worker node, 1 CPU each, `graphpool.testing.LocalRayCluster`), the driver in "
-        "this process. Everything below ran in one process, one run.",
+        "this process. Everything below ran in one process, one run. Load average "
+        f"(1 min) at the start: {load[0]:.2f}, at the end: {os.getloadavg()[0]:.2f}.",
         "",
         "## Per-node overhead over a bare Ray task round trip",
         "",
-        f"Median of {args.calls} calls per kind (the 10-node chain: {len(times['graphpool, 10 Ray nodes'])} "
-        "calls), kinds interleaved. The node is `lambda state: {'x': state['x'] + 1}`.",
+        f"Median of {args.calls} calls per kind (the 10-node chain: {chain_calls} calls), "
+        "kinds interleaved. The node function is `step(state) -> {'x': state['x'] + 1}`.",
         "",
         "| call | median ms | per node ms | added over bare ms |",
         "|---|---|---|---|",
@@ -217,7 +230,8 @@ def run(args: argparse.Namespace, ray: Any, ray_pool: RayPool, process: ProcessP
         "## CPU-bound fan-out: 8 pure-Python nodes of about 0.5 s each",
         "",
         f"One node alone took {single:.3f} s here; ideal on 2 cores: {ideal:.2f} s. "
-        f"Medians of {args.repeats} repeats after a warm-up run, order alternating.",
+        f"Medians of {args.repeats} repeats after a warm-up run, order alternating. Tasks "
+        f"per Ray node in the last graphpool run: {spread}.",
         "",
         "| runtime | median s | min - max s | vs ideal |",
         "|---|---|---|---|",
