@@ -6,6 +6,7 @@ its own raylet and one CPU), started once for this module and stopped by pid.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import operator
 import os
@@ -272,6 +273,38 @@ def test_async_node_and_config_on_ray(pools) -> None:
 
 
 @needs_ray
+def test_ainvoke_and_eager_scheduling_on_ray(pools) -> None:
+    b = StateGraph(S)
+    b.add_node("first", lambda s: {"x": s["x"] + 1})
+    b.add_edge(START, "first")
+    for i in range(3):
+        b.add_node(f"w{i}", lambda s, i=i: {"out": [s["x"] * i]}, executor="ray")
+        b.add_edge("first", f"w{i}")
+    expected = {"x": 2, "out": [0, 2, 4], "where": []}
+    assert asyncio.run(compiled(b, pools).ainvoke({"x": 1})) == expected
+    eager = compiled(b, pools, scheduling="eager").invoke({"x": 1})
+    assert sorted(eager["out"]) == [0, 2, 4] and eager["x"] == 2
+
+
+@needs_ray
+def test_unpicklable_state_fails_naming_node_and_key_before_running(pools) -> None:
+    class Holder(TypedDict, total=False):
+        x: int
+        handle: object
+
+    b = StateGraph(Holder)
+    b.add_node("prep", lambda s: {"handle": threading.Lock()})
+    b.add_node("remote", lambda s: {"x": 1}, executor="ray")
+    b.add_edge(START, "prep")
+    b.add_edge("prep", "remote")
+    submitted = pools.ray.statistics().submitted
+    with pytest.raises(SerializationError, match=r"'remote'.*'handle'") as info:
+        compiled(b, pools).invoke({})
+    assert info.value.node == "remote"
+    assert pools.ray.statistics().submitted == submitted  # nothing was sent
+
+
+@needs_ray
 def test_config_executor_sends_nodes_to_ray(pools) -> None:
     b = StateGraph(S)
     b.add_node("where", lambda s: {"out": [os.getpid()]})
@@ -321,6 +354,52 @@ def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
     lines = done.stdout.strip().splitlines()
     nodes = ["127.0.0.1", "127.0.0.1"] if where == "env" else ["127.0.0.1"]
     assert lines == ["True", str(nodes)]
+
+
+NODE_DEATH = """
+import os, signal, sys, time
+from graphpool import RayPool, WorkerCrashedError
+from graphpool.testing import LocalRayCluster
+
+with LocalRayCluster(2, worker_resources={"doomed": 1}) as cluster:
+    import ray
+
+    pool = RayPool(address=cluster.address)
+    pool.connect()
+    while sum(n["Alive"] for n in ray.nodes()) < 2:
+        time.sleep(0.1)
+    started = sys.argv[1]
+
+    def stuck(_):
+        open(started, "w").close()
+        time.sleep(120)
+
+    ref = pool.submit_call(stuck, None, {"resources": {"doomed": 1}})
+    while not os.path.exists(started):
+        time.sleep(0.05)
+    os.killpg(cluster.pids[1], signal.SIGKILL)  # the whole second Ray node dies
+    try:
+        pool.result(ref, node="stuck")
+    except WorkerCrashedError as exc:
+        print(type(exc.__cause__).__name__, pool.statistics().crashed)
+    pool.shutdown()
+"""
+
+
+@needs_ray
+def test_a_ray_node_that_dies_mid_task_is_a_worker_crash(tmp_path) -> None:
+    # Its own cluster, in its own process: this one loses a node.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    env["PYTHONPATH"] = str(Path(graphpool.__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", NODE_DEATH, str(tmp_path / "started")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["NodeDiedError", "1"]
 
 
 # -- without a cluster ------------------------------------------------------------
