@@ -402,6 +402,12 @@ def test_a_ray_node_that_dies_mid_task_is_a_worker_crash(tmp_path) -> None:
     assert done.stdout.split() == ["NodeDiedError", "1"]
 
 
+@needs_ray
+def test_ray_pool_is_an_executor(ray_pool) -> None:
+    assert ray_pool.submit(operator.add, 2, 3).result(timeout=30) == 5
+    assert ray_pool.submit(pow, 2, exp=10).result(timeout=30) == 1024
+
+
 # -- without a cluster ------------------------------------------------------------
 
 

@@ -67,7 +67,9 @@ class CompiledStateGraph:
         if self._pools is None:
             ray = self._ray_pool
             self._pools = Pools(
-                default_pool(), default_process_pool, (lambda: ray) if ray else default_ray_pool
+                default_pool(),
+                default_process_pool,
+                (lambda: ray) if ray is not None else default_ray_pool,
             )
         return self._pools
 

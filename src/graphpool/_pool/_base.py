@@ -8,6 +8,7 @@ stops it. The scheduler never knows which kind it talks to.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -55,6 +56,7 @@ class Pools:
         if ray is not None:
             self._factories["ray"] = ray
         self._made: dict[str, WorkerPool] = {}
+        self._lock = threading.Lock()  # pool threads may ask for a pool at once
 
     @property
     def process(self) -> WorkerPool:
@@ -70,12 +72,18 @@ class Pools:
             return self.thread
         pool = self._made.get(kind)
         if pool is None:
-            factory = self._factories.get(kind)
-            if factory is None and kind == "ray":
-                from ._ray import default_ray_pool
-
-                factory = default_ray_pool
-            if factory is None:
-                raise ValueError(f"no {kind!r} pool")
-            pool = self._made[kind] = factory()
+            with self._lock:
+                pool = self._made.get(kind)
+                if pool is None:
+                    pool = self._made[kind] = self._factory(kind)()
         return pool
+
+    def _factory(self, kind: str) -> Callable[[], WorkerPool]:
+        factory = self._factories.get(kind)
+        if factory is None and kind == "ray":
+            from ._ray import default_ray_pool
+
+            factory = default_ray_pool
+        if factory is None:
+            raise ValueError(f"no {kind!r} pool")
+        return factory

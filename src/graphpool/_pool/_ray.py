@@ -148,6 +148,10 @@ def _run_node(fn_bytes: bytes, arg: Any) -> Any:
     return result
 
 
+def _without_input(call: Callable[[], Any], _input: Any) -> Any:
+    return call()
+
+
 @dataclasses.dataclass(frozen=True)
 class RayStatistics:
     """What a :class:`RayPool` has done since it was made.
@@ -362,7 +366,7 @@ class RayPool(WorkerPool):
     ) -> concurrent.futures.Future[Any]:
         if self._shutdown:
             raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
-        call = functools.partial(fn, *args, **kwargs)
+        call = functools.partial(_without_input, functools.partial(fn, *args, **kwargs))
         future: concurrent.futures.Future[Any] = self.submit_call(call, None).future()
         return future
 
