@@ -98,6 +98,7 @@ class LocalRayCluster:
         self.address = f"127.0.0.1:{port}"
         common = [
             "--block",
+            f"--temp-dir={self._folder / 'ray'}",  # Ray's sessions and logs, removed at stop
             "--node-ip-address=127.0.0.1",
             f"--num-cpus={self.num_cpus}",
             f"--object-store-memory={self.object_store_memory}",
