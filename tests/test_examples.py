@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +14,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run(name: str) -> list[str]:
+def run(name: str, env: dict[str, str] | None = None) -> list[str]:
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120, env=env
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()
@@ -55,3 +57,12 @@ def test_react_agent_example_runs() -> None:
         "ai: Paris is sunny and has 2.1 million people.",
     ]
     assert lines[5].startswith("took ")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
+def test_ray_fanout_spreads_shards_over_two_ray_nodes() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    lines = run("ray_fanout.py", env)
+    shards = ast.literal_eval(lines[0].removeprefix("primes per shard: "))
+    assert [i for i, _ in shards] == list(range(8))
+    assert lines[1:3] == ["total: 33860", "ray nodes used: 2"]

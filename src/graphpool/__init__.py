@@ -10,7 +10,7 @@ from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
 from ._observe import RunObserver, TaskAttempt
-from ._pool import AsyncPool, ProcessPool, ThreadPool, WorkerPool
+from ._pool import AsyncPool, ProcessPool, RayPool, RayStatistics, ThreadPool, WorkerPool
 from ._pool._prometheus import serve_metrics
 from ._pool._stats import PoolStats
 from ._trace import Trace
@@ -64,6 +64,8 @@ __all__ = [
     "PoolSaturatedError",
     "PoolStats",
     "ProcessPool",
+    "RayPool",
+    "RayStatistics",
     "RetryPolicy",
     "RunObserver",
     "Send",

@@ -38,12 +38,16 @@ def _check_executor(node: str, executor: str, callee: Callee) -> None:
     if executor == "thread" and callee.is_async:
         raise InvalidGraphError(
             f"Node {node!r} is 'async def': it runs on an event loop, not a thread; drop "
-            "executor='thread' or use 'async' or 'process'."
+            "executor='thread' or use 'async', 'process' or 'ray'."
         )
     if executor == "process":
         from ._pool._process import dumps_for_worker
 
         dumps_for_worker(node, callee.fn, None)
+    if executor == "ray":
+        from ._pool._ray import check_node
+
+        check_node(node, callee.fn)
 
 
 def _destinations(
@@ -100,6 +104,7 @@ class StateGraph(Generic[StateT]):
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         timeout: float | None = None,
         executor: str | None = None,
+        resources: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
@@ -122,12 +127,17 @@ class StateGraph(Generic[StateT]):
             executor: where the node runs: ``"thread"`` (default for sync nodes:
                 I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
                 function and its input must pickle, closures included),
-                ``"async"`` (default for ``async def`` nodes: an event loop).
+                ``"async"`` (default for ``async def`` nodes: an event loop),
+                ``"ray"`` (a Ray task on a Ray cluster, see :class:`~graphpool.RayPool`).
+            resources: what a Ray task of this node needs, so Ray places it on a
+                machine that has it: ``{"num_cpus": 2, "num_gpus": 1, "memory":
+                4 * 2**30, "custom": {"my_resource": 1}}`` (any subset).
 
         Raises:
-            InvalidGraphError: a bad name, timeout or executor.
-            SerializationError: ``executor="process"`` with a function that cannot
-                be pickled.
+            InvalidGraphError: a bad name, timeout, executor or resource.
+            SerializationError: ``executor="process"`` or ``"ray"`` with a function
+                that cannot be pickled.
+            ImportError: ``executor="ray"`` without Ray installed.
         """
         if unsupported:
             raise InvalidGraphError(
@@ -160,6 +170,14 @@ class StateGraph(Generic[StateT]):
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
+        if resources is not None:
+            if executor not in (None, "ray"):
+                raise InvalidGraphError(
+                    f"Node {name!r}: resources are for executor='ray', not {executor!r}."
+                )
+            from ._pool._ray import check_resources
+
+            resources = check_resources(name, resources)
         self.nodes[name] = NodeSpec(
             name=name,
             callee=callee,
@@ -169,6 +187,7 @@ class StateGraph(Generic[StateT]):
             executor=executor,
             metadata=metadata,
             destinations=_destinations(destinations),
+            resources=resources or None,
         )
         return self
 
@@ -329,6 +348,7 @@ class StateGraph(Generic[StateT]):
         timeout: float | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         pool: Any = None,
+        ray_pool: Any = None,
         **unsupported: Any,
     ) -> Any:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -350,6 +370,9 @@ class StateGraph(Generic[StateT]):
         ``interrupt_before``/``interrupt_after`` (node names or ``"*"``) pause a
         run before or after those nodes, to be continued with ``invoke(None, config)``.
 
+        ``ray_pool`` is the :class:`~graphpool.RayPool` for ``executor="ray"``
+        nodes (default: one shared pool, see ``RayPool`` for where it connects).
+
         Raises:
             InvalidGraphError: the graph is malformed (the message names the node
                 or edge and how to fix it), or asks for a feature not supported yet.
@@ -362,6 +385,8 @@ class StateGraph(Generic[StateT]):
             )
         if timeout is not None and timeout <= 0:
             raise InvalidGraphError(f"compile(timeout={timeout!r}): must be > 0 seconds.")
+        if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
+            raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
             for spec in self.nodes.values():
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
@@ -396,6 +421,7 @@ class StateGraph(Generic[StateT]):
             debug=debug,
             scheduling=scheduling,
             pool=pool,
+            ray_pool=ray_pool,
             checkpointer=saver,
             interrupt_before=before,
             interrupt_after=after,

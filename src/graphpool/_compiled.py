@@ -17,7 +17,7 @@ from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._eager import EagerRun
 from ._observe import observe_async, observe_sync
-from ._pool import Pools, WorkerPool, default_pool, default_process_pool
+from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
 from ._scheduler import Run
 from ._shape import discover
 from ._topology import Topology
@@ -64,6 +64,7 @@ class CompiledStateGraph:
         debug: bool = False,
         scheduling: str = "superstep",
         pool: WorkerPool | None = None,
+        ray_pool: Any = None,
         checkpointer: BaseCheckpointSaver | None = None,
         interrupt_before: Collection[str] = (),
         interrupt_after: Collection[str] = (),
@@ -78,6 +79,7 @@ class CompiledStateGraph:
         self.topology = topology
         self.pool = pool
         self._pools: Pools | None = None
+        self._ray_pool = ray_pool
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.topology.nodes)}>"
@@ -86,12 +88,12 @@ class CompiledStateGraph:
     def pools(self) -> Pools:
         """The pools this graph's runs use unless their config names another pool."""
         if self._pools is None:
-            self._pools = _pools_for(self.pool)
+            self._pools = _pools_for(self.pool, self._ray_pool)
         return self._pools
 
     def _run(self, config: Config, modes: Sequence[str]) -> tuple[Run, Pools]:
         options = RunOptions.from_config(config)
-        pools = self.pools if options.pool is None else _pools_for(options.pool)
+        pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:
             options = dataclasses.replace(options, executor="process")
         kind = EagerRun if self.scheduling == "eager" else Run
@@ -303,16 +305,17 @@ class CompiledStateGraph:
         )
 
 
-def _pools_for(pool: WorkerPool | None) -> Pools:
+def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     """Route each executor kind to the chosen pool, or to the shared defaults."""
+    ray = (lambda: ray_pool) if ray_pool is not None else default_ray_pool
     if pool is None:
-        return Pools(default_pool(), default_process_pool)
+        return Pools(default_pool(), default_process_pool, ray=ray)
     if pool.kind == "thread":
-        return Pools(pool, default_process_pool, primary=pool)
+        return Pools(pool, default_process_pool, primary=pool, ray=ray)
     if pool.kind == "process":
-        return Pools(default_pool(), lambda: pool, primary=pool)
+        return Pools(default_pool(), lambda: pool, primary=pool, ray=ray)
     if pool.kind == "async":
-        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool)
+        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool, ray=ray)
     raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 

@@ -28,7 +28,7 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-EXECUTORS = ("thread", "process", "async")
+EXECUTORS = ("thread", "process", "async", "ray")
 """Where a node may run: see ``StateGraph.add_node``."""
 
 

@@ -10,6 +10,7 @@ executor (see ``StateGraph.add_node``):
   shared background loop under ``invoke``/``stream``. A thread never blocks it.
 * ``process``: a pool thread runs the task and sends the node call to the
   process pool (routes and write handling stay in this process).
+* ``ray``: the same, with the node call sent to a Ray cluster as a Ray task.
 
 Completions arrive through a queue fed by done-callbacks, so waiting costs
 O(1) per finished task even with thousands in flight.
@@ -33,7 +34,7 @@ from ._node import Callee
 from ._pool import Pools
 from ._pool._loop import submit_coroutine
 from ._scheduler import ABANDON, EMIT, LAUNCH, SAVE, Outcome, Run
-from ._task import Task
+from ._task import Task, TaskState
 from .errors import WorkerCrashedError
 
 __all__ = ["drive_async", "drive_sync", "execute_async", "execute_sync"]
@@ -51,12 +52,12 @@ def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pool
     """Run a node call in a worker process; wait here for its result."""
     from ._pool._process import dumps_for_worker, loads_from_worker
 
-    config = _config_for(run, task, callee)
-    payload = dumps_for_worker(task.node, functools.partial(callee.call_sync, config=config), arg)
+    fn = functools.partial(callee.call_sync, config=_config_for(run, task, callee))
+    payload = dumps_for_worker(task.node, fn, arg)
     lane = run.options.run_id
-    task.handle = pools.process.submit_call(payload, lane)  # type: ignore[attr-defined]
+    task.handle = handle = pools.process.submit_call(payload, lane)  # type: ignore[attr-defined]
     try:
-        return loads_from_worker(task.handle.result())
+        return loads_from_worker(handle.result())
     except Exception as exc:
         if type(exc).__name__ == "ProcessExpired":  # pebble: the worker died
             raise WorkerCrashedError(
@@ -68,19 +69,42 @@ def _call_in_process(run: Run, task: Task, callee: Callee, arg: Any, pools: Pool
             ) from exc
         raise
     finally:
-        task.handle = None
+        if task.handle is handle:  # not yet the handle of a later attempt
+            task.handle = None
+
+
+def _call_in_ray(run: Run, task: Task, callee: Callee, arg: Any, pools: Pools) -> Any:
+    """Run a node call as a Ray task; wait here for its result."""
+    pool = pools.ray
+    fn = functools.partial(callee.call_sync, config=_config_for(run, task, callee))
+    sent = pool.input_for(run, task.step, task.node, arg)  # type: ignore[attr-defined]
+    resources = run.topology.nodes[task.node].resources
+    attempt = task.attempt
+    task.handle = ref = pool.submit_call(fn, sent, resources)  # type: ignore[attr-defined]
+    try:
+        if task.attempt != attempt or task.state is not TaskState.RUNNING:
+            pool.abandon(ref)  # timed out while the input was being sent
+        return pool.result(  # type: ignore[attr-defined]
+            ref, node=task.node, attempt=attempt, run_id=run.options.run_id
+        )
+    finally:
+        if task.handle is ref:
+            task.handle = None
+
+
+_REMOTE = {"process": _call_in_process, "ray": _call_in_ray}
 
 
 def execute_sync(run: Run, task: Task, pools: Pools) -> Outcome:
     """Run one attempt of a task in this thread; never raises."""
     task.began()
     body = run.body(task)
-    process = task.node != START and run.executor_of(task.node) == "process"
+    remote = _REMOTE.get(run.executor_of(task.node)) if task.node != START else None
     value = None
     try:
         callee, arg = body.send(None)
-        if process:
-            value = _call_in_process(run, task, callee, arg, pools)
+        if remote is not None:
+            value = remote(run, task, callee, arg, pools)
             callee, arg = body.send(value)
         while True:
             value = callee.call_sync(arg, _config_for(run, task, callee))
@@ -122,8 +146,8 @@ def _abandon(run: Run, task: Task, future: Any, pools: Pools) -> None:
         else:
             future.cancel()  # cancels the coroutine on its loop
         return
-    if task.handle is not None:
-        pools.process.abandon(task.handle)  # kills the worker process
+    if task.handle is not None:  # kills the worker process (process, ray)
+        pools.of(run.executor_of(task.node)).abandon(task.handle)
     pools.thread.abandon(future)
 
 

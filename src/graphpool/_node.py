@@ -110,3 +110,4 @@ class NodeSpec:
     executor: str | None = None
     metadata: Mapping[str, Any] | None = None
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
+    resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")

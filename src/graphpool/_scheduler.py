@@ -257,7 +257,7 @@ class Run:
         return spec.timeout if spec.timeout is not None else self.topology.default_timeout
 
     def executor_of(self, node: str) -> str:
-        """Where ``node`` runs: "thread", "process" or "async" (see ``add_node``)."""
+        """Where ``node`` runs: "thread", "process", "async" or "ray" (see ``add_node``)."""
         kind = self._executors.get(node)
         if kind is None:
             kind = self._executors[node] = self._resolve_executor(node)

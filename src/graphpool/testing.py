@@ -6,6 +6,9 @@ worker process knows about it)::
 
     builder.add_node("n", crash_first(work, tmp_path / "n.marker"), executor="process")
     builder.add_node("m", crash_sometimes(work, rate=0.05))
+
+:class:`LocalRayCluster` starts a real multi-node Ray cluster on loopback, for
+trying ``executor="ray"`` on one machine.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["crash_first", "crash_sometimes", "fail"]
+from ._pool._ray_cluster import LocalRayCluster
+
+__all__ = ["LocalRayCluster", "crash_first", "crash_sometimes", "fail"]
 
 How = Literal["exit", "raise", "hang"]
 

@@ -3,14 +3,18 @@
 from ._async import AsyncPool
 from ._base import Pools, WorkerPool
 from ._process import ProcessPool, default_process_pool
+from ._ray import RayPool, RayStatistics, default_ray_pool
 from ._thread import ThreadPool, default_pool
 
 __all__ = [
     "AsyncPool",
     "Pools",
     "ProcessPool",
+    "RayPool",
+    "RayStatistics",
     "ThreadPool",
     "WorkerPool",
     "default_pool",
     "default_process_pool",
+    "default_ray_pool",
 ]

@@ -1,0 +1,459 @@
+"""executor="ray": nodes as Ray tasks on a real two-node Ray cluster on loopback.
+
+The cluster is two ``ray start`` processes (a head and a worker node, each with
+its own raylet and one CPU), started once for this module and stopped by pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import operator
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+import cloudpickle
+import pytest
+
+import graphpool
+from graphpool import (
+    START,
+    InvalidGraphError,
+    NodeTimeoutError,
+    RayPool,
+    RetryPolicy,
+    SerializationError,
+    StateGraph,
+)
+from graphpool._pool import Pools
+from graphpool.testing import LocalRayCluster
+
+try:
+    import ray
+except ImportError:  # pragma: no cover - CI installs the ray extra
+    ray = None
+
+needs_ray = pytest.mark.skipif(
+    ray is None, reason="Ray is not installed: pip install 'graphpool[ray]'"
+)
+
+# Ray workers cannot import this test module: send its functions by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+FAST_RETRY = RetryPolicy(initial_interval=0.01, backoff_factor=1.0, jitter=False, max_attempts=3)
+
+
+class S(TypedDict, total=False):
+    x: int
+    blob: bytes
+    out: Annotated[list, operator.add]
+    where: Annotated[list, operator.add]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalRayCluster(2, num_cpus=1, worker_resources={"gp_worker": 1}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def ray_pool(cluster):
+    pool = RayPool(address=cluster.address)
+    pool.connect()
+    deadline = time.monotonic() + 30
+    while sum(n["Alive"] for n in ray.nodes()) < 2:
+        assert time.monotonic() < deadline, "the worker node never joined"
+        time.sleep(0.2)
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def pools(ray_pool):
+    threads = graphpool.ThreadPool(max_workers=8)
+    yield Pools(threads, lambda: None, ray=lambda: ray_pool)  # type: ignore[arg-type,return-value]
+    threads.shutdown(wait=False, cancel_futures=True)
+
+
+def compiled(builder: StateGraph, pools: Pools, **options):
+    graph = builder.compile(**options)
+    graph._pools = pools
+    return graph
+
+
+def node_id() -> str:
+    return ray.get_runtime_context().get_node_id()
+
+
+def count_primes(lo: int, hi: int) -> int:
+    return sum(all(k % d for d in range(2, int(k**0.5) + 1)) for k in range(max(lo, 2), hi))
+
+
+# -- on the cluster ---------------------------------------------------------------
+
+
+@needs_ray
+def test_cpu_fan_out_spreads_over_both_nodes_and_matches_threads(pools) -> None:
+    def shard(i: int):
+        def work(state: S) -> dict:
+            start = time.monotonic()
+            while time.monotonic() - start < 0.4:  # hold the node's only CPU a while
+                count_primes(0, 2000)
+            primes = count_primes(i * 20_000, (i + 1) * 20_000)
+            return {"out": [(i, primes, state["x"])], "where": [node_id()]}
+
+        return work
+
+    b = StateGraph(S)
+    b.add_node("split", lambda s: {"x": s["x"] + 1})
+    b.add_edge(START, "split")
+    for i in range(6):
+        b.add_node(f"shard{i}", shard(i))
+        b.add_edge("split", f"shard{i}")
+    on_ray = compiled(b, pools, executor="ray").invoke({"x": 1})
+    on_threads = compiled(b, pools).invoke({"x": 1})
+    assert len(set(on_ray["where"])) == 2  # both Ray nodes ran shards
+    on_ray.pop("where"), on_threads.pop("where")
+    assert on_ray == on_threads
+    assert on_ray["out"][0] == (0, 2262, 2)  # primes below 20,000
+
+
+@needs_ray
+def test_worker_killed_mid_task_is_retried(pools, ray_pool, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def victim(state: S) -> dict:
+        if not pid_file.exists():  # first attempt: announce, then work "forever"
+            (tmp_path / "pid.tmp").write_text(str(os.getpid()))
+            (tmp_path / "pid.tmp").rename(pid_file)
+            time.sleep(120)
+        return {"x": state["x"] * 10, "out": [os.getpid()]}
+
+    b = StateGraph(S)
+    b.add_node("victim", victim, executor="ray", retry_policy=FAST_RETRY)
+    b.add_edge(START, "victim")
+    graph = compiled(b, pools)
+    crashed_before = ray_pool.statistics().crashed
+    with ThreadPoolExecutor(1) as runner:
+        running = runner.submit(graph.invoke, {"x": 4})
+        deadline = time.monotonic() + 30
+        while not pid_file.exists():
+            assert time.monotonic() < deadline and not running.done(), "the node never started"
+            time.sleep(0.02)
+        victim_pid = int(pid_file.read_text())
+        os.kill(victim_pid, signal.SIGKILL)
+        result = running.result(timeout=60)
+    assert result["x"] == 40
+    assert result["out"] != [victim_pid]  # the retry ran in another worker process
+    assert ray_pool.statistics().crashed == crashed_before + 1
+
+
+@needs_ray
+def test_hung_node_times_out_within_3_s_and_the_cluster_keeps_serving(pools, tmp_path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def hang(state: S) -> dict:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+        return {}
+
+    b = StateGraph(S)
+    b.add_node("hang", hang, executor="ray", timeout=2)
+    b.add_edge(START, "hang")
+    graph = compiled(b, pools)
+    started = time.monotonic()
+    with pytest.raises(NodeTimeoutError, match=r"'hang' timed out after 2 s"):
+        graph.invoke({})
+    assert time.monotonic() - started < 3
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid):  # ray.cancel(force=True) killed the worker process
+        assert time.monotonic() < deadline, f"worker {pid} still alive"
+        time.sleep(0.05)
+
+    ok = StateGraph(S)
+    ok.add_node("n", lambda s: {"x": 5}, executor="ray")
+    ok.add_edge(START, "n")
+    assert compiled(ok, pools).invoke({})["x"] == 5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+@needs_ray
+def test_node_exception_reaches_caller_with_its_own_type(pools) -> None:
+    def bad(state: S) -> dict:
+        json.loads("{" * state["x"])  # json.JSONDecodeError, a ValueError subclass
+        return {}
+
+    b = StateGraph(S)
+    b.add_node("bad", bad, executor="ray")
+    b.add_edge(START, "bad")
+    with pytest.raises(json.JSONDecodeError) as info:
+        compiled(b, pools).invoke({"x": 3}, {"run_id": "run-7"})
+    assert type(info.value) is json.JSONDecodeError and info.value.pos == 1
+    assert any("'bad'" in n and "run-7" in n for n in info.value.__notes__)
+    assert "_run_node" in str(info.value.__cause__)  # the remote traceback, chained
+
+    b = StateGraph(S)
+    b.add_node("key", lambda s: {}["missing"], executor="ray")
+    b.add_edge(START, "key")
+    with pytest.raises(KeyError) as missing:
+        compiled(b, pools).invoke({})
+    assert type(missing.value) is KeyError
+
+
+@needs_ray
+def test_large_state_is_put_once_per_step(pools, ray_pool) -> None:
+    blob = os.urandom(1_000_000)
+
+    def reader(i: int):
+        return lambda s: {"out": [(i, len(s["blob"]), s["blob"][:4])]}
+
+    b = StateGraph(S)
+    b.add_node("make", lambda s: {"blob": blob})  # a thread node
+    b.add_edge(START, "make")
+    for i in range(4):
+        b.add_node(f"r{i}", reader(i), executor="ray")
+        b.add_edge("make", f"r{i}")
+    graph = compiled(b, pools)
+    puts = ray_pool.statistics().puts
+    result = graph.invoke({"x": 1})
+    assert result["out"] == [(i, 1_000_000, blob[:4]) for i in range(4)]
+    assert ray_pool.statistics().puts == puts + 1  # four tasks, one copy in the store
+
+    small = StateGraph(S)
+    small.add_node("a", lambda s: {"out": [s["x"]]}, executor="ray")
+    small.add_node("b", lambda s: {"out": [-s["x"]]}, executor="ray")
+    small.add_edge(START, "a")
+    small.add_edge(START, "b")
+    assert compiled(small, pools).invoke({"x": 2})["out"] == [2, -2]
+    assert ray_pool.statistics().puts == puts + 1  # small inputs travel inline
+
+
+@needs_ray
+def test_resource_hints_place_a_node_on_the_machine_that_has_them(pools) -> None:
+    workers = {n["NodeID"] for n in ray.nodes() if n["Alive"] and "gp_worker" in n["Resources"]}
+    b = StateGraph(S)
+    for i in range(3):
+        b.add_node(
+            f"pinned{i}",
+            lambda s: {"where": [node_id()]},
+            executor="ray",
+            resources={"num_cpus": 1, "custom": {"gp_worker": 1}},
+        )
+        b.add_edge(START, f"pinned{i}")
+    assert set(compiled(b, pools).invoke({})["where"]) == workers
+
+
+@needs_ray
+def test_async_node_and_config_on_ray(pools) -> None:
+    async def node(state: S, config) -> dict:
+        return {"out": [config["configurable"]["tag"], config["metadata"]["langgraph_node"]]}
+
+    b = StateGraph(S)
+    b.add_node("anode", node, executor="ray")
+    b.add_edge(START, "anode")
+    result = compiled(b, pools).invoke({}, {"configurable": {"tag": "t1"}})
+    assert result["out"] == ["t1", "anode"]
+
+
+@needs_ray
+def test_ainvoke_and_eager_scheduling_on_ray(pools) -> None:
+    b = StateGraph(S)
+    b.add_node("first", lambda s: {"x": s["x"] + 1})
+    b.add_edge(START, "first")
+    for i in range(3):
+        b.add_node(f"w{i}", lambda s, i=i: {"out": [s["x"] * i]}, executor="ray")
+        b.add_edge("first", f"w{i}")
+    expected = {"x": 2, "out": [0, 2, 4], "where": []}
+    assert asyncio.run(compiled(b, pools).ainvoke({"x": 1})) == expected
+    eager = compiled(b, pools, scheduling="eager").invoke({"x": 1})
+    assert sorted(eager["out"]) == [0, 2, 4] and eager["x"] == 2
+
+
+@needs_ray
+def test_unpicklable_state_fails_naming_node_and_key_before_running(pools) -> None:
+    class Holder(TypedDict, total=False):
+        x: int
+        handle: object
+
+    b = StateGraph(Holder)
+    b.add_node("prep", lambda s: {"handle": threading.Lock()})
+    b.add_node("remote", lambda s: {"x": 1}, executor="ray")
+    b.add_edge(START, "prep")
+    b.add_edge("prep", "remote")
+    submitted = pools.ray.statistics().submitted
+    with pytest.raises(SerializationError, match=r"'remote'.*'handle'") as info:
+        compiled(b, pools).invoke({})
+    assert info.value.node == "remote"
+    assert pools.ray.statistics().submitted == submitted  # nothing was sent
+
+
+@needs_ray
+def test_config_executor_sends_nodes_to_ray(pools) -> None:
+    b = StateGraph(S)
+    b.add_node("where", lambda s: {"out": [os.getpid()]})
+    b.add_edge(START, "where")
+    graph = compiled(b, pools)
+    assert graph.invoke({}, {"executor": "ray"})["out"] != [os.getpid()]
+    assert graph.invoke({})["out"] == [os.getpid()]
+
+
+@needs_ray
+@pytest.mark.parametrize("where", ["env", "local"])
+def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
+    # GRAPHPOOL_RAY_ADDRESS joins the cluster; without it, a local instance is
+    # started, listening on loopback only.
+    script = tmp_path / "driver.py"
+    script.write_text(
+        "import os, subprocess\n"
+        "from typing import TypedDict\n"
+        "import ray\n"
+        "from graphpool import StateGraph, START\n"
+        "class S(TypedDict):\n"
+        "    pid: int\n"
+        "b = StateGraph(S)\n"
+        "b.add_node('n', lambda s: {'pid': os.getpid()}, executor='ray')\n"
+        "b.add_edge(START, 'n')\n"
+        "print(b.compile().invoke({'pid': 0})['pid'] != os.getpid())\n"
+        "print(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(graphpool.__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    if where == "env":
+        env.update({k: v for k, v in os.environ.items() if k.startswith("RAY_AUTH")})
+        env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
+    else:
+        env["HOME"] = str(tmp_path)  # Ray keeps a local instance's token in ~/.ray
+        env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="gp-")  # short: Ray's socket paths
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=90
+        )
+    finally:
+        if "RAY_TMPDIR" in env:
+            shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    nodes = ["127.0.0.1", "127.0.0.1"] if where == "env" else ["127.0.0.1"]
+    assert lines == ["True", str(nodes)]
+
+
+NODE_DEATH = """
+import os, signal, sys, time
+from graphpool import RayPool, WorkerCrashedError
+from graphpool.testing import LocalRayCluster
+
+with LocalRayCluster(2, worker_resources={"doomed": 1}) as cluster:
+    import ray
+
+    pool = RayPool(address=cluster.address)
+    pool.connect()
+    while sum(n["Alive"] for n in ray.nodes()) < 2:
+        time.sleep(0.1)
+    started = sys.argv[1]
+
+    def stuck(_):
+        open(started, "w").close()
+        time.sleep(120)
+
+    ref = pool.submit_call(stuck, None, {"resources": {"doomed": 1}})
+    while not os.path.exists(started):
+        time.sleep(0.05)
+    os.killpg(cluster.pids[1], signal.SIGKILL)  # the whole second Ray node dies
+    try:
+        pool.result(ref, node="stuck")
+    except WorkerCrashedError as exc:
+        print(type(exc.__cause__).__name__, pool.statistics().crashed)
+    pool.shutdown()
+"""
+
+
+@needs_ray
+def test_a_ray_node_that_dies_mid_task_is_a_worker_crash(tmp_path) -> None:
+    # Its own cluster, in its own process: this one loses a node.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    env["PYTHONPATH"] = str(Path(graphpool.__file__).parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", NODE_DEATH, str(tmp_path / "started")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["NodeDiedError", "1"]
+
+
+@needs_ray
+def test_ray_pool_is_an_executor(ray_pool) -> None:
+    assert ray_pool.submit(operator.add, 2, 3).result(timeout=30) == 5
+    assert ray_pool.submit(pow, 2, exp=10).result(timeout=30) == 1024
+
+
+# -- without a cluster ------------------------------------------------------------
+
+
+def test_without_ray_the_error_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(ImportError, match=r"pip install 'graphpool\[ray\]'"):
+        StateGraph(S).add_node("n", lambda s: None, executor="ray")
+    b = StateGraph(S)
+    b.add_node("n", lambda s: None)
+    b.add_edge(START, "n")
+    with pytest.raises(ImportError, match=r"pip install 'graphpool\[ray\]'"):
+        b.compile(executor="ray")
+    pools = Pools(graphpool.ThreadPool(max_workers=2), lambda: None, ray=RayPool)  # type: ignore[arg-type,return-value]
+    graph = b.compile()
+    graph._pools = pools
+    with pytest.raises(ImportError, match=r"pip install 'graphpool\[ray\]'"):
+        graph.invoke({}, {"executor": "ray"})
+
+
+@needs_ray
+@pytest.mark.parametrize(
+    ("resources", "executor", "match"),
+    [
+        ({"num_cpu": 1}, "ray", "unknown resource 'num_cpu'"),
+        ({"num_gpus": -1}, "ray", "num_gpus must be a number >= 0"),
+        ({"memory": 1.5}, "ray", "memory must be an int"),
+        ({"custom": ["gpu"]}, "ray", "must map names to amounts"),
+        ({"custom": {"gpu": "one"}}, "ray", r"custom\['gpu'\]"),
+        ({"num_cpus": 1}, "thread", "resources are for executor='ray'"),
+    ],
+)
+def test_bad_resources_fail_in_add_node(resources, executor, match) -> None:
+    with pytest.raises(InvalidGraphError, match=match):
+        StateGraph(S).add_node("n", lambda s: None, executor=executor, resources=resources)
+
+
+@needs_ray
+def test_unpicklable_ray_node_fails_in_add_node() -> None:
+    lock = threading.Lock()
+    with pytest.raises(SerializationError, match=r"'locked'.*Ray"):
+        StateGraph(S).add_node("locked", lambda s: lock.locked() and None, executor="ray")
+
+
+def test_compile_rejects_a_pool_that_is_not_a_ray_pool() -> None:
+    b = StateGraph(S)
+    b.add_node("n", lambda s: None)
+    b.add_edge(START, "n")
+    with pytest.raises(InvalidGraphError, match="RayPool"):
+        b.compile(ray_pool=graphpool.ThreadPool(max_workers=1))
