@@ -120,6 +120,9 @@ def test_lease_on_another_host_expires(kind, tmp_path, request) -> None:
     saver = make_saver(kind, tmp_path, request)
     thread_id = thread()["configurable"]["thread_id"]
     saver._lease(thread_id, Lease("remote", 1, "some-other-host", ""), True)
+    # refreshed just now: alive for a 30 s timeout (a 4-byte REAL column, off by
+    # up to a minute at today's Unix times, failed this half of the time)
+    saver.lease_timeout = 30.0
     with pytest.raises(ThreadBusyError, match="some-other-host"):
         saver.acquire(thread_id, Lease.mine())
     saver.lease_timeout = 0.0

@@ -22,7 +22,41 @@ from typing import Any
 from ._lease import Lease, holder_alive
 from .base import BaseCheckpointSaver
 
-__all__ = ["SqlSaver"]
+__all__ = ["SqlSaver", "schema"]
+
+def schema(serial: str, blob: str, double: str) -> tuple[str, ...]:
+    """The tables' DDL in a dialect: ``serial``, the type of an auto-incremented
+    integer key; ``blob``, the binary type; ``double``, an 8-byte float (a Unix
+    time needs it: PostgreSQL's ``REAL`` is 4 bytes, off by a minute at today's
+    times)."""
+    return (
+        f"""CREATE TABLE IF NOT EXISTS graphpool_checkpoints (
+            seq {serial} PRIMARY KEY,
+            thread_id TEXT NOT NULL,
+            checkpoint_id TEXT NOT NULL,
+            parent_id TEXT,
+            step INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            checkpoint {blob} NOT NULL,
+            metadata {blob} NOT NULL,
+            UNIQUE (thread_id, checkpoint_id))""",
+        """CREATE INDEX IF NOT EXISTS graphpool_checkpoints_thread
+            ON graphpool_checkpoints (thread_id, seq)""",
+        f"""CREATE TABLE IF NOT EXISTS graphpool_results (
+            thread_id TEXT NOT NULL,
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            result {blob} NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_id, task_id))""",
+        f"""CREATE TABLE IF NOT EXISTS graphpool_leases (
+            thread_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started TEXT NOT NULL,
+            refreshed_at {double} NOT NULL)""",
+    )
+
 
 Row = tuple[str, str | None, str, bytes, bytes, list[bytes]]
 

@@ -16,37 +16,11 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ._sql import SqlSaver
+from ._sql import SqlSaver, schema
 
 __all__ = ["PostgresSaver"]
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS graphpool_checkpoints (
-        seq BIGSERIAL PRIMARY KEY,
-        thread_id TEXT NOT NULL,
-        checkpoint_id TEXT NOT NULL,
-        parent_id TEXT,
-        step INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        checkpoint BYTEA NOT NULL,
-        metadata BYTEA NOT NULL,
-        UNIQUE (thread_id, checkpoint_id))""",
-    """CREATE INDEX IF NOT EXISTS graphpool_checkpoints_thread
-        ON graphpool_checkpoints (thread_id, seq)""",
-    """CREATE TABLE IF NOT EXISTS graphpool_results (
-        thread_id TEXT NOT NULL,
-        checkpoint_id TEXT NOT NULL,
-        task_id TEXT NOT NULL,
-        result BYTEA NOT NULL,
-        PRIMARY KEY (thread_id, checkpoint_id, task_id))""",
-    """CREATE TABLE IF NOT EXISTS graphpool_leases (
-        thread_id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        host TEXT NOT NULL,
-        started TEXT NOT NULL,
-        refreshed_at DOUBLE PRECISION NOT NULL)""",
-)
+_SCHEMA = schema(serial="BIGSERIAL", blob="BYTEA", double="DOUBLE PRECISION")
 
 
 def _psycopg() -> Any:
