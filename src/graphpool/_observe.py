@@ -149,10 +149,11 @@ class ObserverGroup:
     The virtual START task is not reported: it runs no user code.
     """
 
-    __slots__ = ("observers",)
+    __slots__ = ("logging_only", "observers")
 
     def __init__(self, observers: Sequence[RunObserver] = ()) -> None:
         self.observers: tuple[RunObserver, ...] = (_LOG, *observers)
+        self.logging_only = not observers  # then per-task events matter only at DEBUG
 
     def __repr__(self) -> str:
         return f"<ObserverGroup {[type(o).__name__ for o in self.observers]}>"
@@ -167,13 +168,17 @@ class ObserverGroup:
             for o in self.observers:
                 o.on_step(run.options.run_id, step, nodes)
 
+    def _quiet(self) -> bool:
+        """Nothing would see a task's start or success (the hot path of a run)."""
+        return self.logging_only and not logger.isEnabledFor(logging.DEBUG)
+
     def task_started(self, run: Run, task: Task) -> None:
-        if task.node != START:
+        if task.node != START and not self._quiet():
             for o in self.observers:
                 o.on_task_start(run.options.run_id, task.step, task.node, task.attempt)
 
     def task_ended(self, run: Run, task: Task, outcome: Outcome) -> None:
-        if task.node == START:
+        if task.node == START or (outcome == "succeeded" and self._quiet()):
             return
         record = TaskAttempt(
             run.options.run_id,
