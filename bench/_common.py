@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import langgraph.graph
@@ -24,3 +25,23 @@ def publish(lines: list[str], out: str) -> None:
     print(report)
     with open(out, "w") as f:
         f.write(report)
+
+
+def spin(n: int) -> int:
+    """Pure-Python CPU work: holds the GIL the whole time."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def calibrate(seconds: float) -> int:
+    """The ``n`` for which ``spin(n)`` takes about ``seconds`` here."""
+    n = 200_000
+    while True:
+        start = time.perf_counter()
+        spin(n)
+        took = time.perf_counter() - start
+        if took > 0.05:
+            return int(n * seconds / took)
+        n *= 2

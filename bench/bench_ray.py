@@ -26,10 +26,16 @@ from collections.abc import Callable
 from importlib.metadata import version
 from typing import Annotated, Any, TypedDict
 
+import _common
+import cloudpickle
+from _common import calibrate, spin
+
 import graphpool
 from graphpool import END, START, RayPool, StateGraph
 from graphpool._pool import Pools, ProcessPool, default_pool
 from graphpool.testing import LocalRayCluster
+
+cloudpickle.register_pickle_by_value(_common)  # Ray workers cannot import it
 
 
 class State(TypedDict, total=False):
@@ -40,25 +46,6 @@ class State(TypedDict, total=False):
 
 def step(state: State) -> dict:
     return {"x": state["x"] + 1}
-
-
-def spin(n: int) -> int:
-    """Pure-Python CPU work: holds the GIL the whole time."""
-    total = 0
-    for i in range(n):
-        total += i * i % 7
-    return total
-
-
-def calibrate(seconds: float) -> int:
-    n = 200_000
-    while True:
-        start = time.perf_counter()
-        spin(n)
-        took = time.perf_counter() - start
-        if took > 0.05:
-            return int(n * seconds / took)
-        n *= 2
 
 
 def with_pools(graph: Any, ray_pool: RayPool, process: ProcessPool) -> Any:

@@ -24,32 +24,13 @@ from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
-from _common import libraries, publish
+from _common import calibrate, libraries, publish, spin
 
 import graphpool
 
 
 class State(TypedDict):
     results: Annotated[list, operator.add]
-
-
-def spin(n: int) -> int:
-    """Pure-Python CPU work: holds the GIL the whole time."""
-    total = 0
-    for i in range(n):
-        total += i * i % 7
-    return total
-
-
-def calibrate(seconds: float) -> int:
-    n = 200_000
-    while True:
-        start = time.perf_counter()
-        spin(n)
-        took = time.perf_counter() - start
-        if took > 0.05:
-            return int(n * seconds / took)
-        n *= 2
 
 
 def cpu_graph(lib: SimpleNamespace, n: int, **node_args: Any):
