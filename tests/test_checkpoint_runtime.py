@@ -409,6 +409,6 @@ def test_compile_checks() -> None:
     with pytest.raises(InvalidGraphError, match="'zz' not found"):
         b.compile(interrupt_before=["zz"])
     with pytest.raises(InvalidGraphError, match="eager"):
-        b.compile(checkpointer=InMemorySaver(), scheduling="eager")
+        b.compile(checkpointer=InMemorySaver(), scheduling="eager", interrupt_before=["a"])
     with pytest.raises(ValueError, match="checkpointer"):
         b.compile().get_state(cfg())

@@ -251,3 +251,50 @@ def test_eager_on_every_executor_with_a_timeout_retried(pools, executor: str, tm
     graph = b.compile(scheduling="eager")
     graph._pools = pools
     assert sorted(graph.invoke({"x": 1})["log"], key=str) == [1, "retried"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_eager_checkpoints_every_commit_and_resumes_only_unfinished_tasks(kind, tmp_path) -> None:
+    from graphpool.checkpoint import InMemorySaver
+    from graphpool.checkpoint.sqlite import SqliteSaver
+
+    saver = InMemorySaver() if kind == "memory" else SqliteSaver(str(tmp_path / "c.db"))
+    runs: list[str] = []
+    broken, fast2_ran = threading.Event(), threading.Event()
+    broken.set()
+
+    def node(name: str):
+        def run(state: S) -> dict:
+            runs.append(name)
+            if name == "fast2":
+                fast2_ran.set()
+            if name == "flaky" and broken.is_set():
+                assert fast2_ran.wait(10)
+                time.sleep(0.2)  # let fast2's commit (and checkpoint) happen first
+                raise RuntimeError("down")
+            return {"log": [name]}
+
+        return run
+
+    b = StateGraph(S)
+    for name in ("fast1", "fast2", "flaky", "end"):
+        b.add_node(name, node(name))
+    b.add_edge(START, "fast1")
+    b.add_edge("fast1", "fast2")
+    b.add_edge(START, "flaky")
+    b.add_edge(["fast2", "flaky"], "end")
+    graph = b.compile(checkpointer=saver, scheduling="eager")
+    config = {"configurable": {"thread_id": "t1"}}
+
+    with pytest.raises(RuntimeError, match="down"):
+        graph.invoke({}, config)
+    state = graph.get_state(config)
+    assert sorted(state.values["log"]) == ["fast1", "fast2"]  # committed work was saved
+    assert state.next == ("flaky",)
+
+    broken.clear()
+    runs.clear()
+    assert sorted(graph.invoke(None, config)["log"]) == ["end", "fast1", "fast2", "flaky"]
+    assert runs == ["flaky", "end"]  # finished tasks did not run again
+    history = list(graph.get_state_history(config))
+    assert len(history) >= 6  # the input, START, and one per committed task

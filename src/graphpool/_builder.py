@@ -394,10 +394,10 @@ class StateGraph(Generic[StateT]):
         saver = _checkpointer(checkpointer)
         before = self._interrupt_nodes("interrupt_before", interrupt_before)
         after = self._interrupt_nodes("interrupt_after", interrupt_after)
-        if scheduling == "eager" and (saver is not None or before or after):
+        if scheduling == "eager" and (before or after):
             raise InvalidGraphError(
-                "compile(scheduling='eager') has no supersteps to checkpoint or pause between; "
-                "use the default scheduling with a checkpointer or interrupt_before/_after."
+                "compile(scheduling='eager') has no supersteps to pause between; use the "
+                "default scheduling with interrupt_before/interrupt_after."
             )
         self.validate()
         from ._compiled import CompiledStateGraph

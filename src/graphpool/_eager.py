@@ -25,9 +25,9 @@ from collections.abc import Generator
 from typing import Any
 
 from ._channels import MISSING, LastValue
-from ._constants import START
-from ._scheduler import EMIT, Instruction, Run
-from ._task import Task
+from ._runstate import export
+from ._scheduler import EMIT, SAVE, Instruction, Run
+from ._task import Task, TaskState
 from .errors import GraphRecursionError, InvalidUpdateError
 from .types import Send
 
@@ -41,10 +41,29 @@ class EagerRun(Run):
         super().__init__(*args, **kwargs)
         self._clock = 0
         self._last_commit: dict[str, int] = {}
+        self._outstanding: dict[Task, None] = {}  # made and not yet committed, in order
 
     def loop(self, input: Any) -> Generator[Instruction, Any, None]:
-        start = Task(0, START, (0, START), (START,), input)
-        yield from self._run_tasks([start], then=self._commit_one)
+        tasks = yield from self._begin(input)
+        self._outstanding = dict.fromkeys(t for t in tasks if t.state is TaskState.PENDING)
+        paused = yield from self._run_tasks(tasks, then=self._commit_one)
+        if paused:
+            raise InvalidUpdateError(
+                f"Node {paused[0].node!r} called interrupt(), which pauses between supersteps: "
+                "use the default scheduling (compile() without scheduling='eager') for it."
+            )
+
+    def _save(self, task: Task) -> Instruction:
+        """A checkpoint after ``task`` committed: the state, and the tasks still to
+        finish as the next ones to run (a resumed run starts them afresh)."""
+        self.step = max(self.step, task.step)
+        self.triggered, self.sends = {}, []
+        for pending in self._outstanding:
+            if pending.order[0] == 1:
+                self.sends.append(Send(pending.node, pending.input))
+            else:
+                self.triggered[pending.node] = pending.triggers
+        return (SAVE, export(self, [task]), "loop")
 
     def _prepare(self, task: Task) -> None:
         self._clock += 1
@@ -91,4 +110,8 @@ class EagerRun(Run):
                 "stop condition (eager scheduling counts depth along the trigger chain). You "
                 "can increase the limit by setting the `recursion_limit` config key."
             )
+        self._outstanding.pop(task, None)
+        self._outstanding.update(dict.fromkeys(made))
+        if self.durable:
+            yield self._save(task)
         return made

@@ -24,6 +24,7 @@ from .base import BaseCheckpointSaver
 
 __all__ = ["SqlSaver", "schema"]
 
+
 def schema(serial: str, blob: str, double: str) -> tuple[str, ...]:
     """The tables' DDL in a dialect: ``serial``, the type of an auto-incremented
     integer key; ``blob``, the binary type; ``double``, an 8-byte float (a Unix
