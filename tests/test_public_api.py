@@ -1,0 +1,41 @@
+"""The public surface: what ``graphpool`` exports, and the one exception hierarchy."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+import graphpool
+from graphpool import errors
+
+
+def test_every_exported_name_exists_and_is_public() -> None:
+    for name in graphpool.__all__:
+        assert hasattr(graphpool, name), name
+    assert len(set(graphpool.__all__)) == len(graphpool.__all__)
+    assert (Path(graphpool.__file__).parent / "py.typed").exists()
+
+
+@pytest.mark.parametrize("module", ["graphpool.graph", "graphpool.types", "graphpool.errors"])
+def test_langgraph_style_modules_export_what_they_list(module: str) -> None:
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.{name}"
+
+
+def test_every_error_but_the_interrupt_signal_has_one_root() -> None:
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if name == "GraphInterrupt":  # a control-flow signal, not an error
+            assert not issubclass(cls, Exception)
+            continue
+        assert issubclass(cls, errors.GraphpoolError), name
+
+
+def test_langgraph_base_classes_are_kept_where_users_catch_them() -> None:
+    assert issubclass(errors.GraphRecursionError, RecursionError)
+    assert issubclass(errors.InvalidGraphError, ValueError)
+    assert issubclass(errors.NodeTimeoutError, TimeoutError)
+    assert issubclass(errors.InvalidRouteError, KeyError)
