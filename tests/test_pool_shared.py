@@ -363,3 +363,36 @@ def test_async_pool_timeout_cancels_and_backpressure_rejects() -> None:
             running.result(20)
     finally:
         pool.shutdown(cancel=True)
+
+
+@pytest.mark.parametrize("caller", ["invoke", "ainvoke"])
+def test_shutting_the_pool_down_mid_run_fails_the_run_naming_the_node(caller: str) -> None:
+    # Queued tasks are cancelled by shutdown(cancel=True); the run must end with a
+    # clear error (ainvoke used to wait forever for them).
+    pool = ThreadPool(max_workers=1)
+    gate, first_running = threading.Event(), threading.Event()
+
+    def node(state: S, i: int) -> dict:
+        first_running.set()
+        gate.wait(10)
+        return {"log": [i]}
+
+    graph = fan(3, node, pool)
+
+    def stop_pool() -> None:
+        assert first_running.wait(10)
+        pool.shutdown(wait=False, cancel=True)
+        gate.set()
+
+    stopper = threading.Thread(target=stop_pool)
+    stopper.start()
+    try:
+        with pytest.raises(RuntimeError, match=r"Node 'n\d' was cancelled .* shut down"):
+            if caller == "invoke":
+                graph.invoke({})
+            else:
+                asyncio.run(asyncio.wait_for(graph.ainvoke({}), 20))
+    finally:
+        gate.set()
+        stopper.join(10)
+        pool.shutdown(wait=True)

@@ -151,6 +151,32 @@ def _abandon(run: Run, task: Task, future: Any, pools: Pools) -> None:
     pools.thread.abandon(future)
 
 
+def _collect(
+    finished: list[Any], inflight: dict[Any, Task], futures: dict[Task, Any]
+) -> list[Outcome]:
+    """The outcomes of the finished futures still awaited (not abandoned, not a wake-up).
+
+    A future cancelled by its pool (``shutdown(cancel=True)`` mid-run) is a failed
+    attempt with an error naming the node, so the run ends instead of waiting
+    for a result that will never come.
+    """
+    outcomes: list[Outcome] = []
+    for future in finished:
+        task = inflight.pop(future, None)
+        if task is None:
+            continue
+        del futures[task]
+        if future.cancelled():
+            error = RuntimeError(
+                f"Node {task.node!r} was cancelled before it finished: the pool running it "
+                "was shut down."
+            )
+            outcomes.append((task, None, error))
+        else:
+            outcomes.append(future.result())
+    return outcomes
+
+
 def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
     """Run in the calling thread; yields ``(mode, chunk)`` stream events."""
     lane = run.options.run_id
@@ -203,18 +229,13 @@ def drive_sync(run: Run, pools: Pools, input: Any) -> Iterator[tuple[str, Any]]:
                 if sink is not None and sink.wake is not watched:
                     watched = sink.wake
                     watched.add_done_callback(done.put)
-                reply = []
                 try:
                     finished = [done.get(timeout=instruction[1])]
                 except queue.Empty:
                     finished = []
                 while not done.empty():
                     finished.append(done.get_nowait())
-                for future in finished:
-                    if inflight.pop(future, None) is not None:  # not abandoned, not a wake-up
-                        outcome = future.result()
-                        del futures[outcome[0]]
-                        reply.append(outcome)
+                reply = _collect(finished, inflight, futures)
                 if sink is not None:  # chunks tasks made while running, before they end
                     yield from sink.drain()
     finally:
@@ -288,18 +309,13 @@ async def drive_async(run: Run, pools: Pools, input: Any) -> AsyncIterator[tuple
                     watched.add_done_callback(
                         lambda f: event_loop.call_soon_threadsafe(done.put_nowait, f)
                     )
-                reply = []
                 try:
                     finished = [await asyncio.wait_for(done.get(), instruction[1])]
                 except asyncio.TimeoutError:
                     finished = []
                 while not done.empty():
                     finished.append(done.get_nowait())
-                for ended in finished:
-                    if inflight.pop(ended, None) is not None and not ended.cancelled():
-                        outcome = ended.result()
-                        del futures[outcome[0]]
-                        reply.append(outcome)
+                reply = _collect(finished, inflight, futures)
                 if sink is not None:
                     for chunk in sink.drain():
                         yield chunk
