@@ -1,9 +1,9 @@
 """Connects one run to its checkpointer: load the thread, hold it, save as the run goes.
 
-:func:`open_thread` prepares a :class:`~graphpool._scheduler.Run` before its loop
-starts. It takes the thread's lease (two runs on one thread at once get
-:class:`~graphpool.errors.ThreadBusyError`), loads the checkpoint to continue
-from, and decides what the input means, as LangGraph does:
+:func:`open_thread` plans a run before it starts (a
+:class:`~graphpool._core.ResumePlan`). It takes the thread's lease (two runs on one
+thread at once get :class:`~graphpool.errors.ThreadBusyError`), loads the checkpoint
+to continue from, and decides what the input means, as LangGraph does:
 
 * a value: new input. The saved state is kept, the unfinished tasks are
   dropped, and the run starts with START applying the input;
@@ -12,7 +12,7 @@ from, and decides what the input means, as LangGraph does:
 * ``Command(resume=..., update=..., goto=...)``: the same, after delivering
   the resume values, applying the update and adding the routes.
 
-The drivers hand the run's SAVE records to :meth:`Checkpointing.save`.
+The dispatcher hands the run's Save records to :meth:`Checkpointing.save`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ._runstate import restore
-from ._scheduler import Run
+from ._core import ResumePlan
 from .checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -32,8 +31,8 @@ from .checkpoint.base import (
     TaskResult,
     thread_address,
 )
-from .errors import EmptyInputError, InvalidResumeError, InvalidUpdateError
-from .types import Command, Send
+from .errors import EmptyInputError, InvalidResumeError
+from .types import Command
 
 __all__ = ["Checkpointing", "open_thread"]
 
@@ -70,9 +69,15 @@ class Checkpointing:
 
 
 def open_thread(
-    saver: BaseCheckpointSaver, run: Run, input: Any, config: Mapping[str, Any] | None
-) -> Checkpointing:
-    """Make ``run`` durable on the thread ``config`` names; see the module docstring.
+    saver: BaseCheckpointSaver,
+    input: Any,
+    config: Mapping[str, Any] | None,
+    recursion_limit: int,
+) -> tuple[Checkpointing, ResumePlan]:
+    """Take the thread ``config`` names and plan how a run on it begins.
+
+    Returns the hook to save through (close it when the run ends) and the
+    :class:`ResumePlan` to build the run from; see the module docstring.
 
     Raises:
         InvalidConfigError: no ``thread_id`` in the config.
@@ -87,18 +92,20 @@ def open_thread(
     hook = Checkpointing(saver, thread_id, lease)
     try:
         saved = saver.get_tuple(config or {})
-        _prepare(run, hook, saved, input, checkpoint_id)
+        plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)
     except BaseException:
         hook.close()
         raise
-    run.durable = True
-    run.checkpointing = hook
-    return hook
+    return hook, plan
 
 
-def _prepare(
-    run: Run, hook: Checkpointing, saved: CheckpointTuple | None, input: Any, addressed: str | None
-) -> None:
+def _plan(
+    hook: Checkpointing,
+    saved: CheckpointTuple | None,
+    input: Any,
+    addressed: str | None,
+    recursion_limit: int,
+) -> ResumePlan:
     resuming = input is None or isinstance(input, Command)
     if saved is None:
         if addressed is not None:
@@ -113,19 +120,30 @@ def _prepare(
                 f"A Command input continues a thread, but thread {hook.thread_id!r} has no "
                 "saved state to resume; pass an input to start it."
             )
-        return
+        return ResumePlan(durable=True)
     checkpoint = saved.checkpoint
     hook.config = saved.config
-    restore(run, checkpoint, pending=resuming)
-    run.stop = checkpoint.step + run.options.recursion_limit + 2  # as LangGraph counts
-    if not resuming:
-        run.step = checkpoint.step + 2  # the input checkpoint is step + 1
-        return
-    run.resuming = True
+    stop = checkpoint.step + recursion_limit + 2  # as LangGraph counts
+    if not resuming:  # the input checkpoint is step + 1
+        return ResumePlan(durable=True, checkpoint=checkpoint, step=checkpoint.step + 2, stop=stop)
     latest = addressed is None or _is_latest(hook, addressed)
-    run.reuse = {r.task_id: r for r in saved.results} if latest else {}
-    if isinstance(input, Command):
-        _apply_command(run, input, saved.results if latest else ())
+    results = saved.results if latest else ()
+    resume_by_id: dict[str, Any] = {}
+    unaddressed: tuple[Any, ...] = ()
+    command = input if isinstance(input, Command) else None
+    if command is not None and command.resume is not None:
+        pending = [i for r in results for i in r.interrupts]
+        resume_by_id, unaddressed = _deliver(command.resume, pending)
+    return ResumePlan(
+        durable=True,
+        checkpoint=checkpoint,
+        resuming=True,
+        stop=stop,
+        reuse={r.task_id: r for r in results},
+        resume_by_id=resume_by_id,
+        unaddressed=unaddressed,
+        command=command,
+    )
 
 
 def _is_latest(hook: Checkpointing, checkpoint_id: str) -> bool:
@@ -133,46 +151,20 @@ def _is_latest(hook: Checkpointing, checkpoint_id: str) -> bool:
     return head is not None and head.checkpoint.id == checkpoint_id
 
 
-def _apply_command(run: Run, command: Command, results: tuple[TaskResult, ...]) -> None:
-    """Deliver a resume Command: resume values, then state updates, then routes."""
-    if command.graph == Command.PARENT:
-        raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
-    if command.resume is not None:
-        _deliver(run, command.resume, [i for r in results for i in r.interrupts])
-    writes: list[tuple[str, Any]] = []
-    writable = run.topology.writable
-    for key, value in command.update_items():
-        if key == "__object__":
-            writes += writable.writes_of("Command(update=...)", value)
-        elif key in writable.fields:
-            writes.append((key, value))
-    grouped: dict[str, list[Any]] = {}
-    for key, value in writes:
-        grouped.setdefault(key, []).append(value)
-    for key, values in grouped.items():
-        run.channels[key].update(values)
-    for target in command.goto_items():
-        run._check_route("Command(goto=...)", target)
-        if isinstance(target, Send):
-            run.sends.append(target)
-        else:
-            run.triggered[target] = ("branch:to:" + target,)
-
-
-def _deliver(run: Run, resume: Any, pending: list[Any]) -> None:
+def _deliver(resume: Any, pending: list[Any]) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """Which interrupt each resume value answers: by id, or the only one pending."""
     if (
         isinstance(resume, dict)
         and resume
         and all(isinstance(k, str) and _INTERRUPT_ID.fullmatch(k) for k in resume)
     ):
-        run.resume_by_id = dict(resume)
-    elif len(pending) > 1:
+        return dict(resume), ()
+    if len(pending) > 1:
         raise InvalidResumeError(
             f"{len(pending)} interrupts are pending "
             f"({', '.join(f'{i.id}: {i.value!r}' for i in pending)}); say which one each "
             "value answers: Command(resume={interrupt.id: value, ...})."
         )
-    elif pending:
-        run.resume_by_id = {pending[0].id: resume}
-    else:
-        run.unaddressed.append(resume)
+    if pending:
+        return {pending[0].id: resume}, ()
+    return {}, (resume,)

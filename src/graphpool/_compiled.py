@@ -10,19 +10,19 @@ from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequen
 from typing import Any
 
 from . import _snapshots
-from ._checkpointing import open_thread
+from ._checkpointing import Checkpointing, open_thread
 from ._config import RunOptions
 from ._constants import INTERRUPT
+from ._core import FRESH, EagerRun, ResumePlan, Run
 from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
-from ._eager import EagerRun
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
-from ._scheduler import Run
+from ._services import SYSTEM_CLOCK, Services
 from ._shape import discover
 from ._topology import Topology
-from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
-from .errors import InvalidResumeError
+from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
+from .errors import EmptyInputError, InvalidResumeError
 from .types import Command
 
 __all__ = ["CompiledStateGraph"]
@@ -91,20 +91,58 @@ class CompiledStateGraph:
             self._pools = _pools_for(self.pool, self._ray_pool)
         return self._pools
 
-    def _run(self, config: Config, modes: Sequence[str]) -> tuple[Run, Pools]:
+    @contextlib.contextmanager
+    def _session(
+        self, input: Any, config: Config, modes: Sequence[str], *, final_only: bool = False
+    ) -> Iterator[tuple[Run, Services]]:
+        """A run of this graph and the services it uses, for as long as it runs.
+
+        With a checkpointer the run holds its thread (see ``_checkpointing``)
+        until the block ends; without one, only fresh input makes sense.
+        """
         options = RunOptions.from_config(config)
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:
             options = dataclasses.replace(options, executor="process")
-        kind = EagerRun if self.scheduling == "eager" else Run
-        run = kind(self.topology, options, modes)
-        run.interrupt_before = self.interrupt_before
-        run.interrupt_after = self.interrupt_after
+        sink = on_output = None
         if "messages" in modes:
             from ._stream_messages import attach
 
-            attach(run)
-        return run, pools
+            options, sink, on_output = attach(options)
+        hook: Checkpointing | None = None
+        plan: ResumePlan = FRESH
+        if self.checkpointer is not None:
+            hook, plan = open_thread(self.checkpointer, input, config, options.recursion_limit)
+        elif isinstance(input, Command):
+            raise InvalidResumeError(
+                "A Command input resumes a saved thread; compile the graph with a "
+                "checkpointer (e.g. compile(checkpointer=InMemorySaver())) to use it."
+            )
+        elif input is None:
+            raise EmptyInputError(
+                "invoke(None) continues a saved thread, but this graph has no checkpointer: "
+                "pass an input, or compile(checkpointer=...) to continue threads."
+            )
+        try:
+            observers = options.observer
+            kind = EagerRun if self.scheduling == "eager" else Run
+            run = kind(
+                self.topology,
+                options,
+                modes,
+                clock=SYSTEM_CLOCK,
+                plan=plan,
+                checkpoint_ids=new_checkpoint_id if hook is not None else None,
+                interrupt_before=self.interrupt_before,
+                interrupt_after=self.interrupt_after,
+                observing=not observers.quiet(),
+                final_only=final_only,
+                on_output=on_output,
+            )
+            yield run, Services(pools, observers, hook, sink)
+        finally:
+            if hook is not None:
+                hook.close()
 
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
@@ -118,23 +156,6 @@ class CompiledStateGraph:
             self.interrupt_before,
             self.interrupt_after,
         )
-
-    @contextlib.contextmanager
-    def _thread(self, run: Run, input: Any, config: Config) -> Iterator[None]:
-        """Attach ``run`` to its thread (with a checkpointer) for the duration of the run."""
-        if self.checkpointer is None:
-            if isinstance(input, Command):
-                raise InvalidResumeError(
-                    "A Command input resumes a saved thread; compile the graph with a "
-                    "checkpointer (e.g. compile(checkpointer=InMemorySaver())) to use it."
-                )
-            yield
-            return
-        hook = open_thread(self.checkpointer, run, input, config)
-        try:
-            yield
-        finally:
-            hook.close()
 
     # -- streaming -------------------------------------------------------------
 
@@ -156,9 +177,9 @@ class CompiledStateGraph:
         ``(mode, chunk)`` tuples.
         """
         modes, tagged = _modes(stream_mode)
-        run, pools = self._run(config, modes)
-        with self._thread(run, input, config):
-            for mode, chunk in observe_sync(run, drive_sync(run, pools, input)):
+        with self._session(input, config, modes) as (run, services):
+            events = drive_sync(run, services, input)
+            for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
                 yield (mode, chunk) if tagged else chunk
 
     async def astream(
@@ -171,10 +192,12 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
         modes, tagged = _modes(stream_mode)
-        run, pools = self._run(config, modes)
-        with self._thread(run, input, config):
-            async for mode, chunk in observe_async(run, drive_async(run, pools, input)):
-                yield (mode, chunk) if tagged else chunk
+        with self._session(input, config, modes) as (run, services):
+            events = drive_async(run, services, input)
+            observed = observe_async(services.observers, run.options.run_id, events)
+            async with contextlib.aclosing(observed):
+                async for mode, chunk in observed:
+                    yield (mode, chunk) if tagged else chunk
 
     # -- one-shot --------------------------------------------------------------
 
@@ -192,18 +215,21 @@ class CompiledStateGraph:
             ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        run, pools = self._run(config, ("values",))
-        with self._thread(run, input, config):
-            events = observe_sync(run, drive_sync(run, pools, input))
-            return _final(chunk for _, chunk in events)
+        with self._session(input, config, ("values",), final_only=True) as (run, services):
+            events = drive_sync(run, services, input)
+            observed = observe_sync(services.observers, run.options.run_id, events)
+            return _final(chunk for _, chunk in observed)
 
     async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
         """Async :meth:`invoke`."""
-        run, pools = self._run(config, ("values",))
         chunks = []
-        with self._thread(run, input, config):
-            async for _, chunk in observe_async(run, drive_async(run, pools, input)):
-                chunks.append(chunk)
+        with self._session(input, config, ("values",), final_only=True) as (run, services):
+            events = drive_async(run, services, input)
+            observed = observe_async(services.observers, run.options.run_id, events)
+            # closed at once if the caller is cancelled: its queued tasks go with it
+            async with contextlib.aclosing(observed):
+                async for _, chunk in observed:
+                    chunks.append(chunk)
         return _final(chunks)
 
     # -- thread state (needs a checkpointer) -------------------------------------

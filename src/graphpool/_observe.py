@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._constants import START
 
 if TYPE_CHECKING:
-    from ._scheduler import Run
-    from ._task import Task
+    from ._core.task import Task
 
 __all__ = ["ObserverGroup", "RunObserver", "TaskAttempt", "observe_async", "observe_sync"]
 
@@ -158,30 +157,31 @@ class ObserverGroup:
     def __repr__(self) -> str:
         return f"<ObserverGroup {[type(o).__name__ for o in self.observers]}>"
 
-    def run_started(self, run: Run) -> None:
+    def run_started(self, run_id: str) -> None:
         for o in self.observers:
-            o.on_run_start(run.options.run_id)
+            o.on_run_start(run_id)
 
-    def step_started(self, run: Run, step: int, tasks: Sequence[Task]) -> None:
+    def step_started(self, run_id: str, step: int, tasks: Sequence[Task]) -> None:
         nodes = [t.node for t in tasks if t.node != START]
         if nodes:
             for o in self.observers:
-                o.on_step(run.options.run_id, step, nodes)
+                o.on_step(run_id, step, nodes)
 
-    def _quiet(self) -> bool:
-        """Nothing would see a task's start or success (the hot path of a run)."""
+    def quiet(self) -> bool:
+        """Nothing would see a step, or a task's start or success (a run's hot path):
+        then the core reports only failed and retried attempts."""
         return self.logging_only and not logger.isEnabledFor(logging.DEBUG)
 
-    def task_started(self, run: Run, task: Task) -> None:
-        if task.node != START and not self._quiet():
+    def task_started(self, run_id: str, task: Task) -> None:
+        if task.node != START:
             for o in self.observers:
-                o.on_task_start(run.options.run_id, task.step, task.node, task.attempt)
+                o.on_task_start(run_id, task.step, task.node, task.attempt)
 
-    def task_ended(self, run: Run, task: Task, outcome: Outcome) -> None:
-        if task.node == START or (outcome == "succeeded" and self._quiet()):
+    def task_ended(self, run_id: str, task: Task, outcome: Outcome) -> None:
+        if task.node == START:
             return
         record = TaskAttempt(
-            run.options.run_id,
+            run_id,
             task.step,
             task.node,
             task.attempt,
@@ -194,9 +194,9 @@ class ObserverGroup:
         for o in self.observers:
             o.on_task_end(record)
 
-    def run_ended(self, run: Run, error: BaseException | None) -> None:
+    def run_ended(self, run_id: str, error: BaseException | None) -> None:
         for o in self.observers:
-            o.on_run_end(run.options.run_id, error)
+            o.on_run_end(run_id, error)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ObserverGroup:
@@ -234,10 +234,9 @@ class ObserverGroup:
         return cls(found)
 
 
-def observe_sync(run: Run, events: Iterator[Any]) -> Iterator[Any]:
+def observe_sync(group: ObserverGroup, run_id: str, events: Iterator[Any]) -> Iterator[Any]:
     """Pass ``events`` through, telling the run's observers when it starts and ends."""
-    group = run.options.observer
-    group.run_started(run)
+    group.run_started(run_id)
     error: BaseException | None = None
     try:
         yield from events
@@ -245,13 +244,14 @@ def observe_sync(run: Run, events: Iterator[Any]) -> Iterator[Any]:
         error = exc
         raise
     finally:
-        group.run_ended(run, error)
+        group.run_ended(run_id, error)
 
 
-async def observe_async(run: Run, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+async def observe_async(
+    group: ObserverGroup, run_id: str, events: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
     """Async :func:`observe_sync`."""
-    group = run.options.observer
-    group.run_started(run)
+    group.run_started(run_id)
     error: BaseException | None = None
     try:
         async for event in events:
@@ -260,4 +260,4 @@ async def observe_async(run: Run, events: AsyncIterator[Any]) -> AsyncIterator[A
         error = exc
         raise
     finally:
-        group.run_ended(run, error)
+        group.run_ended(run_id, error)

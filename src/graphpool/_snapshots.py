@@ -1,7 +1,7 @@
 """Reading and editing a thread's saved state: ``get_state``, ``get_state_history``,
 ``update_state`` of a graph compiled with a checkpointer.
 
-A snapshot is computed by restoring a scratch :class:`~graphpool._scheduler.Run`
+A snapshot is computed by restoring a scratch :class:`~graphpool._core.Run`
 to the checkpoint and preparing its next step without running it, so ``next``
 and the task ids are exactly those a resumed run would use.
 """
@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._constants import END, START
-from ._runstate import export, restore, start_task
-from ._scheduler import Run
-from ._task import Task
+from ._core import ResumePlan, Run, Task
+from ._core.records import export
+from ._services import SYSTEM_CLOCK
 from .checkpoint.base import (
     BaseCheckpointSaver,
+    Checkpoint,
     CheckpointTuple,
     Lease,
     PregelTask,
     StateSnapshot,
+    new_checkpoint_id,
     thread_address,
 )
 from .errors import InvalidUpdateError
@@ -32,11 +34,13 @@ if TYPE_CHECKING:
 __all__ = ["get_state", "get_state_history", "update_state"]
 
 
-def _scratch_run(graph: CompiledStateGraph) -> Run:
-    run = Run(graph.topology, RunOptions.from_config(None), ())
-    run.durable = True
-    run.stop = 1 << 62
-    return run
+def _scratch_run(graph: CompiledStateGraph, checkpoint: Checkpoint | None) -> Run:
+    """A run restored to ``checkpoint`` (with its unfinished step), never started."""
+    plan = ResumePlan(durable=True, checkpoint=checkpoint, resuming=True, stop=1 << 62)
+    options = RunOptions.from_config(None)
+    return Run(
+        graph.topology, options, (), clock=SYSTEM_CLOCK, plan=plan, checkpoint_ids=new_checkpoint_id
+    )
 
 
 def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> StateSnapshot:
@@ -47,14 +51,13 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
     run, ``interrupts`` only those waiting. Otherwise it is a record of the
     step (as LangGraph's): the state at its start and every task it had.
     """
-    run = _scratch_run(graph)
     checkpoint = saved.checkpoint
-    restore(run, checkpoint)
+    run = _scratch_run(graph, checkpoint)
     if checkpoint.start:
         run.step += 1
-        tasks = [start_task(run, checkpoint.start[0])]
+        tasks = [run.start_task(checkpoint.start[0])]
     else:
-        tasks = run._next_tasks()
+        tasks = run.next_tasks()
     results = {r.task_id: r for r in saved.results}
     listed: list[PregelTask] = []
     upcoming: list[str] = []
@@ -83,9 +86,9 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
             )
         )
     if done:
-        run._apply(sorted(done, key=lambda t: t.order))
+        run.state.apply(sorted(done, key=lambda t: t.order))
     return StateSnapshot(
-        values=graph.topology.writable.read(run.channels),
+        values=graph.topology.writable.read(run.state.channels),
         next=tuple(upcoming),
         config=saved.config,
         metadata=saved.metadata,
@@ -148,9 +151,7 @@ def update_state(
     saver.acquire(thread_id, lease)
     try:
         saved = saver.get_tuple(config)
-        run = _scratch_run(graph)
-        if saved is not None:
-            restore(run, saved.checkpoint)
+        run = _scratch_run(graph, saved.checkpoint if saved is not None else None)
         node = as_node if as_node is not None else _infer_as_node(saved)
         if node != START and node not in graph.topology.nodes:
             raise InvalidUpdateError(
@@ -159,7 +160,7 @@ def update_state(
             )
         run.step = (saved.checkpoint.step if saved is not None else -2) + 1
         task = _as_task(run, node, values, run.options.for_node(run.step, node, ()))
-        run._commit([task])
+        run.state.commit([task])
         checkpoint = export(run, [task])
         metadata = {"source": "update", "step": checkpoint.step, "parents": {}}
         parent = saved.config if saved is not None else {"configurable": {"thread_id": thread_id}}
@@ -188,11 +189,11 @@ def _as_task(run: Run, node: str, values: Any, config: Mapping[str, Any]) -> Tas
         writes = [] if values is None else topology.input.writes_of(START, values)
         routes: list[Any] = []
     else:
-        writes, routes = run._interpret(node, values)
+        writes, routes = run.router.interpret(node, values)
     routes.extend(topology.edges.get(node, ()))
     for branch in topology.branches.get(node, ()):
-        result = branch.path.call_sync(run._fresh_state(task, writes), config)
-        routes.extend(run._check_route(node, t) for t in branch.destinations(result) if t != END)
+        result = branch.path.call_sync(run.state.state_after(task, writes), config)
+        routes.extend(run.router.check(node, t) for t in branch.destinations(result) if t != END)
     task.start()
     task.succeed(values, writes, routes)
     return task

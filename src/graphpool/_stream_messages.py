@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -42,23 +42,25 @@ except ImportError:  # pragma: no cover - older langchain-core: tokens only from
     _StreamingCallbackHandler = object  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
-    from ._scheduler import Run
-    from ._task import Task
+    from ._config import RunOptions
+    from ._core.task import Task
 
 __all__ = ["attach"]
 
 _NOSTREAM = "nostream"
 
 
-def attach(run: Run) -> None:
-    """Make ``run`` emit ``messages`` chunks: a handler in its nodes' config, a node hook."""
-    if run.sink is None:
-        run.sink = EventSink()
-    stream = _MessagesStream(run, run.sink)
-    run.on_output = stream.node_returned
-    config = dict(run.options.config)
+def attach(
+    options: RunOptions,
+) -> tuple[RunOptions, EventSink, Callable[[Task, Any], None]]:
+    """Set a run up to emit ``messages`` chunks: its options with a token handler in
+    the nodes' config, the sink the chunks go through, and the node-output hook."""
+    sink = EventSink()
+    stream = _MessagesStream(options, sink)
+    config = dict(options.config)
     config["callbacks"] = _with_handler(config.get("callbacks"), _TokenHandler(stream))
-    run.options = dataclasses.replace(run.options, config=config)
+    stream.options = dataclasses.replace(options, config=config)
+    return stream.options, sink, stream.node_returned
 
 
 def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
@@ -74,8 +76,8 @@ def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
 class _MessagesStream:
     """One run's ``messages`` stream: emits each message once (by id)."""
 
-    def __init__(self, run: Run, sink: EventSink) -> None:
-        self.run = run
+    def __init__(self, options: RunOptions, sink: EventSink) -> None:
+        self.options = options
         self.sink = sink
         self.seen: set[str] = set()
         self.lock = threading.Lock()
@@ -93,7 +95,7 @@ class _MessagesStream:
         """Emit the new messages of a node's return value (runs on the worker)."""
         with self.lock:
             self.seen.update(m.id for m in _messages_in(task.input, top=True) if m.id)
-        metadata = self.run.options.for_node(task.step, task.node, task.triggers)["metadata"]
+        metadata = self.options.for_node(task.step, task.node, task.triggers)["metadata"]
         for message in _messages_in(output, top=True):
             self.emit(message, metadata, once=True)
 

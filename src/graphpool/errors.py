@@ -44,6 +44,7 @@ __all__ = [
     "NodeTimeoutError",
     "PoolSaturatedError",
     "SerializationError",
+    "TaskCancelledError",
     "ThreadBusyError",
     "WorkerCrashedError",
 ]
@@ -146,6 +147,14 @@ class WorkerCrashedError(NodeError):
 
     Only that task fails; the pool starts a new worker. Retried when the node's
     retry policy allows it. The exit reason is chained as ``__cause__``.
+    """
+
+
+class TaskCancelledError(NodeError, RuntimeError):
+    """An attempt was dropped or stopped because the pool running it shut down
+    (``shutdown(cancel=True)``, or ``wait=False`` with work still queued).
+
+    The run fails with it, naming the node; nothing is retried on a pool that is gone.
     """
 
 

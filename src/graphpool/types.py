@@ -211,20 +211,12 @@ def interrupt(value: Any) -> Any:
             in the node does not catch it).
         RuntimeError: when called outside a running node.
     """
-    from ._channels import MISSING
-    from ._interrupts import CURRENT, answer
-    from .errors import GraphInterrupt
+    from ._context import CURRENT
 
     current = CURRENT.get()
     if current is None:
         raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
-    run, task, calls = current
-    index = calls[0]
-    calls[0] += 1
-    found, ident = answer(run, task, index)
-    if found is not MISSING:
-        return found
-    raise GraphInterrupt((Interrupt(value, ident),))
+    return current.interrupt(value)
 
 
 def __getattr__(name: str) -> Any:

@@ -4,10 +4,13 @@ from ._async import AsyncPool
 from ._base import Pools, WorkerPool
 from ._process import ProcessPool, default_process_pool
 from ._ray import RayPool, RayStatistics, default_ray_pool
+from ._registry import Job, NodeRunner, known_executors, register_runner
 from ._thread import ThreadPool, default_pool
 
 __all__ = [
     "AsyncPool",
+    "Job",
+    "NodeRunner",
     "Pools",
     "ProcessPool",
     "RayPool",
@@ -17,4 +20,6 @@ __all__ = [
     "default_pool",
     "default_process_pool",
     "default_ray_pool",
+    "known_executors",
+    "register_runner",
 ]

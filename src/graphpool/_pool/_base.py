@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
+from ._registry import NodeRunner, runner_for
+
 __all__ = ["Pools", "WorkerPool"]
 
 
@@ -74,6 +76,7 @@ class Pools:
         if ray is not None:
             self._factories["ray"] = ray
         self._made: dict[str, WorkerPool] = {}
+        self._runners: dict[str, NodeRunner] = {}
         self._lock = threading.Lock()  # pool threads may ask for a pool at once
 
     @property
@@ -96,6 +99,13 @@ class Pools:
                     pool = self._made[kind] = self._factory(kind)()
         return pool
 
+    def runner(self, kind: str) -> NodeRunner:
+        """The runner for executor ``kind`` over these pools (made once)."""
+        runner = self._runners.get(kind)
+        if runner is None:
+            runner = self._runners[kind] = runner_for(kind, self)
+        return runner
+
     def _factory(self, kind: str) -> Callable[[], WorkerPool]:
         factory = self._factories.get(kind)
         if factory is None and kind == "ray":
@@ -103,5 +113,7 @@ class Pools:
 
             factory = default_ray_pool
         if factory is None:
-            raise ValueError(f"no {kind!r} pool")
+            from ..errors import InvalidConfigError
+
+            raise InvalidConfigError(f"no {kind!r} pool")
         return factory

@@ -24,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from ._channels import MISSING, LastValue
-from ._runstate import export
-from ._scheduler import EMIT, SAVE, Instruction, Run
-from ._task import Task, TaskState
-from .errors import GraphRecursionError, InvalidUpdateError
-from .types import Send
+from .._channels import MISSING, LastValue
+from ..errors import GraphRecursionError, InvalidUpdateError
+from ..types import Send
+from .events import Event, Save
+from .records import export
+from .run import Events, Run
+from .step import PUSH
+from .task import Task, TaskState
 
 __all__ = ["EagerRun"]
 
@@ -43,42 +45,44 @@ class EagerRun(Run):
         self._last_commit: dict[str, int] = {}
         self._outstanding: dict[Task, None] = {}  # made and not yet committed, in order
 
-    def loop(self, input: Any) -> Generator[Instruction, Any, None]:
+    def _steps(self, input: Any) -> Events:
         tasks = yield from self._begin(input)
         self._outstanding = dict.fromkeys(t for t in tasks if t.state is TaskState.PENDING)
-        paused = yield from self._run_tasks(tasks, then=self._commit_one)
+        paused = yield from self.run_tasks(tasks, then=self._commit_one)
         if paused:
             raise InvalidUpdateError(
                 f"Node {paused[0].node!r} called interrupt(), which pauses between supersteps: "
                 "use the default scheduling (compile() without scheduling='eager') for it."
             )
 
-    def _save(self, task: Task) -> Instruction:
+    def _save(self, task: Task) -> Save:
         """A checkpoint after ``task`` committed: the state, and the tasks still to
         finish as the next ones to run (a resumed run starts them afresh)."""
         self.step = max(self.step, task.step)
-        self.triggered, self.sends = {}, []
+        state = self.state
+        state.triggered, state.sends = {}, []
         for pending in self._outstanding:
             if pending.order[0] == 1:
-                self.sends.append(Send(pending.node, pending.input))
+                state.sends.append(Send(pending.node, pending.input))
             else:
-                self.triggered[pending.node] = pending.triggers
-        return (SAVE, export(self, [task]), "loop")
+                state.triggered[pending.node] = pending.triggers
+        return Save(export(self, [task]), "loop")
 
-    def _prepare(self, task: Task) -> None:
+    def prepare(self, task: Task) -> None:
         self._clock += 1
         task.started = self._clock
         if task.input is MISSING:
-            task.input = self.node_input(task.node)
+            task.input = self.state.node_input(task.node)
         if task.node in self.topology.branches:
-            task.view = {key: channel.copy() for key, channel in self.channels.items()}
+            task.view = {key: channel.copy() for key, channel in self.state.channels.items()}
 
-    def _commit_one(self, task: Task) -> Generator[Instruction, Any, list[Task]]:
+    def _commit_one(self, task: Task) -> Generator[Event, Any, list[Task]]:
         """Commit a finished task's writes and make the tasks its routes trigger."""
         self._clock += 1
+        state = self.state
         for key, _ in task.writes:
             if (
-                isinstance(self.channels[key], LastValue)
+                isinstance(state.channels[key], LastValue)
                 and self._last_commit.get(key, 0) > task.started
             ):
                 raise InvalidUpdateError(
@@ -86,20 +90,20 @@ class EagerRun(Run):
                     "overlapped it in time also did (eager scheduling). Declare the key as "
                     "Annotated[type, reducer] to merge concurrent writes."
                 )
-        written = self._apply([task])
+        written = state.apply([task])
         for key in written:
             self._last_commit[key] = self._clock
-        if "values" in self.modes and not self._output_keys.isdisjoint(written):
-            yield (EMIT, "values", self.output())
+        if not state.output_keys.isdisjoint(written):
+            yield from self.values()
         depth = task.step + 1
         made = []
         for route in task.routes:
             if isinstance(route, Send):
-                made.append(Task(depth, route.node, (1, 0), ("__pregel_push",), route.arg))
+                made.append(Task(depth, route.node, (1, 0), PUSH, route.arg))
             else:
                 made.append(Task(depth, route, (0, route), ("branch:to:" + route,), MISSING))
         for j in self.topology.joins_from.get(task.node, ()):
-            seen, join = self.barriers[j], self.topology.joins[j]
+            seen, join = state.barriers[j], self.topology.joins[j]
             seen.add(task.node)
             if seen >= join.sources:
                 seen.clear()

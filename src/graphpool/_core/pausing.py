@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Collection, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._constants import EMIT, INTERRUPT, SAVE, START
-from ._runstate import result_of
-from ._task import Task, TaskState
-from .errors import GraphInterrupt
+from .._constants import INTERRUPT, START
+from ..errors import GraphInterrupt
+from .events import Emit, Event, Save
+from .records import result_of
+from .task import Task, TaskState
 
 if TYPE_CHECKING:
-    from ._scheduler import Run
+    from .run import Run
 
 __all__ = ["after_interrupts", "at_breakpoint", "interrupted", "stop_at_breakpoint"]
 
-Events = Generator[tuple[Any, ...], Any, None]
+Events = Generator[Event, Any, None]
 
 
 def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
@@ -33,7 +34,7 @@ def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bo
     As in LangGraph, only once the state changed since the run (re)started: a
     resumed run passes the breakpoint it stopped at.
     """
-    if not nodes or not run._fresh:
+    if not nodes or not run.fresh:
         return False
     if nodes == "*":
         return any(task.node != START for task in tasks)
@@ -42,7 +43,7 @@ def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bo
 
 def stop_at_breakpoint(run: Run) -> Events:
     if "updates" in run.modes:
-        yield (EMIT, "updates", {INTERRUPT: ()})
+        yield Emit("updates", {INTERRUPT: ()})
 
 
 def interrupted(run: Run, task: Task) -> Events:
@@ -50,13 +51,11 @@ def interrupted(run: Run, task: Task) -> Events:
     assert isinstance(task.error, GraphInterrupt)
     interrupts = task.error.interrupts
     if run.durable:
-        yield (SAVE, result_of(run, task), "task")
+        yield Save(result_of(run, task), "task")
     if "updates" in run.modes:
-        yield (EMIT, "updates", {INTERRUPT: interrupts})
-    if "values" in run.modes:
-        yield (EMIT, "values", {**run.output(), INTERRUPT: interrupts})
-    if "tasks" in run.modes or "debug" in run.modes:
-        yield from run._task_event(task, start=False)
+        yield Emit("updates", {INTERRUPT: interrupts})
+    yield from run.values(interrupts)
+    yield from run.task_event(task, start=False)
 
 
 def after_interrupts(run: Run, tasks: Iterable[Task]) -> Events:
@@ -66,6 +65,6 @@ def after_interrupts(run: Run, tasks: Iterable[Task]) -> Events:
     that did finish (not committed: the saved state is unchanged).
     """
     done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=lambda t: t.order)
-    if "values" in run.modes and any(t.writes for t in done):
-        if not run._output_keys.isdisjoint(run._apply(done)):
-            yield (EMIT, "values", run.output())
+    if any(t.writes for t in done):
+        if not run.state.output_keys.isdisjoint(run.state.apply(done)):
+            yield from run.values()

@@ -10,9 +10,9 @@ Every state change goes through a method here, so a task's life reads in one pla
 from __future__ import annotations
 
 import enum
-import threading
-import time
 from typing import Any
+
+from ..errors import InternalError
 
 __all__ = ["Task", "TaskState"]
 
@@ -92,10 +92,11 @@ class Task:
         self.routes: list[Any] = []
         self.output: Any = None
         self.error: BaseException | None = None
-        self.handle: Any = None  # a process-pool future while its node runs there
+        self.handle: Any = None  # a runner's handle on a remote call (process, Ray)
         self.started = 0  # logical time it (last) started, for eager scheduling
         self.view: dict[str, Any] | None = None  # channels as it started (eager)
-        self.worker = ""  # where the current attempt ran, and when (wall clock), for traces
+        self.worker = ""  # where the current attempt ran, and when (wall clock): set by the
+        # dispatcher, for traces
         self.started_at = 0.0
         self.ended_at = 0.0
 
@@ -104,19 +105,8 @@ class Task:
             f"<Task {self.node!r} step={self.step} attempt={self.attempt} state={self.state.value}>"
         )
 
-    def began(self, worker: str | None = None) -> None:
-        """Stamp the attempt's start time and worker (default: the current thread's name)."""
-        self.worker = worker or threading.current_thread().name
-        self.started_at = time.time()
-
-    def ended(self) -> None:
-        """Stamp the attempt's end time."""
-        self.ended_at = time.time()
-
     def _move(self, event: str, to: TaskState) -> None:
         if self.state not in _NEXT[event]:
-            from .errors import InternalError
-
             raise InternalError(f"{self!r}: cannot {event} from state {self.state.value}")
         self.state = to
 

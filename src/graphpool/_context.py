@@ -1,0 +1,28 @@
+"""The task a node is running in, as code inside the node sees it.
+
+The dispatcher sets :data:`CURRENT` just before it calls a node (in the node's
+thread or coroutine), so :func:`graphpool.types.interrupt` finds the task that
+is asking. This module sits at the bottom of the package and imports nothing
+from it: the public ``types`` module reaches the running task without pulling
+in the runtime.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any, Protocol
+
+__all__ = ["CURRENT", "RunningTask"]
+
+
+class RunningTask(Protocol):
+    """What a node's code may ask of the task running it."""
+
+    def interrupt(self, value: Any) -> Any:
+        """The answer to this call's ``interrupt(value)``; raises GraphInterrupt to pause."""
+        ...
+
+
+CURRENT: contextvars.ContextVar[RunningTask | None] = contextvars.ContextVar(
+    "graphpool_current_task", default=None
+)

@@ -1,0 +1,125 @@
+"""The result collector: the run's state, and how finished tasks' writes merge into it.
+
+A step's writes are applied together once every task of the step is done, in
+LangGraph's order: pull tasks (triggered by edges) by node name, then ``Send``
+tasks in the order they were sent. Several writes to one key in one step go to
+its reducer in that order; a key without a reducer takes one write per step
+(``InvalidUpdateError`` otherwise, raised by the channel). The routes of the
+committed tasks, and the join edges whose sources have all run, decide what
+the next step triggers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .._channels import MISSING, Channel
+from .._topology import Topology
+from ..types import Send
+from .task import Task
+
+__all__ = ["Collector"]
+
+
+def _order(task: Task) -> tuple[int, Any]:
+    return task.order
+
+
+class Collector:
+    """One run's channels and the triggers for its next step.
+
+    Attributes:
+        channels: the state, one channel per key (with its reducer).
+        triggered: nodes the next step runs, with the channels that triggered them.
+        sends: ``Send`` packets for the next step, in send order.
+        barriers: for each join edge, the sources that have run since it last fired.
+    """
+
+    __slots__ = ("barriers", "channels", "output_keys", "sends", "topology", "triggered")
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.channels: dict[str, Channel] = topology.writable.new_channels()
+        self.triggered: dict[str, tuple[str, ...]] = {}
+        self.sends: list[Send] = []
+        self.barriers: list[set[str]] = [set() for _ in topology.joins]
+        self.output_keys = frozenset(topology.output.keys)
+
+    def __repr__(self) -> str:
+        return f"<Collector next={list(self.triggered)} sends={len(self.sends)}>"
+
+    def apply(self, tasks: Iterable[Task]) -> dict[str, list[Any]]:
+        """Apply the tasks' state writes, in the given order; returns them by key."""
+        pending: dict[str, list[Any]] = {}
+        for task in tasks:
+            for key, value in task.writes:
+                pending.setdefault(key, []).append(value)
+        for key, values in pending.items():
+            self.channels[key].update(values)
+        return pending
+
+    def commit(self, tasks: list[Task]) -> bool:
+        """Apply a finished step in LangGraph's order and record what runs next.
+
+        Returns whether an output key was written (a ``values`` chunk is due).
+        """
+        tasks.sort(key=_order)
+        pending = self.apply(tasks)
+        joins_from = self.topology.joins_from
+        triggered = self.triggered
+        for task in tasks:
+            for route in task.routes:
+                if type(route) is str:
+                    triggered[route] = ("branch:to:" + route,)
+                else:
+                    self.sends.append(route)
+            for j in joins_from.get(task.node, ()):
+                self.barriers[j].add(task.node)
+        for j, seen in enumerate(self.barriers):
+            join = self.topology.joins[j]
+            if seen and seen >= join.sources:
+                seen.clear()
+                triggered[join.target] = (*triggered.get(join.target, ()), join.channel)
+        return not self.output_keys.isdisjoint(pending)
+
+    def take_next(self) -> tuple[dict[str, tuple[str, ...]], list[Send]]:
+        """What the next step runs; the collector starts afresh for the step after."""
+        taken = self.triggered, self.sends
+        self.triggered, self.sends = {}, []
+        return taken
+
+    def output(self) -> dict[str, Any]:
+        """The current values of the output keys that have one."""
+        return self.topology.output.read(self.channels)
+
+    def update_of(self, task: Task) -> Any:
+        """A task's ``updates`` chunk: its writes to output keys (a list if a key repeats)."""
+        writes = [(k, v) for k, v in task.writes if k in self.output_keys]
+        if not writes:
+            return None
+        keys = [k for k, _ in writes]
+        if len(set(keys)) < len(keys):
+            return [{k: v} for k, v in writes]
+        return dict(writes)
+
+    def state_after(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
+        """The state ``task``'s node sees plus its own writes (what its routes read)."""
+        channels = task.view if task.view is not None else self.channels
+        schema = self.topology.reader_of(task.node)
+        values = schema.read(channels)
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, group in grouped.items():
+            if key in schema.fields:
+                channel = channels[key].copy()
+                channel.update(group)
+                if channel.value is not MISSING:
+                    values[key] = channel.value
+        return schema.coerce(values)
+
+    def node_input(self, node: str) -> Any:
+        """The state a pull task's node receives now, shaped by its input schema."""
+        schema = self.topology.reader_of(node)
+        return schema.coerce(schema.read(self.channels))

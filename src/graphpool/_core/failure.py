@@ -1,0 +1,68 @@
+"""The failure manager: how long an attempt may run, and what happens when it fails.
+
+Decisions only; the run carries them out. A failed attempt is retried when the
+node's ``RetryPolicy`` (or the graph default) accepts the error for that
+attempt, after the policy's delay, without holding a worker meanwhile; else the
+run fails with the error, which gets a note naming the node, the attempt and
+the run unless it is graphpool's own ``NodeError`` (which carries them).
+"""
+
+from __future__ import annotations
+
+from .._constants import START
+from .._topology import Topology
+from ..errors import NodeError, NodeTimeoutError
+from .task import Task
+
+__all__ = ["FailureManager"]
+
+
+class FailureManager:
+    """Timeouts and retry decisions for one run's tasks."""
+
+    __slots__ = ("_timeouts", "run_id", "topology")
+
+    def __init__(self, topology: Topology, run_id: str) -> None:
+        self.topology = topology
+        self.run_id = run_id
+        default = topology.default_timeout
+        self._timeouts = {
+            name: spec.timeout if spec.timeout is not None else default
+            for name, spec in topology.nodes.items()
+        }
+        self._timeouts[START] = None
+
+    def timeout_of(self, node: str) -> float | None:
+        """Seconds an attempt of ``node`` may run, or None."""
+        return self._timeouts[node]
+
+    def timeout_error(self, task: Task) -> NodeTimeoutError:
+        limit = self.timeout_of(task.node) or 0.0
+        return NodeTimeoutError(
+            f"Node {task.node!r} timed out after {limit:g} s (attempt {task.attempt}, run "
+            f"{self.run_id}).",
+            node=task.node,
+            attempt=task.attempt,
+            run_id=self.run_id,
+            timeout=limit,
+        )
+
+    def retry_delay(self, task: Task) -> float | None:
+        """Seconds to wait before the failed ``task`` runs again, or None: give up."""
+        assert task.error is not None
+        if task.node == START:
+            return None
+        policies = self.topology.nodes[task.node].retry_policy or self.topology.default_retry
+        for policy in policies:
+            if policy.should_retry(task.error, task.attempt):
+                return policy.delay(task.attempt)
+        return None
+
+    def given_up(self, task: Task, error: BaseException) -> BaseException:
+        """The error the run fails with: a note names the node, attempt and run."""
+        if not isinstance(error, NodeError) and hasattr(error, "add_note"):
+            error.add_note(
+                f"(graphpool: raised by node {task.node!r}, attempt {task.attempt}, "
+                f"run {self.run_id})"
+            )
+        return error

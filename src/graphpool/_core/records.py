@@ -1,0 +1,137 @@
+"""A run as checkpoint records, and back: what makes a run durable.
+
+:func:`export` turns a run between two steps into a
+:class:`~graphpool.checkpoint.Checkpoint`; :func:`restore` sets a fresh run to a
+saved one; :func:`result_of` records how a task ended. :class:`ResumePlan` is
+everything a run needs to know to continue a thread, decided before the run
+starts (``_checkpointing.open_thread``) and handed to its constructor.
+
+Task ids are derived from the checkpoint a step starts from (:func:`task_id`),
+so the process that resumes a thread computes the same ids as the one that
+crashed and can match the results it saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._channels import MISSING
+from ..checkpoint.base import Checkpoint, TaskResult
+from ..errors import CheckpointError, GraphInterrupt
+from ..types import Command, Interrupt
+
+if TYPE_CHECKING:
+    from .run import Run
+    from .task import Task
+
+__all__ = ["FRESH", "ResumePlan", "export", "restore", "result_of", "task_id"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResumePlan:
+    """How a run begins: from nothing, or from a saved checkpoint of its thread.
+
+    Attributes:
+        durable: save checkpoints and task results as the run goes.
+        checkpoint: the saved checkpoint to start from, if any.
+        resuming: continue the checkpoint's unfinished step (input ``None`` or a
+            ``Command``); otherwise its unfinished tasks are dropped and the new
+            input is applied at ``step``.
+        step: the step the run starts at (None: the checkpoint's).
+        stop: the last step the run may start (None: ``recursion_limit``).
+        reuse: saved results of the unfinished step's tasks, by task id.
+        resume_by_id: ``Command(resume=...)`` values, by interrupt id.
+        unaddressed: a resume value naming no interrupt (the first asker takes it).
+        command: a ``Command`` input whose ``update`` and ``goto`` apply on restore.
+    """
+
+    durable: bool = False
+    checkpoint: Checkpoint | None = None
+    resuming: bool = False
+    step: int | None = None
+    stop: int | None = None
+    reuse: Mapping[str, TaskResult] = dataclasses.field(default_factory=dict)
+    resume_by_id: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    unaddressed: tuple[Any, ...] = ()
+    command: Command | None = None
+
+
+FRESH = ResumePlan()
+"""A run of a graph without a checkpointer."""
+
+
+def task_id(checkpoint_id: str, order: tuple[int, Any]) -> str:
+    """A task's id: the same for the same step of the same checkpoint, in any process."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{checkpoint_id}|{order[0]}|{order[1]}"))
+
+
+def export(
+    run: Run, tasks: Iterable[Task], *, step: int | None = None, start: tuple[Any, ...] = ()
+) -> Checkpoint:
+    """The run's state now, as a new checkpoint (which becomes the run's current one).
+
+    ``tasks`` are the step's tasks just committed; ``start`` is ``(input,)`` for
+    the checkpoint saved before the START task applies the caller's input.
+    """
+    state = run.state
+    checkpoint = Checkpoint(
+        id=run.new_checkpoint_id(),
+        step=run.step if step is None else step,
+        values={k: c.value for k, c in state.channels.items() if c.value is not MISSING},
+        triggered=tuple(state.triggered.items()),
+        sends=tuple(state.sends),
+        barriers={
+            join.channel: tuple(sorted(seen))
+            for join, seen in zip(run.topology.joins, state.barriers, strict=True)
+            if seen
+        },
+        start=start,
+        ran=tuple(sorted({t.node for t in tasks})),
+    )
+    run.checkpoint_id = checkpoint.id
+    return checkpoint
+
+
+def restore(run: Run, checkpoint: Checkpoint, *, pending: bool = True) -> None:
+    """Set a fresh run to a saved checkpoint; ``pending=False`` drops its unfinished tasks.
+
+    Raises:
+        CheckpointError: the checkpoint runs a node this graph does not have.
+    """
+    state = run.state
+    for key, value in checkpoint.values.items():
+        if key in state.channels:
+            state.channels[key].value = value
+    run.step = checkpoint.step
+    run.checkpoint_id = checkpoint.id
+    joins = {join.channel: j for j, join in enumerate(run.topology.joins)}
+    for channel, seen in checkpoint.barriers.items():
+        if channel in joins:
+            state.barriers[joins[channel]] = set(seen)
+    if not pending:
+        return
+    nodes = run.topology.nodes
+    for node in [n for n, _ in checkpoint.triggered] + [s.node for s in checkpoint.sends]:
+        if node not in nodes:
+            raise CheckpointError(
+                f"Checkpoint {checkpoint.id!r} runs node {node!r} next, which this graph "
+                f"does not have (nodes: {sorted(nodes)}). Was the graph changed?"
+            )
+    run.start = checkpoint.start
+    state.triggered = dict(checkpoint.triggered)
+    state.sends = list(checkpoint.sends)
+
+
+def result_of(run: Run, task: Task) -> TaskResult:
+    """How ``task`` ended: its writes and routes, its interrupts, or its error."""
+    error = task.error
+    if isinstance(error, GraphInterrupt):
+        interrupts = tuple(i for i in error.interrupts if isinstance(i, Interrupt))
+        answers = tuple(run.answers.get(task.id, ()))
+        return TaskResult(task.id, task.node, interrupts=interrupts, answers=answers)
+    if error is not None:
+        return TaskResult(task.id, task.node, error=repr(error))
+    return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes))

@@ -1,0 +1,462 @@
+"""The run state machine: LangGraph's superstep (Pregel/BSP) semantics, sans I/O.
+
+No threads, no event loop, no I/O, no clock of its own (h11's sans-I/O idea):
+:meth:`Run.loop` is a generator that yields :mod:`events <graphpool._core.events>`
+and is sent what happened. One dispatcher (``_dispatch.py``) and two thin
+drivers (``_driver.py``, sync and async) carry the events out, and the core
+tests (``tests/test_core.py``) drive it with a scripted fake driver and a fake
+clock.
+
+One step: every triggered node becomes a task (``step.make_tasks``); the tasks
+run concurrently (at most ``max_concurrency`` at once; the failure manager
+times and retries them); when all have finished, the result collector applies
+their writes together in LangGraph's order and the step's routes trigger the
+next step's tasks.
+
+With a checkpointer (``durable``), a checkpoint is saved after every commit and
+each task's result as it finishes; a run built from a :class:`ResumePlan`
+continues a saved thread, reusing the saved results of its unfinished step.
+``interrupt()`` in a node stops the run once the step's other tasks are done;
+``interrupt_before``/``interrupt_after`` breakpoints stop it between steps
+(``pausing.py``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import uuid
+from collections import deque
+from collections.abc import Callable, Collection, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._constants import END, INTERRUPT, START
+from .._node import Callee
+from .._topology import Topology
+from ..errors import GraphInterrupt, GraphRecursionError, InternalError, InvalidUpdateError
+from ..types import Command, Send
+from . import pausing
+from .collector import Collector
+from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
+from .failure import FailureManager
+from .interrupts import Asking
+from .records import FRESH, ResumePlan, export, restore, result_of, task_id
+from .step import Router, make_tasks
+from .task import Task, TaskState
+
+if TYPE_CHECKING:
+    from .._config import RunOptions
+
+__all__ = ["Clock", "Run"]
+
+_NEVER = float("inf")
+
+Events = Generator[Event, Any, None]
+Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list[Any]]]
+Then = Callable[[Task], Generator[Event, Any, list[Task]]]
+
+
+class Clock(Protocol):
+    """Time as the driver gives it: ``monotonic()`` for deadlines, ``time()`` for stamps."""
+
+    def monotonic(self) -> float: ...
+
+    def time(self) -> float: ...
+
+
+class Run:
+    """One run of a compiled graph: its state, its step, and the loop that drives it.
+
+    Args:
+        topology: the compiled graph.
+        options: the run's typed config.
+        modes: the stream modes the caller asked for.
+        clock: where deadlines and timestamps come from (the driver's).
+        plan: how the run begins (fresh, or continuing a saved thread).
+        checkpoint_ids: makes checkpoint ids (durable runs).
+        interrupt_before / interrupt_after: breakpoints (node names or ``"*"``).
+        observing: report every step and attempt as ``Observed`` events (failed
+            and retried attempts are always reported).
+        final_only: the caller wants only the final state (``invoke``): one
+            ``values`` chunk at the end instead of one per step.
+        on_output: called with each task and its node's return value, on the worker.
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        options: RunOptions,
+        modes: Iterable[str],
+        *,
+        clock: Clock,
+        plan: ResumePlan = FRESH,
+        checkpoint_ids: Callable[[], str] | None = None,
+        interrupt_before: Collection[str] = (),
+        interrupt_after: Collection[str] = (),
+        observing: bool = False,
+        final_only: bool = False,
+        on_output: Callable[[Task, Any], None] | None = None,
+    ) -> None:
+        self.topology = topology
+        self.options = options
+        self.modes = frozenset(modes)
+        self.clock = clock
+        self.state = Collector(topology)
+        self.router = Router(topology)
+        self.failures = FailureManager(topology, options.run_id)
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.observing = observing
+        self.final_only = final_only
+        self.on_output = on_output
+        self.new_checkpoint_id = checkpoint_ids or self._no_checkpoints
+        self.step = 0
+        self.stop = options.recursion_limit  # the last step this run may start
+        self.checkpoint_id = ""
+        self.start: tuple[Any, ...] = ()  # (input,) when restored to an input checkpoint
+        self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
+        self.fresh = True  # state changed since the run (re)started: breakpoints may fire
+        self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
+        self._task_ids = 0
+        self._values_due = False  # final_only: a values chunk would have gone out
+        self._interrupts: list[Any] = []  # final_only: the interrupts of the run
+        self.durable = plan.durable
+        self.resuming = plan.resuming
+        self.reuse = plan.reuse
+        self.resume_by_id = plan.resume_by_id
+        self.unaddressed = list(plan.unaddressed)
+        if plan.checkpoint is not None:
+            restore(self, plan.checkpoint, pending=plan.resuming)
+        if plan.step is not None:
+            self.step = plan.step
+        if plan.stop is not None:
+            self.stop = plan.stop
+        if plan.command is not None:
+            self._apply_command(plan.command)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.options.run_id} step={self.step}>"
+
+    def _no_checkpoints(self) -> str:
+        raise InternalError("a run without a checkpointer was asked for a checkpoint id")
+
+    def new_task_id(self) -> str:
+        """An id for a task of a run without a checkpointer (events, interrupts)."""
+        self._task_ids += 1
+        return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.options.run_id}|{self._task_ids}"))
+
+    def asking(self, task: Task) -> Asking:
+        """What ``interrupt()`` talks to while ``task``'s node runs."""
+        return Asking(self, task)
+
+    # -- the loop ----------------------------------------------------------------
+
+    def loop(self, input: Any) -> Events:
+        """Drive the run from ``input`` to the end; see :mod:`.events`."""
+        yield from self._steps(input)
+        if self._values_due:
+            chunk = self.state.output()
+            if self._interrupts:
+                chunk = {**chunk, INTERRUPT: self._interrupts}
+            yield Emit("values", chunk)
+
+    def _steps(self, input: Any) -> Events:
+        tasks = yield from self._begin(input)
+        while tasks:
+            if self.observing:
+                yield Observed(self.step, tasks=tasks)
+            paused = yield from self.run_tasks(tasks)
+            if paused:
+                yield from pausing.after_interrupts(self, tasks)
+                return
+            wrote = self.state.commit(tasks)
+            self.fresh = True
+            if self.durable:
+                yield Save(export(self, tasks), "loop")
+            if self.interrupt_after and pausing.at_breakpoint(self, self.interrupt_after, tasks):
+                if wrote:
+                    yield from self.values()
+                yield from pausing.stop_at_breakpoint(self)
+                return
+            # As in LangGraph, a step's ``values`` chunk goes out once the next
+            # step is prepared: an error preparing it (say, a pydantic state that
+            # fails validation) leaves the chunk unsent.
+            try:
+                tasks = self.next_tasks()
+            except GraphRecursionError:
+                if wrote:
+                    yield from self.values()
+                raise
+            if wrote:
+                yield from self.values()
+            if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
+                yield from pausing.stop_at_breakpoint(self)
+                return
+
+    def values(self, interrupts: Any = None) -> Events:
+        """A ``values`` chunk of the state now (with ``interrupts``, if given)."""
+        if "values" not in self.modes:
+            return
+        if self.final_only:
+            self._values_due = True
+            if interrupts:
+                self._interrupts.extend(interrupts)
+            return
+        chunk = self.state.output()
+        yield Emit("values", chunk if interrupts is None else {**chunk, INTERRUPT: interrupts})
+
+    def _begin(self, input: Any) -> Generator[Event, Any, list[Task]]:
+        """The first step's tasks: START with the input, or where a restored run left off."""
+        if not self.resuming:
+            if self.durable:
+                yield Save(export(self, (), step=self.step - 1, start=(input,)), "input")
+            return [self.start_task(input)]
+        return (yield from self._resumed_tasks())
+
+    def _resumed_tasks(self) -> Generator[Event, Any, list[Task]]:
+        """The first step of a restored run, reusing what its tasks saved.
+
+        As in LangGraph, the state it resumes from goes out as a ``values``
+        chunk; tasks whose saved result succeeded are marked done with those
+        writes (their update is streamed with ``{"__metadata__": {"cached":
+        True}}``); tasks that paused in ``interrupt()`` get back their answers.
+        """
+        self.fresh = False  # a breakpoint it stopped at does not fire again
+        yield from self.values()
+        if self.start:  # an input checkpoint: START still has to apply the input
+            self.step += 1
+            tasks = [self.start_task(self.start[0])]
+        else:
+            tasks = self.next_tasks()
+        for task in tasks:
+            saved = self.reuse.get(task.id)
+            if saved is not None and saved.succeeded:
+                task.start()
+                task.succeed(None, list(saved.writes), list(saved.routes))
+                if "updates" in self.modes and task.node != START:
+                    update = self.state.update_of(task)
+                    yield Emit("updates", {task.node: update, "__metadata__": {"cached": True}})
+            elif saved is not None and saved.interrupts:
+                self.answers[task.id] = list(saved.answers)
+        return tasks
+
+    def start_task(self, input: Any) -> Task:
+        """The START task that applies ``input`` (named after the current checkpoint)."""
+        task = Task(self.step, START, (0, START), (START,), input)
+        if self.durable:
+            task.id = task_id(self.checkpoint_id, task.order)
+        return task
+
+    def next_tasks(self) -> list[Task]:
+        """The tasks of the next step; raises GraphRecursionError past the limit."""
+        self.step += 1
+        if self.step > self.stop:
+            raise GraphRecursionError(
+                f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
+                "stop condition. You can increase the limit by setting the `recursion_limit` "
+                "config key."
+            )
+        triggered, sends = self.state.take_next()
+        tasks = make_tasks(self.step, triggered, sends, self.state)
+        if self.durable:  # ids a resumed run can match saved results by
+            for task in tasks:
+                task.id = task_id(self.checkpoint_id, task.order)
+        return tasks
+
+    # -- running a step's tasks -------------------------------------------------
+
+    def prepare(self, task: Task) -> None:
+        """Last moment before a task starts (superstep tasks are ready when made)."""
+
+    def run_tasks(
+        self, tasks: list[Task], then: Then | None = None
+    ) -> Generator[Event, Any, list[Task]]:
+        """Run tasks within the concurrency limit, with timeouts and retries.
+
+        Returns when every task has succeeded or paused in ``interrupt()`` (the
+        paused ones are returned); raises the error of one that failed for good.
+        ``then(task)``, if given, runs as each task succeeds and returns more
+        tasks to run (eager scheduling); otherwise the set is fixed. All task
+        state changes happen here, on the scheduler's side, so a late result of
+        an abandoned attempt can never touch a task.
+        """
+        clock, failures = self.clock, self.failures
+        queue = deque(t for t in tasks if t.state is TaskState.PENDING)
+        limit = self.options.max_concurrency or len(queue) or 1
+        if then is not None:
+            limit = self.options.max_concurrency or 1 << 30
+        retries: list[tuple[float, int, Task]] = []
+        running = 0
+        deadlines: dict[Task, float] = {}  # running tasks that have a timeout
+        remaining = len(queue)
+        paused: list[Task] = []
+        while remaining:
+            now = clock.monotonic()
+            while retries and retries[0][0] <= now:
+                queue.append(heapq.heappop(retries)[2])
+            outcomes: list[Outcome] | None = None
+            while queue and running < limit:
+                task = queue.popleft()
+                self.prepare(task)
+                task.start()
+                running += 1
+                timeout = failures.timeout_of(task.node)
+                if timeout is not None:
+                    deadlines[task] = now + timeout
+                if self.observing:
+                    yield Observed(task.step, task=task)
+                if self._streams_tasks:
+                    yield from self.task_event(task, start=True)
+                alone = running == 1 and not queue and not retries and timeout is None
+                done = yield Launch(task, alone)
+                if done is not None:  # the driver ran it to the end at once
+                    outcomes = [done]
+                    break
+            if outcomes is None:
+                due = min(
+                    min(deadlines.values(), default=_NEVER), retries[0][0] if retries else _NEVER
+                )
+                outcomes = yield Wait(None if due == _NEVER else max(0.0, due - now))
+                if deadlines:
+                    now = clock.monotonic()
+                    finished = {o[0] for o in outcomes}
+                    for task, deadline in list(deadlines.items()):
+                        if deadline <= now and task not in finished:
+                            yield Abandon(task)
+                            outcomes.append(Outcome(task, None, failures.timeout_error(task)))
+            for task, result, error in outcomes:
+                running -= 1
+                deadlines.pop(task, None)
+                if error is None:
+                    task.succeed(*result)
+                    remaining -= 1
+                    if self.observing:
+                        yield Observed(task.step, task=task, end="succeeded")
+                    if self.durable:
+                        yield Save(result_of(self, task), "task")
+                    yield from self._finished_events(task)
+                    if then is not None:
+                        more = yield from then(task)
+                        queue.extend(more)
+                        remaining += len(more)
+                    continue
+                task.fail(error)
+                if isinstance(error, GraphInterrupt):
+                    remaining -= 1
+                    paused.append(task)
+                    yield from pausing.interrupted(self, task)
+                    continue
+                delay = failures.retry_delay(task)
+                if task.node != START:
+                    end = "failed" if delay is None else "retried"
+                    yield Observed(task.step, task=task, end=end)
+                if delay is None:
+                    if self.durable:
+                        yield Save(result_of(self, task), "task")
+                    yield from self.task_event(task, start=False)
+                    raise failures.given_up(task, error)
+                task.retry_later()
+                heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
+        return paused
+
+    # -- inside a task (runs on a worker) -----------------------------------------
+
+    def body(self, task: Task) -> Body:
+        """What a task does; yields ``(callee, argument)`` for the driver to call.
+
+        For a node's task, the first call is the node itself. Then its return
+        value becomes writes and routes, and each conditional route is called
+        on the state as the node left it (the step's start state plus this
+        task's own writes, not its siblings').
+        """
+        topology = self.topology
+        node = task.node
+        if node == START:
+            output = task.input
+            writes = [] if output is None else topology.input.writes_of(START, output)
+            routes: list[Any] = []
+        else:
+            output = yield (topology.nodes[node].callee, task.input)
+            if self.on_output is not None:
+                self.on_output(task, output)
+            writes, routes = self.router.interpret(node, output)
+        routes.extend(topology.edges.get(node, ()))
+        for branch in topology.branches.get(node, ()):
+            result = yield (branch.path, self.state.state_after(task, writes))
+            for target in branch.destinations(result):
+                if target != END:
+                    routes.append(self.router.check(node, target))
+        return output, writes, routes
+
+    # -- stream events -----------------------------------------------------------
+
+    def _finished_events(self, task: Task) -> Events:
+        if task.node == START:
+            return
+        if "updates" in self.modes:
+            yield Emit("updates", {task.node: self.state.update_of(task)})
+        if self._streams_tasks:
+            yield from self.task_event(task, start=False)
+
+    def task_event(self, task: Task, *, start: bool) -> Events:
+        """``tasks`` and ``debug`` chunks for a task starting or ending."""
+        if task.node == START or not self._streams_tasks:
+            return
+        if not task.id:
+            task.id = self.new_task_id()
+        if start:
+            payload: dict[str, Any] = {
+                "id": task.id,
+                "name": task.node,
+                "input": task.input,
+                "triggers": task.triggers,
+            }
+        else:
+            error = task.error
+            paused = isinstance(error, GraphInterrupt)
+            payload = {
+                "id": task.id,
+                "name": task.node,
+                "error": repr(error) if error is not None and not paused else None,
+                "result": dict(w for w in task.writes if w[0] in self.state.output_keys),
+                "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
+            }
+        if "tasks" in self.modes:
+            yield Emit("tasks", payload)
+        if "debug" in self.modes:
+            stamp = datetime.datetime.fromtimestamp(self.clock.time(), datetime.timezone.utc)
+            yield Emit(
+                "debug",
+                {
+                    "step": task.step,
+                    "timestamp": stamp.isoformat(),
+                    "type": "task" if start else "task_result",
+                    "payload": payload,
+                },
+            )
+
+    # -- a Command given as input --------------------------------------------------
+
+    def _apply_command(self, command: Command) -> None:
+        """A resume ``Command``'s state update, then its routes (resume values are in
+        the plan already)."""
+        if command.graph == Command.PARENT:
+            raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
+        writes: list[tuple[str, Any]] = []
+        writable = self.topology.writable
+        for key, value in command.update_items():
+            if key == "__object__":
+                writes += writable.writes_of("Command(update=...)", value)
+            elif key in writable.fields:
+                writes.append((key, value))
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, values in grouped.items():
+            self.state.channels[key].update(values)
+        for target in command.goto_items():
+            self.router.check("Command(goto=...)", target)
+            if isinstance(target, Send):
+                self.state.sends.append(target)
+            else:
+                self.state.triggered[target] = ("branch:to:" + target,)

@@ -1,0 +1,274 @@
+"""The dispatcher: carries out a run's events, written once for both drivers.
+
+The core yields events (``_core.events``); a driver only submits and waits. All
+the rest is here, shared: choosing a runner for each task, running an attempt's
+body (:class:`TaskJob`), abandoning, telling observers and pool metrics,
+admitting and releasing the run, and matching finished attempts to the tasks
+still waited for (a late result of an abandoned attempt is dropped).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from . import _lc
+from ._constants import START
+from ._context import CURRENT
+from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
+from ._node import Callee
+from ._pool import NodeRunner
+from ._pool._registry import NodeCall
+from ._pool._runners import CallerLoopRunner
+from ._services import Services
+
+__all__ = ["Dispatcher", "TaskJob"]
+
+
+class TaskJob:
+    """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
+
+    __slots__ = ("abandoned", "attempt", "dispatcher", "handle", "outcome", "task")
+
+    def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
+        self.dispatcher = dispatcher
+        self.task = task
+        self.attempt = task.attempt
+        self.handle: Any = None
+        self.abandoned = False
+        self.outcome: Outcome | None = None
+
+    def __repr__(self) -> str:
+        return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
+
+    @property
+    def lane(self) -> Hashable:
+        return self.dispatcher.lane
+
+    @property
+    def owner(self) -> Run:
+        return self.dispatcher.run
+
+    @property
+    def step(self) -> int:
+        return self.task.step
+
+    @property
+    def node(self) -> str:
+        return self.task.node
+
+    @property
+    def run_id(self) -> str:
+        return self.dispatcher.lane
+
+    def resources(self) -> Any:
+        return self.dispatcher.run.topology.nodes[self.task.node].resources
+
+    def fail(self, error: BaseException) -> None:
+        self.outcome = Outcome(self.task, None, error)
+
+    def run_sync(self, call: NodeCall | None = None) -> Outcome:
+        """Run the attempt in this thread; the node itself through ``call`` if given."""
+        task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
+        task.worker = threading.current_thread().name
+        task.started_at = time.time()
+        body = run.body(task)
+        try:
+            callee, arg = body.send(None)
+            if task.node != START:
+                config = config_for(task, callee)
+                token = CURRENT.set(run.asking(task))
+                try:
+                    if call is None:
+                        value = callee.call_sync(arg, config)
+                    else:
+                        value = call(self, functools.partial(callee.call_sync, config=config), arg)
+                finally:
+                    CURRENT.reset(token)
+                callee, arg = body.send(value)
+            while True:
+                callee, arg = body.send(callee.call_sync(arg, config_for(task, callee)))
+        except StopIteration as stop:
+            self.outcome = Outcome(task, stop.value, None)
+        except BaseException as exc:  # the scheduler decides: retry or fail the run
+            self.outcome = Outcome(task, None, exc)
+        task.ended_at = time.time()
+        return self.outcome
+
+    async def run_async(self) -> Outcome:
+        """Like :meth:`run_sync`, awaiting async nodes and routes on the running loop."""
+        task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
+        task.worker = f"asyncio@{threading.current_thread().name}"
+        task.started_at = time.time()
+        body = run.body(task)
+        try:
+            callee, arg = body.send(None)
+            if task.node != START:
+                token = CURRENT.set(run.asking(task))
+                try:
+                    value = await callee.call_async(arg, config_for(task, callee))
+                finally:
+                    CURRENT.reset(token)
+                callee, arg = body.send(value)
+            while True:
+                value = await callee.call_async(arg, config_for(task, callee))
+                callee, arg = body.send(value)
+        except StopIteration as stop:
+            self.outcome = Outcome(task, stop.value, None)
+        except BaseException as exc:
+            self.outcome = Outcome(task, None, exc)
+        task.ended_at = time.time()
+        return self.outcome
+
+
+class Dispatcher:
+    """Carries out one run's Launch, Abandon, Save and Observed events.
+
+    ``done`` is how runners report a finished job (from any thread); the
+    driver sets it to its own thread-safe queue. ``on_caller_loop``: the
+    driver is async, so async nodes run on the caller's event loop (unless the
+    graph has an ``AsyncPool``).
+    """
+
+    def __init__(self, run: Run, services: Services, *, on_caller_loop: bool) -> None:
+        self.run = run
+        self.services = services
+        self.pools = services.pools
+        self.lane = run.options.run_id
+        self.done: Callable[[Any], None] = _unset
+        self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
+        self._runners: dict[str, NodeRunner] = {}
+        self._caller_loop = on_caller_loop and self.pools.async_pool is None
+        self._observers = services.observers
+        self._metrics = getattr(self.pools.primary, "metrics", None)
+        self._began = 0.0
+        self._watched: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
+
+    # -- the run's life ------------------------------------------------------------
+
+    def admitted(self) -> None:
+        """The primary pool let the run in (see :meth:`WorkerPool.admit`)."""
+        self._began = time.monotonic()
+
+    def close(self) -> None:
+        """The run ended: stop what is still in flight, free its lane in the pool."""
+        for task in list(self.inflight):
+            self.abandon(task)
+        self.pools.primary.release(self.lane, time.monotonic() - self._began)
+
+    # -- events --------------------------------------------------------------------
+
+    def handle(self, event: Any) -> Any:
+        """Carry out a Launch, Abandon or Observed event; returns the core's answer."""
+        kind = type(event)
+        if kind is Launch:
+            return self.launch(event.task, event.alone)
+        if kind is Abandon:
+            self.abandon(event.task)
+        elif kind is Observed:
+            self.observed(event)
+        return None
+
+    def launch(self, task: Task, alone: bool) -> Any:
+        """Start one attempt; returns its Outcome (or a coroutine giving it) if it ran
+        inline, else None (its job comes back through ``done``)."""
+        job = TaskJob(self, task)
+        if task.node == START:  # runs no node: never worth a hop
+            return job.run_async() if self._caller_loop else job.run_sync()
+        runner = self.runner_of(task.node)
+        if alone and self.services.sink is None:  # inline, chunks could not go out live
+            ran = runner.run_inline(job)
+            if ran is not None:
+                return job.outcome if ran is True else ran
+        handle = runner.start(job, self.done)
+        self.inflight[task] = (job, runner, handle)
+        return None
+
+    def abandon(self, task: Task) -> None:
+        job, runner, handle = self.inflight.pop(task)
+        job.abandoned = True
+        runner.abandon(job, handle)
+
+    def collect(self, jobs: list[Any]) -> list[Outcome]:
+        """The outcomes of finished jobs still waited for (not abandoned, not wake-ups)."""
+        outcomes: list[Outcome] = []
+        inflight = self.inflight
+        for job in jobs:
+            if job is None:
+                continue
+            entry = inflight.get(job.task)
+            if entry is not None and entry[0] is job:
+                del inflight[job.task]
+                outcomes.append(job.outcome)
+        return outcomes
+
+    def save(self, event: Save) -> None:
+        durability = self.services.durability
+        assert durability is not None, "a Save event from a run without a checkpointer"
+        durability.save(event.record, event.source)
+
+    def observed(self, event: Observed) -> None:
+        observers, run_id = self._observers, self.lane
+        if event.task is None:
+            observers.step_started(run_id, event.step, event.tasks)
+        elif event.end is None:
+            observers.task_started(run_id, event.task)
+        else:
+            observers.task_ended(run_id, event.task, event.end)
+            if event.end != "succeeded" and self._metrics is not None:
+                self._metrics.task_failed(retried=event.end == "retried")
+
+    # -- chunks made inside tasks (stream_mode="messages") ---------------------------
+
+    def watch_sink(self) -> None:
+        """Make the next chunk a task pushes wake the driver (a ``None`` job)."""
+        sink = self.services.sink
+        if sink is not None and sink.wake is not self._watched:
+            self._watched = sink.wake
+            self._watched.add_done_callback(lambda _: self.done(None))
+
+    def drain_sink(self) -> Iterator[tuple[str, Any]]:
+        sink = self.services.sink
+        return iter(sink.drain()) if sink is not None else iter(())
+
+    # -- where a node runs ---------------------------------------------------------
+
+    def runner_of(self, node: str) -> NodeRunner:
+        runner = self._runners.get(node)
+        if runner is None:
+            kind = self._executor_of(node)
+            if kind == "async" and self._caller_loop:
+                runner = CallerLoopRunner(self.pools)
+            else:
+                runner = self.pools.runner(kind)
+            self._runners[node] = runner
+        return runner
+
+    def _executor_of(self, node: str) -> str:
+        """Where ``node`` runs: its own ``executor=``, the run's, the graph's; async
+        nodes left to the default run on an event loop."""
+        topology = self.run.topology
+        spec = topology.nodes[node]
+        chosen = spec.executor or self.run.options.executor or topology.default_executor
+        if spec.callee.is_async and chosen in (None, "thread"):
+            return "async"
+        return chosen or "thread"
+
+    def config_for(self, task: Task, callee: Callee) -> Any:
+        # with langchain-core loaded every call gets its config: it is bound as
+        # langchain's current config, so models called inside the node inherit it
+        if callee.wants_config or _lc.loaded():
+            return self.run.options.for_node(task.step, task.node, task.triggers)
+        return None
+
+
+def _unset(job: Any) -> None:  # pragma: no cover - a driver always sets ``done``
+    from .errors import InternalError
+
+    raise InternalError("Dispatcher.done was not set by the driver")

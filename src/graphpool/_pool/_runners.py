@@ -1,0 +1,182 @@
+"""The built-in runners: thread, process, Ray and async (see ``_registry``).
+
+* ``thread``: the job runs on a :class:`ThreadPool` thread; a step's only job
+  may run in the caller's thread instead when the pool allows it (saves a hop).
+* ``process`` and ``ray``: a pool thread runs the job and sends only the node
+  call to a worker process or a Ray task (routes and writes stay here); a dead
+  worker becomes :class:`~graphpool.WorkerCrashedError`, and abandoning the job
+  kills the worker.
+* ``async``: an ``AsyncPool`` if the graph has one, else the shared background
+  event loop (sync callers) or the caller's own loop (``ainvoke``/``astream``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import TaskCancelledError, WorkerCrashedError
+from ._base import Pools
+from ._registry import Done, Job, NodeRunner
+
+__all__ = ["AsyncRunner", "CallerLoopRunner", "ProcessRunner", "RayRunner", "ThreadRunner"]
+
+
+def _dropped(job: Job) -> TaskCancelledError:
+    return TaskCancelledError(
+        f"Node {job.node!r} was cancelled before it finished: the pool running it was shut "
+        f"down (attempt {job.attempt}, run {job.run_id}).",
+        node=job.node,
+        attempt=job.attempt,
+        run_id=job.run_id,
+    )
+
+
+def _settle(job: Job, future: concurrent.futures.Future[Any], done: Done) -> None:
+    """A pool future of ``job`` ended: a cancelled one means its pool dropped it."""
+    if future.cancelled():
+        job.fail(_dropped(job))
+    elif (error := future.exception()) is not None:  # the job itself never raises
+        job.fail(error)
+    done(job)
+
+
+class ThreadRunner(NodeRunner):
+    """Sync nodes on the pools' thread pool."""
+
+    kind = "thread"
+    call: Callable[[Job, Callable[..., Any], Any], Any] | None = None  # None: in the thread
+
+    def __init__(self, pools: Pools) -> None:
+        self.pool = pools.thread
+
+    def start(self, job: Job, done: Done) -> Any:
+        context = contextvars.copy_context()  # the caller's context vars reach the node
+        future = self.pool.submit_in(job.lane, context.run, job.run_sync, self.call)
+        future.add_done_callback(lambda f: _settle(job, f, done))
+        return future
+
+    def run_inline(self, job: Job) -> Any:
+        if not self.pool.runs_inline:
+            return None
+        job.run_sync(self.call)
+        return True
+
+    def abandon(self, job: Job, handle: Any) -> None:
+        self.pool.abandon(handle)
+
+
+class ProcessRunner(ThreadRunner):
+    """CPU-bound nodes: the node call runs in a worker process of ``pools.process``."""
+
+    kind = "process"
+
+    def __init__(self, pools: Pools) -> None:
+        super().__init__(pools)
+        self.pools = pools
+
+    def run_inline(self, job: Job) -> Any:
+        return None  # the waiting thread must be a pool thread: abandon() replaces it
+
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+        from ._process import dumps_for_worker, loads_from_worker
+
+        process = self.pools.process
+        payload = dumps_for_worker(job.node, fn, arg)
+        job.handle = handle = process.submit_call(payload, job.lane)  # type: ignore[attr-defined]
+        if job.abandoned:  # timed out while the call was being sent
+            process.abandon(handle)
+        try:
+            return loads_from_worker(handle.result())
+        except concurrent.futures.CancelledError as exc:
+            raise _dropped(job) from exc
+        except Exception as exc:
+            if type(exc).__name__ == "ProcessExpired":  # pebble: the worker died
+                raise WorkerCrashedError(
+                    f"The worker process running node {job.node!r} died ({exc}; attempt "
+                    f"{job.attempt}, run {job.run_id}).",
+                    node=job.node,
+                    attempt=job.attempt,
+                    run_id=job.run_id,
+                ) from exc
+            raise
+        finally:
+            if job.handle is handle:
+                job.handle = None
+
+    def abandon(self, job: Job, handle: Any) -> None:
+        if job.handle is not None:  # kills the worker process
+            self.pools.process.abandon(job.handle)
+        super().abandon(job, handle)
+
+
+class RayRunner(ProcessRunner):
+    """Nodes as Ray tasks on a Ray cluster (``pools.ray``)."""
+
+    kind = "ray"
+
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+        ray: Any = self.pools.ray
+        sent = ray.input_for(job.owner, job.step, job.node, arg)
+        attempt = job.attempt
+        job.handle = ref = ray.submit_call(fn, sent, job.resources())
+        if job.abandoned:  # timed out while the input was being sent
+            ray.abandon(ref)
+        try:
+            return ray.result(ref, node=job.node, attempt=attempt, run_id=job.run_id)
+        finally:
+            if job.handle is ref:
+                job.handle = None
+
+    def abandon(self, job: Job, handle: Any) -> None:
+        if job.handle is not None:
+            self.pools.ray.abandon(job.handle)
+        ThreadRunner.abandon(self, job, handle)
+
+
+class AsyncRunner(NodeRunner):
+    """Async nodes on an ``AsyncPool``, or else on the shared background event loop."""
+
+    kind = "async"
+
+    def __init__(self, pools: Pools) -> None:
+        self.pool = pools.async_pool
+
+    def start(self, job: Job, done: Done) -> Any:
+        if self.pool is not None:
+            future = self.pool.submit_in(job.lane, job.run_async)
+        else:
+            from ._loop import submit_coroutine
+
+            future = submit_coroutine(job.run_async())
+        future.add_done_callback(lambda f: _settle(job, f, done))
+        return future
+
+    def abandon(self, job: Job, handle: Any) -> None:
+        if self.pool is not None:
+            self.pool.abandon(handle)
+        else:
+            handle.cancel()  # cancels the coroutine on its loop
+
+
+class CallerLoopRunner(NodeRunner):
+    """Async nodes of an ``ainvoke``/``astream`` run, on the caller's own event loop."""
+
+    kind = "async"
+
+    def __init__(self, pools: Pools) -> None:
+        self.pool = None
+
+    def start(self, job: Job, done: Done) -> Any:
+        task = asyncio.ensure_future(job.run_async())
+        task.add_done_callback(lambda t: _settle(job, t, done))  # type: ignore[arg-type]
+        return task
+
+    def run_inline(self, job: Job) -> Any:
+        return job.run_async()
+
+    def abandon(self, job: Job, handle: Any) -> None:
+        handle.cancel()
