@@ -193,6 +193,7 @@ class Dispatcher:
     def abandon(self, task: Task) -> None:
         job, runner, handle = self.inflight.pop(task)
         job.abandoned = True
+        task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)
 
     def collect(self, jobs: list[Any]) -> list[Outcome]:
