@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ._constants import DEFAULT_RECURSION_LIMIT
-from ._observe import ObserverGroup
+from ._observe import ObserverGroup, RunObserver
+from .errors import InvalidConfigError
 
 __all__ = ["RunOptions"]
 
@@ -37,6 +39,42 @@ def check_executor(value: Any, where: str) -> str:
     if value not in EXECUTORS:
         raise ValueError(f"{where}={value!r}: choose one of {', '.join(map(repr, EXECUTORS))}.")
     return str(value)
+
+
+def _observers(config: dict[str, Any]) -> ObserverGroup:
+    """Take the ``trace`` and ``observer`` keys out of ``config`` (a mutable copy).
+
+    ``trace``: a :class:`~graphpool.Trace`, or a path where a new one writes
+    the run's Chrome trace JSON when the run ends. ``observer``: a
+    :class:`~graphpool.RunObserver` or a sequence of them.
+
+    Raises:
+        InvalidConfigError: a value of the wrong type, named in the message
+            (also a ``TypeError``).
+    """
+    from ._trace import Trace
+
+    found: list[RunObserver] = []
+    trace = config.pop("trace", None)
+    if isinstance(trace, (str, os.PathLike)):
+        trace = Trace(trace)
+    if trace is not None:
+        if not isinstance(trace, Trace):
+            raise InvalidConfigError(
+                f"config['trace'] must be a file path or a graphpool.Trace, got {trace!r}."
+            )
+        found.append(trace)
+    given = config.pop("observer", None)
+    if given is not None:
+        items = [given] if isinstance(given, RunObserver) else list(given)
+        for item in items:
+            if not isinstance(item, RunObserver):
+                raise InvalidConfigError(
+                    f"config['observer'] must be a graphpool.RunObserver or a list of "
+                    f"them, got {item!r}."
+                )
+        found.extend(items)
+    return ObserverGroup(found)
 
 
 _RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
@@ -97,7 +135,7 @@ class RunOptions:
         executor = config.pop("executor", None)
         if executor is not None:
             check_executor(executor, "config['executor']")
-        observer = ObserverGroup.from_config(config)
+        observer = _observers(config)
         configurable = dict(config.get("configurable") or {})
         for key in list(config):
             if key not in _TOP_LEVEL_KEYS:

@@ -10,9 +10,9 @@ still waited for (a late result of an abandoned attempt is dropped).
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
+from threading import current_thread
 from typing import Any
 
 from . import _lc
@@ -22,8 +22,9 @@ from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
-from ._pool._runners import CallerLoopRunner
+from ._pool._runners import CallerLoopRunner, dropped
 from ._services import Services
+from .errors import InternalError, PoolShutDownError
 
 __all__ = ["Dispatcher", "TaskJob"]
 
@@ -73,7 +74,7 @@ class TaskJob:
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = threading.current_thread().name
+        task.worker = current_thread().name
         task.started_at = time.time()
         body = run.body(task)
         try:
@@ -101,7 +102,7 @@ class TaskJob:
     async def run_async(self) -> Outcome:
         """Like :meth:`run_sync`, awaiting async nodes and routes on the running loop."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = f"asyncio@{threading.current_thread().name}"
+        task.worker = f"asyncio@{current_thread().name}"
         task.started_at = time.time()
         body = run.body(task)
         try:
@@ -140,8 +141,10 @@ class Dispatcher:
         self.lane = run.options.run_id
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
-        self._runners: dict[str, NodeRunner] = {}
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
+        # which runner each node uses depends only on these: shared by the graph's runs
+        table = (id(self.pools), run.options.executor, self._caller_loop)
+        self._runners = run.topology.runner_tables.setdefault(table, {})
         self._observers = services.observers
         self._metrics = getattr(self.pools.primary, "metrics", None)
         self._began = 0.0
@@ -186,7 +189,12 @@ class Dispatcher:
             ran = runner.run_inline(job)
             if ran is not None:
                 return job.outcome if ran is True else ran
-        handle = runner.start(job, self.done)
+        try:
+            handle = runner.start(job, self.done)
+        except PoolShutDownError as exc:  # shut down while this run was going
+            error = dropped(job)
+            error.__cause__ = exc
+            return Outcome(task, None, error)
         self.inflight[task] = (job, runner, handle)
         return None
 
@@ -270,6 +278,4 @@ class Dispatcher:
 
 
 def _unset(job: Any) -> None:  # pragma: no cover - a driver always sets ``done``
-    from .errors import InternalError
-
     raise InternalError("Dispatcher.done was not set by the driver")

@@ -63,8 +63,10 @@ class Callee:
     def args(self, value: Any, config: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (value,), ({"config": config} if self.wants_config else {})
 
-    def call_sync(self, value: Any, config: Mapping[str, Any]) -> Any:
+    def call_sync(self, value: Any, config: Mapping[str, Any] | None) -> Any:
         """Call from a worker thread; an async function runs on the shared event loop."""
+        if config is None and not self.is_async:  # the hot path: nothing to bind
+            return self.fn(value)
         with _lc.bind_config(config):
             if self.runnable and not self.is_async:
                 return self.fn.invoke(value, config)  # type: ignore[attr-defined]

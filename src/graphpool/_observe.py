@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -197,41 +196,6 @@ class ObserverGroup:
     def run_ended(self, run_id: str, error: BaseException | None) -> None:
         for o in self.observers:
             o.on_run_end(run_id, error)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ObserverGroup:
-        """Take the ``trace`` and ``observer`` keys out of ``config`` (a mutable copy).
-
-        ``trace``: a :class:`~graphpool.Trace`, or a path where a new one writes
-        the run's Chrome trace JSON when the run ends. ``observer``: a
-        :class:`RunObserver` or a sequence of them.
-
-        Raises:
-            TypeError: a value of the wrong type, named in the message.
-        """
-        from ._trace import Trace
-
-        found: list[RunObserver] = []
-        trace = config.pop("trace", None)
-        if isinstance(trace, (str, os.PathLike)):
-            trace = Trace(trace)
-        if trace is not None:
-            if not isinstance(trace, Trace):
-                raise TypeError(
-                    f"config['trace'] must be a file path or a graphpool.Trace, got {trace!r}."
-                )
-            found.append(trace)
-        given = config.pop("observer", None)
-        if given is not None:
-            items = [given] if isinstance(given, RunObserver) else list(given)
-            for item in items:
-                if not isinstance(item, RunObserver):
-                    raise TypeError(
-                        f"config['observer'] must be a graphpool.RunObserver or a list of "
-                        f"them, got {item!r}."
-                    )
-            found.extend(items)
-        return cls(found)
 
 
 def observe_sync(group: ObserverGroup, run_id: str, events: Iterator[Any]) -> Iterator[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,6 +93,21 @@ class Topology:
             default_timeout=timeout,
             default_retry=retry_policy,
         )
+
+    @functools.cached_property
+    def timeouts(self) -> Mapping[str, float | None]:
+        """Seconds an attempt of each node may run (its own, else the graph default)."""
+        default = self.default_timeout
+        timeouts = {
+            n: s.timeout if s.timeout is not None else default for n, s in self.nodes.items()
+        }
+        timeouts[START] = None
+        return timeouts
+
+    @functools.cached_property
+    def runner_tables(self) -> dict[Any, dict[str, Any]]:
+        """Per-graph cache of which runner each node uses (see ``_dispatch``)."""
+        return {}
 
     def reader_of(self, node: str) -> Schema:
         """The schema a node (and its routes) read the state through."""

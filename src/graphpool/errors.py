@@ -43,6 +43,7 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "PoolSaturatedError",
+    "PoolShutDownError",
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
@@ -158,6 +159,14 @@ class TaskCancelledError(NodeError, RuntimeError):
     """
 
 
+class PoolShutDownError(GraphpoolError, RuntimeError):
+    """Work was submitted to a pool after ``shutdown()``; every pool kind raises it.
+
+    A run whose next task meets a shut-down pool fails with
+    :class:`TaskCancelledError` naming the node, chained from this error.
+    """
+
+
 class PoolSaturatedError(GraphpoolError):
     """A pool's task queue is full and a new run could not be admitted in time.
 
@@ -179,12 +188,14 @@ class MissingRendererError(GraphpoolError, RuntimeError):
     """
 
 
-class InvalidConfigError(GraphpoolError, ValueError):
-    """The run's ``config`` lacks something the graph needs.
+class InvalidConfigError(GraphpoolError, ValueError, TypeError):
+    """A run's ``config``, or an option given to a pool or a runner, is invalid.
 
-    Raised by ``invoke``/``stream`` and the state methods of a graph compiled
-    with a checkpointer when ``config["configurable"]["thread_id"]`` is missing.
-    A ``ValueError``, as LangGraph raises for it.
+    Raised where the value is given: by ``invoke``/``stream`` for config keys (a
+    missing ``thread_id`` for a graph compiled with a checkpointer, an unknown
+    ``executor``, a value of the wrong type), and by the pools for their options.
+    A ``ValueError`` (as LangGraph raises for a missing thread id) and a
+    ``TypeError``, so code catching either for a bad argument still does.
     """
 
 

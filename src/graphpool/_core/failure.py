@@ -20,21 +20,13 @@ __all__ = ["FailureManager"]
 class FailureManager:
     """Timeouts and retry decisions for one run's tasks."""
 
-    __slots__ = ("_timeouts", "run_id", "topology")
+    __slots__ = ("run_id", "timeout_of", "topology")
 
     def __init__(self, topology: Topology, run_id: str) -> None:
         self.topology = topology
         self.run_id = run_id
-        default = topology.default_timeout
-        self._timeouts = {
-            name: spec.timeout if spec.timeout is not None else default
-            for name, spec in topology.nodes.items()
-        }
-        self._timeouts[START] = None
-
-    def timeout_of(self, node: str) -> float | None:
-        """Seconds an attempt of ``node`` may run, or None."""
-        return self._timeouts[node]
+        self.timeout_of = topology.timeouts.__getitem__
+        """Seconds an attempt of a node may run, or None."""
 
     def timeout_error(self, task: Task) -> NodeTimeoutError:
         limit = self.timeout_of(task.node) or 0.0

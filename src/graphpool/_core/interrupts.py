@@ -18,7 +18,7 @@ from ..types import Interrupt
 from .task import Task
 
 if TYPE_CHECKING:
-    from .run import Run
+    from .view import RunView
 
 __all__ = ["Asking", "interrupt_id"]
 
@@ -35,7 +35,7 @@ class Asking:
 
     __slots__ = ("calls", "run", "task")
 
-    def __init__(self, run: Run, task: Task) -> None:
+    def __init__(self, run: RunView, task: Task) -> None:
         self.run, self.task, self.calls = run, task, 0
 
     def interrupt(self, value: Any) -> Any:

@@ -21,14 +21,14 @@ from .records import result_of
 from .task import Task, TaskState
 
 if TYPE_CHECKING:
-    from .run import Run
+    from .view import RunView
 
 __all__ = ["after_interrupts", "at_breakpoint", "interrupted", "stop_at_breakpoint"]
 
 Events = Generator[Event, Any, None]
 
 
-def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
+def at_breakpoint(run: RunView, nodes: Collection[str], tasks: Iterable[Task]) -> bool:
     """Whether ``interrupt_before``/``_after`` (``nodes``) stops the run at these tasks.
 
     As in LangGraph, only once the state changed since the run (re)started: a
@@ -41,12 +41,12 @@ def at_breakpoint(run: Run, nodes: Collection[str], tasks: Iterable[Task]) -> bo
     return any(task.node in nodes for task in tasks)
 
 
-def stop_at_breakpoint(run: Run) -> Events:
+def stop_at_breakpoint(run: RunView) -> Events:
     if "updates" in run.modes:
         yield Emit("updates", {INTERRUPT: ()})
 
 
-def interrupted(run: Run, task: Task) -> Events:
+def interrupted(run: RunView, task: Task) -> Events:
     """A task paused in ``interrupt()``: save it and tell the caller, as it happens."""
     assert isinstance(task.error, GraphInterrupt)
     interrupts = task.error.interrupts
@@ -58,7 +58,7 @@ def interrupted(run: Run, task: Task) -> Events:
     yield from run.task_event(task, start=False)
 
 
-def after_interrupts(run: Run, tasks: Iterable[Task]) -> Events:
+def after_interrupts(run: RunView, tasks: Iterable[Task]) -> Events:
     """The run stops after tasks of this step paused in ``interrupt()``.
 
     Like LangGraph, a last ``values`` chunk shows the writes of the step's tasks

@@ -24,8 +24,8 @@ from ..errors import CheckpointError, GraphInterrupt
 from ..types import Command, Interrupt
 
 if TYPE_CHECKING:
-    from .run import Run
     from .task import Task
+    from .view import RunView
 
 __all__ = ["FRESH", "ResumePlan", "export", "restore", "result_of", "task_id"]
 
@@ -69,7 +69,7 @@ def task_id(checkpoint_id: str, order: tuple[int, Any]) -> str:
 
 
 def export(
-    run: Run, tasks: Iterable[Task], *, step: int | None = None, start: tuple[Any, ...] = ()
+    run: RunView, tasks: Iterable[Task], *, step: int | None = None, start: tuple[Any, ...] = ()
 ) -> Checkpoint:
     """The run's state now, as a new checkpoint (which becomes the run's current one).
 
@@ -95,7 +95,7 @@ def export(
     return checkpoint
 
 
-def restore(run: Run, checkpoint: Checkpoint, *, pending: bool = True) -> None:
+def restore(run: RunView, checkpoint: Checkpoint, *, pending: bool = True) -> None:
     """Set a fresh run to a saved checkpoint; ``pending=False`` drops its unfinished tasks.
 
     Raises:
@@ -125,7 +125,7 @@ def restore(run: Run, checkpoint: Checkpoint, *, pending: bool = True) -> None:
     state.sends = list(checkpoint.sends)
 
 
-def result_of(run: Run, task: Task) -> TaskResult:
+def result_of(run: RunView, task: Task) -> TaskResult:
     """How ``task`` ended: its writes and routes, its interrupts, or its error."""
     error = task.error
     if isinstance(error, GraphInterrupt):

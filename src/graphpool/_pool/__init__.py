@@ -1,7 +1,8 @@
 """Worker pools: where tasks run. One module per kind behind one small interface."""
 
 from ._async import AsyncPool
-from ._base import Pools, WorkerPool
+from ._base import WorkerPool
+from ._pools import Pools
 from ._process import ProcessPool, default_process_pool
 from ._ray import RayPool, RayStatistics, default_ray_pool
 from ._registry import Job, NodeRunner, known_executors, register_runner

@@ -22,10 +22,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Coroutine, Hashable
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-
-if TYPE_CHECKING:
-    from ._base import Pools
+from typing import Any, ClassVar, Protocol
 
 __all__ = ["Job", "NodeCall", "NodeRunner", "known_executors", "register_runner", "runner_for"]
 
@@ -92,7 +89,8 @@ class NodeRunner:
         """Stop ``job`` as well as this kind of pool can; its ``done`` may still come."""
 
 
-RunnerFactory = Callable[["Pools"], NodeRunner]
+RunnerFactory = Callable[[Any], NodeRunner]
+"""Makes a runner over a graph's ``Pools`` (typed loosely: this module sits below them)."""
 
 _BUILTIN = {
     "thread": "graphpool._pool._runners:ThreadRunner",
@@ -115,7 +113,7 @@ def known_executors() -> tuple[str, ...]:
     return tuple(dict.fromkeys([*_BUILTIN, *_factories]))
 
 
-def runner_for(kind: str, pools: Pools) -> NodeRunner:
+def runner_for(kind: str, pools: Any) -> NodeRunner:
     """A new runner of ``kind`` over ``pools`` (the caller caches it)."""
     factory = _factories.get(kind)
     if factory is None:

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import TaskCancelledError, WorkerCrashedError
-from ._base import Pools
+from ._pools import Pools
 from ._registry import Done, Job, NodeRunner
 
 __all__ = ["AsyncRunner", "CallerLoopRunner", "ProcessRunner", "RayRunner", "ThreadRunner"]
 
 
-def _dropped(job: Job) -> TaskCancelledError:
+def dropped(job: Job) -> TaskCancelledError:
     return TaskCancelledError(
         f"Node {job.node!r} was cancelled before it finished: the pool running it was shut "
         f"down (attempt {job.attempt}, run {job.run_id}).",
@@ -38,7 +38,7 @@ def _dropped(job: Job) -> TaskCancelledError:
 def _settle(job: Job, future: concurrent.futures.Future[Any], done: Done) -> None:
     """A pool future of ``job`` ended: a cancelled one means its pool dropped it."""
     if future.cancelled():
-        job.fail(_dropped(job))
+        job.fail(dropped(job))
     elif (error := future.exception()) is not None:  # the job itself never raises
         job.fail(error)
     done(job)
@@ -92,7 +92,7 @@ class ProcessRunner(ThreadRunner):
         try:
             return loads_from_worker(handle.result())
         except concurrent.futures.CancelledError as exc:
-            raise _dropped(job) from exc
+            raise dropped(job) from exc
         except Exception as exc:
             if type(exc).__name__ == "ProcessExpired":  # pebble: the worker died
                 raise WorkerCrashedError(

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..errors import PoolShutDownError
 from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
@@ -132,7 +133,7 @@ class ThreadPool(WorkerPool):
         item = _Item(lane, fn, args, kwargs)
         with self._lock:
             if self._shutdown:
-                raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
+                raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
             self._work_ready.notify()
             self._grow()
