@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._config import EXECUTORS
+from ._pool._registry import known_executors
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
@@ -25,10 +25,10 @@ _FORBIDDEN_CHARS = ("|", ":")
 
 def _check_executor(node: str, executor: str, callee: Callee) -> None:
     """Fail at build time for an executor a node cannot use."""
-    if executor not in EXECUTORS:
+    if executor not in known_executors():
         raise InvalidGraphError(
             f"Node {node!r}: executor={executor!r} is unknown; choose one of "
-            f"{', '.join(map(repr, EXECUTORS))}."
+            f"{', '.join(map(repr, known_executors()))}."
         )
     if executor == "async" and not callee.is_async:
         raise InvalidGraphError(

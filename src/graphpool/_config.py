@@ -10,6 +10,7 @@ from typing import Any
 
 from ._constants import DEFAULT_RECURSION_LIMIT
 from ._observe import ObserverGroup, RunObserver
+from ._pool._registry import known_executors
 from .errors import InvalidConfigError
 
 __all__ = ["RunOptions"]
@@ -30,14 +31,14 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-EXECUTORS = ("thread", "process", "async", "ray")
-"""Where a node may run: see ``StateGraph.add_node``."""
-
-
 def check_executor(value: Any, where: str) -> str:
-    """Validate an executor name, with an error that says where it came from."""
-    if value not in EXECUTORS:
-        raise ValueError(f"{where}={value!r}: choose one of {', '.join(map(repr, EXECUTORS))}.")
+    """Validate an executor name (a built-in or registered runner kind), with an
+    error that says where it came from."""
+    kinds = known_executors()
+    if value not in kinds:
+        raise InvalidConfigError(
+            f"{where}={value!r}: no such executor; choose one of {', '.join(map(repr, kinds))}."
+        )
     return str(value)
 
 
