@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pytest
 from typing_extensions import TypedDict
@@ -24,7 +24,7 @@ class ToyRunner(NodeRunner):
     """Each job on a new thread of its own; counts what it ran."""
 
     kind = "toy"
-    ran: list[str] = []
+    ran: ClassVar[list[str]] = []
 
     def __init__(self, pools: Any) -> None:
         self.threads: list[threading.Thread] = []

@@ -7,10 +7,10 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._pool._registry import known_executors
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
+from ._pool._registry import known_executors
 from ._schema import Schema
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError

@@ -32,18 +32,22 @@ __all__ = ["Dispatcher", "TaskJob"]
 class TaskJob:
     """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
 
-    __slots__ = ("abandoned", "attempt", "dispatcher", "handle", "outcome", "task")
+    __slots__ = ("_attempt", "abandoned", "dispatcher", "handle", "outcome", "task")
 
     def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
         self.dispatcher = dispatcher
         self.task = task
-        self.attempt = task.attempt
+        self._attempt = task.attempt
         self.handle: Any = None
         self.abandoned = False
         self.outcome: Outcome | None = None
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
+
+    @property
+    def attempt(self) -> int:
+        return self._attempt
 
     @property
     def lane(self) -> Hashable:
@@ -214,6 +218,7 @@ class Dispatcher:
             entry = inflight.get(job.task)
             if entry is not None and entry[0] is job:
                 del inflight[job.task]
+                assert job.outcome is not None, f"{job!r} reported done without an outcome"
                 outcomes.append(job.outcome)
         return outcomes
 

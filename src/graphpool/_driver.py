@@ -38,10 +38,9 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
             except StopIteration:
                 return
             reply = None
-            kind = type(event)
-            if kind is Emit:
+            if type(event) is Emit:
                 yield event.mode, event.chunk
-            elif kind is Wait:
+            elif type(event) is Wait:
                 dispatch.watch_sink()
                 try:
                     jobs = [finished.get(timeout=event.timeout)]
@@ -51,7 +50,7 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                     jobs.append(finished.get_nowait())
                 reply = dispatch.collect(jobs)
                 yield from dispatch.drain_sink()
-            elif kind is Save:
+            elif type(event) is Save:
                 dispatch.save(event)
             else:
                 reply = dispatch.handle(event)
@@ -64,7 +63,11 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
     dispatch = Dispatcher(run, services, on_caller_loop=True)
     loop = asyncio.get_running_loop()
     finished: asyncio.Queue[Any] = asyncio.Queue()
-    dispatch.done = lambda job: loop.call_soon_threadsafe(finished.put_nowait, job)
+
+    def done(job: Any) -> None:
+        loop.call_soon_threadsafe(finished.put_nowait, job)
+
+    dispatch.done = done
     primary, timeout = services.pools.primary, run.options.admission_timeout
     if timeout == 0:
         primary.admit(dispatch.lane, 0)
@@ -80,10 +83,9 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
             except StopIteration:
                 return
             reply = None
-            kind = type(event)
-            if kind is Emit:
+            if type(event) is Emit:
                 yield event.mode, event.chunk
-            elif kind is Wait:
+            elif type(event) is Wait:
                 dispatch.watch_sink()
                 try:
                     jobs = [await asyncio.wait_for(finished.get(), event.timeout)]
@@ -94,7 +96,7 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                 reply = dispatch.collect(jobs)
                 for chunk in dispatch.drain_sink():
                     yield chunk
-            elif kind is Save:
+            elif type(event) is Save:
                 await asyncio.to_thread(dispatch.save, event)
             else:
                 reply = dispatch.handle(event)

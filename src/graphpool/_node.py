@@ -60,7 +60,9 @@ class Callee:
             return cls(_lc.adapt(fn), _lc.runnable_is_async(fn), True, runnable=True)
         return cls(fn, _is_async(fn), _accepts_config(fn))
 
-    def args(self, value: Any, config: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def args(
+        self, value: Any, config: Mapping[str, Any] | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (value,), ({"config": config} if self.wants_config else {})
 
     def call_sync(self, value: Any, config: Mapping[str, Any] | None) -> Any:
@@ -85,7 +87,7 @@ class Callee:
                 result = await result
             return result
 
-    def _start(self, value: Any, config: Mapping[str, Any]) -> Any:
+    def _start(self, value: Any, config: Mapping[str, Any] | None) -> Any:
         if self.runnable:
             return self.fn.ainvoke(value, config)  # type: ignore[attr-defined]
         args, kwargs = self.args(value, config)

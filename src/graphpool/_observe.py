@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._constants import START
@@ -213,7 +213,7 @@ def observe_sync(group: ObserverGroup, run_id: str, events: Iterator[Any]) -> It
 
 async def observe_async(
     group: ObserverGroup, run_id: str, events: AsyncIterator[Any]
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Async :func:`observe_sync`."""
     group.run_started(run_id)
     error: BaseException | None = None

@@ -348,8 +348,9 @@ class Run:
                     continue
                 delay = failures.retry_delay(task)
                 if task.node != START:
-                    end = "failed" if delay is None else "retried"
-                    yield Observed(task.step, task=task, end=end)
+                    yield Observed(
+                        task.step, task=task, end="failed" if delay is None else "retried"
+                    )
                 if delay is None:
                     if self.durable:
                         yield Save(result_of(self, task), "task")

@@ -81,7 +81,7 @@ class ProcessRunner(ThreadRunner):
     def run_inline(self, job: Job) -> Any:
         return None  # the waiting thread must be a pool thread: abandon() replaces it
 
-    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
         from ._process import dumps_for_worker, loads_from_worker
 
         process = self.pools.process
@@ -118,7 +118,7 @@ class RayRunner(ProcessRunner):
 
     kind = "ray"
 
-    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
         ray: Any = self.pools.ray
         sent = ray.input_for(job.owner, job.step, job.node, arg)
         attempt = job.attempt
