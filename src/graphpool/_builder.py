@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
 from ._constants import END, RESERVED_NAMES, START
@@ -15,6 +15,9 @@ from ._schema import Schema
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
 from .types import RetryPolicy
+
+if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
+    from ._compiled import CompiledStateGraph
 
 __all__ = ["StateGraph"]
 
@@ -350,7 +353,7 @@ class StateGraph(Generic[StateT]):
         pool: Any = None,
         ray_pool: Any = None,
         **unsupported: Any,
-    ) -> Any:
+    ) -> CompiledStateGraph:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
 
         ``scheduling="superstep"`` (the default) runs LangGraph's supersteps;
