@@ -78,8 +78,9 @@ class TaskJob:
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = current_thread().name
-        task.started_at = time.time()
+        if run.observing:  # stamps for observers (traces, progress, the debug log)
+            task.worker = current_thread().name
+            task.started_at = time.time()
         body = run.body(task)
         try:
             callee, arg = body.send(None)
@@ -100,14 +101,16 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:  # the scheduler decides: retry or fail the run
             self.outcome = Outcome(task, None, exc)
-        task.ended_at = time.time()
+        if run.observing:
+            task.ended_at = time.time()
         return self.outcome
 
     async def run_async(self) -> Outcome:
         """Like :meth:`run_sync`, awaiting async nodes and routes on the running loop."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = f"asyncio@{current_thread().name}"
-        task.started_at = time.time()
+        if run.observing:
+            task.worker = f"asyncio@{current_thread().name}"
+            task.started_at = time.time()
         body = run.body(task)
         try:
             callee, arg = body.send(None)
@@ -125,7 +128,8 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:
             self.outcome = Outcome(task, None, exc)
-        task.ended_at = time.time()
+        if run.observing:
+            task.ended_at = time.time()
         return self.outcome
 
 
@@ -205,7 +209,8 @@ class Dispatcher:
     def abandon(self, task: Task) -> None:
         job, runner, handle = self.inflight.pop(task)
         job.abandoned = True
-        task.ended_at = time.time()  # as far as the run is concerned
+        if self.run.observing:
+            task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)
 
     def collect(self, jobs: list[Any]) -> list[Outcome]:

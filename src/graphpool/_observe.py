@@ -118,17 +118,17 @@ class _LogObserver(RunObserver):
             level, what = logging.WARNING, f"failed with {a.error}; retrying"
         else:
             level, what = logging.ERROR, f"failed with {a.error}"
+        where = f", {a.duration:.3f}s on {a.worker}" if a.worker else ""  # stamped if observed
         self._log(
             level,
             a.run_id,
             a.step,
             a.node,
-            "task %s %s (attempt %d, %.3fs on %s)",
+            "task %s %s (attempt %d%s)",
             a.node,
             what,
             a.attempt,
-            a.duration,
-            a.worker,
+            where,
         )
 
     def on_run_end(self, run_id: str, error: BaseException | None) -> None:

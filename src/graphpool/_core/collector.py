@@ -121,5 +121,5 @@ class Collector:
 
     def node_input(self, node: str) -> Any:
         """The state a pull task's node receives now, shaped by its input schema."""
-        schema = self.topology.reader_of(node)
+        schema = self.topology.readers[node]
         return schema.coerce(schema.read(self.channels))

@@ -117,6 +117,7 @@ class Run:
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
+        self._streams_updates = "updates" in self.modes
         self._task_ids = 0
         self._values_due = False  # final_only: a values chunk would have gone out
         self._interrupts: list[Any] = []  # final_only: the interrupts of the run
@@ -188,7 +189,10 @@ class Run:
                     yield from self.values()
                 raise
             if wrote:
-                yield from self.values()
+                if self.final_only:  # the hot path of invoke(): no chunk, just a note
+                    self._values_due = "values" in self.modes
+                else:
+                    yield from self.values()
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
                 yield from pausing.stop_at_breakpoint(self)
                 return
@@ -281,7 +285,9 @@ class Run:
         an abandoned attempt can never touch a task.
         """
         clock, failures = self.clock, self.failures
-        queue = deque(t for t in tasks if t.state is TaskState.PENDING)
+        queue = deque(
+            [t for t in tasks if t.state is TaskState.PENDING] if self.resuming else tasks
+        )
         limit = self.options.max_concurrency or len(queue) or 1
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
@@ -334,7 +340,8 @@ class Run:
                         yield Observed(task.step, task=task, end="succeeded")
                     if self.durable:
                         yield Save(result_of(self, task), "task")
-                    yield from self._finished_events(task)
+                    if self._streams_tasks or self._streams_updates:
+                        yield from self._finished_events(task)
                     if then is not None:
                         more = yield from then(task)
                         queue.extend(more)
@@ -394,7 +401,7 @@ class Run:
     def _finished_events(self, task: Task) -> Events:
         if task.node == START:
             return
-        if "updates" in self.modes:
+        if self._streams_updates:
             yield Emit("updates", {task.node: self.state.update_of(task)})
         if self._streams_tasks:
             yield from self.task_event(task, start=False)
