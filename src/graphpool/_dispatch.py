@@ -22,7 +22,7 @@ from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
-from ._pool._runners import CallerLoopRunner, dropped
+from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
 from .errors import InternalError, PoolShutDownError
 
@@ -157,6 +157,10 @@ class Dispatcher:
         self._metrics = getattr(self.pools.primary, "metrics", None)
         self._began = 0.0
         self._watched: Any = None
+        # a sync caller would only sleep while its step runs: it keeps one of the
+        # step's thread jobs to run itself when it waits (see ``help``)
+        self._may_hold = not on_caller_loop and services.sink is None
+        self._held: tuple[TaskJob, ThreadRunner] | None = None
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
@@ -197,6 +201,16 @@ class Dispatcher:
             ran = runner.run_inline(job)
             if ran is not None:
                 return job.outcome if ran is True else ran
+        elif (
+            self._may_hold
+            and self._held is None
+            and type(runner) is ThreadRunner
+            and runner.pool.runs_inline
+            and self.run.topology.timeouts[task.node] is None
+        ):
+            self._held = (job, runner)
+            self.inflight[task] = (job, runner, None)
+            return None
         try:
             handle = runner.start(job, self.done)
         except PoolShutDownError as exc:  # shut down while this run was going
@@ -206,9 +220,20 @@ class Dispatcher:
         self.inflight[task] = (job, runner, handle)
         return None
 
+    def help(self) -> list[TaskJob]:
+        """Before the caller waits: run the job it kept, in its own thread."""
+        held, self._held = self._held, None
+        if held is None or held[0].abandoned:
+            return []
+        job, runner = held
+        job.run_sync(runner.call)
+        return [job]
+
     def abandon(self, task: Task) -> None:
         job, runner, handle = self.inflight.pop(task)
         job.abandoned = True
+        if handle is None:  # kept by the caller, never started
+            return
         if self.run.observing:
             task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)

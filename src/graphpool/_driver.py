@@ -42,10 +42,12 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 yield event.mode, event.chunk
             elif type(event) is Wait:
                 dispatch.watch_sink()
-                try:
-                    jobs = [finished.get(timeout=event.timeout)]
-                except queue.Empty:
-                    jobs = []
+                jobs = dispatch.help()
+                if not jobs:
+                    try:
+                        jobs = [finished.get(timeout=event.timeout)]
+                    except queue.Empty:
+                        pass
                 while not finished.empty():
                     jobs.append(finished.get_nowait())
                 reply = dispatch.collect(jobs)
