@@ -170,12 +170,19 @@ class MissingRendererError(GraphpoolError, RuntimeError):
     """
 
 
-class InvalidConfigError(GraphpoolError, ValueError):
-    """The run's ``config`` lacks something the graph needs.
+class InvalidConfigError(GraphpoolError, ValueError, TypeError):
+    """A run's ``config``, or an option record, holds a missing or bad value.
 
-    Raised by ``invoke``/``stream`` and the state methods of a graph compiled
-    with a checkpointer when ``config["configurable"]["thread_id"]`` is missing.
-    A ``ValueError``, as LangGraph raises for it.
+    Raised by ``invoke``/``stream`` (and the state methods) for a ``config`` key of
+    the wrong type or value (``admission_timeout``, ``configurable``, ``executor``,
+    ``recursion_limit``, ...) before the run starts, and when a graph compiled
+    with a checkpointer gets no ``config["configurable"]["thread_id"]``; by
+    :class:`~graphpool.RetryPolicy` for a bad field. The message names the key
+    and the value.
+
+    Both a ``ValueError`` (LangGraph raises ``ValueError`` for a missing
+    ``thread_id``) and a ``TypeError`` (what a value of the wrong type used to
+    raise), so existing handlers of either keep working.
     """
 
 
