@@ -21,6 +21,7 @@ from graphpool import (
     InvalidConfigError,
     InvalidGraphError,
     InvalidUpdateError,
+    ReducerError,
     RetryPolicy,
     StateGraph,
 )
@@ -223,6 +224,7 @@ def test_reducer_failure_names_key_and_writer_and_chains_the_original() -> None:
     assert "'log'" in message and "'b'" in message and "'a'" not in message
     assert "add" in message and "int" in message
     assert isinstance(info.value.__cause__, TypeError)
+    assert isinstance(info.value, ReducerError) and isinstance(info.value, TypeError)
 
 
 def test_several_writes_to_a_plain_key_name_the_writers() -> None:

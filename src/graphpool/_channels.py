@@ -11,7 +11,7 @@ import collections.abc
 from collections.abc import Callable, Sequence
 from typing import Any, get_origin
 
-from .errors import InvalidUpdateError
+from .errors import InvalidUpdateError, ReducerError
 from .types import Overwrite
 
 __all__ = ["MISSING", "Channel", "LastValue", "Reduced"]
@@ -47,8 +47,9 @@ class Channel:
         name it.
 
         Raises:
-            InvalidUpdateError: the writes cannot be applied (several writes to a
-                key without a reducer; the reducer raised, chained as ``__cause__``).
+            InvalidUpdateError: the writes cannot be applied: several writes to a
+                key without a reducer, or the reducer raised (:class:`ReducerError`,
+                the reducer's exception chained as ``__cause__``).
         """
         raise NotImplementedError
 
@@ -131,12 +132,10 @@ class Reduced(Channel):
                 except Exception as exc:
                     raise self._reducer_failed(exc, value, writers[i : i + 1]) from exc
 
-    def _reducer_failed(
-        self, exc: Exception, value: Any, writer: Sequence[str]
-    ) -> InvalidUpdateError:
+    def _reducer_failed(self, exc: Exception, value: Any, writer: Sequence[str]) -> ReducerError:
         name = getattr(self.reducer, "__name__", None) or repr(self.reducer)
         by = f"node {writer[0]!r}" if writer else "a node"
-        return InvalidUpdateError(
+        return ReducerError(
             f"At key {self.key!r}: the reducer {name}() failed on the value {by} wrote "
             f"({type(value).__name__}, current value {type(self.value).__name__}): "
             f"{type(exc).__name__}: {exc}"

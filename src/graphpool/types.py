@@ -282,15 +282,15 @@ def interrupt(value: Any) -> Any:
     Raises:
         GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
             in the node does not catch it).
-        RuntimeError: when called outside a running node.
+        NotInNodeError: when called outside a running node (a ``RuntimeError``).
     """
     from ._channels import MISSING
     from ._interrupts import CURRENT, answer
-    from .errors import GraphInterrupt
+    from .errors import GraphInterrupt, NotInNodeError
 
     current = CURRENT.get()
     if current is None:
-        raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
+        raise NotInNodeError("interrupt() can only be called inside a node of a running graph.")
     run, task, calls = current
     index = calls[0]
     calls[0] += 1

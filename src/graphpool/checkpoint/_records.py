@@ -208,7 +208,7 @@ def _each(
     for item in items.values() if isinstance(items, dict) else items:
         try:
             out.append(convert(item))
-        except ValueError as exc:
+        except SerializationError as exc:
             raise SerializationError(
                 f"Stored {what} record's {name!r} field holds {str(item)[:80]!r}: {exc}.",
                 node=node,
@@ -219,7 +219,7 @@ def _each(
 def _is(kind: type | tuple[type, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if not isinstance(value, kind):
-            raise ValueError(f"not a {type(value).__name__}")
+            raise SerializationError(f"not a {type(value).__name__}")
         return value
 
     return check
@@ -227,17 +227,17 @@ def _is(kind: type | tuple[type, ...]) -> Callable[[Any], Any]:
 
 def _names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of node names")
+        raise SerializationError("expected a list of node names")
     return tuple(value)
 
 
 def _trigger(value: Any) -> tuple[str, tuple[str, ...]]:
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
-        raise ValueError("expected [node, [trigger, ...]]")
+        raise SerializationError("expected [node, [trigger, ...]]")
     return value[0], _names(value[1])
 
 
 def _write(value: Any) -> tuple[str, Any]:
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
-        raise ValueError("expected [key, value]")
+        raise SerializationError("expected [key, value]")
     return value[0], value[1]

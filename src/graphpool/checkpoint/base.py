@@ -23,7 +23,7 @@ import datetime
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from ..errors import SerializationError, ThreadBusyError
+from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
 from ..types import Interrupt, Send
 from ._lease import Lease
 from ._locate import culprit, stored_node
@@ -187,7 +187,7 @@ class BaseCheckpointSaver(abc.ABC):
         """
         thread_id, checkpoint_id = thread_address(config)
         if checkpoint_id is None:
-            raise ValueError("put_result() needs a config with a checkpoint_id.")
+            raise InvalidConfigError("put_result() needs a config with a checkpoint_id.")
         sends = [(f"Send to {s.node!r}", s.arg) for s in result.routes if isinstance(s, Send)]
         items = [*result.writes, *sends]
         items += [("interrupt value", i.value) for i in result.interrupts]
@@ -296,8 +296,6 @@ def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
     configurable = (config or {}).get("configurable") or {}
     thread_id = configurable.get("thread_id")
     if thread_id is None:
-        from ..errors import InvalidConfigError
-
         raise InvalidConfigError(
             "A graph with a checkpointer needs config={'configurable': {'thread_id': ...}} "
             "to know which thread to save to and resume from."
