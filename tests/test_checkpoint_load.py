@@ -344,6 +344,7 @@ def trap_module() -> Iterator[list[str]]:
 
 HOSTILE_CLASS_PATHS = [
     "graphpool_trap:Lazy",  # module __getattr__ would answer with an Enum
+    "graphpool_trap:Holder",  # a class, but no kind: checking it must not call hooks
     "graphpool_trap:Holder.Inner",  # metaclass __getattr__
     "graphpool_trap:Holder.__class__.__getattr__",
     "concurrent.futures:ProcessPoolExecutor",  # lazily imports concurrent.futures.process

@@ -104,13 +104,15 @@ class Decoder:
         cls = self._resolve(
             obj,
             "namedtuple",
-            lambda c: issubclass(c, tuple) and any("_fields" in _class_dict(k) for k in c.__mro__),
+            lambda c: issubclass(c, tuple) and _defines(c, "_fields"),
             "a NamedTuple",
         )
         return _built(obj, cls, *_list(obj))
 
     def _dec_dataclass(self, obj: dict[str, Any]) -> Any:
-        cls = self._resolve(obj, "dataclass", dataclasses.is_dataclass, "a dataclass")
+        cls = self._resolve(
+            obj, "dataclass", lambda c: _defines(c, "__dataclass_fields__"), "a dataclass"
+        )
         values = _fields(obj, "v")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
@@ -182,6 +184,13 @@ def _is_class(value: Any) -> bool:
 
 def _is_namespace(value: Any) -> bool:
     return _is_module(value) or _is_class(value)
+
+
+def _defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` or a base defines ``name``, asked without ``hasattr`` (which
+    would call a metaclass ``__getattr__`` for a name that is missing)."""
+    mro = type.__dict__["__mro__"].__get__(cls)
+    return any(name in _class_dict(base) for base in mro)
 
 
 def _class_dict(value: Any) -> Any:
