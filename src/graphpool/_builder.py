@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
+from ._checks import check_choice, check_seconds
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
@@ -28,11 +29,7 @@ _FORBIDDEN_CHARS = ("|", ":")
 
 def _check_executor(node: str, executor: str, callee: Callee) -> None:
     """Fail at build time for an executor a node cannot use."""
-    if executor not in known_executors():
-        raise InvalidGraphError(
-            f"Node {node!r}: executor={executor!r} is unknown; choose one of "
-            f"{', '.join(map(repr, known_executors()))}."
-        )
+    check_choice(executor, f"Node {node!r}: executor", InvalidGraphError, known_executors())
     if executor == "async" and not callee.is_async:
         raise InvalidGraphError(
             f"Node {node!r}: executor='async' needs an 'async def' function; use "
@@ -51,6 +48,18 @@ def _check_executor(node: str, executor: str, callee: Callee) -> None:
         from ._pool._ray import check_node
 
         check_node(node, callee.fn)
+
+
+def _policies(where: str, given: Any) -> tuple[RetryPolicy, ...]:
+    """A ``retry_policy`` argument as a tuple: one policy, a sequence of them, or None."""
+    if given is None:
+        return ()
+    policies = (given,) if isinstance(given, RetryPolicy) else given
+    if not isinstance(policies, Sequence) or not all(isinstance(p, RetryPolicy) for p in policies):
+        raise InvalidGraphError(
+            f"{where}={given!r}: expected a graphpool RetryPolicy or a sequence of them."
+        )
+    return tuple(policies)
 
 
 def _destinations(
@@ -165,11 +174,11 @@ class StateGraph(Generic[StateT]):
             raise InvalidNodeError(
                 f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
             )
-        policies = retry_policy if retry_policy is not None else retry
-        if isinstance(policies, RetryPolicy):
-            policies = (policies,)
-        if timeout is not None and timeout <= 0:
-            raise InvalidGraphError(f"Node {name!r}: timeout must be > 0 seconds, got {timeout!r}.")
+        policies = _policies(
+            f"Node {name!r}: retry_policy", retry_policy if retry_policy is not None else retry
+        )
+        if timeout is not None:
+            timeout = check_seconds(timeout, f"Node {name!r}: timeout", InvalidGraphError)
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
@@ -185,7 +194,7 @@ class StateGraph(Generic[StateT]):
             name=name,
             callee=callee,
             input_schema=Schema(input_schema) if input_schema else None,
-            retry_policy=tuple(policies or ()),
+            retry_policy=policies,
             timeout=timeout,
             executor=executor,
             metadata=metadata,
@@ -386,11 +395,12 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
             )
-        if timeout is not None and timeout <= 0:
-            raise InvalidGraphError(f"compile(timeout={timeout!r}): must be > 0 seconds.")
+        if timeout is not None:
+            timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
+            check_choice(executor, "compile(): executor", InvalidGraphError, known_executors())
             for spec in self.nodes.values():
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
                     _check_executor(spec.name, executor, spec.callee)
@@ -413,10 +423,8 @@ class StateGraph(Generic[StateT]):
             )
         if executor is None and pool is not None and pool.kind == "process":
             executor = "process"
-        policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
-        topology = Topology.of(
-            self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
-        )
+        policies = _policies("compile(): retry_policy", retry_policy)
+        topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
         return CompiledStateGraph(
             self,
             topology,

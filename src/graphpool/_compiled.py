@@ -22,7 +22,7 @@ from ._services import SYSTEM_CLOCK, Services
 from ._shape import discover
 from ._topology import Topology
 from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
-from .errors import EmptyInputError, InvalidResumeError
+from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
 from .types import Command
 
 __all__ = ["CompiledStateGraph"]
@@ -37,7 +37,7 @@ def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
     modes: list[str] = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
     unknown = [m for m in modes if m not in _MODES]
     if unknown:
-        raise ValueError(
+        raise InvalidConfigError(
             f"Unknown stream_mode {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
         )
     return modes, not single
@@ -236,7 +236,9 @@ class CompiledStateGraph:
 
     def _saver(self) -> BaseCheckpointSaver:
         if self.checkpointer is None:
-            raise ValueError("No checkpointer set: compile(checkpointer=...) to save threads.")
+            raise InvalidConfigError(
+                "No checkpointer set: compile(checkpointer=...) to save threads."
+            )
         return self.checkpointer
 
     def get_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
@@ -342,7 +344,7 @@ def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
         return Pools(default_pool(), lambda: pool, primary=pool, ray=ray)
     if pool.kind == "async":
         return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool, ray=ray)
-    raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
+    raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 
 def _final(chunks: Any) -> Any:
@@ -363,7 +365,7 @@ def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:
         return [config] * n
     configs = list(config)
     if len(configs) != n:
-        raise ValueError(f"batch() got {len(configs)} configs for {n} inputs.")
+        raise InvalidConfigError(f"batch() got {len(configs)} configs for {n} inputs.")
     return configs
 
 

@@ -146,23 +146,96 @@ def default_retry_on(exc: Exception) -> bool:
     )
 
 
+def _is_exception_class(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _valid_retry_on(value: Any) -> bool:
+    if _is_exception_class(value):
+        return True
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return all(_is_exception_class(v) for v in value)
+    return callable(value)
+
+
 RetryOn = Union[type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]]  # noqa: UP007 - evaluated at runtime on 3.10
 
 
-class RetryPolicy(NamedTuple):
-    """How to retry a failing node; the same fields and defaults as LangGraph's.
-
-    The wait before retry ``n`` (1-based) is
-    ``min(max_interval, initial_interval * backoff_factor ** (n - 1))``, plus up
-    to one second of random jitter when ``jitter`` is true.
-    """
-
+class _RetryFields(NamedTuple):
     initial_interval: float = 0.5
     backoff_factor: float = 2.0
     max_interval: float = 128.0
     max_attempts: int = 3
     jitter: bool = True
     retry_on: RetryOn = default_retry_on
+
+
+_P = TypeVar("_P", bound="RetryPolicy")
+
+
+class RetryPolicy(_RetryFields):
+    """How to retry a failing node; the same fields and defaults as LangGraph's.
+
+    The wait before retry ``n`` (1-based) is
+    ``min(max_interval, initial_interval * backoff_factor ** (n - 1))``, plus up
+    to one second of random jitter when ``jitter`` is true.
+
+    Still a ``NamedTuple`` (``_replace``, unpacking and equality work as in
+    LangGraph), but each field is checked when the policy is made, so a mistake
+    fails where it is written rather than at the first failure of a node.
+
+    Raises:
+        InvalidConfigError: ``max_attempts`` below 1 or not a whole number, an
+            interval negative or not finite, ``backoff_factor`` below 1,
+            ``jitter`` not a bool, or ``retry_on`` not an exception class, a
+            sequence of them, or a callable. The message names the field.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        initial_interval: float = 0.5,
+        backoff_factor: float = 2.0,
+        max_interval: float = 128.0,
+        max_attempts: int = 3,
+        jitter: bool = True,
+        retry_on: RetryOn = default_retry_on,
+    ) -> RetryPolicy:
+        from ._checks import check_number, check_positive_int
+        from .errors import InvalidConfigError
+
+        initial_interval = check_number(
+            initial_interval, "RetryPolicy: initial_interval", InvalidConfigError, at_least=0
+        )
+        backoff_factor = check_number(
+            backoff_factor, "RetryPolicy: backoff_factor", InvalidConfigError, at_least=1
+        )
+        max_interval = check_number(
+            max_interval, "RetryPolicy: max_interval", InvalidConfigError, at_least=0
+        )
+        max_attempts = check_positive_int(
+            max_attempts, "RetryPolicy: max_attempts", InvalidConfigError
+        )
+        if not isinstance(jitter, bool):
+            raise InvalidConfigError(f"RetryPolicy: jitter={jitter!r}: expected True or False.")
+        if not _valid_retry_on(retry_on):
+            raise InvalidConfigError(
+                f"RetryPolicy: retry_on={retry_on!r}: expected an exception class, a sequence "
+                "of them, or a function (exception) -> bool."
+            )
+        return super().__new__(
+            cls, initial_interval, backoff_factor, max_interval, max_attempts, jitter, retry_on
+        )
+
+    def _replace(self: _P, **changes: Any) -> _P:
+        """A copy with ``changes``, checked like a new policy."""
+        unknown = sorted(set(changes) - set(self._fields))
+        if unknown:
+            from .errors import InvalidConfigError
+
+            raise InvalidConfigError(f"RetryPolicy has no fields {unknown}: {self._fields}.")
+        return type(self)(**{**self._asdict(), **changes})
 
     def should_retry(self, exc: BaseException, attempt: int) -> bool:
         """Whether attempt number ``attempt`` (1-based), failing with ``exc``, is retried."""
@@ -209,13 +282,14 @@ def interrupt(value: Any) -> Any:
     Raises:
         GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
             in the node does not catch it).
-        RuntimeError: when called outside a running node.
+        NotInNodeError: when called outside a running node (a ``RuntimeError``).
     """
     from ._context import CURRENT
+    from .errors import NotInNodeError
 
     current = CURRENT.get()
     if current is None:
-        raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
+        raise NotInNodeError("interrupt() can only be called inside a node of a running graph.")
     return current.interrupt(value)
 
 

@@ -450,18 +450,12 @@ class Run:
         the plan already)."""
         if command.graph == Command.PARENT:
             raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
-        writes: list[tuple[str, Any]] = []
-        writable = self.topology.writable
-        for key, value in command.update_items():
-            if key == "__object__":
-                writes += writable.writes_of("Command(update=...)", value)
-            elif key in writable.fields:
-                writes.append((key, value))
+        writes, _ = self.router.command("Command(update=...)", Command(update=command.update))
         grouped: dict[str, list[Any]] = {}
         for key, value in writes:
             grouped.setdefault(key, []).append(value)
         for key, values in grouped.items():
-            self.state.channels[key].update(values)
+            self.state.channels[key].update(values, ["Command(update=...)"] * len(values))
         for target in command.goto_items():
             self.router.check("Command(goto=...)", target)
             if isinstance(target, Send):

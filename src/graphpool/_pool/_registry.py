@@ -111,8 +111,8 @@ RunnerFactory = Callable[[Any], NodeRunner]
 _BUILTIN = {
     "thread": "graphpool._pool._runners:ThreadRunner",
     "process": "graphpool._pool._runners:ProcessRunner",
-    "ray": "graphpool._pool._runners:RayRunner",
     "async": "graphpool._pool._runners:AsyncRunner",
+    "ray": "graphpool._pool._runners:RayRunner",
 }
 _factories: dict[str, RunnerFactory] = {}
 _lock = threading.Lock()
