@@ -42,18 +42,35 @@ _INTERRUPT_ID = re.compile(r"[0-9a-f]{32}")
 class Checkpointing:
     """The hook a durable run saves through: one thread of one saver, held by a lease."""
 
-    def __init__(self, saver: BaseCheckpointSaver, thread_id: str, lease: Lease) -> None:
+    def __init__(
+        self, saver: BaseCheckpointSaver, thread_id: str, lease: Lease, durability: str = "sync"
+    ) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.lease = lease
+        self.durability = durability
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         self._refreshed = time.monotonic()
+        # durability="exit": the run's last checkpoint and the results saved after it
+        self._held: list[tuple[Checkpoint | TaskResult, str]] = []
 
     def __repr__(self) -> str:
         return f"<Checkpointing thread={self.thread_id!r} saver={self.saver!r}>"
 
     def save(self, record: Checkpoint | TaskResult, source: str) -> None:
-        """Persist a checkpoint (it becomes the current one) or a task's result."""
+        """Persist a checkpoint (it becomes the current one) or a task's result.
+
+        With ``durability="exit"`` nothing is written until :meth:`close`: then
+        the run's last checkpoint and the task results that followed it.
+        """
+        if self.durability == "exit":
+            if isinstance(record, Checkpoint):
+                self._held.clear()
+            self._held.append((record, source))
+            return
+        self._write(record, source)
+
+    def _write(self, record: Checkpoint | TaskResult, source: str) -> None:
         if isinstance(record, Checkpoint):
             metadata = {"source": source, "step": record.step, "parents": {}}
             self.config = self.saver.put(self.config, record, metadata)
@@ -64,8 +81,13 @@ class Checkpointing:
             self.saver.put_result(self.config, record)
 
     def close(self) -> None:
-        """Give the thread back."""
-        self.saver.release(self.thread_id, self.lease)
+        """Write what ``durability="exit"`` held back, and give the thread back."""
+        try:
+            held, self._held = self._held, []
+            for record, source in held:
+                self._write(record, source)
+        finally:
+            self.saver.release(self.thread_id, self.lease)
 
 
 def open_thread(
@@ -73,6 +95,7 @@ def open_thread(
     input: Any,
     config: Mapping[str, Any] | None,
     recursion_limit: int,
+    durability: str = "sync",
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
@@ -89,7 +112,7 @@ def open_thread(
     thread_id, checkpoint_id = thread_address(config)
     lease = Lease.mine()
     saver.acquire(thread_id, lease)
-    hook = Checkpointing(saver, thread_id, lease)
+    hook = Checkpointing(saver, thread_id, lease, durability)
     try:
         saved = saver.get_tuple(config or {})
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)

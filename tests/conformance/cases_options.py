@@ -1,0 +1,72 @@
+"""Per-call options of invoke/stream, compared with LangGraph: breakpoints given to
+one run, ``subgraphs=True`` chunk shapes, ``durability``, and ``invoke`` with a
+``stream_mode`` other than ``values``."""
+
+from .cases_checkpoint import _chain, _snap, _thread
+from .harness import Scenario, make_registry
+
+CASES, case = make_registry()
+
+
+@case()
+def case_interrupt_before_given_to_one_run(lib):
+    graph = _chain(lib, "a", "b", "c")
+
+    def script(graph):
+        first = list(graph.stream({"log": [], "n": 0}, _thread(), interrupt_before=["b"]))
+        paused = _snap(graph.get_state(_thread()))
+        rest = list(graph.stream(None, _thread()))
+        return {"first": first, "paused": paused, "rest": rest}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_interrupt_after_given_to_one_invoke(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        first = graph.invoke({"log": [], "n": 0}, _thread(), interrupt_after=["a"])
+        return {"first": first, "next": graph.get_state(_thread()).next}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_subgraphs_true_namespaces_every_chunk(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        one = list(graph.stream({"log": [], "n": 0}, _thread("x"), subgraphs=True))
+        two = list(
+            graph.stream(
+                {"log": [], "n": 0}, _thread("y"), stream_mode=["values", "updates"], subgraphs=True
+            )
+        )
+        return {"one": one, "two": two}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_durability_modes_keep_the_final_state(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        out = {}
+        for mode in ("sync", "async", "exit"):
+            out[mode] = graph.invoke({"log": [], "n": 0}, _thread(mode), durability=mode)
+            out[mode + " state"] = _snap(graph.get_state(_thread(mode)))
+        return out
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_invoke_with_updates_mode_returns_the_chunks(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        return graph.invoke({"log": [], "n": 0}, _thread(), stream_mode="updates")
+
+    return Scenario(graph, mode="script", script=script)
