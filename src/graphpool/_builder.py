@@ -78,7 +78,8 @@ class StateGraph(Generic[StateT]):
         state_schema: a TypedDict, dataclass or pydantic model. A key declared
             ``Annotated[T, reducer]`` merges writes with ``reducer(current, new)``;
             other keys take one write per step.
-        context_schema: accepted for LangGraph compatibility; unused.
+        context_schema: the type of ``invoke(..., context=...)``, which nodes get as
+            ``runtime.context`` (a type hint: the value is passed as given).
         input_schema: keys accepted from the caller's input (default: the state's).
         output_schema: keys returned by ``invoke`` (default: the state's).
 

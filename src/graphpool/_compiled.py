@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -20,14 +21,16 @@ from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
 from ._services import SYSTEM_CLOCK, Services
 from ._shape import discover
+from ._sink import EventSink
 from ._topology import Topology
 from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
 from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
+from .runtime import Runtime
 from .types import Command
 
 __all__ = ["CompiledStateGraph"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
 Config = Mapping[str, Any] | None
 
 
@@ -142,6 +145,7 @@ class CompiledStateGraph:
         pool: WorkerPool | None = None,
         ray_pool: Any = None,
         checkpointer: BaseCheckpointSaver | None = None,
+        store: Any = None,
         interrupt_before: Collection[str] = (),
         interrupt_after: Collection[str] = (),
     ) -> None:
@@ -151,6 +155,7 @@ class CompiledStateGraph:
         self.scheduling = scheduling
         self.stream_mode = "updates"  # what stream() gives without stream_mode, as LangGraph
         self.checkpointer = checkpointer
+        self.store = store
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
@@ -170,7 +175,13 @@ class CompiledStateGraph:
 
     @contextlib.contextmanager
     def _session(
-        self, input: Any, config: Config, call: _Call, *, final_only: bool = False
+        self,
+        input: Any,
+        config: Config,
+        call: _Call,
+        *,
+        context: Any = None,
+        final_only: bool = False,
     ) -> Iterator[tuple[Run, Services]]:
         """A run of this graph and the services it uses, for as long as it runs.
 
@@ -187,6 +198,11 @@ class CompiledStateGraph:
             from ._stream_messages import attach
 
             options, sink, on_output = attach(options)
+        runtime: Runtime[Any] = Runtime(context=context, store=self.store)
+        if "custom" in modes:  # chunks a node writes go out while it runs
+            if sink is None:
+                sink = EventSink()
+            runtime = runtime.override(stream_writer=functools.partial(sink.push, "custom"))
         hook: Checkpointing | None = None
         plan: ResumePlan = FRESH
         if self.checkpointer is not None:
@@ -219,7 +235,7 @@ class CompiledStateGraph:
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield run, Services(pools, observers, hook, sink)
+            yield run, Services(pools, observers, hook, sink, runtime)
         finally:
             if hook is not None:
                 hook.close()
@@ -279,7 +295,7 @@ class CompiledStateGraph:
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call) as (run, services):
+        with self._session(input, config, call, context=context) as (run, services):
             events = drive_sync(run, services, input)
             for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
                 yield from call.out(mode, chunk)
@@ -310,7 +326,7 @@ class CompiledStateGraph:
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call) as (run, services):
+        with self._session(input, config, call, context=context) as (run, services):
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             async with contextlib.aclosing(observed):
@@ -357,7 +373,10 @@ class CompiledStateGraph:
             unknown=kwargs,
         )
         only_values = call.modes == ("values",)
-        with self._session(input, config, call, final_only=only_values) as (run, services):
+        with self._session(input, config, call, context=context, final_only=only_values) as (
+            run,
+            services,
+        ):
             events = drive_sync(run, services, input)
             observed = observe_sync(services.observers, run.options.run_id, events)
             return _result(call, stream_mode, observed)
@@ -388,7 +407,10 @@ class CompiledStateGraph:
         )
         chunks: list[tuple[str, Any]] = []
         only_values = call.modes == ("values",)
-        with self._session(input, config, call, final_only=only_values) as (run, services):
+        with self._session(input, config, call, context=context, final_only=only_values) as (
+            run,
+            services,
+        ):
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             # closed at once if the caller is cancelled: its queued tasks go with it

@@ -19,12 +19,14 @@ from . import _lc
 from ._constants import START
 from ._context import CURRENT
 from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
+from ._core.interrupts import Asking
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
 from .errors import InternalError, PoolShutDownError
+from .runtime import Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
 
@@ -32,7 +34,7 @@ __all__ = ["Dispatcher", "TaskJob"]
 class TaskJob:
     """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
 
-    __slots__ = ("_attempt", "abandoned", "dispatcher", "handle", "outcome", "task")
+    __slots__ = ("_asking", "_attempt", "abandoned", "dispatcher", "handle", "outcome", "task")
 
     def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
         self.dispatcher = dispatcher
@@ -41,6 +43,7 @@ class TaskJob:
         self.handle: Any = None
         self.abandoned = False
         self.outcome: Outcome | None = None
+        self._asking: Asking | None = None
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
@@ -75,6 +78,24 @@ class TaskJob:
     def fail(self, error: BaseException) -> None:
         self.outcome = Outcome(self.task, None, error)
 
+    # -- what the node's code may ask for (``_context.RunningTask``) -------------
+
+    def interrupt(self, value: Any) -> Any:
+        if self._asking is None:  # counts this attempt's interrupt() calls
+            self._asking = self.dispatcher.run.asking(self.task)
+        return self._asking.interrupt(value)
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        return self.dispatcher.services.runtime
+
+    @property
+    def config(self) -> dict[str, Any]:
+        task = self.task
+        return self.dispatcher.run.options.for_node(task.step, task.node, task.triggers)
+
+    # -- running ---------------------------------------------------------------------
+
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
@@ -82,18 +103,17 @@ class TaskJob:
             task.worker = current_thread().name
             task.started_at = time.time()
         body = run.body(task)
+        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
         try:
             callee, arg = body.send(None)
             if task.node != START:
                 config = config_for(task, callee)
-                token = CURRENT.set(run.asking(task))
-                try:
-                    if call is None:
-                        value = callee.call_sync(arg, config)
-                    else:
-                        value = call(self, functools.partial(callee.call_sync, config=config), arg)
-                finally:
-                    CURRENT.reset(token)
+                if call is None:
+                    value = callee.call_sync(arg, config)
+                else:  # elsewhere: what it asks for must travel with it
+                    runtime = self.dispatcher.remote_runtime if callee.injects else None
+                    fn = functools.partial(callee.call_sync, config=config, runtime=runtime)
+                    value = call(self, fn, arg)
                 callee, arg = body.send(value)
             while True:
                 callee, arg = body.send(callee.call_sync(arg, config_for(task, callee)))
@@ -101,6 +121,8 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:  # the scheduler decides: retry or fail the run
             self.outcome = Outcome(task, None, exc)
+        finally:
+            CURRENT.reset(token)
         if run.observing:
             task.ended_at = time.time()
         return self.outcome
@@ -112,15 +134,9 @@ class TaskJob:
             task.worker = f"asyncio@{current_thread().name}"
             task.started_at = time.time()
         body = run.body(task)
+        token = CURRENT.set(self)
         try:
             callee, arg = body.send(None)
-            if task.node != START:
-                token = CURRENT.set(run.asking(task))
-                try:
-                    value = await callee.call_async(arg, config_for(task, callee))
-                finally:
-                    CURRENT.reset(token)
-                callee, arg = body.send(value)
             while True:
                 value = await callee.call_async(arg, config_for(task, callee))
                 callee, arg = body.send(value)
@@ -128,6 +144,8 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:
             self.outcome = Outcome(task, None, exc)
+        finally:
+            CURRENT.reset(token)
         if run.observing:
             task.ended_at = time.time()
         return self.outcome
@@ -164,6 +182,13 @@ class Dispatcher:
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
+
+    @functools.cached_property
+    def remote_runtime(self) -> Runtime[Any]:
+        """The run's Runtime as it travels to a process or Ray worker: its context
+        (which must pickle), but no store and no stream writer (they stay here)."""
+        runtime = self.services.runtime
+        return Runtime(context=runtime.context, previous=runtime.previous)
 
     # -- the run's life ------------------------------------------------------------
 

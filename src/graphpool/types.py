@@ -284,12 +284,9 @@ def interrupt(value: Any) -> Any:
             in the node does not catch it).
         NotInNodeError: when called outside a running node (a ``RuntimeError``).
     """
-    from ._context import CURRENT
-    from .errors import NotInNodeError
+    from ._context import current_task
 
-    current = CURRENT.get()
-    if current is None:
-        raise NotInNodeError("interrupt() can only be called inside a node of a running graph.")
+    current = current_task("interrupt()")
     return current.interrupt(value)
 
 
