@@ -245,12 +245,26 @@ class Dispatcher:
         self.inflight[task] = (job, runner, handle)
         return None
 
-    def help(self) -> list[TaskJob]:
-        """Before the caller waits: run the job it kept, in its own thread."""
+    def help(self, timeout: float | None) -> list[TaskJob]:
+        """Before the caller waits: run the job it kept, in its own thread.
+
+        Not when the wait has a deadline (a sibling's timeout or a retry is
+        due): then the job goes to the pool after all, so the caller stays free
+        to notice the deadline.
+        """
         held, self._held = self._held, None
         if held is None or held[0].abandoned:
             return []
         job, runner = held
+        if timeout is not None:
+            try:
+                self.inflight[job.task] = (job, runner, runner.start(job, self.done))
+                return []
+            except PoolShutDownError as exc:
+                del self.inflight[job.task]
+                job.fail(dropped(job))
+                job.outcome.error.__cause__ = exc  # type: ignore[union-attr]
+                return [job]
         job.run_sync(runner.call)
         return [job]
 

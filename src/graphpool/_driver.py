@@ -42,7 +42,7 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 yield event.mode, event.chunk
             elif type(event) is Wait:
                 dispatch.watch_sink()
-                jobs = dispatch.help()
+                jobs = dispatch.help(event.timeout)
                 if not jobs:
                     try:
                         jobs = [finished.get(timeout=event.timeout)]
