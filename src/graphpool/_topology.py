@@ -105,6 +105,11 @@ class Topology:
         return timeouts
 
     @functools.cached_property
+    def plain(self) -> frozenset[str]:
+        """Nodes without conditional edges: their tasks are the node call and nothing more."""
+        return frozenset(name for name in self.nodes if not self.branches.get(name))
+
+    @functools.cached_property
     def runner_tables(self) -> dict[Any, dict[str, Any]]:
         """Per-graph cache of which runner each node uses (see ``_dispatch``)."""
         return {}

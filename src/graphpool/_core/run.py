@@ -373,27 +373,37 @@ class Run:
         """What a task does; yields ``(callee, argument)`` for the driver to call.
 
         For a node's task, the first call is the node itself. Then its return
-        value becomes writes and routes, and each conditional route is called
-        on the state as the node left it (the step's start state plus this
-        task's own writes, not its siblings').
+        value becomes writes and routes (:meth:`finish`), and each conditional
+        route is called on the state as the node left it (the step's start
+        state plus this task's own writes, not its siblings').
         """
         topology = self.topology
         node = task.node
         if node == START:
             output = task.input
             writes = [] if output is None else topology.input.writes_of(START, output)
-            routes: list[Any] = []
+            routes: list[Any] = list(topology.edges.get(node, ()))
         else:
             output = yield (topology.nodes[node].callee, task.input)
-            if self.on_output is not None:
-                self.on_output(task, output)
-            writes, routes = self.router.interpret(node, output)
-        routes.extend(topology.edges.get(node, ()))
+            output, writes, routes = self.finish(task, output)
         for branch in topology.branches.get(node, ()):
             result = yield (branch.path, self.state.state_after(task, writes))
             for target in branch.destinations(result):
                 if target != END:
                     routes.append(self.router.check(node, target))
+        return output, writes, routes
+
+    def finish(self, task: Task, output: Any) -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+        """A node's return value as writes and routes (its edges; no conditional ones).
+
+        All there is to a task whose node has no conditional edges
+        (``topology.plain``): the dispatcher then calls the node and this, with
+        no :meth:`body` generator.
+        """
+        if self.on_output is not None:
+            self.on_output(task, output)
+        writes, routes = self.router.interpret(task.node, output)
+        routes.extend(self.topology.edges.get(task.node, ()))
         return output, writes, routes
 
     # -- stream events -----------------------------------------------------------
