@@ -184,6 +184,7 @@ class Dispatcher:
         table = (id(self.pools), run.options.executor, self._caller_loop)
         self._runners = run.topology.runner_tables.setdefault(table, {})
         self._observers = services.observers
+        self._bind_config = _lc.loaded()  # then every call gets its config (see config_for)
         self._metrics = getattr(self.pools.primary, "metrics", None)
         self._began = 0.0
         self._watched: Any = None
@@ -358,7 +359,7 @@ class Dispatcher:
     def config_for(self, task: Task, callee: Callee) -> Any:
         # with langchain-core loaded every call gets its config: it is bound as
         # langchain's current config, so models called inside the node inherit it
-        if callee.wants_config or _lc.loaded():
+        if callee.wants_config or self._bind_config:
             return self.run.options.for_node(task.step, task.node, task.triggers)
         return None
 

@@ -15,7 +15,7 @@ import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ._core import Emit, Run, Save, Wait
+from ._core import Emit, Launch, Run, Save, Wait
 from ._dispatch import Dispatcher
 from ._services import Services
 
@@ -38,7 +38,9 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
             except StopIteration:
                 return
             reply = None
-            if type(event) is Emit:
+            if type(event) is Launch:  # the most frequent event first
+                reply = dispatch.launch(event.task, event.alone)
+            elif type(event) is Emit:
                 yield event.mode, event.chunk
             elif type(event) is Wait:
                 dispatch.watch_sink()
