@@ -16,8 +16,11 @@ from . import report
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.langgraph_suite")
     parser.add_argument("--update-ratchet", action="store_true")
-    parser.add_argument("--fresh-reference", action="store_true",
-                        help="run LangGraph's side again even if a cached run exists")
+    parser.add_argument(
+        "--fresh-reference",
+        action="store_true",
+        help="run LangGraph's side again even if a cached run exists",
+    )
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--failures", metavar="TEXT")
     args = parser.parse_args(argv)

@@ -120,7 +120,7 @@ DISTS = (
 )
 
 PER_TEST_TIMEOUT = 20
-DEADLINE = float(os.environ.get("GRAPHPOOL_SUITE_DEADLINE", "420"))
+DEADLINE = float(os.environ.get("GRAPHPOOL_SUITE_DEADLINE", "300"))
 
 
 class SuiteError(Exception):
@@ -154,8 +154,19 @@ def fetch(dist: str, version: str) -> Path:
     for candidate in (folder / f"{stem}.tar.gz", folder / f"{dist}-{version}.tar.gz"):
         if candidate.exists():
             return candidate
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               f"{dist}=={version}", "-d", str(folder), "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        f"{dist}=={version}",
+        "-d",
+        str(folder),
+        "-q",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     for candidate in (folder / f"{stem}.tar.gz", folder / f"{dist}-{version}.tar.gz"):
         if candidate.exists():
@@ -174,7 +185,7 @@ def _members(archive: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
     """The archive's ``tests/`` files, by their path inside ``tests/``."""
     found = {}
     for member in archive.getmembers():
-        root, _, rest = member.name.partition("/")
+        rest = member.name.partition("/")[2]
         if member.isfile() and rest.startswith("tests/"):
             found[rest.removeprefix("tests/")] = member
     return found
@@ -200,16 +211,20 @@ def _prepare_dist(
             return handle.read().decode("utf-8")
 
         helpers = sorted(
-            n for n in members
-            if n.endswith(".py") and "/" not in n
-            and not n.startswith(("test_", "conftest")) and n != "__init__.py"
+            n
+            for n in members
+            if n.endswith(".py")
+            and "/" not in n
+            and not n.startswith(("test_", "conftest"))
+            and n != "__init__.py"
         )
         tainted: dict[str, dict[str, str]] = {}
         (target / "__init__.py").write_text("")
         for name in [*helpers, *dist.files]:
             module = f"{dist.package}.{name.removesuffix('.py')}"
-            done = rewrite.rewrite(text(name), package=dist.package, renames=renames,
-                                   helpers=tainted)
+            done = rewrite.rewrite(
+                text(name), package=dist.package, renames=renames, helpers=tainted
+            )
             tainted[module] = done.tainted
             (target / name).write_text(done.source, encoding="utf-8")
             for key, why in done.not_applicable.items():
@@ -304,21 +319,43 @@ def start(tree: Path, target: str, paths: list[str], shard: int, only: Path | No
     results = _cache_dir("langgraph-suite", "results")
     run = Run(target, results / f"{target}-{shard}.jsonl", results / f"{target}-{shard}.log")
     run.out.unlink(missing_ok=True)
-    env = dict(os.environ, LGSUITE_TARGET=target, LGSUITE_OUT=str(run.out),
-               LGSUITE_NA=str(tree / "na.json"), PYTHONDONTWRITEBYTECODE="1")
+    env = dict(
+        os.environ,
+        LGSUITE_TARGET=target,
+        LGSUITE_OUT=str(run.out),
+        LGSUITE_NA=str(tree / "na.json"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     env.pop("LGSUITE_ONLY", None)
     if only is not None:
         env["LGSUITE_ONLY"] = str(only)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(tree), _graphpool_path(), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "-p", "_lgsuite_plugin", "-c", str(tree / "pytest.ini"), "--rootdir", str(tree),
-               f"--timeout={PER_TEST_TIMEOUT}", "--snapshot-warn-unused", "--tb=no", "-rN",
-               "--disable-warnings", *paths]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "_lgsuite_plugin",
+        "-c",
+        str(tree / "pytest.ini"),
+        "--rootdir",
+        str(tree),
+        f"--timeout={PER_TEST_TIMEOUT}",
+        "--snapshot-warn-unused",
+        "--tb=no",
+        "-rN",
+        "--disable-warnings",
+        *paths,
+    ]
     with open(run.log, "wb") as log:
-        run.proc = subprocess.Popen(command, cwd=tree, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+        run.proc = subprocess.Popen(
+            command, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     run.started = time.monotonic()
     return run
 
@@ -354,9 +391,17 @@ def _collect(outcome: Outcome, run: Run) -> None:
 
 
 def _reference_key(tree: Path) -> str:
-    versions = [importlib.metadata.version(d) for d in (
-        "langgraph", "langgraph-prebuilt", "langgraph-checkpoint",
-        "langgraph-checkpoint-sqlite", "langchain-core", "pydantic")]
+    versions = [
+        importlib.metadata.version(d)
+        for d in (
+            "langgraph",
+            "langgraph-prebuilt",
+            "langgraph-checkpoint",
+            "langgraph-checkpoint-sqlite",
+            "langchain-core",
+            "pydantic",
+        )
+    ]
     return hashlib.sha256(json.dumps([tree.name, versions, sys.version]).encode()).hexdigest()[:12]
 
 

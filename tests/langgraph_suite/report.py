@@ -33,20 +33,26 @@ class Verdicts:
 
 # (pattern on graphpool's message, class); the first match wins. "{1}" is group 1.
 RULES: list[tuple[str, str]] = [
-    (r"must be a callable or a langchain Runnable, got <Compiled",
-     "subgraph as a node (a compiled graph passed to add_node)"),
+    (
+        r"must be a callable or a langchain Runnable, got <Compiled",
+        "subgraph as a node (a compiled graph passed to add_node)",
+    ),
     (r"compile\(checkpointer=bool\)", "compile(checkpointer=True/False) for subgraphs"),
     (r"compile\(checkpointer=", "compile(checkpointer=...) refuses the value"),
     (r"Unknown stream_mode '(\w+)'", "stream_mode='{1}' unsupported"),
-    (r"add_node\(\) got options graphpool does not support yet: \[([^\]]*)\]",
-     "add_node({1}) unsupported"),
+    (
+        r"add_node\(\) got options graphpool does not support yet: \['?([^\]']*)'?\]",
+        "add_node({1}=...) unsupported",
+    ),
+    (r"Command\.PARENT", "Command.PARENT (subgraphs)"),
+    (r"State schema <class '\w+'> declares no keys", "root state schema that is not a dict"),
     (r"add_node\((\w+)=", "add_node({1}=...) unsupported"),
     (r"Cannot read the type hints of state schema", "root state schema that is not a dict"),
     (r"as_node='__copy__'", "update_state(as_node='__copy__')"),
     (r"Cannot checkpoint the write", "a state value graphpool cannot checkpoint"),
     (r"required positional argument: 'runtime'", "node or route taking runtime"),
     (r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'", "unsupported argument"),
-    (r"'(\w+)' object has no attribute '(\w+)'", "no attribute"),
+    (r"(?:'|type object ')(\w+)' (?:object )?has no attribute '(\w+)'", "no attribute"),
     (r"Regex pattern did not match", "error message differs (pytest.raises(match=...))"),
     (r"DID NOT RAISE", "no error where LangGraph raises one"),
     (r"not reported by the graphpool run", "not run on graphpool (collection error or killed)"),
@@ -54,8 +60,16 @@ RULES: list[tuple[str, str]] = [
 ]
 _COMPILED = [(re.compile(pattern), label) for pattern, label in RULES]
 # A bare assertion says nothing; these calls in the test hint at the cause.
-FEATURE_ORDER = ["subgraphs=", "stream without stream_mode", "interrupt_before=",
-                 "interrupt_after=", "context=", "durability=", "debug=", "version="]
+FEATURE_ORDER = [
+    "subgraphs=",
+    "stream without stream_mode",
+    "interrupt_before=",
+    "interrupt_after=",
+    "context=",
+    "durability=",
+    "debug=",
+    "version=",
+]
 
 
 def classify(message: str, missing: str | None, features: list[str]) -> str:
@@ -72,14 +86,22 @@ def classify(message: str, missing: str | None, features: list[str]) -> str:
             return f"missing method {match.group(1)}.{match.group(2)}"
         return label.replace("{1}", match.group(1) if match.groups() else "")
     kind = message.split(":", 1)[0].rpartition(".")[2].strip() or "Error"
-    if kind.startswith("assert") or kind == "AssertionError" or kind == "ValueError":
+    if kind.startswith("assert") or kind == "AssertionError":
         for feature in FEATURE_ORDER:
             hits = [f for f in features if feature in f]
             if hits:
-                return f"{kind}, in a test that calls {hits[0]}"
-    if kind.startswith("assert"):
-        kind = "AssertionError"
-    return f"{kind} (other)"
+                return f"AssertionError, in a test that calls {hits[0]}"
+        return "AssertionError (other)"
+    return _normalised(message)
+
+
+def _normalised(message: str) -> str:
+    """An unmatched message, shortened into a class: its first line, without ids."""
+    line = message.strip().splitlines()[0] if message.strip() else "(no message)"
+    line = re.sub(r"\(graphpool: raised by node .*", "", line)
+    line = re.sub(r"^(\w+\.)+(?=\w+(Error|Exception)\b)", "", line)
+    line = re.sub(r"0x[0-9a-f]+|[0-9a-f]{8}-[0-9a-f-]{27}", "...", line)
+    return line[:100]
 
 
 def verdicts(reference: Outcome, graphpool: Outcome, features: dict[str, list[str]]) -> Verdicts:
@@ -145,10 +167,12 @@ class RatchetCheck:
 
 
 def check_ratchet(ratchet: set[str], found: Verdicts) -> RatchetCheck:
-    regressions = {t: f"{found.failed[t]}: {found.messages[t]}" for t in ratchet if t in found.failed}
+    regressions = {
+        t: f"{found.failed[t]}: {found.messages[t]}" for t in ratchet if t in found.failed
+    }
     unjudged = {}
     for test in ratchet - set(found.passed) - set(regressions):
-        why = (found.reference_failures.get(test) and "fails on LangGraph")
+        why = found.reference_failures.get(test) and "fails on LangGraph"
         why = why or (test in found.not_applicable and "now not applicable")
         why = why or (test in found.skipped and "skipped") or "no longer collected"
         unjudged[test] = why
@@ -167,7 +191,8 @@ def summary(found: Verdicts, reference: Outcome, graphpool: Outcome, limit: int 
     lines = [
         f"LangGraph's own tests on graphpool (langgraph {PINS['langgraph']}, "
         f"langgraph-prebuilt {PINS['langgraph-prebuilt']})",
-        f"pass fraction {found.fraction:.1%} = {passed} passed / ({passed} passed + {failed} failed)",
+        f"pass fraction {found.fraction:.1%} = {passed} passed / "
+        f"({passed} passed + {failed} failed)",
         f"not applicable {len(found.not_applicable)}, skipped by LangGraph {len(found.skipped)}, "
         f"reference failures {len(found.reference_failures)}",
         f"runs: reference {ref_time}, graphpool {graphpool.seconds:.0f} s"

@@ -268,10 +268,11 @@ class _Taint:
         return found
 
     def first(self, names: set[str]) -> str | None:
+        """The first of ``names`` that leads to an internal, with its path."""
         for name in sorted(names):
             why = self.why(name)
             if why:
-                return why
+                return why if name in self.internal else f"{name} -> {why}"
         return None
 
 
@@ -308,8 +309,15 @@ def features(node: ast.AST) -> list[str]:
         if method in ("stream", "astream") and "stream_mode" not in keywords and call.args:
             found.add("stream without stream_mode")
         if method in _RUN_METHODS:
-            for keyword in ("subgraphs", "interrupt_before", "interrupt_after", "durability",
-                            "debug", "context", "version"):
+            for keyword in (
+                "subgraphs",
+                "interrupt_before",
+                "interrupt_after",
+                "durability",
+                "debug",
+                "context",
+                "version",
+            ):
                 if keyword in keywords:
                     found.add(f"{method}({keyword}=...)")
     return sorted(found)
@@ -323,7 +331,9 @@ def _head(body: list[ast.stmt]) -> int:
     """How many leading statements (docstring, ``__future__`` imports) must stay first."""
     head = 0
     for stmt in body:
-        docstring = head == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        docstring = (
+            head == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        )
         future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
         if not (docstring or future):
             break
@@ -373,7 +383,9 @@ def rewrite(
     autouse: str | None = None
     for stmt in body:
         refs, binds = _refs(stmt), _binds(stmt)
-        loads = refs.loads - (refs.stores - binds) if isinstance(stmt, (*_Def, ast.ClassDef)) else refs.loads
+        loads = refs.loads
+        if isinstance(stmt, (*_Def, ast.ClassDef)):  # names it binds inside are its own
+            loads = refs.loads - (refs.stores - binds)
         taint.add(binds, loads, _nested_internal(stmt, package, renames))
         if isinstance(stmt, _Def) and not _is_test_name(stmt.name) and _is_autouse(stmt):
             autouse = autouse or taint.why(stmt.name)

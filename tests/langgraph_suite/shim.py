@@ -73,7 +73,7 @@ def placeholder(label: str, error: BaseException) -> Placeholder:
 
 def _graphpool_candidates(module: str) -> list[str]:
     parts = module.split(".")[1:]
-    names = ["graphpool." + ".".join(parts[:n]) if n else "graphpool" for n in range(len(parts), -1, -1)]
+    names = [".".join(["graphpool", *parts[:n]]) for n in range(len(parts), -1, -1)]
     return names + list(EXTRA.get(module, ()))
 
 
@@ -86,26 +86,26 @@ def _import(module: str) -> types.ModuleType | None:
         raise
 
 
+def _missing(module: str, name: str, why: str) -> Placeholder:
+    label = f"missing name {module}.{name}"
+    return placeholder(label, MissingName(f"{label} ({why})"))
+
+
 def _from_graphpool(module: str, name: str) -> Any:
     tried = _graphpool_candidates(module)
     for candidate in tried:
         try:
             mod = _import(candidate)
         except Exception as exc:
-            error = MissingName(f"missing name {module}.{name}: {candidate} fails to import: {exc!r}")
-            return placeholder(f"missing name {module}.{name}", error)
+            return _missing(module, name, f"{candidate} fails to import: {exc!r}")
         if mod is None or not hasattr(mod, name):
             continue
         found = getattr(mod, name)
         origin = getattr(found, "__module__", None) or ""
         if origin == "langgraph" or origin.startswith("langgraph."):
-            error = MissingName(
-                f"missing name {module}.{name}: {candidate}.{name} is LangGraph's own object"
-            )
-            return placeholder(f"missing name {module}.{name}", error)
+            return _missing(module, name, f"{candidate}.{name} is LangGraph's own object")
         return found
-    error = MissingName(f"missing name {module}.{name} (graphpool has none in {', '.join(tried)})")
-    return placeholder(f"missing name {module}.{name}", error)
+    return _missing(module, name, f"graphpool has none in {', '.join(tried)}")
 
 
 def name(module: str, attr: str) -> Any:
@@ -115,7 +115,7 @@ def name(module: str, attr: str) -> Any:
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
-        return placeholder(f"missing name {module}.{attr}", MissingName(f"missing name {module}.{attr}: {exc}"))
+        return _missing(module, attr, str(exc))
 
 
 class _Module(types.ModuleType):

@@ -33,8 +33,10 @@ def test_langgraph_suite_keeps_its_ratchet(capsys: pytest.CaptureFixture[str]) -
         for test, why in sorted(check.unjudged.items()):
             print(f"in the ratchet but {why}: {test}")
         if check.new:
-            print(f"{len(check.new)} tests now pass that ratchet.txt does not list; add them "
-                  f"with: {report.UPDATE_COMMAND}")
+            print(
+                f"{len(check.new)} tests now pass that ratchet.txt does not list; add them "
+                f"with: {report.UPDATE_COMMAND}"
+            )
     assert graphpool.complete, f"the graphpool run did not finish; logs: {graphpool.logs}"
     assert not regressions, "tests of the ratchet now fail on graphpool:\n" + "\n".join(
         f"{test}: {why[:300]}" for test, why in sorted(regressions.items())
