@@ -104,7 +104,6 @@ DISTS = (
             "test_parent_command.py",
             "test_parent_command_async.py",
             "test_interrupt_state.py",
-            "test_strict_resume.py",
             "test_pydantic.py",
             "test_managed_values.py",
             "test_type_checking.py",

@@ -65,6 +65,10 @@ PUBLIC_NAMES: dict[str, str | frozenset[str]] = {
 }
 # Exported by a public module, but LangGraph's engine, not its API.
 INTERNAL_NAMES = frozenset({"langgraph.types.PregelExecutableTask"})
+# A string literal with this prefix is one of LangGraph's internal config keys or
+# task-path markers spelled out ("__pregel_runtime", "__pregel_pull"): it counts as
+# an internal name, like the constant it spells.
+INTERNAL_LITERAL_PREFIX = "__pregel_"
 
 
 def is_public(module: str, name: str) -> bool:
@@ -159,10 +163,20 @@ class _Refs(ast.NodeVisitor):
     def __init__(self) -> None:
         self.loads: set[str] = set()
         self.stores: set[str] = set()
+        self.literals: set[str] = set()  # internal string literals it contains
         self.depth = 0  # >0 inside a function: annotations there are never evaluated
 
     def visit_Name(self, node: ast.Name) -> None:
         (self.loads if isinstance(node.ctx, ast.Load) else self.stores).add(node.id)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and node.value.startswith(INTERNAL_LITERAL_PREFIX):
+            self.literals.add(node.value)
+
+    def literal(self) -> str | None:
+        """The first internal literal, as a reason."""
+        first = min(self.literals, default=None)
+        return f"the literal {first!r} (a LangGraph internal key)" if first else None
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         if not isinstance(node, ast.Lambda):
@@ -386,7 +400,7 @@ def rewrite(
         loads = refs.loads
         if isinstance(stmt, (*_Def, ast.ClassDef)):  # names it binds inside are its own
             loads = refs.loads - (refs.stores - binds)
-        taint.add(binds, loads, _nested_internal(stmt, package, renames))
+        taint.add(binds, loads, _nested_internal(stmt, package, renames) or refs.literal())
         if isinstance(stmt, _Def) and not _is_test_name(stmt.name) and _is_autouse(stmt):
             autouse = autouse or taint.why(stmt.name)
     result = Rewritten(source="")
@@ -394,7 +408,8 @@ def rewrite(
         refs = _refs(node)
         own = key.rpartition("::")[2]
         loads = (refs.loads - (refs.stores - {own})) | pulled
-        why = _nested_internal(node, package, renames) or taint.first(loads) or autouse
+        why = _nested_internal(node, package, renames) or refs.literal()
+        why = why or taint.first(loads) or autouse
         if why:
             result.not_applicable[key] = why
         elif found := features(node):

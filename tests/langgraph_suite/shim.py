@@ -40,7 +40,13 @@ class BrokenDefinition(Exception):
 
 
 class Placeholder:
-    """Stands for a name that could not be had; any real use raises its error."""
+    """Stands for a name that could not be had; any real use raises its error.
+
+    Calling it, subscripting it (``Runtime[Ctx]``), subclassing it, iterating it,
+    ``isinstance`` against it and its attributes all raise. ``Missing | None`` does
+    not: it is how helper signatures annotate, and annotations do not count (the same
+    rule as for not-applicable tests).
+    """
 
     def __init__(self, label: str, error: BaseException):
         object.__setattr__(self, "_lgsuite_label", label)
@@ -61,8 +67,12 @@ class Placeholder:
     def __mro_entries__(self, bases: tuple[Any, ...]) -> NoReturn:
         self._lgsuite_raise()
 
+    def __or__(self, other: Any) -> Placeholder:
+        return self  # ``Missing | None`` in a helper's signature: stored, never used
+
+    __ror__ = __or__
     __call__ = __getitem__ = __iter__ = __instancecheck__ = __subclasscheck__ = _lgsuite_raise
-    __or__ = __ror__ = __setattr__ = __enter__ = __aenter__ = _lgsuite_raise
+    __setattr__ = __enter__ = __aenter__ = _lgsuite_raise
 
 
 def placeholder(label: str, error: BaseException) -> Placeholder:

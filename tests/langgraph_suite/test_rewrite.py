@@ -63,11 +63,15 @@ def test_not_applicable_follows_helpers_but_ignores_annotations() -> None:
         class TestGroup:
             def test_direct(self):
                 LastValue(int)
+
+        def test_internal_key_spelled_out():
+            config = {"configurable": {"__pregel_runtime": None}}
         """
     )
     assert done.not_applicable == {
         "test_through_a_helper": "helper -> langgraph.channels.last_value.LastValue",
         "TestGroup::test_direct": "langgraph.channels.last_value.LastValue",
+        "test_internal_key_spelled_out": "the literal '__pregel_runtime' (a LangGraph internal key)",
     }
 
 
@@ -95,7 +99,8 @@ def test_a_missing_name_fails_only_the_tests_that_use_it(monkeypatch: pytest.Mon
     )
     assert module["test_other"]() == "StateGraph"
     for name in ("test_uses_it", "test_defined_with_it"):
-        with pytest.raises(shim.BrokenDefinition, match=r"missing name langgraph\.graph\.NoSuchName"):
+        missing = r"missing name langgraph\.graph\.NoSuchName"
+        with pytest.raises(shim.BrokenDefinition, match=missing):
             module[name]()
 
 
