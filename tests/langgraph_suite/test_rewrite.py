@@ -71,7 +71,9 @@ def test_not_applicable_follows_helpers_but_ignores_annotations() -> None:
     assert done.not_applicable == {
         "test_through_a_helper": "helper -> langgraph.channels.last_value.LastValue",
         "TestGroup::test_direct": "langgraph.channels.last_value.LastValue",
-        "test_internal_key_spelled_out": "the literal '__pregel_runtime' (a LangGraph internal key)",
+        "test_internal_key_spelled_out": (
+            "the literal '__pregel_runtime' (a LangGraph internal key)"
+        ),
     }
 
 
