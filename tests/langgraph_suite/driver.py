@@ -300,8 +300,8 @@ class Outcome:
     """What one target's runs reported, all shards together."""
 
     target: str
-    results: dict[str, dict[str, object]] = field(default_factory=dict)
-    collect_errors: dict[str, str] = field(default_factory=dict)
+    results: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+    collect_errors: dict[str, str] = field(default_factory=dict, repr=False)
     complete: bool = True  # every shard finished; none was killed
     seconds: float = 0.0
     cached: bool = False
@@ -362,15 +362,20 @@ def start(tree: Path, target: str, paths: list[str], shard: int, only: Path | No
 def _wait(runs: list[Run], deadline: float) -> None:
     """Wait for the runs; kill the process group of any still going at the deadline."""
     end = time.monotonic() + deadline
-    for run in runs:
-        assert run.proc is not None
-        try:
-            run.proc.wait(timeout=max(0.0, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            run.killed = True
-            os.killpg(run.proc.pid, signal.SIGKILL)
-            run.proc.wait()
-        run.seconds = time.monotonic() - run.started
+    going = list(runs)
+    while going:
+        for run in list(going):
+            assert run.proc is not None
+            if run.proc.poll() is not None:
+                run.seconds = time.monotonic() - run.started
+                going.remove(run)
+            elif time.monotonic() > end:
+                run.killed = True
+                os.killpg(run.proc.pid, signal.SIGKILL)
+                run.proc.wait()
+                run.seconds = time.monotonic() - run.started
+                going.remove(run)
+        time.sleep(0.2)
 
 
 def _collect(outcome: Outcome, run: Run) -> None:
@@ -418,7 +423,7 @@ def run_suite(
     A complete reference run of the whole suite is kept in the cache, keyed by the
     tree and the installed LangGraph packages, and reused unless ``fresh_reference``.
     """
-    cached = CACHE / "langgraph-suite" / f"reference-{_reference_key(tree)}.json"
+    cached = tree / f"reference-{_reference_key(tree)}.json"  # goes when the tree goes
     reuse = files is None and only is None and not fresh_reference and cached.exists()
     if reuse:
         targets = ("graphpool",)
