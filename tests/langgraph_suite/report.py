@@ -215,7 +215,8 @@ def markdown(found: Verdicts, min_count: int = 1) -> str:
     other = 0
     for n, label in classes(found):
         if n >= min_count:
-            rows.append(f"| {n} | {label.replace('|', '/')} |")
+            cell = label.replace("|", "/").replace("__", "\\_\\_")  # not Markdown bold
+            rows.append(f"| {n} | {cell} |")
         else:
             other += n
     if other:
