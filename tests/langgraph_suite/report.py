@@ -133,7 +133,8 @@ def verdicts(reference: Outcome, graphpool: Outcome, features: dict[str, list[st
                 message = str(ours.get("message", ""))
                 if ours["outcome"] == "skipped":
                     message = f"skipped on graphpool only: {message}"
-                missing = ours.get("missing")  # type: ignore[assignment]
+                lacking = ours.get("missing")
+                missing = str(lacking) if lacking else None
             key = test.partition("[")[0]
             out.messages[test] = message
             out.failed[test] = classify(message, missing, features.get(key, []))
@@ -172,10 +173,14 @@ def check_ratchet(ratchet: set[str], found: Verdicts) -> RatchetCheck:
     }
     unjudged = {}
     for test in ratchet - set(found.passed) - set(regressions):
-        why = found.reference_failures.get(test) and "fails on LangGraph"
-        why = why or (test in found.not_applicable and "now not applicable")
-        why = why or (test in found.skipped and "skipped") or "no longer collected"
-        unjudged[test] = why
+        if test in found.reference_failures:
+            unjudged[test] = "fails on LangGraph"
+        elif test in found.not_applicable:
+            unjudged[test] = "now not applicable"
+        elif test in found.skipped:
+            unjudged[test] = "skipped by LangGraph"
+        else:
+            unjudged[test] = "no longer collected"
     return RatchetCheck(regressions, sorted(set(found.passed) - ratchet), unjudged)
 
 
