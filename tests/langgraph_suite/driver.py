@@ -7,16 +7,20 @@ What it does
    (:data:`PINS`, which must equal the installed ones) into ``.cache/langgraph-sdist/``.
    ``.cache/`` ignores itself (it holds a ``.gitignore`` of ``*``). Nothing of
    LangGraph's is committed here.
-2. **Prepare.** Unpack the chosen test files (:data:`FILES`), their helper modules and
+2. **Prepare.** Unpack the chosen test files (:data:`DISTS`), their helper modules and
    syrupy snapshots into ``.cache/langgraph-suite/tree-<hash>/``, and rewrite every
    module (:mod:`.rewrite`). LangGraph's conftest files are replaced by
-   :mod:`.suite_conftest`. The prebuilt package's ``tests`` becomes
-   ``tests_prebuilt`` so both packages live in one pytest session.
-3. **Run twice** over the same rewritten files, as two pytest subprocesses side by
-   side, each in its own process group, each with a per-test timeout and the whole
-   with a hard deadline (the group is killed at the deadline): the *reference* run,
-   whose imports resolve to LangGraph, and the *graphpool* run.
-4. **Compare.** Each test gets one verdict (:func:`verdicts`).
+   :mod:`.suite_conftest` (LangGraph's fixture names and ids, without the PostgreSQL
+   and Redis parametrisations, as LangGraph's own ``NO_DOCKER`` mode has them). The
+   prebuilt package's ``tests`` becomes ``tests_prebuilt`` so both packages live in
+   one pytest session.
+3. **Run twice** over the same rewritten files: the *reference* run, whose imports
+   resolve to LangGraph, and the *graphpool* run, side by side. Each is split by
+   file into :data:`SHARDS` pytest subprocesses of about equal length (plain
+   subprocesses, not pytest-xdist), each in its own process group, with a per-test
+   timeout; a group still running at the deadline is killed. A complete reference
+   run is cached with the tree (see :func:`run_suite`).
+4. **Compare.** Each test gets one verdict (:func:`.report.verdicts`).
 
 The rules
 ---------
@@ -30,9 +34,12 @@ The rules
   ``CheckpointTuple``, ``ChannelVersions``, serializers) and internal constants.
 * Public imports are rewritten **per name** to ask the shim (:mod:`.shim`), which
   gives graphpool's object of that name, or a placeholder that fails whatever test
-  uses it. A public name graphpool lacks therefore makes its tests **fail**.
+  uses it. A public name graphpool lacks therefore makes its tests **fail**. Every
+  module-level statement is guarded, so a class or helper built on a missing name
+  fails the tests that use it, not the file.
 * A test is **not applicable** when its own code, or a module-level helper or a
-  helper-module name it uses (followed transitively), names an internal import.
+  helper-module name it uses (followed transitively), names an internal import or
+  spells out an internal key as a string (``"__pregel_runtime"``, ``"__pregel_pull"``).
   This is decided per test function from the syntax tree, the same for both runs,
   and such tests are not run at all. Parameter and local-variable annotations do not
   count; ``class State(TypedDict)`` field annotations do.
