@@ -158,8 +158,9 @@ def fetch(dist: str, version: str) -> Path:
     folder = _cache_dir("langgraph-sdist")
     stem = f"{dist.replace('-', '_')}-{version}"
     for candidate in (folder / f"{stem}.tar.gz", folder / f"{dist}-{version}.tar.gz"):
-        if candidate.exists():
+        if candidate.exists() and tarfile.is_tarfile(candidate):
             return candidate
+        candidate.unlink(missing_ok=True)  # a download cut short
     command = [
         sys.executable,
         "-m",
