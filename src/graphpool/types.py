@@ -5,12 +5,9 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
 from ._constants import END
-
-if TYPE_CHECKING:
-    from .checkpoint.base import PregelTask, StateSnapshot
 
 __all__ = [
     "Command",
@@ -269,6 +266,43 @@ class Interrupt:
     id: str = "placeholder-id"
 
 
+class PregelTask(NamedTuple):
+    """A task of the step a :class:`StateSnapshot` precedes (LangGraph's fields)."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Exception | str | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at a checkpoint, as ``graph.get_state(config)`` returns it.
+
+    Attributes:
+        values: the state's values (with the writes of tasks of the next step
+            that already finished applied, as LangGraph shows them).
+        next: the nodes still to run in the next step.
+        config: addresses this checkpoint (thread id and checkpoint id).
+        metadata: ``{"source": "input"|"loop"|"update", "step": n, "parents": {}}``.
+        created_at: ISO 8601 time it was saved.
+        parent_config: addresses the checkpoint before it.
+        tasks: the next step's tasks, with their result, error or interrupts.
+        interrupts: interrupts waiting for ``Command(resume=...)``.
+    """
+
+    values: dict[str, Any] | Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...]
+
+
 def interrupt(value: Any) -> Any:
     """Pause the run inside a node and ask the caller for a value, as LangGraph's.
 
@@ -288,12 +322,3 @@ def interrupt(value: Any) -> Any:
 
     current = current_task("interrupt()")
     return current.interrupt(value)
-
-
-def __getattr__(name: str) -> Any:
-    # ``langgraph.types`` offers these; they live with the checkpoint records
-    if name in ("StateSnapshot", "PregelTask"):
-        from .checkpoint import base
-
-        return getattr(base, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
-from ..types import Interrupt, Send
+from ..types import PregelTask, Send, StateSnapshot
 from ._lease import Lease
 from ._locate import culprit, stored_node
 from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id
@@ -52,43 +52,6 @@ class CheckpointTuple(NamedTuple):
     parent_config: dict[str, Any] | None
     created_at: str
     results: tuple[TaskResult, ...] = ()
-
-
-class PregelTask(NamedTuple):
-    """A task of the step a :class:`StateSnapshot` precedes (LangGraph's fields)."""
-
-    id: str
-    name: str
-    path: tuple[Any, ...]
-    error: Exception | str | None = None
-    interrupts: tuple[Interrupt, ...] = ()
-    state: Any = None
-    result: Any | None = None
-
-
-class StateSnapshot(NamedTuple):
-    """A thread's state at a checkpoint, as ``graph.get_state(config)`` returns it.
-
-    Attributes:
-        values: the state's values (with the writes of tasks of the next step
-            that already finished applied, as LangGraph shows them).
-        next: the nodes still to run in the next step.
-        config: addresses this checkpoint (thread id and checkpoint id).
-        metadata: ``{"source": "input"|"loop"|"update", "step": n, "parents": {}}``.
-        created_at: ISO 8601 time it was saved.
-        parent_config: addresses the checkpoint before it.
-        tasks: the next step's tasks, with their result, error or interrupts.
-        interrupts: interrupts waiting for ``Command(resume=...)``.
-    """
-
-    values: dict[str, Any] | Any
-    next: tuple[str, ...]
-    config: dict[str, Any]
-    metadata: dict[str, Any] | None
-    created_at: str | None
-    parent_config: dict[str, Any] | None
-    tasks: tuple[PregelTask, ...]
-    interrupts: tuple[Interrupt, ...]
 
 
 def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
