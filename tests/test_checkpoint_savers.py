@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -61,6 +62,42 @@ def test_put_get_list_and_results(saver) -> None:
 
     saver.delete_thread(config["configurable"]["thread_id"])
     assert saver.get_tuple(config) is None
+
+
+def test_async_forms_match_the_sync_ones(saver) -> None:
+    config = thread()
+
+    async def go() -> None:
+        assert await saver.aget_tuple(config) is None
+        assert await saver.aget(config) is None
+        first = await saver.aput(config, checkpoint(0, x=1), {"source": "input", "step": 0})
+        second = await saver.aput(first, checkpoint(1, x=2), {"source": "loop", "step": 1})
+        await saver.aput_result(second, TaskResult("t1", "b", writes=(("x", 3),)))
+        latest = await saver.aget_tuple(config)
+        assert latest == saver.get_tuple(config)
+        assert latest.checkpoint.values == {"x": 2}
+        assert [r.writes for r in latest.results] == [(("x", 3),)]
+        assert (await saver.aget(first)).values == {"x": 1}
+        assert [t.checkpoint.step async for t in saver.alist(config)] == [1, 0]
+        assert [t.checkpoint.step async for t in saver.alist(config, limit=1)] == [1]
+        assert [t.checkpoint.step async for t in saver.alist(config, before=second)] == [0]
+        loops = [t.checkpoint.step async for t in saver.alist(config, filter={"source": "loop"})]
+        assert loops == [1]
+        await saver.adelete_thread(config["configurable"]["thread_id"])
+        assert await saver.aget_tuple(config) is None
+
+    asyncio.run(go())
+
+
+def test_list_filters_on_metadata_before_the_limit(saver) -> None:
+    config = thread()
+    at = config
+    for step in range(4):
+        source = "loop" if step % 2 else "update"
+        at = saver.put(at, checkpoint(step, x=step), {"source": source, "step": step})
+    found = list(saver.list(config, filter={"source": "update"}, limit=1))
+    assert [t.checkpoint.step for t in found] == [2]
+    assert [t.checkpoint.step for t in saver.list(config, filter={"source": "loop"})] == [3, 1]
 
 
 def test_thread_id_is_required(saver) -> None:

@@ -18,9 +18,10 @@ records are encoded by a :class:`~graphpool.checkpoint.serde.Serializer`
 from __future__ import annotations
 
 import abc
+import asyncio
 import builtins
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
@@ -165,18 +166,32 @@ class BaseCheckpointSaver(abc.ABC):
             return self._tuple(thread_id, row)
         return None
 
+    def get(self, config: Mapping[str, Any]) -> Checkpoint | None:
+        """The checkpoint record ``config`` addresses (see :meth:`get_tuple`), or None."""
+        saved = self.get_tuple(config)
+        return saved.checkpoint if saved is not None else None
+
     def list(
         self,
         config: Mapping[str, Any],
         *,
+        filter: Mapping[str, Any] | None = None,
         before: Mapping[str, Any] | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        """A thread's checkpoints, newest first (older than ``before``'s, at most ``limit``)."""
+        """A thread's checkpoints, newest first: older than ``before``'s, those whose
+        metadata has ``filter``'s items, at most ``limit``."""
         thread_id, _ = thread_address(config)
         before_id = thread_address(before)[1] if before else None
-        for row in self._rows(thread_id, None, before_id, limit):
-            yield self._tuple(thread_id, row)
+        count = 0
+        for row in self._rows(thread_id, None, before_id, None if filter else limit):
+            saved = self._tuple(thread_id, row)
+            if filter and any(saved.metadata.get(k) != v for k, v in filter.items()):
+                continue
+            yield saved
+            count += 1
+            if limit is not None and count >= limit:
+                return
 
     def acquire(self, thread_id: str, lease: Lease) -> None:
         """Take the thread for one run, or raise :class:`ThreadBusyError` if a live run has it."""
@@ -198,6 +213,45 @@ class BaseCheckpointSaver(abc.ABC):
     def release(self, thread_id: str, lease: Lease) -> None:
         """Give the thread back (a no-op if ``lease`` no longer holds it)."""
         self._unlease(thread_id, lease)
+
+    # -- async forms: the same, run in a worker thread so the event loop never blocks --
+
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        """Async :meth:`get_tuple`."""
+        return await asyncio.to_thread(self.get_tuple, config)
+
+    async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:
+        """Async :meth:`get`."""
+        return await asyncio.to_thread(self.get, config)
+
+    async def alist(
+        self,
+        config: Mapping[str, Any],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """Async :meth:`list` (the rows are read in one go, in a worker thread)."""
+        found = await asyncio.to_thread(
+            lambda: builtins.list(self.list(config, filter=filter, before=before, limit=limit))
+        )
+        for saved in found:
+            yield saved
+
+    async def aput(
+        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Async :meth:`put`."""
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata)
+
+    async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
+        """Async :meth:`put_result`."""
+        await asyncio.to_thread(self.put_result, config, result)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Async :meth:`delete_thread`."""
+        await asyncio.to_thread(self.delete_thread, thread_id)
 
     # -- helpers ---------------------------------------------------------------------
 
