@@ -134,7 +134,7 @@ def test_configured_reducer_and_one_sided_calls() -> None:
     )
     with pytest.raises(ValueError):
         add_messages([HumanMessage("a")], None)
-    with pytest.raises(ValueError, match="format"):
+    with pytest.raises(ValueError, match="Unrecognized format='xml'"):  # LangGraph's words
         add_messages([], [HumanMessage("a")], format="xml")
 
 

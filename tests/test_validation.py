@@ -21,6 +21,7 @@ from graphpool import (
     InvalidConfigError,
     InvalidGraphError,
     InvalidUpdateError,
+    Overwrite,
     ReducerError,
     RetryPolicy,
     StateGraph,
@@ -230,6 +231,26 @@ def test_reducer_failure_names_key_and_writer_and_chains_the_original() -> None:
 def test_several_writes_to_a_plain_key_name_the_writers() -> None:
     with pytest.raises(InvalidUpdateError, match=r"'x'.*nodes 'a', 'b'"):
         LastValue("x").update([1, 2], writers=["b", "a"])
+
+
+def _one_arg(a):  # type: ignore[no-untyped-def]
+    return a
+
+
+class _BadReducer(TypedDict):
+    log: Annotated[list, _one_arg]
+
+
+def test_a_reducer_of_the_wrong_arity_is_refused_in_langgraphs_words() -> None:
+    with pytest.raises(InvalidGraphError, match=r"Invalid reducer for state key 'log'.*\(a\)"):
+        StateGraph(_BadReducer)
+
+
+def test_two_overwrites_in_one_step_name_the_key_and_the_writers() -> None:
+    channel = Reduced("log", list, operator.add)
+    message = r"'log': Can receive only one Overwrite value per super-step \(from nodes 'a', 'b'\)"
+    with pytest.raises(InvalidUpdateError, match=message):
+        channel.update([Overwrite([1]), Overwrite([2])], writers=["a", "b"])
 
 
 def _bad_writer_graph() -> StateGraph[S]:

@@ -118,7 +118,7 @@ class Reduced(Channel):
                 if overwritten:
                     raise InvalidUpdateError(
                         f"At key {self.key!r}: Can receive only one Overwrite value per "
-                        f"step{_from(writers)}."
+                        f"super-step{_from(writers)}."
                     )
                 self.value = value.value
                 overwritten = True

@@ -52,8 +52,8 @@ def _reducer_of(key: str, typ: Any) -> tuple[Any, Callable[[Any, Any], Any] | No
     positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
     if positional != 2:
         raise InvalidGraphError(
-            f"The reducer of state key {key!r} must take two arguments (current, update); "
-            f"{getattr(reducer, '__name__', reducer)!r} has signature "
+            f"Invalid reducer for state key {key!r}: it must take two arguments (current, "
+            f"update); {getattr(reducer, '__name__', reducer)!r} has signature "
             f"{inspect.signature(reducer)}."
         )
     return inner, reducer

@@ -78,7 +78,7 @@ def add_messages(left: Any = None, right: Any = None, *, format: str | None = No
         return convert_to_messages(convert_to_openai_messages(merged))
     if format:
         raise InvalidConfigError(
-            f"add_messages: format={format!r} is unknown; use 'langchain-openai'."
+            f"add_messages: Unrecognized format={format!r}; the only one is 'langchain-openai'."
         )
     return merged
 
