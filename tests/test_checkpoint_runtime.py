@@ -32,6 +32,7 @@ from graphpool import (
     interrupt,
 )
 from graphpool.checkpoint import InMemorySaver, StateSnapshot
+from graphpool.types import StateUpdate
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -334,6 +335,83 @@ def test_replay_from_an_earlier_checkpoint(saver) -> None:
     assert graph.invoke(None, before_b.config) == {"log": ["a", "b"]}
     assert calls == ["a", "b", "b"]
     assert graph.get_state(config).parent_config == before_b.config
+
+
+def test_bulk_update_rebuilds_a_thread_with_its_task_results(saver) -> None:
+    graph = chain("a", "b", checkpointer=saver)
+    config = cfg()
+    last = graph.bulk_update_state(
+        config,
+        [
+            [StateUpdate({"log": [], "x": 0}, "__input__")],
+            [StateUpdate({"log": ["in"], "x": 1}, START)],
+            [StateUpdate({"log": ["A"]}, "a")],
+        ],
+    )
+    assert graph.get_state(last).values == {"log": ["in", "A"], "x": 1}
+    history = list(graph.get_state_history(config))
+    assert [(h.metadata["source"], h.metadata["step"], h.next) for h in history] == [
+        ("update", 1, ("b",)),
+        ("update", 0, ("a",)),
+        ("input", -1, ("__start__",)),
+    ]
+    # each update is recorded as the result of the task it stands for
+    assert [[(t.name, t.result) for t in h.tasks] for h in history] == [
+        [("b", None)],
+        [("a", {"log": ["A"]})],
+        [("__start__", {"log": ["in"], "x": 1})],
+    ]
+    assert graph.invoke(None, config) == {"log": ["in", "A", "b"], "x": 1}
+
+
+def test_bulk_update_refuses_bad_supersteps_before_writing(saver) -> None:
+    graph = chain("a", checkpointer=saver)
+    config = cfg()
+    with pytest.raises(InvalidConfigError, match="No supersteps provided"):
+        graph.bulk_update_state(config, [])
+    with pytest.raises(InvalidConfigError, match="No updates provided in superstep 1"):
+        graph.bulk_update_state(config, [[StateUpdate({"x": 1}, "a")], []])
+    with pytest.raises(InvalidUpdateError, match="as_node is required"):
+        graph.bulk_update_state(config, [[StateUpdate({"x": 1}), StateUpdate({"x": 2})]])
+    with pytest.raises(InvalidUpdateError, match="Cannot apply multiple updates"):
+        graph.bulk_update_state(config, [[StateUpdate(None, END), StateUpdate(None, "__copy__")]])
+    with pytest.raises(InvalidUpdateError, match="Received no input writes"):
+        graph.update_state(config, None, as_node="__input__")
+    with pytest.raises(InvalidUpdateError, match="Cannot copy a non-existent checkpoint"):
+        graph.update_state(config, None, as_node="__copy__")
+    assert list(graph.get_state_history(config)) == []
+
+
+def test_copy_forks_a_sibling_that_runs_the_step_again(saver) -> None:
+    calls: list[str] = []
+    graph = chain("a", "b", calls=calls, checkpointer=saver)
+    config = cfg()
+    graph.invoke({"log": []}, config)
+    before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
+    with pytest.raises(InvalidUpdateError, match="must be None or a list of StateUpdate"):
+        graph.update_state(before_b.config, {"log": ["x"]}, as_node="__copy__")
+    fork = graph.update_state(before_b.config, None, as_node="__copy__")
+    copied = graph.get_state(fork)
+    assert copied.metadata == {"source": "fork", "step": 2, "parents": {}}
+    assert copied.parent_config == before_b.parent_config  # a sibling, not a child
+    assert (copied.values, copied.next) == (before_b.values, before_b.next)
+    assert graph.invoke(None, fork) == {"log": ["a", "b"]}
+    assert calls == ["a", "b", "b"]
+    edited = graph.update_state(before_b.config, [StateUpdate({"log": ["B"]}, "b")], "__copy__")
+    assert graph.get_state(edited).values == {"log": ["a", "B"]}
+    assert graph.get_state(edited).next == ()
+
+
+def test_abulk_update_state(saver) -> None:
+    graph = chain("a", "b", checkpointer=saver)
+    config = cfg()
+
+    async def go() -> dict:
+        await graph.abulk_update_state(config, [[StateUpdate({"log": ["in"]}, START)]])
+        await graph.aupdate_state(config, {"log": ["A"]}, as_node="a")
+        return (await graph.aget_state(config)).values
+
+    assert asyncio.run(go()) == {"log": ["in", "A"]}
 
 
 class Model(pydantic.BaseModel):

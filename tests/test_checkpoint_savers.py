@@ -98,6 +98,7 @@ def test_list_filters_on_metadata_before_the_limit(saver) -> None:
     found = list(saver.list(config, filter={"source": "update"}, limit=1))
     assert [t.checkpoint.step for t in found] == [2]
     assert [t.checkpoint.step for t in saver.list(config, filter={"source": "loop"})] == [3, 1]
+    assert [t.checkpoint.step for t in saver.list(at)] == [3]  # a checkpoint_id: that one only
 
 
 def test_thread_id_is_required(saver) -> None:

@@ -10,7 +10,7 @@ import functools
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from . import _snapshots
+from . import _snapshots, _updates
 from ._checkpointing import Checkpointing, open_thread
 from ._config import RunOptions
 from ._constants import INTERRUPT
@@ -450,11 +450,22 @@ class CompiledStateGraph:
         )
 
     def update_state(
-        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+        self,
+        config: Mapping[str, Any],
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
     ) -> dict[str, Any]:
         """Change the thread's state as if ``as_node`` had returned ``values``; see
-        :func:`graphpool._snapshots.update_state`. Returns the new checkpoint's config."""
-        return _snapshots.update_state(self._saver(), self, config, values, as_node)
+        :func:`graphpool._updates.update_state`. Returns the new checkpoint's config."""
+        return _updates.update_state(self._saver(), self, config, values, as_node, task_id)
+
+    def bulk_update_state(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]]
+    ) -> dict[str, Any]:
+        """Apply supersteps of ``StateUpdate``s, one checkpoint each; see
+        :func:`graphpool._updates.bulk_update_state`."""
+        return _updates.bulk_update_state(self._saver(), self, config, supersteps)
 
     async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
         """Async :meth:`get_state` (runs the saver in a thread)."""
@@ -469,10 +480,20 @@ class CompiledStateGraph:
             yield snapshot
 
     async def aupdate_state(
-        self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
+        self,
+        config: Mapping[str, Any],
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
-        return await asyncio.to_thread(self.update_state, config, values, as_node)
+        return await asyncio.to_thread(self.update_state, config, values, as_node, task_id)
+
+    async def abulk_update_state(
+        self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]]
+    ) -> dict[str, Any]:
+        """Async :meth:`bulk_update_state`."""
+        return await asyncio.to_thread(self.bulk_update_state, config, supersteps)
 
     def batch(
         self,

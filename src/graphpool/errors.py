@@ -227,7 +227,8 @@ class InvalidConfigError(GraphpoolError, ValueError, TypeError):
     ``recursion_limit``, ...) before the run starts, and when a graph compiled
     with a checkpointer gets no ``config["configurable"]["thread_id"]``; by
     :class:`~graphpool.RetryPolicy` for a bad field; by ``ToolNode``,
-    ``add_messages``, the savers and ``save_timeline`` for a bad argument. The
+    ``add_messages``, the savers, ``bulk_update_state`` (no superstep, or an
+    empty one) and ``save_timeline`` for a bad argument. The
     message names the key (or parameter) and the value.
 
     Both a ``ValueError`` (LangGraph raises ``ValueError`` for a missing

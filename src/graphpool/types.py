@@ -17,6 +17,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "StreamMode",
     "default_retry_on",
     "interrupt",
@@ -301,6 +302,16 @@ class StateSnapshot(NamedTuple):
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
     interrupts: tuple[Interrupt, ...]
+
+
+class StateUpdate(NamedTuple):
+    """One update of ``bulk_update_state``: ``values`` written as if node ``as_node``
+    had returned them (``task_id``: the id its task result is saved under; by
+    default the id of that node's task in the step it updates)."""
+
+    values: dict[str, Any] | Any | None
+    as_node: str | None = None
+    task_id: str | None = None
 
 
 def interrupt(value: Any) -> Any:

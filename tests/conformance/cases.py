@@ -12,6 +12,7 @@ from . import (
     cases_parallel,
     cases_routing,
     cases_state,
+    cases_updates,
 )
 
 CASES = [
@@ -26,6 +27,7 @@ CASES = [
     *cases_messages.CASES,
     *cases_checkpoint.CASES,
     *cases_options.CASES,
+    *cases_updates.CASES,
 ]
 
 _names = [c.name for c in CASES]

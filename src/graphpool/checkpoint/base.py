@@ -180,11 +180,12 @@ class BaseCheckpointSaver(abc.ABC):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         """A thread's checkpoints, newest first: older than ``before``'s, those whose
-        metadata has ``filter``'s items, at most ``limit``."""
-        thread_id, _ = thread_address(config)
+        metadata has ``filter``'s items, at most ``limit``. A ``config`` with a
+        ``checkpoint_id`` lists that checkpoint only, as LangGraph's savers do."""
+        thread_id, checkpoint_id = thread_address(config)
         before_id = thread_address(before)[1] if before else None
         count = 0
-        for row in self._rows(thread_id, None, before_id, None if filter else limit):
+        for row in self._rows(thread_id, checkpoint_id, before_id, None if filter else limit):
             saved = self._tuple(thread_id, row)
             if filter and any(saved.metadata.get(k) != v for k, v in filter.items()):
                 continue
