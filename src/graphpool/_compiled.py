@@ -19,6 +19,7 @@ from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
+from ._runnable import RunnableSurface
 from ._services import SYSTEM_CLOCK, Services
 from ._shape import discover
 from ._sink import EventSink
@@ -122,7 +123,7 @@ def _check_modes(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
     return modes
 
 
-class CompiledStateGraph:
+class CompiledStateGraph(RunnableSurface):
     """A validated graph, ready to run; made by :meth:`StateGraph.compile`.
 
     Runs follow LangGraph's superstep semantics. Sync nodes run on a thread
@@ -188,6 +189,7 @@ class CompiledStateGraph:
         With a checkpointer the run holds its thread (see ``_checkpointing``)
         until the block ends; without one, only fresh input makes sense.
         """
+        config = self._with_defaults(config)  # with_config's defaults under the call's
         options = RunOptions.from_config(config)
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:

@@ -117,6 +117,24 @@ class DrawableGraph:
         found = [n for n in self.nodes.values() if n.id not in sources]
         return found[0] if len(found) == 1 else None
 
+    # -- text ----------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        """The graph as LangChain's ``Graph.to_json()`` document (see ``_draw_text``)."""
+        from ._draw_text import to_json
+
+        return to_json(self)
+
+    def draw_ascii(self) -> str:
+        """The graph as ASCII art, as LangGraph draws it (needs langchain-core and grandalf)."""
+        from ._draw_text import draw_ascii
+
+        return draw_ascii(self)
+
+    def print_ascii(self) -> None:
+        """Print :meth:`draw_ascii`."""
+        print(self.draw_ascii())
+
     # -- Mermaid -----------------------------------------------------------------
 
     def draw_mermaid(

@@ -132,7 +132,7 @@ def case_copy_forks_a_sibling_that_runs_again(lib):
 
     def script(graph):
         graph.invoke({"log": [], "n": 0}, _thread())
-        middle = [s for s in graph.get_state_history(_thread()) if s.next == ("b",)][0]
+        middle = next(s for s in graph.get_state_history(_thread()) if s.next == ("b",))
         fork = graph.update_state(middle.config, None, as_node="__copy__")
         copied = _history(graph, _thread())
         return {"copied": copied, "run": graph.invoke(None, fork), "after": _history(graph, fork)}
@@ -146,7 +146,7 @@ def case_copy_with_updates_edits_the_copy(lib):
 
     def script(graph):
         graph.invoke({"log": [], "n": 0}, _thread())
-        fanned = [s for s in graph.get_state_history(_thread()) if "w" in s.next][0]
+        fanned = next(s for s in graph.get_state_history(_thread()) if "w" in s.next)
         updates = [({"log": ["W1"]}, "w", None), ({"log": ["W2"]}, "w", None)]
         fork = graph.update_state(fanned.config, updates, as_node="__copy__")
         return {"run": graph.invoke(None, fork), "history": _history(graph, _thread())}
@@ -172,7 +172,9 @@ def case_several_updates_need_as_node(lib):
 
     def script(graph):
         graph.invoke({"log": [], "n": 0}, _thread())
-        return graph.bulk_update_state(_thread(), [[({"n": 1}, None, None), ({"n": 2}, None, None)]])
+        return graph.bulk_update_state(
+            _thread(), [[({"n": 1}, None, None), ({"n": 2}, None, None)]]
+        )
 
     return Scenario(graph, mode="script", script=script)
 
