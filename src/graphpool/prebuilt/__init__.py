@@ -3,6 +3,22 @@
 Needs langchain-core (``pip install 'graphpool[messages]'``).
 """
 
-from .tool_node import ToolInvocationError, ToolNode, tools_condition
+from .tool_node import (
+    InjectedState,
+    InjectedStore,
+    ToolCallRequest,
+    ToolInvocationError,
+    ToolNode,
+    ToolRuntime,
+    tools_condition,
+)
 
-__all__ = ["ToolInvocationError", "ToolNode", "tools_condition"]
+__all__ = [
+    "InjectedState",
+    "InjectedStore",
+    "ToolCallRequest",
+    "ToolInvocationError",
+    "ToolNode",
+    "ToolRuntime",
+    "tools_condition",
+]

@@ -2,100 +2,76 @@
 
 Behaves like ``langgraph.prebuilt.ToolNode``: it reads the tool calls of the
 latest AI message and answers each with a ``ToolMessage``, in tool-call order.
-The calls run side by side on a graphpool worker pool (see ``_parallel``).
+The calls run side by side on a graphpool worker pool (see ``_parallel``). Tools
+may ask for the graph state, the store or a :class:`ToolRuntime`
+(``_injection``), and ``wrap_tool_call`` / ``awrap_tool_call`` wrappers see each
+call as a :class:`ToolCallRequest` with a function that executes it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
-import types
-import typing
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Union
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from .._lc import require
 
 require("langchain_core.tools", "graphpool.prebuilt (ToolNode, tools_condition)")
 
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage  # noqa: E402
-from langchain_core.tools import BaseTool, ToolException  # noqa: E402
+from langchain_core.tools import BaseTool  # noqa: E402
 from langchain_core.tools import tool as as_tool  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from .._checks import check_positive_int  # noqa: E402
+from .._context import CURRENT  # noqa: E402
 from .._pool import WorkerPool, default_pool  # noqa: E402
-from ..errors import InvalidConfigError, InvalidMessagesError, InvalidUpdateError  # noqa: E402
-from ..types import Command, Send  # noqa: E402
+from ..errors import InvalidConfigError, InvalidMessagesError  # noqa: E402
+from ..runtime import Runtime  # noqa: E402
+from ..types import Command  # noqa: E402
+from ._injection import (  # noqa: E402
+    InjectedState,
+    InjectedStore,
+    ToolCallRequest,
+    ToolRuntime,
+    inject,
+    injected_args,
+)
+from ._outcomes import (  # noqa: E402
+    INVALID_TOOL_NAME_ERROR_TEMPLATE,
+    TOOL_CALL_ERROR_TEMPLATE,
+    ErrorHandling,
+    ToolInvocationError,
+    error_message,
+    error_text,
+    handled_types,
+    normalise,
+    only_bad_args,
+)
 from ._parallel import map_on_pool  # noqa: E402
 
-__all__ = ["ToolInvocationError", "ToolNode", "tools_condition"]
-
-ErrorHandling = Union[  # noqa: UP007 - evaluated at runtime on 3.10
-    bool, str, Callable[..., str], type[Exception], tuple[type[Exception], ...]
+__all__ = [
+    "INVALID_TOOL_NAME_ERROR_TEMPLATE",
+    "TOOL_CALL_ERROR_TEMPLATE",
+    "AsyncToolCallWrapper",
+    "InjectedState",
+    "InjectedStore",
+    "ToolCallRequest",
+    "ToolCallWrapper",
+    "ToolInvocationError",
+    "ToolNode",
+    "ToolRuntime",
+    "tools_condition",
 ]
 
-# The texts the model reads back; LangGraph's wording, so agents behave the same.
-_UNKNOWN_TOOL = "Error: {name} is not a valid tool, try one of [{known}]."
-_TOOL_FAILED = "Error: {error!r}\n Please fix your mistakes."
-_BAD_ARGS = (
-    "Error invoking tool '{name}' with kwargs {args} with error:\n"
-    " {details}\n"
-    " Please fix the error and try again."
-)
-# Content blocks a ToolMessage may carry as they are; anything else becomes JSON text.
-_BLOCK_TYPES = frozenset({"text", "image_url", "image", "json", "search_result", "custom"})
-
-
-class ToolInvocationError(ToolException):
-    """The model called a tool with arguments that fail the tool's schema.
-
-    By default ``ToolNode`` turns it into an error ``ToolMessage`` (the model can
-    fix its arguments); every other exception from a tool is raised.
-
-    Attributes:
-        tool_name, tool_kwargs: the failing call; source: the ValidationError.
-    """
-
-    def __init__(self, tool_name: str, source: ValidationError, tool_kwargs: Any) -> None:
-        details = "\n".join(
-            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg')}"
-            for error in source.errors()
-        )
-        self.message = _BAD_ARGS.format(name=tool_name, args=tool_kwargs, details=details)
-        self.tool_name = tool_name
-        self.tool_kwargs = tool_kwargs
-        self.source = source
-        super().__init__(self.message)
-
-
-def _only_bad_args(error: Exception) -> str:
-    if isinstance(error, ToolInvocationError):
-        return error.message
-    raise error
-
-
-def _handled_types(handler: Callable[..., str]) -> tuple[type[BaseException], ...]:
-    """The exception types a handler declares for its first parameter (default: all)."""
-    try:
-        params = list(inspect.signature(handler).parameters.values())
-        hints = typing.get_type_hints(handler)
-    except (TypeError, ValueError, NameError):
-        return (Exception,)
-    if not params or params[0].name not in hints:
-        return (Exception,)
-    hint = hints[params[0].name]
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        options = typing.get_args(hint)
-    else:
-        options = (hint,)
-    if not all(isinstance(t, type) and issubclass(t, Exception) for t in options):
-        raise InvalidConfigError(
-            f"The error handler {handler!r} must annotate its first parameter with an "
-            f"Exception type or a Union of them, got {hint!r}."
-        )
-    return tuple(options)
+Outcome = Any  # a ToolMessage, a Command, or a list of those
+ToolCallWrapper = Callable[[ToolCallRequest, Callable[[ToolCallRequest], Outcome]], Outcome]
+"""``wrap_tool_call(request, execute)``: may change the request, call ``execute`` (any
+number of times), or answer without it."""
+AsyncToolCallWrapper = Callable[
+    [ToolCallRequest, Callable[[ToolCallRequest], Awaitable[Outcome]]], Awaitable[Outcome]
+]
+"""The async form of :data:`ToolCallWrapper`."""
 
 
 class ToolNode:
@@ -113,6 +89,13 @@ class ToolNode:
             function ``f(error) -> str`` (handles the types its first parameter
             is annotated with); ``False`` for none.
         messages_key: the state key holding the messages.
+        wrap_tool_call: ``f(request, execute)`` around each call (see
+            :data:`ToolCallWrapper`); an exception it raises is handled as
+            ``handle_tool_errors`` says, as LangGraph's.
+        awrap_tool_call: the async form. In a graph run, ``ToolNode`` runs on a
+            worker thread: there ``wrap_tool_call`` is used if given, else
+            ``awrap_tool_call`` (on graphpool's event loop). :meth:`ainvoke` uses
+            ``awrap_tool_call`` first, as LangGraph's async path does.
         pool: where the calls run (default: graphpool's shared thread pool).
         max_parallel: most calls at once (default: all); the run's
             ``max_concurrency`` config, if set, caps it too.
@@ -124,6 +107,10 @@ class ToolNode:
     passes through; it becomes graphpool's): the output is then a list of
     commands and updates in call order, as in LangGraph.
     An unknown tool name gets an error ``ToolMessage`` listing the known tools.
+
+    Raises:
+        InvalidConfigError: a bad ``max_parallel``, a wrapper that is not callable,
+            or an error handler annotated with something other than exceptions.
     """
 
     def __init__(
@@ -132,8 +119,10 @@ class ToolNode:
         *,
         name: str = "tools",
         tags: Sequence[str] | None = None,
-        handle_tool_errors: ErrorHandling = _only_bad_args,
+        handle_tool_errors: ErrorHandling = only_bad_args,
         messages_key: str = "messages",
+        wrap_tool_call: ToolCallWrapper | None = None,
+        awrap_tool_call: AsyncToolCallWrapper | None = None,
         pool: WorkerPool | None = None,
         max_parallel: int | None = None,
     ) -> None:
@@ -141,17 +130,29 @@ class ToolNode:
             max_parallel = check_positive_int(
                 max_parallel, "ToolNode: max_parallel", InvalidConfigError
             )
+        for option, wrapper in (
+            ("wrap_tool_call", wrap_tool_call),
+            ("awrap_tool_call", awrap_tool_call),
+        ):
+            if wrapper is not None and not callable(wrapper):
+                raise InvalidConfigError(
+                    f"ToolNode({option}={wrapper!r}): expected a function "
+                    "f(request, execute) -> ToolMessage | Command."
+                )
         self.name = name
         self.tags = list(tags or ())
         self.messages_key = messages_key
         self.pool = pool
         self.max_parallel = max_parallel
+        self.wrap_tool_call = wrap_tool_call
+        self.awrap_tool_call = awrap_tool_call
         self._handle = handle_tool_errors
-        self._handled = self._handled_by(handle_tool_errors)
+        self._handled = handled_types(handle_tool_errors)
         self._tools: dict[str, BaseTool] = {}
         for item in tools:
             made = item if isinstance(item, BaseTool) else as_tool(item)
             self._tools[made.name] = made
+        self._injected = {name: injected_args(tool) for name, tool in self._tools.items()}
 
     def __repr__(self) -> str:
         return f"ToolNode(name={self.name!r}, tools={list(self._tools)})"
@@ -161,30 +162,17 @@ class ToolNode:
         """The tools, by the name the model calls them with."""
         return dict(self._tools)
 
-    @staticmethod
-    def _handled_by(flag: ErrorHandling) -> tuple[type[BaseException], ...]:
-        if flag is False:
-            return ()
-        if isinstance(flag, type) and issubclass(flag, Exception):
-            return (flag,)
-        if isinstance(flag, tuple):
-            return flag
-        if callable(flag) and not isinstance(flag, type):
-            return _handled_types(flag)
-        return (Exception,)
-
     # -- running ----------------------------------------------------------------
 
     def __call__(self, input: Any, config: Mapping[str, Any] | None = None) -> Any:
         """Run every tool call of the input; see the class docstring."""
         calls, shape = self._parse(input)
-        config = dict(config or {})
-        if self.tags:
-            config["tags"] = [*(config.get("tags") or ()), *self.tags]
+        config = self._config(config)
+        runtimes = [self._runtime(input, call, config) for call in calls]
         limits = [n for n in (self.max_parallel, config.get("max_concurrency")) if n]
         outputs = map_on_pool(
-            lambda call: self._run_one(call, dict(config)),
-            calls,
+            lambda i: self._run_one(calls[i], runtimes[i]),
+            range(len(calls)),
             self.pool or default_pool(),
             min(limits) if limits else None,
         )
@@ -193,8 +181,40 @@ class ToolNode:
     invoke = __call__
 
     async def ainvoke(self, input: Any, config: Mapping[str, Any] | None = None) -> Any:
-        """:meth:`invoke` from async code (the calls still run on the pool)."""
-        return await asyncio.to_thread(self, input, config)
+        """:meth:`invoke` from async code: tools are awaited (``ainvoke``) on this loop,
+        through ``awrap_tool_call`` (or ``wrap_tool_call``), at most ``max_parallel``
+        at once."""
+        calls, shape = self._parse(input)
+        config = self._config(config)
+        gate = asyncio.Semaphore(self.max_parallel or max(len(calls), 1))
+
+        async def one(call: ToolCall) -> Any:
+            async with gate:
+                return await self._arun_one(call, self._runtime(input, call, config))
+
+        return self._combine(list(await asyncio.gather(*map(one, calls))), shape)
+
+    def _config(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
+        config = dict(config or {})
+        if self.tags:
+            config["tags"] = [*(config.get("tags") or ()), *self.tags]
+        return config
+
+    def _runtime(self, input: Any, call: ToolCall, config: dict[str, Any]) -> ToolRuntime[Any, Any]:
+        """The call's :class:`ToolRuntime`: the run's context, store and writer inside a
+        graph run, none outside one."""
+        task = CURRENT.get()
+        run: Runtime[Any] = task.runtime if task is not None else Runtime()
+        shaped = isinstance(input, list) and input and isinstance(input[-1], dict)
+        return ToolRuntime(
+            state={} if shaped else input,  # a list of tool calls carries no state
+            context=run.context,
+            config=dict(config),
+            stream_writer=run.stream_writer,
+            tool_call_id=call["id"],
+            store=run.store,
+            tools=list(self._tools.values()),
+        )
 
     def _parse(self, input: Any) -> tuple[list[ToolCall], str]:
         if isinstance(input, list) and input and isinstance(input[-1], dict):
@@ -216,31 +236,115 @@ class ToolNode:
                 return list(message.tool_calls), shape
         raise InvalidMessagesError(f"ToolNode {self.name!r}: no AIMessage found in its input.")
 
-    def _run_one(self, call: ToolCall, config: dict[str, Any]) -> Any:
-        tool = self._tools.get(call["name"])
+    # -- one call -----------------------------------------------------------------
+
+    def _request(self, call: ToolCall, runtime: ToolRuntime[Any, Any]) -> ToolCallRequest:
+        return ToolCallRequest(call, self._tools.get(call["name"]), runtime.state, runtime)
+
+    def _run_one(self, call: ToolCall, runtime: ToolRuntime[Any, Any]) -> Outcome:
+        request = self._request(call, runtime)
+        try:
+            if self.wrap_tool_call is not None:
+                return self.wrap_tool_call(request, self._execute)
+            if self.awrap_tool_call is not None:
+                from .._pool._loop import run_coroutine
+
+                return run_coroutine(self._awrapped(request))
+        except Exception as exc:
+            return self._wrapper_failed(exc, request)
+        return self._execute(request)
+
+    async def _arun_one(self, call: ToolCall, runtime: ToolRuntime[Any, Any]) -> Outcome:
+        request = self._request(call, runtime)
+        try:
+            if self.awrap_tool_call is not None:
+                return await self._awrapped(request)
+            if self.wrap_tool_call is not None:
+                return self.wrap_tool_call(request, self._execute)
+        except Exception as exc:
+            return self._wrapper_failed(exc, request)
+        return await self._aexecute(request)
+
+    async def _awrapped(self, request: ToolCallRequest) -> Outcome:
+        assert self.awrap_tool_call is not None
+        return await self.awrap_tool_call(request, self._aexecute)
+
+    def _wrapper_failed(self, error: Exception, request: ToolCallRequest) -> Outcome:
+        """A wrapper raised: as LangGraph, ``handle_tool_errors`` decides (a handler may
+        raise it again); with ``False`` it is raised."""
+        if self._handle is False:
+            raise error
+        return error_message(error_text(self._handle, error), request.tool_call)
+
+    def _prepare(
+        self, request: ToolCallRequest
+    ) -> tuple[BaseTool, dict[str, Any], dict[str, Any]] | ToolMessage:
+        """The tool, its call with the injected arguments and its config; or the
+        message answering a call of a tool this node does not have.
+
+        Raises:
+            InvalidConfigError: a wrapper's request names a tool of this node but
+                carries none (``override(tool=None)``).
+        """
+        call, tool = request.tool_call, request.tool
         if tool is None:
-            content = _UNKNOWN_TOOL.format(name=call["name"], known=", ".join(self._tools))
-            return ToolMessage(content, name=call["name"], tool_call_id=call["id"], status="error")
+            if call["name"] in self._tools:
+                raise InvalidConfigError(
+                    f"ToolNode {self.name!r}: the request for tool {call['name']!r} carries "
+                    "no tool (a wrapper made it with tool=None)."
+                )
+            known = ", ".join(self._tools)
+            text = INVALID_TOOL_NAME_ERROR_TEMPLATE.format(
+                requested_tool=call["name"], available_tools=known
+            )
+            return error_message(text, call)
+        if tool is self._tools.get(call["name"]):
+            wanted = self._injected[call["name"]]
+        else:  # a tool a wrapper put in the request
+            wanted = injected_args(tool)
+        runtime = request.runtime or self._runtime(request.state, call, {})
+        injected = inject(call, wanted, runtime, self.messages_key)
+        return tool, {**injected, "type": "tool_call"}, dict(runtime.config)
+
+    def _execute(self, request: ToolCallRequest) -> Outcome:
+        """Run one call (the ``execute`` a wrapper gets: it may be called again)."""
+        prepared = self._prepare(request)
+        if isinstance(prepared, ToolMessage):
+            return prepared
+        tool, call, config = prepared
         try:
             try:
-                response = _invoke(tool, {**call, "type": "tool_call"}, config)
+                response = _invoke(tool, call, config)
             except ValidationError as exc:
-                raise ToolInvocationError(call["name"], exc, call["args"]) from exc
-            return _normalise(response, call["name"])
+                raise self._bad_args(exc, request) from exc
+            return normalise(response, tool.name)
         except Exception as exc:
-            if not isinstance(exc, self._handled):
-                raise
-            return ToolMessage(
-                self._error_text(exc), name=call["name"], tool_call_id=call["id"], status="error"
-            )
+            return self._failed(exc, request)
 
-    def _error_text(self, error: Exception) -> str:
-        flag = self._handle
-        if isinstance(flag, str):
-            return flag
-        if callable(flag) and not isinstance(flag, type):
-            return flag(error)
-        return _TOOL_FAILED.format(error=error)
+    async def _aexecute(self, request: ToolCallRequest) -> Outcome:
+        """The async ``execute``: the tool's ``ainvoke`` on the running loop."""
+        prepared = self._prepare(request)
+        if isinstance(prepared, ToolMessage):
+            return prepared
+        tool, call, config = prepared
+        try:
+            try:
+                response = await tool.ainvoke(call, config)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                raise self._bad_args(exc, request) from exc
+            return normalise(response, tool.name)
+        except Exception as exc:
+            return self._failed(exc, request)
+
+    def _bad_args(self, error: ValidationError, request: ToolCallRequest) -> ToolInvocationError:
+        call = request.tool_call
+        injected = self._injected.get(call["name"])
+        return ToolInvocationError(call["name"], error, call["args"], injected)
+
+    def _failed(self, error: Exception, request: ToolCallRequest) -> Outcome:
+        if not isinstance(error, self._handled):
+            raise error
+        return error_message(error_text(self._handle, error), request.tool_call)
 
     def _combine(self, outputs: list[Any], shape: str) -> Any:
         flat: list[Any] = []
@@ -261,60 +365,6 @@ def _invoke(tool: BaseTool, call: dict[str, Any], config: dict[str, Any]) -> Any
 
         return run_coroutine(tool.ainvoke(call, config))  # type: ignore[arg-type]
     return tool.invoke(call, config)  # type: ignore[arg-type]
-
-
-def _normalise(response: Any, name: str) -> Any:
-    """Check a tool's return value; give a ToolMessage's content a model-ready form."""
-    if isinstance(response, ToolMessage):
-        response.content = _content(response.content)
-        return response
-    command = _command(response)
-    if command is not None:
-        return command
-    if isinstance(response, list) and all(
-        isinstance(r, ToolMessage) or _command(r) is not None for r in response
-    ):
-        return [_normalise(r, name) for r in response]
-    raise InvalidUpdateError(
-        f"Tool {name!r} returned {type(response).__name__}; a tool called by ToolNode must "
-        "return a ToolMessage, a Command, or a list of those."
-    )
-
-
-def _command(value: Any) -> Command | None:
-    """A tool's ``Command`` as graphpool's, or None.
-
-    langchain-core passes a tool's return value through only if it is one of its
-    ``ToolOutputMixin`` objects, as LangGraph's ``Command`` is and graphpool's
-    (which must not import langchain-core) is not; a tool written for LangGraph
-    returns ``langgraph.types.Command``, translated here.
-    """
-    if isinstance(value, Command):
-        return value
-    kind = type(value)
-    if kind.__name__ != "Command" or not kind.__module__.startswith("langgraph."):
-        return None
-    if value.graph is not None:
-        raise InvalidUpdateError(
-            f"A tool returned Command(graph={value.graph!r}); graphpool supports only "
-            "commands for the current graph."
-        )
-    targets = value.goto if isinstance(value.goto, (list, tuple)) else [value.goto]
-    goto = [Send(t.node, t.arg) if type(t).__name__ == "Send" else t for t in targets]
-    return Command(update=value.update, resume=value.resume, goto=goto)
-
-
-def _content(content: Any) -> Any:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and all(
-        isinstance(block, dict) and block.get("type") in _BLOCK_TYPES for block in content
-    ):
-        return content
-    try:
-        return json.dumps(content, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(content)
 
 
 def tools_condition(state: Any, messages_key: str = "messages") -> Literal["tools", "__end__"]:
