@@ -27,13 +27,18 @@ import multiprocessing.spawn
 import os
 import pickle
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..errors import SerializationError
 from ._base import WorkerPool
+from ._pickling import dumps_for_worker, loads_from_worker
 
-__all__ = ["ProcessPool", "default_process_pool", "dumps_for_worker"]
+__all__ = [
+    "ProcessPool",
+    "default_process_pool",
+    "dumps_for_worker",  # kept here for the runner; moved to _pickling
+    "loads_from_worker",
+]
 
 
 _starting = threading.local()
@@ -65,39 +70,6 @@ class _WorkerContext(multiprocessing.context.ForkServerContext):
     Process = _WorkerProcess
 
 
-def dumps_for_worker(node: str, fn: Callable[..., Any], arg: Any) -> bytes:
-    """Pickle a node call for a worker; name the culprit if it cannot be pickled."""
-    import cloudpickle
-
-    try:
-        return cloudpickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
-        raise SerializationError(
-            f"Cannot send node {node!r} to a process worker: {_culprit(cloudpickle, fn, arg)} "
-            f"cannot be pickled ({type(exc).__name__}: {exc}). Use executor='thread' for this "
-            "node, or keep such objects out of the state.",
-            node=node,
-        ) from exc
-
-
-def _culprit(cloudpickle: Any, fn: Any, arg: Any) -> str:
-    """Which part of a call fails to pickle: the function or one state key."""
-    try:
-        cloudpickle.dumps(fn)
-    except Exception:
-        return "its function"
-    if isinstance(arg, Mapping):
-        items = list(arg.items())
-    else:
-        items = list(getattr(arg, "__dict__", {}).items())
-    for key, value in items:
-        try:
-            cloudpickle.dumps(value)
-        except Exception:
-            return f"state key {key!r} ({type(value).__name__})"
-    return "its input"
-
-
 def _call_in_worker(payload: bytes) -> bytes:
     """Runs in the worker process: unpickle the call, run it, pickle the result."""
     import cloudpickle
@@ -107,13 +79,6 @@ def _call_in_worker(payload: bytes) -> bytes:
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
     return cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def loads_from_worker(data: bytes) -> Any:
-    """Unpickle what :func:`_call_in_worker` returned (bytes made by our own worker)."""
-    import cloudpickle
-
-    return cloudpickle.loads(data)
 
 
 class ProcessPool(WorkerPool):

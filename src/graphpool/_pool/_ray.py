@@ -34,8 +34,9 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..errors import InvalidGraphError, SerializationError, WorkerCrashedError
+from ..errors import InvalidGraphError, WorkerCrashedError
 from ._base import WorkerPool
+from ._pickling import pickled_size
 
 __all__ = [
     "ADDRESS_ENV",
@@ -108,29 +109,7 @@ def _check_amount(node: str, key: str, value: Any, whole: bool = False) -> None:
 def check_node(node: str, fn: Callable[..., Any]) -> None:
     """Fail early, naming the node, if its function cannot be sent to Ray."""
     require_ray()
-    _dumps(node, fn, None)
-
-
-def _dumps(node: str, fn: Any, arg: Any) -> int:
-    """Pickle like Ray does (cloudpickle, protocol 5); return the size in bytes.
-
-    Out-of-band buffers (numpy arrays and the like) are counted, not copied.
-    """
-    import cloudpickle
-
-    from ._process import _culprit
-
-    buffers: list[pickle.PickleBuffer] = []
-    try:
-        size = len(cloudpickle.dumps((fn, arg), protocol=5, buffer_callback=buffers.append))
-    except Exception as exc:
-        raise SerializationError(
-            f"Cannot send node {node!r} to Ray: {_culprit(cloudpickle, fn, arg)} cannot be "
-            f"pickled ({type(exc).__name__}: {exc}). Use executor='thread' for this node, or "
-            "keep such objects out of the state.",
-            node=node,
-        ) from exc
-    return size + sum(memoryview(b).nbytes for b in buffers)
+    pickled_size(node, fn, None)
 
 
 def _run_node(fn_bytes: bytes, arg: Any) -> Any:
@@ -291,7 +270,7 @@ class RayPool(WorkerPool):
             return cached[1]
 
     def _put_if_large(self, ray: Any, node: str, arg: Any) -> Any:
-        if _dumps(node, None, arg) < INLINE_LIMIT:
+        if pickled_size(node, None, arg) < INLINE_LIMIT:
             return arg
         self._count(puts=1)
         return ray.put(arg)
