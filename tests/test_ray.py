@@ -7,6 +7,7 @@ its own raylet and one CPU), started once for this module and stopped by pid.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import operator
 import os
@@ -449,6 +450,22 @@ def test_unpicklable_ray_node_fails_in_add_node() -> None:
     lock = threading.Lock()
     with pytest.raises(SerializationError, match=r"'locked'.*Ray"):
         StateGraph(S).add_node("locked", lambda s: lock.locked() and None, executor="ray")
+
+
+def test_the_local_cluster_is_a_test_helper_outside_the_runtime_package() -> None:
+    from graphpool import _testing_ray
+
+    assert LocalRayCluster is _testing_ray.LocalRayCluster
+    assert importlib.util.find_spec("graphpool._pool._ray_cluster") is None
+    # the nodes import graphpool (and node functions) from this folder
+    assert (_testing_ray.package_root() / "graphpool" / "__init__.py").is_file()
+    runtime = Path(graphpool.__file__).parent
+    importers = [
+        path.relative_to(runtime)
+        for path in runtime.rglob("*.py")
+        if "_testing_ray" in path.read_text() and path.name not in ("testing.py", "_testing_ray.py")
+    ]
+    assert importers == []
 
 
 def test_compile_rejects_a_pool_that_is_not_a_ray_pool() -> None:
