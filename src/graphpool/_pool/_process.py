@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..errors import PoolShutDownError
 from ._base import WorkerPool
 from ._pickling import dumps_for_worker, loads_from_worker
 
@@ -97,6 +98,13 @@ class ProcessPool(WorkerPool):
     runs ``fn(*args)`` in a worker (standard pickle); graphpool's runtime sends
     node calls with :meth:`submit_call`, which uses cloudpickle. Abandoning a
     running call kills its worker, which the pool replaces.
+
+    Shutting down behaves as for :class:`ThreadPool`: afterwards ``submit`` and
+    ``admit`` raise :class:`~graphpool.errors.PoolShutDownError`; calls already
+    submitted still run unless ``cancel=True``, which cancels their futures (and,
+    a process being stoppable where a thread is not, kills the workers running
+    them). A run whose node call is dropped so fails with
+    :class:`~graphpool.errors.TaskCancelledError` naming the node.
     """
 
     kind = "process"
@@ -116,8 +124,10 @@ class ProcessPool(WorkerPool):
         )
         self.metrics = self._front.metrics
         self._inner: dict[concurrent.futures.Future[Any], concurrent.futures.Future[Any]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._shutdown = False
+        self._pending = 0  # calls submitted whose dispatch has not ended
+        self._stopped = threading.Event()  # the worker processes are stopped
         for warm in [self._pool.schedule(os.getpid) for _ in range(self.max_workers)]:
             warm.add_done_callback(lambda f: f.exception())
 
@@ -132,9 +142,11 @@ class ProcessPool(WorkerPool):
     def submit_in(
         self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
-        if self._shutdown:
-            raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
         outer: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._shutdown:
+                raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
+            self._pending += 1
 
         def dispatch() -> Any:
             inner = self._pool.schedule(fn, args=args, kwargs=kwargs)
@@ -146,9 +158,21 @@ class ProcessPool(WorkerPool):
                 with self._lock:
                     self._inner.pop(outer, None)
 
-        front = self._front.submit_in(lane, dispatch)
+        try:
+            front = self._front.submit_in(lane, dispatch)
+        except BaseException:
+            self._dispatch_ended(None)
+            raise
+        front.add_done_callback(self._dispatch_ended)
         _chain(front, outer)
         return outer
+
+    def _dispatch_ended(self, _: Any) -> None:
+        with self._lock:
+            self._pending -= 1
+            last = self._shutdown and not self._pending
+        if last:
+            self._stop_workers()
 
     def submit_call(
         self, payload: bytes, lane: Hashable = None
@@ -157,6 +181,8 @@ class ProcessPool(WorkerPool):
         return self.submit_in(lane, _call_in_worker, payload)
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
+        if self._shutdown:
+            raise PoolShutDownError(f"cannot run on {self!r}: it is shut down")
         self._front.admit(lane, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:
@@ -181,18 +207,34 @@ class ProcessPool(WorkerPool):
     def shutdown(
         self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
     ) -> None:
-        """Stop the pool: ``wait`` drains queued calls first; ``cancel`` drops them."""
-        if self._shutdown:
-            return
-        self._shutdown = True
-        if cancel or cancel_futures:
-            self._front.shutdown(wait=False, cancel=True)
-            self._pool.stop()
-        else:
-            self._front.shutdown(wait=wait)
-            self._pool.close()
+        """Stop the pool; later submissions raise :class:`~graphpool.errors.PoolShutDownError`.
+
+        Without ``cancel``, calls already submitted still run, then the worker
+        processes exit. With ``cancel`` (or ``cancel_futures``), queued calls are
+        dropped and running ones stopped (their workers killed); the futures of
+        both are cancelled. ``wait`` blocks until the workers are stopped.
+        """
+        with self._lock:
+            first, self._shutdown = not self._shutdown, True
+            running = list(self._inner.items()) if cancel or cancel_futures else []
+            last = not self._pending
+        if first:
+            self._front.shutdown(wait=False, cancel=cancel or cancel_futures)
+            for outer, inner in running:
+                inner.cancel()  # pebble kills the worker running it
+                outer.cancel()
+            if last:
+                self._stop_workers()
         if wait:
+            self._stopped.wait()
+
+    def _stop_workers(self) -> None:
+        def stop() -> None:
+            self._pool.stop()
             self._pool.join()
+            self._stopped.set()
+
+        threading.Thread(target=stop, name="graphpool-process-stop", daemon=True).start()
 
 
 def _chain(source: concurrent.futures.Future[Any], target: concurrent.futures.Future[Any]) -> None:

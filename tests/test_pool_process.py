@@ -1,0 +1,208 @@
+"""ProcessPool: shutdown, scaling, argument checks and crash mapping.
+
+Every pool a test makes is shut down afterwards and each worker process it
+ever ran is killed by pid (the ``make_pool`` fixture); nodes report their pid
+through files, so even a worker the pool lost track of is found.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import operator
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+import pytest
+
+from graphpool import START, ProcessPool, StateGraph, ThreadPool
+from graphpool._pool import Pools
+from graphpool.errors import PoolShutDownError, TaskCancelledError
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (dead, not yet reaped) counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+class Tracker:
+    """Pools made by a test, and every worker pid seen; all cleaned up at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pools: list[ProcessPool] = []
+        self.pids: set[int] = set()
+
+    def __call__(self, *args, **kwargs) -> ProcessPool:
+        pool = ProcessPool(*args, **kwargs)
+        self.pools.append(pool)
+        return pool
+
+    def seen(self) -> set[int]:
+        for pool in self.pools:
+            self.pids.update(pool.worker_pids())
+        for file in self.folder.glob("*.pid"):
+            text = file.read_text().strip()
+            if text:
+                self.pids.add(int(text))
+        return self.pids
+
+    def close(self) -> None:
+        pids = self.seen()
+        for pool in self.pools:
+            pool.shutdown(wait=False, cancel=True)
+        for pid in pids:
+            kill(pid)
+
+
+@pytest.fixture
+def make_pool(tmp_path: Path) -> Iterator[Tracker]:
+    tracker = Tracker(tmp_path)
+    yield tracker
+    tracker.close()
+
+
+def hold(pid_file: str, gate: str, value: int) -> int:
+    """Runs in a worker: say which process runs it, then wait for ``gate`` to appear."""
+    with open(pid_file, "w") as f:
+        f.write(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return value
+
+
+def started(path: Path) -> Callable[[], bool]:
+    return lambda: path.exists() and path.read_text().strip() != ""
+
+
+# -- shutdown -------------------------------------------------------------------------
+
+
+def test_submitting_after_shutdown_raises_pool_shut_down_error(make_pool) -> None:
+    pool = make_pool(1)
+    assert pool.submit(os.getpid).result(30) != os.getpid()
+    pool.shutdown()
+    for attempt in (
+        lambda: pool.submit(os.getpid),
+        lambda: pool.submit_in("run", os.getpid),
+        lambda: pool.submit_call(b"", "run"),
+        lambda: pool.admit("run"),
+    ):
+        with pytest.raises(PoolShutDownError, match=r"ProcessPool.*shut down"):
+            attempt()
+    assert issubclass(PoolShutDownError, RuntimeError)
+
+
+def test_shutdown_without_wait_lets_admitted_calls_finish(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(1)
+    gate = tmp_path / "gate"
+    first = pool.submit(hold, str(tmp_path / "a.pid"), str(gate), 1)
+    queued = [pool.submit(hold, str(tmp_path / f"{i}.pid"), str(gate), i) for i in (2, 3)]
+    assert wait_until(started(tmp_path / "a.pid"))
+    pool.shutdown(wait=False)
+    gate.touch()
+    assert [f.result(30) for f in (first, *queued)] == [1, 2, 3]
+    worker = int((tmp_path / "a.pid").read_text())
+    assert wait_until(lambda: not alive(worker)), "the worker outlived its pool"
+
+
+def test_shutdown_with_cancel_stops_running_and_queued_calls(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(1)
+    gate = tmp_path / "gate"  # never created: the running call would wait 60 s
+    running = pool.submit(hold, str(tmp_path / "a.pid"), str(gate), 1)
+    queued = pool.submit(hold, str(tmp_path / "b.pid"), str(gate), 2)
+    assert wait_until(started(tmp_path / "a.pid"))
+    worker = int((tmp_path / "a.pid").read_text())
+    began = time.monotonic()
+    pool.shutdown(wait=True, cancel=True)
+    assert time.monotonic() - began < 15
+    for future in (running, queued):
+        with pytest.raises(concurrent.futures.CancelledError):
+            future.result(10)
+    assert not (tmp_path / "b.pid").exists()  # the queued call never ran
+    assert wait_until(lambda: not alive(worker)), "the worker running the call was not stopped"
+
+
+class Fan(TypedDict, total=False):
+    log: Annotated[list, operator.add]
+
+
+def held_fan_out(tmp_path: Path, width: int, gate: Path) -> StateGraph:
+    """``width`` process nodes in parallel, each holding its worker until ``gate`` exists."""
+    b = StateGraph(Fan)
+    for i in range(width):
+        b.add_node(
+            f"n{i}",
+            lambda s, i=i: {"log": [hold(str(tmp_path / f"n{i}.pid"), str(gate), i)]},
+            executor="process",
+        )
+        b.add_edge(START, f"n{i}")
+    return b
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+def test_shutting_the_pool_down_mid_run(make_pool, tmp_path: Path, cancel: bool) -> None:
+    # Three process nodes on one worker: one runs, two wait. Without cancel they
+    # all finish; with it the run fails naming a node, and promptly.
+    gate = tmp_path / "gate"
+    graph = held_fan_out(tmp_path, 3, gate).compile()
+    process = make_pool(1)
+    threads = ThreadPool(max_workers=4)
+    graph._pools = Pools(threads, lambda: process)
+    outcome: list[object] = []
+    runner = threading.Thread(target=lambda: outcome.append(_run(graph)))
+    runner.start()
+    try:
+        assert wait_until(lambda: any(started(p)() for p in tmp_path.glob("n*.pid")))
+        process.shutdown(wait=False, cancel=cancel)
+        if not cancel:
+            gate.touch()
+        runner.join(30)
+        assert not runner.is_alive(), "the run never ended"
+    finally:
+        gate.touch()
+        runner.join(30)
+        threads.shutdown(wait=True, cancel=True)
+    if cancel:
+        assert isinstance(outcome[0], TaskCancelledError), outcome
+        assert outcome[0].node in {"n0", "n1", "n2"}
+        assert "shut down" in str(outcome[0])
+    else:
+        assert outcome == [{"log": [0, 1, 2]}]
+
+
+def _run(graph) -> object:
+    try:
+        return graph.invoke({})
+    except Exception as exc:
+        return exc
