@@ -30,9 +30,15 @@ from importlib.metadata import version
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
+import _common
+import cloudpickle
 from _common import calibrate, libraries, publish, spin
 
 import graphpool
+
+# Sent by value: a worker importing _common would import langgraph with it, a
+# cost of this script, not of the pool (it made the cold start look seconds long).
+cloudpickle.register_pickle_by_value(_common)
 
 
 class State(TypedDict):

@@ -206,3 +206,157 @@ def _run(graph) -> object:
         return graph.invoke({})
     except Exception as exc:
         return exc
+
+
+# -- scaling --------------------------------------------------------------------------
+
+
+def pids_of(tmp_path: Path, names) -> list[int]:
+    return [int((tmp_path / f"{name}.pid").read_text()) for name in names]
+
+
+def test_workers_start_as_work_waits_and_retire_when_idle(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(2, idle_timeout=0.5)
+    assert (pool.stats().workers, pool.worker_pids()) == (0, [])  # nothing started ahead
+    gate = tmp_path / "gate"
+    calls = [pool.submit(hold, str(tmp_path / f"{i}.pid"), str(gate), i) for i in range(2)]
+    assert wait_until(lambda: all(started(tmp_path / f"{i}.pid")() for i in range(2)))
+    first, second = pids_of(tmp_path, range(2))
+    assert first != second  # both ran at once, in two processes
+    stats = pool.stats()
+    assert (stats.workers, stats.busy, stats.idle) == (2, 2, 0)
+    gate.touch()
+    assert [c.result(30) for c in calls] == [0, 1]
+    assert wait_until(lambda: pool.stats().busy == 0)
+    assert wait_until(lambda: pool.stats().workers == 0), pool.stats()
+    assert wait_until(lambda: not alive(first) and not alive(second)), "idle workers kept"
+    assert pool.submit(os.getpid).result(30) not in (first, second, os.getpid())  # a new one
+
+
+def test_a_warm_minimum_is_started_ahead_and_kept(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(2, min_workers=1, idle_timeout=0.3)
+    assert wait_until(lambda: len(pool.worker_pids()) == 1)
+    (warm,) = pool.worker_pids()
+    stats = pool.stats()
+    assert (stats.workers, stats.busy, stats.idle) == (1, 0, 1)
+    gate = tmp_path / "gate"
+    calls = [pool.submit(hold, str(tmp_path / f"{i}.pid"), str(gate), i) for i in range(2)]
+    assert wait_until(lambda: all(started(tmp_path / f"{i}.pid")() for i in range(2)))
+    assert warm in pids_of(tmp_path, range(2))  # the warm worker took a call
+    assert pool.stats().workers == 2
+    gate.touch()
+    assert [c.result(30) for c in calls] == [0, 1]
+    assert wait_until(lambda: pool.stats().workers == 1)
+    time.sleep(1.0)  # well past idle_timeout: the last one stays
+    assert pool.stats().workers == 1 and len(pool.worker_pids()) == 1
+
+
+def count_at_once(folder: str, me: int) -> int:
+    """Runs in a worker: how many calls (files in ``folder``) run beside this one."""
+    mine = os.path.join(folder, f"{me}.running")
+    with open(mine, "w"):
+        pass
+    try:
+        time.sleep(0.2)
+        return len([f for f in os.listdir(folder) if f.endswith(".running")])
+    finally:
+        os.remove(mine)
+
+
+def test_never_more_processes_than_max_workers(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(2, idle_timeout=0.05)  # workers come and go between calls
+    peaks = []
+    calls = [pool.submit(count_at_once, str(tmp_path), i) for i in range(12)]
+    while not all(c.done() for c in calls):
+        stats = pool.stats()
+        peaks.append((stats.workers, stats.busy, len(pool.worker_pids())))
+        time.sleep(0.01)
+    assert max(c.result() for c in calls) <= 2
+    assert max(max(p) for p in peaks) <= 2, peaks
+
+
+# -- isolation --------------------------------------------------------------------
+
+
+def die_or_wait(pid_file: str, gate: str, die: bool) -> int:
+    with open(pid_file, "w") as f:
+        f.write(str(os.getpid()))
+    if die:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os._exit(3)
+    return hold(pid_file, gate, 7)
+
+
+def test_a_dying_worker_fails_only_its_own_call(make_pool, tmp_path: Path) -> None:
+    import pebble
+
+    pool = make_pool(2)
+    gate = tmp_path / "gate"
+    dying = pool.submit(die_or_wait, str(tmp_path / "a.pid"), str(gate), True)
+    living = pool.submit(die_or_wait, str(tmp_path / "b.pid"), str(gate), False)
+    assert wait_until(lambda: started(tmp_path / "a.pid")() and started(tmp_path / "b.pid")())
+    gate.touch()
+    with pytest.raises(pebble.ProcessExpired):
+        dying.result(30)
+    assert living.result(30) == 7
+    assert pool.submit(os.getpid).result(30) != os.getpid()  # the pool healed
+    assert pool.stats().workers <= 2
+
+
+class DieOnArrival:
+    """Unpickling it ends the process: the worker dies before it acknowledges its call."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_dying_on_arrival_is_a_crash_of_its_call(make_pool) -> None:
+    # pebble calls a process that died before it acknowledged its task a broken
+    # pool; for a worker of one process running one call it is that call's crash.
+    import pebble
+
+    pool = make_pool(2)
+    for future in [pool.submit(len, DieOnArrival()) for _ in range(3)]:
+        with pytest.raises(pebble.ProcessExpired):
+            future.result(60)
+    assert pool.submit(os.getpid).result(30) != os.getpid()
+    assert pool.stats().workers <= 2
+
+
+def test_abandoning_a_running_call_kills_its_worker(make_pool, tmp_path: Path) -> None:
+    pool = make_pool(1)
+    stuck = pool.submit(hold, str(tmp_path / "a.pid"), str(tmp_path / "never"), 1)
+    assert wait_until(started(tmp_path / "a.pid"))
+    pid = int((tmp_path / "a.pid").read_text())
+    pool.abandon(stuck)
+    assert stuck.cancelled()
+    assert wait_until(lambda: not alive(pid), 10), "the abandoned call's worker still runs"
+    assert pool.submit(os.getpid).result(30) not in (pid, os.getpid())
+    assert pool.stats().workers == 1
+
+
+# -- arguments --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "named"),
+    [
+        ((0,), {}, "max_workers must be an int >= 1, got 0"),
+        (("x",), {}, "max_workers must be an int >= 1, got 'x'"),
+        ((2.5,), {}, "max_workers must be an int >= 1, got 2.5"),
+        ((True,), {}, "max_workers must be an int >= 1, got True"),
+        ((2,), {"min_workers": -1}, "min_workers must be an int >= 0, got -1"),
+        ((2,), {"min_workers": 3}, r"min_workers \(3\) must be <= max_workers \(2\)"),
+        ((2,), {"idle_timeout": -1}, "idle_timeout must be a number of seconds >= 0, got -1"),
+        ((2,), {"idle_timeout": float("nan")}, "idle_timeout .* got nan"),
+        ((2,), {"idle_timeout": "abc"}, "idle_timeout .* got 'abc'"),
+        ((2,), {"queue_size": 0}, "queue_size must be an int >= 1, got 0"),
+    ],
+)
+def test_bad_arguments_fail_naming_parameter_and_value(args, kwargs, named) -> None:
+    from graphpool.errors import InvalidConfigError
+
+    with pytest.raises(InvalidConfigError, match=f"ProcessPool {named}"):
+        ProcessPool(*args, **kwargs)
