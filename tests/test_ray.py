@@ -357,6 +357,72 @@ def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
     assert lines == ["True", str(nodes)]
 
 
+ORPHAN_DRIVER = """
+import os, sys, time
+from typing import TypedDict
+from graphpool import START, StateGraph
+
+PID_FILE = sys.argv[1]  # read here: the task runs in a Ray worker, with its own argv
+
+class S(TypedDict, total=False):
+    x: int
+
+def stuck(state):
+    with open(PID_FILE, "w") as f:
+        f.write(str(os.getpid()))
+    while True:  # busy: it would burn a CPU of the cluster for ever
+        pass
+
+b = StateGraph(S)
+b.add_node("stuck", stuck, executor="ray")
+b.add_edge(START, "stuck")
+b.compile().invoke({})
+"""
+
+
+@needs_ray
+def test_a_sigkilled_driver_leaves_no_ray_task_running(cluster, tmp_path) -> None:
+    # Ray ends the tasks of a job whose driver died (here: SIGKILL), as it does
+    # for a driver that exits; its worker process goes.
+    script, pid_file = tmp_path / "driver.py", tmp_path / "task.pid"
+    script.write_text(ORPHAN_DRIVER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("RAY_AUTH")})
+    env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
+    env["PYTHONPATH"] = str(Path(graphpool.__file__).parents[1])
+    log = tmp_path / "driver.log"
+    with open(log, "wb") as out:
+        driver = subprocess.Popen(
+            [sys.executable, str(script), str(pid_file)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while not (pid_file.exists() and pid_file.read_text()):
+            running = driver.poll() is None and time.monotonic() < deadline
+            assert running, f"the task never ran: {log.read_text()[-3000:]}"
+            time.sleep(0.1)
+        task = int(pid_file.read_text())
+        assert _running(task)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(10)
+        deadline = time.monotonic() + 30
+        while _running(task) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(task), "the Ray task outlived its driver"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 NODE_DEATH = """
 import os, signal, sys, time
 from graphpool import RayPool, WorkerCrashedError

@@ -16,6 +16,12 @@ node's ``RetryPolicy`` like a dead process worker. A timed-out task is
 cancelled with ``force=True``, which kills its worker process. An exception
 raised by the node reaches the caller with its own type.
 
+Nothing outlives the driver: Ray ends a job's tasks when the driver process
+goes, killed with SIGKILL included (``tests/test_ray.py`` checks it; the task's
+worker went within a fraction of a second here). Through Ray Client
+(``ray://``) the cluster first waits ``RAY_CLIENT_RECONNECT_GRACE_PERIOD``
+seconds (30 by default) for the client to come back.
+
 Ray is imported on first use only: ``pip install 'graphpool[ray]'``.
 """
 

@@ -9,16 +9,34 @@
 * The main script is not re-run in workers (plain multiprocessing would):
   functions defined there travel by value, so a script that builds and runs a
   graph at top level needs no ``if __name__ == "__main__":`` guard.
+* Nothing outlives the host, even one killed with SIGKILL
+  (``tests/test_orphans.py``). The fork server exits when its parent, the
+  host, does: a thread of its own waits for that (it runs no user code, so the
+  thread always gets to run). Each worker asks the kernel for SIGKILL when its
+  parent, the fork server, exits (Linux), which stops even a node stuck in a C
+  call that never releases the GIL; and a thread in each worker waits on the
+  pipe only the host holds open, for the cases the signal does not cover
+  (other systems, a fork server someone else started). The resource tracker
+  then exits by itself: the last process holding its pipe is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
 import multiprocessing.forkserver
 import multiprocessing.spawn
+import os
 import pickle
+import select
+import signal
+import sys
 import threading
+import time
+from types import FrameType
 from typing import Any
 
 # What a worker needs, imported here so that the fork server has it preloaded
@@ -26,7 +44,7 @@ from typing import Any
 import cloudpickle
 import pebble.pool.process  # noqa: F401  (the worker's main loop)
 
-__all__ = ["WORKER_CONTEXT", "call_in_worker", "start_fork_server"]
+__all__ = ["WORKER_CONTEXT", "call_in_worker", "exit_with_host", "start_fork_server"]
 
 _starting = threading.local()
 _preparation_data = multiprocessing.spawn.get_preparation_data
@@ -94,3 +112,70 @@ def call_in_worker(payload: bytes) -> bytes:
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
     return cloudpickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+# -- ending with the host ----------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+
+
+def exit_with_host() -> None:
+    """Runs in each worker as it starts: make sure it ends when the host does."""
+    parent = os.getppid()  # the fork server
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the request took effect
+            os._exit(1)
+    host = multiprocessing.parent_process()
+    if host is not None and host.sentinel is not None:
+        sentinel = host.sentinel
+        _watch(lambda: multiprocessing.connection.wait([sentinel]))
+
+
+def _exit_with_parent() -> None:
+    """Runs in the fork server: exit once the host (its parent) is gone."""
+    parent = os.getppid()
+    try:
+        pidfd = os.pidfd_open(parent)
+    except (AttributeError, OSError):  # not Linux >= 5.3: look twice a second
+        _watch(lambda: _poll_parent(parent))
+    else:
+        _watch(lambda: _wait_readable(pidfd))
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _wait_readable(fd: int) -> None:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while not poller.poll():
+        pass
+
+
+def _poll_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+
+
+def _watch(wait: Any) -> None:
+    def watch() -> None:
+        wait()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="graphpool-host-watch", daemon=True).start()
+
+
+def _preloaded_by_fork_server() -> bool:
+    """Whether this module is being imported by the fork server's preload."""
+    main = getattr(multiprocessing.forkserver, "main", None)
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is getattr(main, "__code__", None):
+            return True
+        frame = frame.f_back
+    return False
+
+
+if _preloaded_by_fork_server():
+    _exit_with_parent()

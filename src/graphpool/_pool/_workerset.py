@@ -40,9 +40,11 @@ class Worker:
     def __init__(self) -> None:
         import pebble
 
-        from ._worker import WORKER_CONTEXT
+        from ._worker import WORKER_CONTEXT, exit_with_host
 
-        self.pool = pebble.ProcessPool(max_workers=1, context=WORKER_CONTEXT)
+        self.pool = pebble.ProcessPool(
+            max_workers=1, context=WORKER_CONTEXT, initializer=exit_with_host
+        )
         self.idle_since = 0.0
         self.started = False
 
