@@ -21,6 +21,7 @@ import pytest
 
 from graphpool import START, ProcessPool, StateGraph, ThreadPool
 from graphpool._pool import Pools
+from graphpool._pool._pickling import dumps_for_worker
 from graphpool.errors import PoolShutDownError, TaskCancelledError
 
 pytestmark = pytest.mark.timeout(120)
@@ -360,3 +361,73 @@ def test_bad_arguments_fail_naming_parameter_and_value(args, kwargs, named) -> N
 
     with pytest.raises(InvalidConfigError, match=f"ProcessPool {named}"):
         ProcessPool(*args, **kwargs)
+
+
+# -- node calls: the pool maps its own failures -----------------------------------
+
+
+def test_call_returns_the_node_value_and_raises_the_node_error(make_pool) -> None:
+    pool = make_pool(1)
+    assert pool.call(dumps_for_worker("n", lambda s: s["x"] + 1, {"x": 1}), node="n") == 2
+
+    def bad(state):
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError, match="missing"):
+        pool.call(dumps_for_worker("bad", bad, {}), "run-1", node="bad")
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"), [("exit", "exit code 3"), ("signal", "killed by SIGKILL")]
+)
+def test_a_dead_worker_is_a_worker_crashed_error_naming_the_call(make_pool, how, reason) -> None:
+    import pebble
+
+    from graphpool import WorkerCrashedError
+
+    def die(state):
+        if how == "exit":
+            os._exit(3)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    pool = make_pool(1)
+    future = pool.submit_call(dumps_for_worker("boom", die, {}), "run-7")
+    with pytest.raises(
+        WorkerCrashedError, match=rf"'boom' died \({reason}; attempt 2, run run-7\)"
+    ) as e:
+        pool.result(future, node="boom", attempt=2, run_id="run-7")
+    assert (e.value.node, e.value.attempt, e.value.run_id) == ("boom", 2, "run-7")
+    assert isinstance(e.value.__cause__, pebble.ProcessExpired)
+    assert pool.call(dumps_for_worker("n", len, "abc"), node="n") == 3  # healed
+
+
+def test_a_call_on_a_shut_down_pool_is_a_task_cancelled_error(make_pool) -> None:
+    pool = make_pool(1)
+    pool.shutdown()
+    with pytest.raises(TaskCancelledError, match=r"'n' was not started.*shut down") as e:
+        pool.call(dumps_for_worker("n", len, "abc"), node="n", attempt=1, run_id="r")
+    assert e.value.node == "n" and isinstance(e.value.__cause__, PoolShutDownError)
+
+
+def test_a_call_stopped_by_shutdown_or_abandoned_is_a_task_cancelled_error(
+    make_pool, tmp_path: Path
+) -> None:
+    never = str(tmp_path / "never")
+    pool = make_pool(1)
+    handles: list[concurrent.futures.Future] = []
+    caller = concurrent.futures.ThreadPoolExecutor(2)
+    try:
+        payload = dumps_for_worker("slow", lambda s: hold(s, never, 0), str(tmp_path / "a.pid"))
+        first = caller.submit(pool.call, payload, node="slow", submitted=handles.append)
+        assert wait_until(started(tmp_path / "a.pid"))
+        pool.abandon(handles[0])  # as a timeout does: the worker is killed
+        with pytest.raises(TaskCancelledError, match=r"'slow' was cancelled.*abandoned"):
+            first.result(30)
+        payload = dumps_for_worker("slow", lambda s: hold(s, never, 0), str(tmp_path / "b.pid"))
+        second = caller.submit(pool.call, payload, node="slow", attempt=2, run_id="r")
+        assert wait_until(started(tmp_path / "b.pid"))
+        pool.shutdown(wait=False, cancel=True)
+        with pytest.raises(TaskCancelledError, match=r"'slow' was cancelled.*was shut down"):
+            second.result(30)
+    finally:
+        caller.shutdown(wait=True)

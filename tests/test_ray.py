@@ -34,8 +34,10 @@ from graphpool import (
     RetryPolicy,
     SerializationError,
     StateGraph,
+    WorkerCrashedError,
 )
 from graphpool._pool import Pools
+from graphpool.errors import PoolShutDownError, TaskCancelledError
 from graphpool.testing import LocalRayCluster
 
 try:
@@ -467,6 +469,27 @@ def test_a_ray_node_that_dies_mid_task_is_a_worker_crash(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["NodeDiedError", "1"]
+
+
+@needs_ray
+def test_ray_call_returns_the_value_and_maps_a_dead_worker(ray_pool) -> None:
+    refs: list = []
+    assert ray_pool.call(lambda s: s + 1, 1, node="n", submitted=refs.append) == 2
+    assert len(refs) == 1
+    with pytest.raises(WorkerCrashedError, match=r"'boom' died .*attempt 2, run r-1") as e:
+        ray_pool.call(lambda s: os._exit(1), None, node="boom", attempt=2, run_id="r-1")
+    assert (e.value.node, e.value.attempt, e.value.run_id) == ("boom", 2, "r-1")
+
+
+def test_a_shut_down_ray_pool_refuses_work_with_pool_shut_down_error() -> None:
+    pool = RayPool(address="127.0.0.1:1")  # never connects
+    pool.shutdown()
+    for attempt in (pool.connect, lambda: pool.submit(len, "x")):
+        with pytest.raises(PoolShutDownError, match="shut down"):
+            attempt()
+    with pytest.raises(TaskCancelledError, match=r"'n' was not run to the end") as e:
+        pool.call(len, "x", node="n", run_id="r")
+    assert e.value.node == "n" and isinstance(e.value.__cause__, PoolShutDownError)
 
 
 @needs_ray

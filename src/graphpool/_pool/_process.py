@@ -37,7 +37,12 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..errors import InvalidConfigError, PoolShutDownError
+from ..errors import (
+    InvalidConfigError,
+    PoolShutDownError,
+    TaskCancelledError,
+    WorkerCrashedError,
+)
 from ._base import WorkerPool
 from ._pickling import dumps_for_worker, loads_from_worker
 from ._stats import PoolStats
@@ -168,11 +173,84 @@ class ProcessPool(WorkerPool):
         _chain(front, outer)
         return outer
 
+    # -- node calls ----------------------------------------------------------------
+
     def submit_call(self, payload: bytes, lane: Hashable = None) -> Future[bytes]:
         """Run a call pickled by :func:`dumps_for_worker`; the result is pickled bytes."""
         from ._worker import call_in_worker
 
         return self.submit_in(lane, call_in_worker, payload)
+
+    def result(
+        self, future: Future[bytes], *, node: str, attempt: int = 1, run_id: str = ""
+    ) -> Any:
+        """Wait for a call :meth:`submit_call` started; return what the node returned.
+
+        Raises:
+            Exception: the node's own exception, with its type (the worker's
+                traceback chained as its cause).
+            WorkerCrashedError: the worker process running it died.
+            TaskCancelledError: the call was dropped or stopped before it
+                finished: the pool shut down, or it was abandoned.
+        """
+        import pebble
+
+        try:
+            data = future.result()
+        except concurrent.futures.CancelledError as exc:
+            why = "the pool running it was shut down" if self._shutdown else "it was abandoned"
+            raise TaskCancelledError(
+                f"Node {node!r} was cancelled before it finished: {why} (attempt {attempt}, "
+                f"run {run_id}).",
+                node=node,
+                attempt=attempt,
+                run_id=run_id,
+            ) from exc
+        except pebble.ProcessExpired as exc:
+            raise WorkerCrashedError(
+                f"The worker process running node {node!r} died ({_exit_reason(exc)}; attempt "
+                f"{attempt}, run {run_id}).",
+                node=node,
+                attempt=attempt,
+                run_id=run_id,
+            ) from exc
+        return loads_from_worker(data)
+
+    def call(
+        self,
+        payload: bytes,
+        lane: Hashable = None,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        submitted: Callable[[Future[bytes]], None] | None = None,
+    ) -> Any:
+        """Run one node call in a worker and wait for it: :meth:`submit_call`, then :meth:`result`.
+
+        Args:
+            payload: ``dumps_for_worker(node, fn, arg)``.
+            lane: the run, for the fair queue.
+            node, attempt, run_id: named in the errors.
+            submitted: called with the call's future once it is queued, so the
+                caller can :meth:`abandon` it (a timeout kills the worker).
+
+        Raises:
+            As :meth:`result`; a pool already shut down is a ``TaskCancelledError``
+            too, chained from :class:`~graphpool.errors.PoolShutDownError`.
+        """
+        try:
+            future = self.submit_call(payload, lane)
+        except PoolShutDownError as exc:
+            raise TaskCancelledError(
+                f"Node {node!r} was not started: {exc} (attempt {attempt}, run {run_id}).",
+                node=node,
+                attempt=attempt,
+                run_id=run_id,
+            ) from exc
+        if submitted is not None:
+            submitted(future)
+        return self.result(future, node=node, attempt=attempt, run_id=run_id)
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         if self._shutdown:
@@ -264,6 +342,19 @@ class ProcessPool(WorkerPool):
             self._workers.finish()
         if wait:
             self._workers.join()
+
+
+def _exit_reason(exc: Any) -> str:
+    """How a worker ended, from pebble's ``ProcessExpired``."""
+    import signal
+
+    code = getattr(exc, "exitcode", None)
+    if isinstance(code, int) and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}" if isinstance(code, int) else str(exc)
 
 
 def _chain(source: Future[Any], target: Future[Any]) -> None:
