@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _snapshots
-from ._checkpointing import Checkpointing, open_thread
 from ._config import RunOptions
 from ._constants import INTERRUPT
 from ._core import FRESH, EagerRun, ResumePlan, Run
-from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._observe import observe_async, observe_sync
-from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
+from ._pool import Pools, WorkerPool, default_pool
 from ._services import SYSTEM_CLOCK, Services
-from ._shape import discover
 from ._sink import EventSink
 from ._topology import Topology
-from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
 from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
 from .runtime import Runtime
 from .types import Command
+
+if TYPE_CHECKING:  # loaded when used: a graph without a checkpointer never loads the store
+    from ._checkpointing import Checkpointing
+    from ._draw import DrawableGraph
+    from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
 
 __all__ = ["CompiledStateGraph"]
 
@@ -205,7 +203,12 @@ class CompiledStateGraph:
             runtime = runtime.override(stream_writer=functools.partial(sink.push, "custom"))
         hook: Checkpointing | None = None
         plan: ResumePlan = FRESH
+        checkpoint_ids = None
         if self.checkpointer is not None:
+            from ._checkpointing import open_thread
+            from .checkpoint.base import new_checkpoint_id
+
+            checkpoint_ids = new_checkpoint_id
             hook, plan = open_thread(
                 self.checkpointer, input, config, options.recursion_limit, call.durability
             )
@@ -228,7 +231,7 @@ class CompiledStateGraph:
                 modes,
                 clock=SYSTEM_CLOCK,
                 plan=plan,
-                checkpoint_ids=new_checkpoint_id if hook is not None else None,
+                checkpoint_ids=checkpoint_ids,
                 interrupt_before=_pick(call.interrupt_before, self.interrupt_before),
                 interrupt_after=_pick(call.interrupt_after, self.interrupt_after),
                 observing=not observers.quiet(),
@@ -246,6 +249,9 @@ class CompiledStateGraph:
         ``config`` and ``xray`` are accepted for compatibility (graphpool has no
         subgraphs to expand).
         """
+        from ._draw import DrawableGraph
+        from ._shape import discover
+
         return DrawableGraph.from_shape(
             discover(self.topology),
             self.topology.nodes,
@@ -434,6 +440,8 @@ class CompiledStateGraph:
         The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
         names; an empty snapshot for a thread with nothing saved.
         """
+        from . import _snapshots
+
         return _snapshots.get_state(self._saver(), self, config)
 
     def get_state_history(
@@ -445,6 +453,8 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, newest first, as :class:`StateSnapshot`."""
+        from . import _snapshots
+
         return _snapshots.get_state_history(
             self._saver(), self, config, filter=filter, before=before, limit=limit
         )
@@ -454,16 +464,22 @@ class CompiledStateGraph:
     ) -> dict[str, Any]:
         """Change the thread's state as if ``as_node`` had returned ``values``; see
         :func:`graphpool._snapshots.update_state`. Returns the new checkpoint's config."""
+        from . import _snapshots
+
         return _snapshots.update_state(self._saver(), self, config, values, as_node)
 
     async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
         """Async :meth:`get_state` (runs the saver in a thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.get_state, config)
 
     async def aget_state_history(
         self, config: Mapping[str, Any], **kwargs: Any
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
+        import asyncio
+
         snapshots = await asyncio.to_thread(lambda: list(self.get_state_history(config, **kwargs)))
         for snapshot in snapshots:
             yield snapshot
@@ -472,6 +488,8 @@ class CompiledStateGraph:
         self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
+        import asyncio
+
         return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     def batch(
@@ -496,6 +514,8 @@ class CompiledStateGraph:
                 raise
 
         limit = _batch_limit(configs)
+        import concurrent.futures
+
         with concurrent.futures.ThreadPoolExecutor(min(limit, len(inputs))) as drivers:
             return list(drivers.map(one, range(len(inputs))))
 
@@ -509,6 +529,8 @@ class CompiledStateGraph:
     ) -> list[Any]:
         """Async :meth:`batch`."""
         configs = _configs(config, len(inputs))
+        import asyncio
+
         gate = asyncio.Semaphore(_batch_limit(configs))
 
         async def one(i: int) -> Any:
@@ -520,17 +542,29 @@ class CompiledStateGraph:
         )
 
 
+def _default_process_pool() -> WorkerPool:
+    from ._pool._process import default_process_pool
+
+    return default_process_pool()
+
+
+def _default_ray_pool() -> WorkerPool:
+    from ._pool._ray import default_ray_pool
+
+    return default_ray_pool()
+
+
 def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     """Route each executor kind to the chosen pool, or to the shared defaults."""
-    ray = (lambda: ray_pool) if ray_pool is not None else default_ray_pool
+    ray = (lambda: ray_pool) if ray_pool is not None else _default_ray_pool
     if pool is None:
-        return Pools(default_pool(), default_process_pool, ray=ray)
+        return Pools(default_pool(), _default_process_pool, ray=ray)
     if pool.kind == "thread":
-        return Pools(pool, default_process_pool, primary=pool, ray=ray)
+        return Pools(pool, _default_process_pool, primary=pool, ray=ray)
     if pool.kind == "process":
         return Pools(default_pool(), lambda: pool, primary=pool, ray=ray)
     if pool.kind == "async":
-        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool, ray=ray)
+        return Pools(default_pool(), _default_process_pool, primary=pool, async_pool=pool, ray=ray)
     raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 

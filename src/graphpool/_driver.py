@@ -9,8 +9,6 @@ the :class:`~graphpool._dispatch.Dispatcher`'s, written once.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -64,6 +62,9 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
 
 async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator[tuple[str, Any]]:
     """Run on the caller's event loop; yields ``(mode, chunk)`` stream events."""
+    import asyncio  # here: sync programs never load it
+    import inspect
+
     dispatch = Dispatcher(run, services, on_caller_loop=True)
     loop = asyncio.get_running_loop()
     finished: asyncio.Queue[Any] = asyncio.Queue()

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._channels import MISSING
-from ..checkpoint.base import Checkpoint, TaskResult
+from ..checkpoint._records import Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
 from ..types import Command, Interrupt
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 from collections.abc import Callable
@@ -171,6 +170,8 @@ class CallerLoopRunner(NodeRunner):
         self.pool = None
 
     def start(self, job: Job, done: Done) -> Any:
+        import asyncio  # only async callers get here
+
         task = asyncio.ensure_future(job.run_async())
         task.add_done_callback(lambda t: _settle(job, t, done))  # type: ignore[arg-type]
         return task
