@@ -42,15 +42,16 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 yield event.mode, event.chunk
             elif type(event) is Wait:
                 dispatch.watch_sink()
-                jobs = dispatch.help(event.timeout)
-                if not jobs:
+                kept = dispatch.help(event.timeout)  # ran here, finished last
+                jobs = []
+                if not kept:
                     try:
-                        jobs = [finished.get(timeout=event.timeout)]
+                        jobs.append(finished.get(timeout=event.timeout))
                     except queue.Empty:
                         pass
                 while not finished.empty():
                     jobs.append(finished.get_nowait())
-                reply = dispatch.collect(jobs)
+                reply = dispatch.collect(jobs + kept)  # in the order they finished
                 yield from dispatch.drain_sink()
             elif type(event) is Save:
                 dispatch.save(event)
