@@ -86,7 +86,8 @@ class Write(NamedTuple):
 
 Keep = Callable[[Row, "dict[str, Any] | None"], bool]
 """Whether a search keeps a row; the backend passes the row's decoded document
-if it holds one (read only), else None."""
+if it holds one (read only), else None. A search without a filter passes no
+``keep`` (``None``): every live row is kept, and a SQL backend can use ``LIMIT``."""
 
 
 class _Plan:
@@ -164,7 +165,7 @@ class EngineStore(BaseStore):
         prefix: tuple[str, ...],
         now: float,
         equals: list[tuple[str, str]],
-        keep: Keep,
+        keep: Keep | None,
         stop: int | None,
     ) -> list[Row]:
         """The live rows under ``prefix`` that ``keep`` keeps, in stored order, until
@@ -312,15 +313,13 @@ class EngineStore(BaseStore):
     ) -> tuple[list[SearchItem], list[Key]]:
         """The page of items found, and the keys among them that have a TTL."""
         def keep(row: Row, document: dict[str, Any] | None) -> bool:
-            if not op.filter:
-                return True
             value = document if document is not None else self._document(row)
             return _match.matches(value, op.filter)
 
         prefix = tuple(op.namespace_prefix)
-        ranked = query is not None
-        stop = None if ranked else op.offset + op.limit
-        found = self._scan(prefix, now, _match.pushdown(op.filter), keep, stop)
+        stop = None if query is not None else op.offset + op.limit
+        keeper = keep if op.filter else None
+        found = self._scan(prefix, now, _match.pushdown(op.filter), keeper, stop)
         scores: list[float | None] = [None] * len(found)
         if query is not None and found:
             vectors = self._read_vectors(prefix, now)

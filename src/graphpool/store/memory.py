@@ -84,7 +84,7 @@ class InMemoryStore(EngineStore):
         prefix: tuple[str, ...],
         now: float,
         equals: list[tuple[str, str]],
-        keep: Keep,
+        keep: Keep | None,
         stop: int | None,
     ) -> list[Row]:
         found: list[Row] = []
@@ -92,7 +92,7 @@ class InMemoryStore(EngineStore):
             return found
         with self._lock:
             for record in self._records(prefix):
-                if _live(record, now) and keep(record.row, record.document):
+                if _live(record, now) and (keep is None or keep(record.row, record.document)):
                     found.append(record.row)
                     if len(found) == stop:
                         break
