@@ -301,7 +301,8 @@ class CachePolicy(Generic[KeyFunc]):
 
         if not callable(self.key_func):
             raise InvalidConfigError(
-                f"CachePolicy: key_func={self.key_func!r} must be a function (input) -> str | bytes."
+                f"CachePolicy: key_func={self.key_func!r} must be a function "
+                "(input) -> str | bytes."
             )
         ttl = self.ttl
         if ttl is not None:

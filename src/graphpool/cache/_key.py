@@ -39,7 +39,15 @@ from ..errors import InvalidConfigError, SerializationError
 __all__ = ["canonical_key", "digest", "node_namespace"]
 
 NODE_NS = "__graphpool_node__"
-_TEXT_TYPES = (dt.datetime, dt.date, dt.time, dt.timedelta, decimal.Decimal, uuid.UUID, pathlib.PurePath)
+_TEXT_TYPES = (
+    dt.datetime,
+    dt.date,
+    dt.time,
+    dt.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+    pathlib.PurePath,
+)
 
 
 class _Unhashable(Exception):
@@ -136,7 +144,7 @@ class _Writer:
             extra = sorted((getattr(v, "model_extra", None) or {}).items())
             self._fields(cls, [(n, getattr(v, n)) for n in type(v).model_fields] + extra)
         elif isinstance(v, tuple):  # a NamedTuple
-            self._fields(cls, list(zip(cls._fields, v)))
+            self._fields(cls, list(zip(cls._fields, v, strict=False)))
         elif callable(getattr(v, "tobytes", None)):
             shape = getattr(v, "shape", None)
             meta = f"{getattr(v, 'dtype', '')}|{shape}".encode()

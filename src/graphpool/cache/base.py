@@ -47,7 +47,12 @@ def check_ttl(ttl: Any, where: str) -> float | None:
     """Seconds to live: None (forever) or a finite number >= 0."""
     if ttl is None:
         return None
-    if not isinstance(ttl, numbers.Real) or isinstance(ttl, bool) or not math.isfinite(ttl) or ttl < 0:
+    if (
+        not isinstance(ttl, numbers.Real)
+        or isinstance(ttl, bool)
+        or not math.isfinite(ttl)
+        or ttl < 0
+    ):
         raise InvalidConfigError(f"{where}: ttl={ttl!r} must be None or a number of seconds >= 0.")
     return float(ttl)
 
@@ -67,8 +72,12 @@ class BaseCache(abc.ABC, Generic[ValueT]):
             from ..checkpoint.serde import JsonSerializer
 
             serde = JsonSerializer()
-        if not (callable(getattr(serde, "dumps", None)) and callable(getattr(serde, "loads", None))):
-            raise InvalidConfigError(f"{type(self).__name__}: serde={serde!r} needs dumps and loads.")
+        if not (
+            callable(getattr(serde, "dumps", None)) and callable(getattr(serde, "loads", None))
+        ):
+            raise InvalidConfigError(
+                f"{type(self).__name__}: serde={serde!r} needs dumps and loads."
+            )
         self.serde = serde
 
     def _encode(self, full_key: FullKey, value: Any) -> bytes:

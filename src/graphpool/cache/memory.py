@@ -1,8 +1,8 @@
 """``InMemoryCache``: node results cached in this process's memory.
 
-    from graphpool.cache.memory import InMemoryCache
+from graphpool.cache.memory import InMemoryCache
 
-    graph = builder.compile(cache=InMemoryCache())
+graph = builder.compile(cache=InMemoryCache())
 """
 
 from __future__ import annotations

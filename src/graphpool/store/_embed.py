@@ -243,7 +243,9 @@ class IndexSpec:
             raise InvalidConfigError(f"{where}: expected a dict with 'dims' and 'embed'.")
         unknown = sorted(set(config) - _KNOWN_KEYS)
         if unknown:
-            raise InvalidConfigError(f"{where}: unknown keys {unknown}; known: {sorted(_KNOWN_KEYS)}.")
+            raise InvalidConfigError(
+                f"{where}: unknown keys {unknown}; known: {sorted(_KNOWN_KEYS)}."
+            )
         dims = config.get("dims")
         if not isinstance(dims, numbers.Integral) or isinstance(dims, bool) or dims < 1:
             raise InvalidConfigError(f"{where}: 'dims'={dims!r} must be a whole number >= 1.")
@@ -251,7 +253,9 @@ class IndexSpec:
             raise InvalidConfigError(f"{where}: 'embed' is required.")
         distance = config.get("distance_type", "cosine")
         if distance != "cosine":
-            raise InvalidConfigError(f"{where}: distance_type={distance!r}; only 'cosine' is supported.")
+            raise InvalidConfigError(
+                f"{where}: distance_type={distance!r}; only 'cosine' is supported."
+            )
         fields = config.get("fields") or ["$"]
         if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
             raise InvalidConfigError(f"{where}: 'fields'={fields!r} must be a list of paths.")
@@ -266,5 +270,7 @@ class IndexSpec:
         if index is None:
             return self.fields
         if isinstance(index, str) or not all(isinstance(p, str) for p in index):
-            raise InvalidConfigError(f"put: index={index!r} must be None, False or a list of paths.")
+            raise InvalidConfigError(
+                f"put: index={index!r} must be None, False or a list of paths."
+            )
         return list(index)

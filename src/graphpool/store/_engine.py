@@ -109,7 +109,7 @@ def _timestamp(seconds: float) -> dt.datetime:
 def _check_ttl(ttl: Any, where: str) -> float | None:
     if ttl is None:
         return None
-    if not isinstance(ttl, numbers.Real) or isinstance(ttl, bool) or not ttl > 0:
+    if not isinstance(ttl, numbers.Real) or isinstance(ttl, bool) or not float(ttl) > 0:
         raise InvalidConfigError(f"{where}: ttl={ttl!r} must be None or a number of minutes > 0.")
     if not math.isfinite(ttl):
         raise InvalidConfigError(f"{where}: ttl={ttl!r} must be finite; pass None for never.")
@@ -146,12 +146,14 @@ class EngineStore(BaseStore):
             return None
         known = {"refresh_on_read", "default_ttl", "sweep_interval_minutes"}
         if not isinstance(ttl, dict) or set(ttl) - known:
-            raise InvalidConfigError(f"{name}(ttl={ttl!r}): expected a dict with keys {sorted(known)}.")
+            raise InvalidConfigError(
+                f"{name}(ttl={ttl!r}): expected a dict with keys {sorted(known)}."
+            )
         if not isinstance(ttl.get("refresh_on_read", True), bool):
             raise InvalidConfigError(f"{name}(ttl=...): 'refresh_on_read' must be True or False.")
         _check_ttl(ttl.get("default_ttl"), f"{name}(ttl=...) default_ttl")
         _check_ttl(ttl.get("sweep_interval_minutes"), f"{name}(ttl=...) sweep_interval_minutes")
-        return TTLConfig(**ttl)  # type: ignore[typeddict-item]
+        return TTLConfig(**ttl)
 
     # -- the backend's primitives ------------------------------------------------------
 
@@ -209,7 +211,7 @@ class EngineStore(BaseStore):
             vectors = await embedder.adocuments(list(dict.fromkeys(flat))) if flat else []
             queries = self._queries(plan)
             found = await asyncio.gather(*(embedder.aquery(q) for q in queries))
-            plan.queries = dict(zip(queries, found))
+            plan.queries = dict(zip(queries, found, strict=False))
             self._attach(plan, flat, vectors)
         if self._blocking:
             return await asyncio.to_thread(self._run, plan)
@@ -217,11 +219,13 @@ class EngineStore(BaseStore):
 
     @staticmethod
     def _queries(plan: _Plan) -> list[str]:
-        return list(dict.fromkeys(op.query for op in plan.ops if isinstance(op, SearchOp) and op.query))
+        return list(
+            dict.fromkeys(op.query for op in plan.ops if isinstance(op, SearchOp) and op.query)
+        )
 
     @staticmethod
     def _attach(plan: _Plan, flat: list[str], vectors: list[list[float]]) -> None:
-        by_text = dict(zip(dict.fromkeys(flat), vectors))
+        by_text = dict(zip(dict.fromkeys(flat), vectors, strict=False))
         for key, texts in plan.texts.items():
             plan.put_vectors[key] = [(field, by_text[text]) for field, text in texts]
 
@@ -246,7 +250,9 @@ class EngineStore(BaseStore):
     def _encode(self, plan: _Plan, key: Key, op: PutOp) -> None:
         where = f"put({key[0]!r}, {key[1]!r})"
         if not isinstance(op.value, Mapping):
-            raise InvalidConfigError(f"{where}: value must be a dict, got a {type(op.value).__name__}.")
+            raise InvalidConfigError(
+                f"{where}: value must be a dict, got a {type(op.value).__name__}."
+            )
         _check_ttl(op.ttl, where)
         value = dict(op.value)
         try:
@@ -264,11 +270,13 @@ class EngineStore(BaseStore):
         refresh: dict[Key, None] = {}
         gets = [(i, op) for i, op in enumerate(plan.ops) if isinstance(op, GetOp)]
         if gets:
-            rows = self._read_rows(list(dict.fromkeys((tuple(o.namespace), str(o.key)) for _, o in gets)), now)
-            for i, op in gets:
-                row = rows.get((tuple(op.namespace), str(op.key)))
+            rows = self._read_rows(
+                list(dict.fromkeys((tuple(o.namespace), str(o.key)) for _, o in gets)), now
+            )
+            for i, get in gets:
+                row = rows.get((tuple(get.namespace), str(get.key)))
                 results[i] = self._item(row, self._document(row)) if row else None
-                if row and op.refresh_ttl and row.ttl is not None:
+                if row and get.refresh_ttl and row.ttl is not None:
                     refresh[(row.namespace, row.key)] = None
         for i, op in enumerate(plan.ops):
             if isinstance(op, SearchOp):
@@ -296,7 +304,7 @@ class EngineStore(BaseStore):
             self._write(puts, deletes, refresh, now)
 
     def _document(self, row: Row) -> dict[str, Any]:
-        return self._serde.loads(row.value)  # type: ignore[no-any-return]
+        return self._serde.loads(row.value)
 
     @staticmethod
     def _item(row: Row, value: dict[str, Any]) -> Item:
@@ -312,6 +320,7 @@ class EngineStore(BaseStore):
         self, op: SearchOp, now: float, query: list[float] | None
     ) -> tuple[list[SearchItem], list[Key]]:
         """The page of items found, and the keys among them that have a TTL."""
+
         def keep(row: Row, document: dict[str, Any] | None) -> bool:
             value = document if document is not None else self._document(row)
             return _match.matches(value, op.filter)
@@ -327,7 +336,9 @@ class EngineStore(BaseStore):
                 mine = vectors.get((row.namespace, row.key))
                 if mine:
                     scores[n] = max(dot(query, v) for v in mine)
-            order = sorted(range(len(found)), key=lambda n: (scores[n] is None, -(scores[n] or 0.0), n))
+            order = sorted(
+                range(len(found)), key=lambda n: (scores[n] is None, -(scores[n] or 0.0), n)
+            )
         else:
             order = list(range(len(found)))
         page = order[op.offset : op.offset + op.limit]

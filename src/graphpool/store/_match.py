@@ -112,7 +112,7 @@ def _value_matches(actual: Any, wanted: Any) -> bool:
         return (
             isinstance(actual, (list, tuple))
             and len(actual) == len(wanted)
-            and all(_value_matches(a, w) for a, w in zip(actual, wanted))
+            and all(_value_matches(a, w) for a, w in zip(actual, wanted, strict=False))
         )
     return bool(actual == wanted)
 
@@ -145,7 +145,7 @@ def _condition_holds(condition: MatchCondition, namespace: tuple[str, ...]) -> b
     if len(namespace) < len(path):
         return False
     part = namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
-    return all(want == "*" or want == got for want, got in zip(path, part))
+    return all(want == "*" or want == got for want, got in zip(path, part, strict=False))
 
 
 def literal_prefix(op: ListNamespacesOp) -> tuple[str, ...]:
@@ -162,7 +162,9 @@ def literal_prefix(op: ListNamespacesOp) -> tuple[str, ...]:
     return ()
 
 
-def list_namespaces(namespaces: Iterable[tuple[str, ...]], op: ListNamespacesOp) -> list[tuple[str, ...]]:
+def list_namespaces(
+    namespaces: Iterable[tuple[str, ...]], op: ListNamespacesOp
+) -> list[tuple[str, ...]]:
     """Apply a listing's conditions, depth, order and page to the namespaces in use."""
     conditions = [c for c in op.match_conditions or () if c.path]
     kept = {

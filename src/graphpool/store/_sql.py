@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ._embed import pack, unpack
-from ._engine import EngineStore, Key, Keep, Row, Write
+from ._engine import EngineStore, Keep, Key, Row, Write
 
 __all__ = ["Run", "SqlStore", "schema"]
 

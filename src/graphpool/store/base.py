@@ -203,7 +203,7 @@ class PutOp(NamedTuple):
     namespace: tuple[str, ...]
     key: str
     value: Mapping[str, Any] | None
-    index: Literal[False] | list[str] | None = None
+    index: Literal[False] | list[str] | None = None  # type: ignore[assignment] # tuple.index
     ttl: float | None = None
 
 
@@ -334,7 +334,7 @@ class BaseStore(abc.ABC):
             return refresh_ttl
         return bool((self.ttl_config or {}).get("refresh_on_read", True))
 
-    def _ttl(self, ttl: float | None | _NotProvided) -> float | None:
+    def _ttl(self, ttl: float | _NotProvided | None) -> float | None:
         if isinstance(ttl, _NotProvided):
             return (self.ttl_config or {}).get("default_ttl")
         if ttl is not None and not self.supports_ttl:
@@ -365,7 +365,7 @@ class BaseStore(abc.ABC):
         key: str,
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None,
-        ttl: float | None | _NotProvided,
+        ttl: float | _NotProvided | None,
     ) -> PutOp:
         namespace = check_namespace(namespace, "put")
         return PutOp(namespace, str(key), value, index, self._ttl(ttl))
@@ -423,7 +423,7 @@ class BaseStore(abc.ABC):
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
-        ttl: float | None | _NotProvided = NOT_PROVIDED,
+        ttl: float | _NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """Store ``value`` at ``namespace``/``key``, replacing what was there.
 
@@ -482,7 +482,7 @@ class BaseStore(abc.ABC):
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
-        ttl: float | None | _NotProvided = NOT_PROVIDED,
+        ttl: float | _NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """:meth:`put`, awaitable."""
         await self.abatch([self._put_op(namespace, key, value, index, ttl)])

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from ._engine import EngineStore, Key, Keep, Row, Write
+from ._engine import EngineStore, Keep, Key, Row, Write
 from .base import IndexConfig, TTLConfig
 
 __all__ = ["InMemoryStore"]

@@ -29,7 +29,9 @@ from .base import IndexConfig, TTLConfig
 __all__ = ["PostgresStore"]
 
 _SCHEMA = schema(serial="BIGSERIAL", blob="BYTEA", double="DOUBLE PRECISION", collate='COLLATE "C"')
-_SETUP_LOCK = int.from_bytes(hashlib.blake2b(b"graphpool:store", digest_size=8).digest(), "big", signed=True)
+_SETUP_LOCK = int.from_bytes(
+    hashlib.blake2b(b"graphpool:store", digest_size=8).digest(), "big", signed=True
+)
 
 
 def _psycopg() -> Any:
@@ -101,12 +103,16 @@ class PostgresStore(SqlStore):
             pool_class = _pool_class()
             if pool and pool_class is None:
                 raise ImportError(
-                    "PostgresStore(pool=True) needs psycopg_pool: pip install 'graphpool[postgres]'."
+                    "PostgresStore(pool=True) needs psycopg_pool: "
+                    "pip install 'graphpool[postgres]'."
                 )
             if pool_class is not None and pool is not False:
                 self._pool = pool_class(
-                    conn, min_size=1, max_size=max_connections,
-                    kwargs={"autocommit": True}, open=True,
+                    conn,
+                    min_size=1,
+                    max_size=max_connections,
+                    kwargs={"autocommit": True},
+                    open=True,
                 )
             else:
                 self.conn = psycopg.connect(conn, autocommit=True)
