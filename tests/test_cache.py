@@ -248,3 +248,22 @@ def test_importing_graphpool_leaves_store_and_cache_unloaded() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_same_answers_as_langgraph_in_memory_cache() -> None:
+    lg_cache = pytest.importorskip("langgraph.cache.memory")
+    other = ("ns", "other")
+    script: list[tuple[str, Any]] = [
+        ("set", {(NS, "a"): ({"x": [1, 2]}, None), (other, "a"): ("o", None)}),
+        ("get", [(NS, "a"), (other, "a"), (NS, "missing")]),
+        ("set", {(NS, "a"): ("replaced", None), (NS, "b"): (3.5, 60)}),
+        ("get", [(NS, "a"), (NS, "b")]),
+        ("clear", [NS]),
+        ("get", [(NS, "a"), (NS, "b"), (other, "a")]),
+        ("clear", None),
+        ("get", [(other, "a")]),
+    ]
+    results = []
+    for cache in (lg_cache.InMemoryCache(), InMemoryCache()):
+        results.append([getattr(cache, name)(arg) for name, arg in script])
+    assert results[0] == results[1]

@@ -536,3 +536,91 @@ def test_postgres_store_without_a_pool(request) -> None:
         assert pooled.get(("pg", "shared"), "k").value == {"v": 1}
         pooled.delete(("pg", "shared"), "k")
         assert plain.get(("pg", "shared"), "k") is None
+
+
+# -- the same answers as LangGraph's own store ---------------------------------------------------
+
+
+def _script(store: Any, ops: Any) -> list[Any]:
+    """Run one script of calls on a store (LangGraph's or ours); plain results out."""
+    out: list[Any] = []
+
+    def plain(result: Any) -> Any:
+        if isinstance(result, list):
+            return [plain(r) for r in result]
+        if hasattr(result, "key") and hasattr(result, "value"):
+            return (tuple(result.namespace), result.key, result.value)
+        return result
+
+    for name, args, kwargs in ops:
+        try:
+            out.append(plain(getattr(store, name)(*args, **kwargs)))
+        except ValueError:
+            out.append("ValueError")
+    return out
+
+
+CONFORMANCE_SCRIPT = [
+    ("put", (("docs",), "a", {"color": "red", "n": 1, "meta": {"lang": "en"}}), {}),
+    ("put", (("docs",), "b", {"color": "blue", "n": 5, "meta": {"lang": "fr"}}), {}),
+    ("put", (("docs",), "c", {"color": "red", "n": 3, "tags": ["x", "y"]}), {}),
+    ("put", (("docs", "sub"), "d", {"color": "red", "n": 2}), {}),
+    ("put", (("users", "u1", "prefs"), "theme", {"v": "dark"}), {}),
+    ("put", (("users", "u2", "prefs"), "theme", {"v": "light"}), {}),
+    ("put", (("docs",), "a", {"color": "green", "n": 1}), {}),
+    ("get", (("docs",), "a"), {}),
+    ("get", (("docs",), "missing"), {}),
+    ("search", (("docs", "sub"),), {}),
+    ("search", (("users", "u1"),), {}),
+    ("search", (("docs",),), {"filter": {"color": "red"}}),
+    ("search", (("docs",),), {"filter": {"n": {"$gt": 1, "$lte": 5}}}),
+    ("search", (("docs",),), {"filter": {"n": {"$ne": 5}}}),
+    ("search", (("docs",),), {"filter": {"meta": {"lang": "fr"}}}),
+    ("search", (("docs",),), {"filter": {"tags": ["x", "y"]}}),
+    ("search", (("docs",),), {"limit": 1, "offset": 1}),
+    ("list_namespaces", (), {}),
+    ("list_namespaces", (), {"prefix": ("users",)}),
+    ("list_namespaces", (), {"suffix": ("prefs",)}),
+    ("list_namespaces", (), {"prefix": ("users", "*", "prefs")}),
+    ("list_namespaces", (), {"max_depth": 1}),
+    ("list_namespaces", (), {"max_depth": 2, "limit": 2, "offset": 1}),
+    ("delete", (("docs",), "b"), {}),
+    ("search", (("docs",),), {"filter": {"n": {"$gte": 1}}}),
+    ("put", (("a.b",), "k", {"v": 1}), {}),
+    ("put", ((), "k", {"v": 1}), {}),
+    ("put", (("langgraph", "x"), "k", {"v": 1}), {}),
+    ("put", (("ok", ""), "k", {"v": 1}), {}),
+    ("get", (("a.b",), "k"), {}),
+]
+
+
+@pytest.mark.parametrize("ours", ["memory", "sqlite"])
+def test_same_answers_as_langgraph_in_memory_store(ours, request, tmp_path) -> None:
+    lg_memory = pytest.importorskip("langgraph.store.memory")
+    theirs = _script(lg_memory.InMemoryStore(), CONFORMANCE_SCRIPT)
+    mine = _script(make_store(ours, request, tmp_path), CONFORMANCE_SCRIPT)
+    assert mine == theirs
+
+
+def test_same_ranking_as_langgraph_vector_search(tmp_path, request) -> None:
+    lg_memory = pytest.importorskip("langgraph.store.memory")
+    index = {"dims": len(WORDS), "embed": embed, "fields": ["text", "notes[*]"]}
+    docs = {
+        "1": {"text": "cat cat dog"},
+        "2": {"text": "dog", "notes": ["bird", "fish fish"]},
+        "3": {"text": "fish and a bird"},
+        "4": {"notes": ["cat"]},
+    }
+    stores = [
+        lg_memory.InMemoryStore(index=index),
+        make_store("memory", request, tmp_path, index=index),
+    ]
+    stores.append(make_store("sqlite", request, tmp_path, index=index))
+    for store in stores:
+        for key, value in docs.items():
+            store.put(("d",), key, value)
+    for query in ("cat", "fish", "bird dog"):
+        theirs, *ours = (store.search(("d",), query=query) for store in stores)
+        for found in ours:
+            assert keys(found) == keys(theirs), query
+            assert [i.score for i in found] == pytest.approx([i.score for i in theirs], abs=1e-5)
