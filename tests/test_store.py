@@ -118,6 +118,7 @@ def test_keys_are_strings_and_item_dict_is_json(store) -> None:
     assert item.key == "7"
     assert item.dict()["namespace"] == ["n"] and isinstance(item.dict()["created_at"], str)
     assert item == store.get(("n",), 7)  # type: ignore[arg-type]
+    assert store.search(("n",))[0] == item  # the score is not compared, as in LangGraph
 
 
 def test_unstorable_values_are_refused_naming_the_item(store) -> None:
@@ -508,7 +509,7 @@ def test_index_config_errors(kind, request, tmp_path) -> None:
     assert wrong.get(("w",), "k") is None  # nothing written
 
 
-# -- on disk -----------------------------------------------------------------------------------------
+# -- on disk ------------------------------------------------------------------------------
 
 
 def test_sqlite_store_persists_and_is_shared(tmp_path) -> None:
@@ -538,7 +539,7 @@ def test_postgres_store_without_a_pool(request) -> None:
         assert plain.get(("pg", "shared"), "k") is None
 
 
-# -- the same answers as LangGraph's own store ---------------------------------------------------
+# -- the same answers as LangGraph's own store -----------------------------------------------
 
 
 def _script(store: Any, ops: Any) -> list[Any]:

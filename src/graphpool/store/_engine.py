@@ -26,6 +26,7 @@ import abc
 import asyncio
 import concurrent.futures
 import datetime as dt
+import json
 import logging
 import math
 import numbers
@@ -53,7 +54,7 @@ from .base import (
     check_op,
 )
 
-__all__ = ["EngineStore", "Key", "Row", "Write"]
+__all__ = ["EngineStore", "Key", "Row", "Write", "loads"]
 
 logger = logging.getLogger("graphpool.store")
 
@@ -100,6 +101,16 @@ class _Plan:
         self.texts: dict[Key, list[tuple[str, str]]] = {}
         self.put_vectors: dict[Key, Vectors] = {}
         self.queries: dict[str, list[float]] = {}
+
+
+def loads(serde: JsonSerializer, text: str) -> Any:
+    """Decode a stored document; one without type tags (most) skips the tag decoder."""
+    if '"$t"' not in text:  # no dict in it has the tag key: the hook would change nothing
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # malformed: the serializer says so with a SerializationError
+    return serde.loads(text)
 
 
 def _timestamp(seconds: float) -> dt.datetime:
@@ -304,7 +315,7 @@ class EngineStore(BaseStore):
             self._write(puts, deletes, refresh, now)
 
     def _document(self, row: Row) -> dict[str, Any]:
-        return self._serde.loads(row.value)
+        return loads(self._serde, row.value)
 
     @staticmethod
     def _item(row: Row, value: dict[str, Any]) -> Item:

@@ -6,9 +6,9 @@ by ``"."``, which a label cannot hold), key, JSON document, timestamps and expir
 ``graphpool_store_vectors`` holds an item's vectors (one per embedded field),
 normalised float32. Statements use ``?`` placeholders; a dialect runs them.
 
-A namespace prefix is a range on the text (``ns >= 'a.b.' AND ns < 'a.b/'``,
-``"/"`` following ``"."``), which an index on ``ns`` serves when the column
-compares bytes (SQLite's default; PostgreSQL's ``COLLATE "C"``).
+A namespace prefix is a range on the text (``'a.b' <= ns < 'a.b/'``, ``"/"``
+following ``"."``), which an index on ``ns`` serves when the column compares
+bytes (SQLite's default; PostgreSQL's ``COLLATE "C"``).
 """
 
 from __future__ import annotations
@@ -67,10 +67,15 @@ def _text(namespace: tuple[str, ...]) -> str:
 
 
 def _under(prefix: tuple[str, ...], column: str = "ns") -> tuple[str, list[Any]]:
+    """SQL true for the namespaces under ``prefix``: one index range (``[p, p/)``), then
+    ``p`` itself or what starts ``p.`` (the range also holds ``p-x``: ``-`` sorts before ``.``)."""
     if not prefix:
         return "1 = 1", []
-    text = _text(prefix)
-    return f"({column} = ? OR ({column} >= ? AND {column} < ?))", [text, text + ".", text + "/"]
+    p = _text(prefix)
+    return (
+        f"({column} >= ? AND {column} < ? AND ({column} = ? OR {column} >= ?))",
+        [p, p + "/", p, p + "."],
+    )
 
 
 def _row(record: Sequence[Any]) -> Row:

@@ -92,9 +92,16 @@ class Item:
         self.updated_at = _as_datetime(updated_at)
 
     def __eq__(self, other: object) -> bool:
+        # a SearchItem equals the Item it was found as: the score is not compared
         if not isinstance(other, Item):
             return NotImplemented
-        return self.dict() == other.dict()
+        return (self.namespace, self.key, self.value, self.created_at, self.updated_at) == (
+            other.namespace,
+            other.key,
+            other.value,
+            other.created_at,
+            other.updated_at,
+        )
 
     def __hash__(self) -> int:
         return hash((self.namespace, self.key))

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from ._engine import EngineStore, Keep, Key, Row, Write
+from ._engine import EngineStore, Keep, Key, Row, Write, loads
 from .base import IndexConfig, TTLConfig
 
 __all__ = ["InMemoryStore"]
@@ -127,7 +127,7 @@ class InMemoryStore(EngineStore):
                     self._seq += 1
                 created, seq = (old.row.created_at, old.seq) if old else (now, self._seq)
                 row = Row(put.namespace, put.key, put.value, created, now, put.ttl)
-                document = self._serde.loads(put.value)
+                document = loads(self._serde, put.value)
                 items[put.key] = _Record(row, document, seq, put.expires_at)
                 if put.vectors is not None:
                     self._vectors.pop((put.namespace, put.key), None)
