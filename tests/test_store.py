@@ -181,6 +181,7 @@ def test_search_prefix_order_and_paging(store) -> None:
     assert keys(store.search(("a",), limit=2, offset=2)) == ["2"]
     assert store.search(("a",), limit=0) == [] and store.search(("a",), offset=9) == []
     assert all(item.score is None for item in store.search(()))
+    assert keys(store.search(("a",), query="ignored without an index")) == ["1", "3", "2"]
 
 
 def test_prefix_is_a_whole_label_match(store) -> None:
@@ -625,3 +626,13 @@ def test_same_ranking_as_langgraph_vector_search(tmp_path, request) -> None:
         for found in ours:
             assert keys(found) == keys(theirs), query
             assert [i.score for i in found] == pytest.approx([i.score for i in theirs], abs=1e-5)
+
+
+def test_postgres_store_names_the_extra_when_psycopg_is_missing(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    from graphpool.store.postgres import PostgresStore
+
+    with pytest.raises(ImportError, match=r"pip install 'graphpool\[postgres\]'"):
+        PostgresStore("postgresql://127.0.0.1:1/none")
