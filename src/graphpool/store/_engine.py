@@ -250,10 +250,9 @@ class EngineStore(BaseStore):
                 _match.check_list(op)
             elif isinstance(op, PutOp):
                 key = (tuple(op.namespace), str(op.key))
-                plan.puts.pop(key, None)  # the last put of a key wins
+                plan.puts[key] = op  # the last put of a key wins (in the first one's place)
                 plan.documents.pop(key, None)
                 plan.texts.pop(key, None)
-                plan.puts[key] = op
                 if op.value is not None:
                     self._encode(plan, key, op)
         return plan

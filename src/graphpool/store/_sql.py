@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from ._embed import pack, unpack
@@ -234,13 +234,3 @@ class SqlStore(EngineStore):
                 [now],
             )
             return int(cursor.rowcount)
-
-
-@contextlib.contextmanager
-def closing_on_error(resource: Any) -> Iterator[Any]:
-    """Close ``resource`` if what follows fails (a store half made)."""
-    try:
-        yield resource
-    except BaseException:
-        resource.close()
-        raise
