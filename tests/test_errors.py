@@ -40,6 +40,7 @@ ALLOWED = {
     ("_progress.py", "ImportError"),
     ("_timeline.py", "ImportError"),
     ("checkpoint/postgres.py", "ImportError"),
+    ("store/postgres.py", "ImportError"),
     ("_pool/_ray.py", "ImportError"),
     ("_pool/_prometheus.py", "ImportError"),
     # testing.py's fault injection raises the transient error a node would meet.

@@ -25,6 +25,7 @@ from .errors import (
     InvalidConfigError,
     InvalidGraphError,
     InvalidMessagesError,
+    InvalidNamespaceError,
     InvalidNodeError,
     InvalidResumeError,
     InvalidRouteError,
@@ -42,12 +43,13 @@ from .errors import (
     ThreadBusyError,
     WorkerCrashedError,
 )
-from .types import Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
+from .types import CachePolicy, Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
 
 __all__ = [
     "END",
     "START",
     "AsyncPool",
+    "CachePolicy",
     "CheckpointError",
     "CheckpointNotFoundError",
     "Command",
@@ -61,6 +63,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
+    "InvalidNamespaceError",
     "InvalidNodeError",
     "InvalidResumeError",
     "InvalidRouteError",

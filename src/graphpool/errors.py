@@ -41,6 +41,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
+    "InvalidNamespaceError",
     "InvalidNodeError",
     "InvalidResumeError",
     "InvalidRouteError",
@@ -243,6 +244,18 @@ class InvalidMessagesError(GraphpoolError, ValueError):
     list, and by ``ToolNode`` and ``tools_condition`` when the state holds no
     messages, or no ``AIMessage`` to take tool calls from. A ``ValueError``, as
     LangGraph raises for these.
+    """
+
+
+class InvalidNamespaceError(GraphpoolError, ValueError):
+    """A store namespace that cannot be used: not a tuple (or list) of strings,
+    empty where an item is written, a label that is empty or holds a ``"."`` or
+    a NUL character, or the reserved root label ``"langgraph"``.
+
+    Raised by the stores of :mod:`graphpool.store` (``put``, ``get``, ``search``,
+    ``delete``, ``list_namespaces``, ``batch`` and their async twins) before
+    anything is read or written; the message names the namespace and the label.
+    A ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is.
     """
 
 
