@@ -15,7 +15,7 @@ from ._pool._registry import known_executors
 from ._schema import Schema
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
-from .types import RetryPolicy
+from .types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
     from ._compiled import CompiledStateGraph
@@ -121,6 +121,7 @@ class StateGraph(Generic[StateT]):
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
+        cache_policy: CachePolicy | None = None,
         **unsupported: Any,
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -158,6 +159,10 @@ class StateGraph(Generic[StateT]):
             )
         if defer:
             raise InvalidGraphError("add_node(defer=True) is not supported by graphpool yet.")
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"add_node(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
         if isinstance(node, str):
             name = node
             if action is None:
@@ -201,6 +206,7 @@ class StateGraph(Generic[StateT]):
             metadata=metadata,
             destinations=_destinations(destinations),
             resources=resources or None,
+            cache_policy=cache_policy,
         )
         return self
 
@@ -362,6 +368,8 @@ class StateGraph(Generic[StateT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         pool: Any = None,
         ray_pool: Any = None,
+        store: Any = None,
+        cache: Any = None,
         **unsupported: Any,
     ) -> CompiledStateGraph:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -406,6 +414,10 @@ class StateGraph(Generic[StateT]):
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
                     _check_executor(spec.name, executor, spec.callee)
         saver = _checkpointer(checkpointer)
+        if store is not None and not callable(getattr(store, "batch", None)):
+            raise InvalidGraphError(f"compile(store={store!r}): pass a graphpool.store BaseStore.")
+        if cache is not None and not callable(getattr(cache, "get", None)):
+            raise InvalidGraphError(f"compile(cache={cache!r}): pass a graphpool.cache BaseCache.")
         before = self._interrupt_nodes("interrupt_before", interrupt_before)
         after = self._interrupt_nodes("interrupt_after", interrupt_after)
         if scheduling == "eager" and (before or after):
@@ -435,6 +447,8 @@ class StateGraph(Generic[StateT]):
             pool=pool,
             ray_pool=ray_pool,
             checkpointer=saver,
+            store=store,
+            cache=cache,
             interrupt_before=before,
             interrupt_after=after,
         )

@@ -144,6 +144,7 @@ class CompiledStateGraph:
         ray_pool: Any = None,
         checkpointer: BaseCheckpointSaver | None = None,
         store: Any = None,
+        cache: Any = None,
         interrupt_before: Collection[str] = (),
         interrupt_after: Collection[str] = (),
     ) -> None:
@@ -154,6 +155,7 @@ class CompiledStateGraph:
         self.stream_mode = "updates"  # what stream() gives without stream_mode, as LangGraph
         self.checkpointer = checkpointer
         self.store = store
+        self.cache = cache
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
@@ -238,10 +240,21 @@ class CompiledStateGraph:
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield run, Services(pools, observers, hook, sink, runtime)
+            yield run, Services(pools, observers, hook, sink, runtime, self.cache)
         finally:
             if hook is not None:
                 hook.close()
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of ``nodes`` (default: every node with a
+        ``cache_policy``)."""
+        if self.cache is None:
+            return
+        from .cache import node_namespace
+
+        specs = self.topology.nodes
+        names = [n for n in (nodes or specs) if specs[n].cache_policy is not None]
+        self.cache.clear([node_namespace(n, specs[n].callee.fn) for n in names])
 
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.

@@ -152,3 +152,4 @@ class NodeSpec:
     metadata: Mapping[str, Any] | None = None
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
     resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")
+    cache_policy: Any = None  # a types.CachePolicy: reuse results by input (compile(cache=))

@@ -426,7 +426,10 @@ class Run:
         if task.node == START:
             return
         if self._streams_updates:
-            yield Emit("updates", {task.node: self.state.update_of(task)})
+            update: dict[str, Any] = {task.node: self.state.update_of(task)}
+            if task.cached:
+                update["__metadata__"] = {"cached": True}
+            yield Emit("updates", update)
         if self._streams_tasks:
             yield from self.task_event(task, start=False)
 
