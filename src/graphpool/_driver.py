@@ -10,6 +10,7 @@ the :class:`~graphpool._dispatch.Dispatcher`'s, written once.
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -75,10 +76,10 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
 
     dispatch.done = done
     primary, timeout = services.pools.primary, run.options.admission_timeout
-    if timeout == 0:
-        primary.admit(dispatch.lane, 0)
+    if timeout == 0 or getattr(primary, "queue_size", 0) is None:  # admit never waits
+        primary.admit(dispatch.lane, timeout)
     else:  # waiting for room must not block the event loop
-        await loop.run_in_executor(None, primary.admit, dispatch.lane, timeout)
+        await _admit_async(primary, dispatch.lane, timeout)
     dispatch.admitted()
     events = run.loop(input)
     reply: Any = None
@@ -110,3 +111,33 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                     reply = await reply
     finally:
         dispatch.close()
+
+
+async def _admit_async(pool: Any, lane: Any, timeout: float | None) -> None:
+    """``pool.admit`` in a thread; if the caller is cancelled while it waits, an
+    admission that still comes through is given back at once (or it would leak)."""
+    import asyncio
+    import concurrent.futures
+
+    admitting: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def admit() -> None:
+        if admitting.set_running_or_notify_cancel():
+            try:
+                pool.admit(lane, timeout)
+            except BaseException as exc:
+                admitting.set_exception(exc)
+            else:
+                admitting.set_result(None)
+
+    threading.Thread(target=admit, name="graphpool-admit", daemon=True).start()
+    try:
+        await asyncio.wrap_future(admitting)
+    except asyncio.CancelledError:
+
+        def give_back(done: concurrent.futures.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                pool.release(lane, 0.0)
+
+        admitting.add_done_callback(give_back)
+        raise
