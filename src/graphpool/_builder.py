@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -104,6 +105,7 @@ class StateGraph(Generic[StateT]):
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, Branch]] = {}
         self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
 
     # -- nodes ---------------------------------------------------------------
 
@@ -208,6 +210,38 @@ class StateGraph(Generic[StateT]):
             resources=resources or None,
             cache_policy=cache_policy,
         )
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT]:
+        """Policies for every node that does not set its own (applied by ``compile()``).
+
+        ``retry_policy`` and ``timeout`` (seconds or a ``timedelta``) act as
+        ``compile(retry_policy=..., timeout=...)`` do; ``cache_policy`` applies to
+        nodes without one.
+
+        Raises:
+            InvalidGraphError: a bad value, or ``error_handler`` (not supported yet).
+        """
+        if error_handler is not None:
+            raise InvalidGraphError(
+                "set_node_defaults(error_handler=...) is not supported by graphpool yet."
+            )
+        if timeout is not None:
+            timeout = check_seconds(timeout, "set_node_defaults(): timeout", InvalidGraphError)
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"set_node_defaults(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
+        policies = _policies("set_node_defaults(): retry_policy", retry_policy)
+        given = {"retry_policy": policies or None, "cache_policy": cache_policy, "timeout": timeout}
+        self._node_defaults.update({k: v for k, v in given.items() if v is not None})
         return self
 
     def _warn_if_compiled(self) -> None:
@@ -406,6 +440,8 @@ class StateGraph(Generic[StateT]):
             )
         if timeout is not None:
             timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
+        else:
+            timeout = self._node_defaults.get("timeout")
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
@@ -437,6 +473,13 @@ class StateGraph(Generic[StateT]):
         if executor is None and pool is not None and pool.kind == "process":
             executor = "process"
         policies = _policies("compile(): retry_policy", retry_policy)
+        if not policies:
+            policies = self._node_defaults.get("retry_policy", ())
+        default_cache = self._node_defaults.get("cache_policy")
+        if default_cache is not None:
+            for name, spec in self.nodes.items():
+                if spec.cache_policy is None:
+                    self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
         topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
         return CompiledStateGraph(
             self,
