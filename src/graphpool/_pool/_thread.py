@@ -17,6 +17,10 @@ Work flows like this::
 * No head-of-line blocking: a prefetched task never waits behind a long task
   while another worker is idle, because every idle worker looks in the other
   workers' deques before it sleeps (``test_pool_thread.py`` covers it).
+* Bounded whatever fails: at most ``max_workers`` node bodies run at once, also
+  after runs fail, time out or are cancelled (see :meth:`ThreadPool.abandon`).
+* Cancelling a waiting task (``future.cancel()``, or its run ending) takes it out
+  of the queue and of any worker's deque, so it never starts.
 * One lock (a condition) guards the queue, the deques and the counters.
 """
 
@@ -42,13 +46,28 @@ DEFAULT_MAX_THREADS = 256
 _ANONYMOUS = object()  # the lane of plain ``submit`` calls
 
 
-class _Item:
-    __slots__ = ("args", "enqueued", "fn", "future", "kwargs", "lane")
+class _Item(concurrent.futures.Future[Any]):
+    """A queued call and its future in one object.
 
-    def __init__(self, lane: Hashable, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
-        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self.lane, self.fn, self.args, self.kwargs = lane, fn, args, kwargs
+    ``cancel()`` on a task still waiting takes it out of the queue (or out of the
+    worker deque that prefetched it), so it neither runs nor counts as waiting.
+    """
+
+    def __init__(
+        self, pool: ThreadPool, lane: Hashable, fn: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        super().__init__()
+        self.pool, self.lane, self.fn, self.args, self.kwargs = pool, lane, fn, args, kwargs
         self.enqueued = time.monotonic()
+
+    def cancel(self) -> bool:
+        if not super().cancel():
+            return False
+        self.pool._discard(self)
+        return True
+
+
+_cancel_dropped = concurrent.futures.Future.cancel  # for items already out of every queue
 
 
 class ThreadPool(WorkerPool):
@@ -64,6 +83,17 @@ class ThreadPool(WorkerPool):
         inline: let a run execute a step's only task in its caller's thread
             (saves a thread hop; such tasks bypass the queue and its metrics).
         name: prefix of the threads' names.
+
+    The bound holds whatever fails. A thread cannot be stopped from outside, so a
+    task given up on while it runs (its run failed or was cancelled, or it ran
+    past its node's ``timeout``) keeps its thread, and that thread keeps its slot,
+    until the body returns; the pool does not start a replacement beyond
+    ``max_workers``. This is deliberate: a bounded pool often guards a
+    rate-limited backend, and a replacement would let ``max_workers + 1`` calls
+    reach it. The price is that hung bodies shrink the pool while they hang;
+    ``stats().abandoned`` counts them, and the thread goes back to work (or
+    exits when idle) once its body returns. ``busy`` counts every running body,
+    abandoned or not, so it is exact.
     """
 
     kind = "thread"
@@ -99,8 +129,7 @@ class ThreadPool(WorkerPool):
         self._work_ready = threading.Condition(self._lock)
         self._deques: dict[threading.Thread, deque[_Item]] = {}
         self._threads: set[threading.Thread] = set()
-        self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
-        self._abandoned: set[threading.Thread] = set()
+        self._abandoned: set[_Item] = set()  # running, but their callers gave up on them
         self._idle = self._busy = 0
         self._thread_ids = itertools.count()  # names stay unique as threads come and go
         self._shutdown = False
@@ -129,14 +158,14 @@ class ThreadPool(WorkerPool):
         self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         """Like ``submit``, queued in ``lane`` (a run): lanes are served in turn."""
-        item = _Item(lane, fn, args, kwargs)
+        item = _Item(self, lane, fn, args, kwargs)
         with self._lock:
             if self._shutdown:
                 raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
             self._work_ready.notify()
             self._grow()
-        return item.future
+        return item
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in, or hold it back while ``queue_size`` tasks wait.
@@ -153,9 +182,34 @@ class ThreadPool(WorkerPool):
         self._queue.admit(self, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:
-        """A run ended after ``seconds``: drop what it still had queued."""
-        for item in self._queue.release(lane, seconds):
-            item.future.cancel()
+        """A run ended after ``seconds``: drop what it still had waiting, in the
+        shared queue and in the workers' deques, so none of it starts later."""
+        with self._lock:
+            dropped = self._queue.drop(lane)
+            if self.prefetch:
+                for mine in self._deques.values():
+                    if any(item.lane == lane for item in mine):
+                        kept = [item for item in mine if item.lane != lane]
+                        dropped.extend(item for item in mine if item.lane == lane)
+                        self._queue.gone(len(mine) - len(kept))
+                        mine.clear()
+                        mine.extend(kept)
+        self.metrics.run_finished(seconds)
+        for item in dropped:
+            _cancel_dropped(item)
+
+    def _discard(self, item: _Item) -> None:
+        """A waiting ``item`` was cancelled: take it out wherever it waits."""
+        with self._lock:
+            if self._queue.remove(item.lane, item):
+                return
+            for mine in self._deques.values():
+                try:
+                    mine.remove(item)
+                except ValueError:
+                    continue
+                self._queue.gone(1)
+                return
 
     # -- workers -------------------------------------------------------------------
 
@@ -210,21 +264,18 @@ class ThreadPool(WorkerPool):
                         break
                     continue
                 self._queue.started()
-                if not item.future.set_running_or_notify_cancel():
+                if not item.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
-                self._running[item.future] = me
                 self._lock.release()
                 try:
                     self._run(item, stolen)
                 finally:
                     self._lock.acquire()
                     self._busy -= 1
-                    self._running.pop(item.future, None)
+                    if self._abandoned:
+                        self._abandoned.discard(item)
                 del item
-                if me in self._abandoned:
-                    self._abandoned.discard(me)
-                    return
         finally:
             self._threads.discard(me)
             for left in self._deques.pop(me, ()):
@@ -236,33 +287,25 @@ class ThreadPool(WorkerPool):
         try:
             result = item.fn(*item.args, **item.kwargs)
         except BaseException as exc:
-            item.future.set_exception(exc)
+            item.set_exception(exc)
         else:
-            item.future.set_result(result)
+            item.set_result(result)
         self.metrics.task_finished()
 
     # -- control -------------------------------------------------------------------
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
-        """Give up on ``future``: cancel it if queued; if running, write its thread off.
+        """Give up on ``future``: if it waits, it is cancelled and never starts.
 
-        A thread cannot be killed, so one running a hung task leaves the pool (it
-        exits if the task ever returns), hands its prefetched tasks back, and no
-        longer counts towards ``max_workers``: the pool keeps its full size.
+        If it runs, it cannot be stopped: its thread finishes the body and keeps
+        its slot until then (no replacement beyond ``max_workers``, see the class
+        docstring); ``stats().abandoned`` counts it meanwhile.
         """
         if future.cancel():
             return
         with self._lock:
-            thread = self._running.pop(future, None)
-            if thread is None:
-                return
-            self._abandoned.add(thread)
-            self._threads.discard(thread)
-            for left in self._deques.pop(thread, ()):
-                self._queue.requeue(left.lane, left)
-            self._busy -= 1
-            self._grow()
-            self._work_ready.notify(self._queue.depth)
+            if isinstance(future, _Item) and future.running():
+                self._abandoned.add(future)
 
     def shutdown(
         self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
@@ -283,7 +326,7 @@ class ThreadPool(WorkerPool):
             self._work_ready.notify_all()
             self._queue.wake_all()
         for item in dropped:
-            item.future.cancel()
+            _cancel_dropped(item)
         if wait:
             for thread in threads:
                 if thread is not threading.current_thread():
@@ -294,7 +337,10 @@ class ThreadPool(WorkerPool):
         with self._lock:
             workers, busy, idle = len(self._threads), self._busy, self._idle
             queued, runs = self._queue.depth, self._queue.active_runs
-        return self.metrics.snapshot(self.kind, workers, busy, idle, queued, runs)
+            abandoned = len(self._abandoned)
+        return self.metrics.snapshot(
+            self.kind, workers, busy, idle, queued, runs, abandoned=abandoned
+        )
 
     def statistics(self) -> tuple[int, int]:
         """``(threads, idle threads)`` right now."""
