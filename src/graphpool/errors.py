@@ -9,7 +9,9 @@ One root, :class:`GraphpoolError`, with these families:
 * node failures that the runtime itself detects: :class:`NodeError` and its
   subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
   the node, attempt and run id;
-* the pools: :class:`PoolSaturatedError` (backpressure);
+* the pools: :class:`PoolSaturatedError` (backpressure), :class:`PoolShutDownError`
+  (work sent to a pool after its shutdown) and :class:`InvalidPoolConfigError`
+  (a pool constructed with a bad parameter);
 * the state store (checkpointers) and values that travel: :class:`CheckpointError`
   and its subclasses :class:`SerializationError` (a value cannot be stored, or
   sent to a process worker) and :class:`ThreadBusyError` (another run holds the
@@ -36,6 +38,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidNodeError",
+    "InvalidPoolConfigError",
     "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
@@ -43,6 +46,7 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "PoolSaturatedError",
+    "PoolShutDownError",
     "SerializationError",
     "ThreadBusyError",
     "WorkerCrashedError",
@@ -158,6 +162,16 @@ class PoolSaturatedError(GraphpoolError):
     """
 
 
+class PoolShutDownError(GraphpoolError, RuntimeError):
+    """Work was sent to a pool after its ``shutdown()``.
+
+    Raised by ``submit``/``submit_in`` and by the admission of a new run on
+    every pool kind (``ThreadPool``, ``AsyncPool``, ``ProcessPool``), whatever
+    ``shutdown`` was asked to do with the work already queued. Nothing of the
+    refused call ran. A ``RuntimeError``, as ``concurrent.futures`` raises for it.
+    """
+
+
 class InternalError(GraphpoolError):
     """A bug in graphpool itself; please report it with the traceback."""
 
@@ -176,6 +190,16 @@ class InvalidConfigError(GraphpoolError, ValueError):
     Raised by ``invoke``/``stream`` and the state methods of a graph compiled
     with a checkpointer when ``config["configurable"]["thread_id"]`` is missing.
     A ``ValueError``, as LangGraph raises for it.
+    """
+
+
+class InvalidPoolConfigError(InvalidConfigError, TypeError):
+    """A pool was constructed with a bad parameter: the message names it and its value.
+
+    Raised by the constructors of ``ThreadPool`` and ``AsyncPool`` (sizes that are
+    not whole numbers, ``True`` for a size, negative or NaN timeouts,
+    ``min_workers > max_workers``, ...). Both a ``ValueError`` and a
+    ``TypeError``, so code that catches either for bad arguments keeps working.
     """
 
 

@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
 from ..errors import PoolSaturatedError
+from . import _validate
 from ._stats import PoolMetrics
 
 __all__ = ["FairQueue", "TaskQueue"]
@@ -98,9 +99,7 @@ class TaskQueue(Generic[T]):
     """
 
     def __init__(self, queue_size: int | None, metrics: PoolMetrics) -> None:
-        if queue_size is not None and queue_size < 1:
-            raise ValueError(f"queue_size must be >= 1 or None, got {queue_size}.")
-        self.queue_size = queue_size
+        self.queue_size = _validate.optional_count("pool", "queue_size", queue_size, 1)
         self.metrics = metrics
         self.lock = threading.Lock()
         self._space = threading.Condition(self.lock)

@@ -34,6 +34,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..errors import InvalidPoolConfigError, PoolShutDownError
+from . import _validate
 from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
@@ -84,6 +86,13 @@ class ThreadPool(WorkerPool):
             (saves a thread hop; such tasks bypass the queue and its metrics).
         name: prefix of the threads' names.
 
+    Raises:
+        InvalidPoolConfigError: a parameter has a bad type or value (named in
+            the message).
+
+    ``submit``, ``submit_in`` and ``admit`` raise ``PoolShutDownError`` after
+    :meth:`shutdown`.
+
     The bound holds whatever fails. A thread cannot be stopped from outside, so a
     task given up on while it runs (its run failed or was cancelled, or it ran
     past its node's ``timeout``) keeps its thread, and that thread keeps its slot,
@@ -110,17 +119,16 @@ class ThreadPool(WorkerPool):
         inline: bool = False,
         name: str = "graphpool-thread",
     ) -> None:
-        if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
-            raise ValueError(
-                f"ThreadPool needs 0 <= min_workers <= max_workers and max_workers >= 1, got "
-                f"min_workers={min_workers}, max_workers={max_workers}."
+        self.max_workers = _validate.count("ThreadPool", "max_workers", max_workers, 1)
+        self.min_workers = _validate.count("ThreadPool", "min_workers", min_workers, 0)
+        if min_workers > max_workers:
+            raise InvalidPoolConfigError(
+                f"ThreadPool(max_workers={max_workers!r}, min_workers={min_workers!r}): "
+                "min_workers must be <= max_workers."
             )
-        if prefetch < 0:
-            raise ValueError(f"ThreadPool prefetch must be >= 0, got {prefetch}.")
-        self.max_workers = max_workers
-        self.min_workers = min_workers
-        self.idle_timeout = idle_timeout
-        self.prefetch = prefetch
+        self.idle_timeout = _validate.seconds("ThreadPool", "idle_timeout", idle_timeout)
+        self.prefetch = _validate.count("ThreadPool", "prefetch", prefetch, 0)
+        queue_size = _validate.optional_count("ThreadPool", "queue_size", queue_size, 1)
         self.runs_inline = inline
         self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
@@ -161,7 +169,7 @@ class ThreadPool(WorkerPool):
         item = _Item(self, lane, fn, args, kwargs)
         with self._lock:
             if self._shutdown:
-                raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
+                raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
             self._work_ready.notify()
             self._grow()
@@ -176,9 +184,10 @@ class ThreadPool(WorkerPool):
 
         Raises:
             PoolSaturatedError: no room within ``timeout``.
+            PoolShutDownError: the pool is shut down.
         """
         if self._shutdown:
-            raise RuntimeError(f"cannot run on {self!r}: it is shut down")
+            raise PoolShutDownError(f"cannot run on {self!r}: it is shut down")
         self._queue.admit(self, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:
