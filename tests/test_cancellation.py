@@ -139,3 +139,38 @@ def test_closing_an_astream_starts_none_of_its_queued_nodes() -> None:
         assert asyncio.run(close_early()) == []
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="driver side: lead. drive_async awaits pool.admit in an executor thread "
+    "outside its try/finally; cancelled meanwhile, the admission still completes "
+    "and is never released",
+)
+def test_an_ainvoke_cancelled_while_waiting_for_admission_leaves_no_active_run() -> None:
+    pool = ThreadPool(max_workers=1, queue_size=1)
+    gate = threading.Event()
+    try:
+        pool.submit(gate.wait, 30)
+        assert wait_until(lambda: pool.stats().busy == 1)
+        pool.submit(lambda: None)  # one task waits: the queue is full, admission waits
+
+        starts = Starts()
+        graph = wide_graph(starts, pool)
+
+        async def cancel_while_held() -> None:
+            run = asyncio.ensure_future(graph.ainvoke({}))
+            await asyncio.sleep(0.2)
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+            gate.set()  # room again: the abandoned admission goes through now
+
+        asyncio.run(cancel_while_held())
+        assert wait_until(lambda: pool.stats().busy == 0 and pool.stats().queued == 0)
+        time.sleep(0.2)
+        assert starts.times == []
+        assert pool.stats().active_runs == 0
+    finally:
+        gate.set()
+        pool.shutdown(wait=True, cancel_futures=True)
