@@ -128,3 +128,24 @@ def test_shutdown_stops_every_thread_though_idle_timeout_is_long() -> None:
         thread.join(timeout=10)
         assert not thread.is_alive(), f"{thread.name} stayed alive after shutdown"
     assert pool.statistics() == (0, 0)
+
+
+def test_light_steady_load_lets_the_surplus_threads_retire() -> None:
+    # The most recently idle thread takes the next task (its stack is warm), so
+    # threads the load does not need stay idle long enough to time out. Woken in
+    # turn instead, all 8 threads would be used every 8 x 25 ms < idle_timeout.
+    pool = ThreadPool(max_workers=8, idle_timeout=0.5)
+    try:
+        gate = threading.Event()
+        started = [pool.submit(gate.wait, 10) for _ in range(8)]
+        assert wait_until(lambda: pool.statistics()[0] == 8)
+        gate.set()
+        for future in started:
+            future.result(10)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            pool.submit(time.sleep, 0.002).result(10)
+            time.sleep(0.02)
+        assert pool.statistics()[0] <= 3
+    finally:
+        pool.shutdown()

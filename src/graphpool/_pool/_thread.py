@@ -11,6 +11,11 @@ Work flows like this::
 * Scaling: a thread starts whenever more tasks wait than threads sit idle (up to
   ``max_workers``); a thread idle for ``idle_timeout`` seconds exits (down to
   ``min_workers``).
+* Wake-ups: an idle thread parks on a lock of its own. A new task wakes the most
+  recently parked thread, after the pool lock is released (no wake-up into a
+  held lock), and no more threads than there are waiting tasks. Threads the load
+  does not need stay parked and retire (``test_light_steady_load_lets_the_surplus
+  _threads_retire``); woken in turn, every thread would stay warm forever.
 * Backpressure: with ``queue_size``, a new run is admitted only while fewer
   tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
   an admitted run's later tasks are always accepted, so no admitted run is dropped.
@@ -134,7 +139,10 @@ class ThreadPool(WorkerPool):
         self._name = f"{name}-{next(self._ids)}"
         self._queue: TaskQueue[_Item] = TaskQueue(queue_size, self.metrics)
         self._lock = self._queue.lock
-        self._work_ready = threading.Condition(self._lock)
+        # idle workers, each blocked on its own locked Lock; the last parked is
+        # woken first (its stack is warm), and only after the pool lock is released
+        self._parked: list[threading.Lock] = []
+        self._waking = 0  # workers woken for work that have not taken it yet
         self._deques: dict[threading.Thread, deque[_Item]] = {}
         self._threads: set[threading.Thread] = set()
         self._abandoned: set[_Item] = set()  # running, but their callers gave up on them
@@ -171,8 +179,14 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
-            self._work_ready.notify()
-            self._grow()
+            if self._parked and self._queue.depth > self._waking:
+                park = self._parked.pop()
+                self._waking += 1
+            else:
+                park = None
+                self._grow()
+        if park is not None:
+            park.release()
         return item
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
@@ -224,7 +238,8 @@ class ThreadPool(WorkerPool):
 
     def _grow(self) -> None:
         """Start a thread if more tasks wait than threads sit idle (lock held)."""
-        busy_enough = self._queue.depth > self._idle and len(self._threads) < self.max_workers
+        idle = len(self._parked) + self._waking
+        busy_enough = self._queue.depth > idle and len(self._threads) < self.max_workers
         if busy_enough and not self._shutdown:
             self._spawn()
 
@@ -248,8 +263,8 @@ class ThreadPool(WorkerPool):
                 if extra is None:
                     break
                 mine.append(extra)
-            if mine and self._idle:
-                self._work_ready.notify(len(mine))  # idle workers may steal them
+            if mine and self._parked:
+                self._unpark(len(mine))  # idle workers may steal them
             return item, False
         victim = max(self._deques.values(), key=len)
         if victim:
@@ -258,6 +273,9 @@ class ThreadPool(WorkerPool):
 
     def _work(self) -> None:
         me = threading.current_thread()
+        park = threading.Lock()
+        park.acquire()  # locked while not parked: acquiring it again blocks until woken
+        wait = min(self.idle_timeout, threading.TIMEOUT_MAX)
         self._lock.acquire()
         try:
             while True:
@@ -265,11 +283,9 @@ class ThreadPool(WorkerPool):
                 if item is None:
                     if self._shutdown:
                         break
-                    self._idle += 1
-                    woke = self._work_ready.wait(self.idle_timeout)
-                    self._idle -= 1
-                    idle_out = not woke and not self._queue.depth
-                    if idle_out and len(self._threads) > self.min_workers:
+                    if self._sleep(park, wait):
+                        continue
+                    if not self._queue.depth and len(self._threads) > self.min_workers:
                         break
                     continue
                 self._queue.started()
@@ -290,6 +306,33 @@ class ThreadPool(WorkerPool):
             for left in self._deques.pop(me, ()):
                 self._queue.requeue(left.lane, left)
             self._lock.release()
+
+    def _sleep(self, park: threading.Lock, seconds: float) -> bool:
+        """Park until woken for work (True) or ``seconds`` pass (False); lock held."""
+        self._parked.append(park)
+        self._idle += 1
+        self._lock.release()
+        woken = park.acquire(timeout=seconds)
+        self._lock.acquire()
+        self._idle -= 1
+        if woken:
+            self._waking -= 1
+            return True
+        try:
+            self._parked.remove(park)
+        except ValueError:  # woken just as the wait ran out: take the wake-up
+            self._waking -= 1
+            self._lock.release()
+            park.acquire()
+            self._lock.acquire()
+            return True
+        return False
+
+    def _unpark(self, count: int) -> None:
+        """Wake up to ``count`` parked workers (lock held; each wakes when it gets the lock)."""
+        for _ in range(min(count, len(self._parked))):
+            self._waking += 1
+            self._parked.pop().release()
 
     def _run(self, item: _Item, stolen: bool) -> None:
         self.metrics.task_started(time.monotonic() - item.enqueued, stolen)
@@ -332,7 +375,7 @@ class ThreadPool(WorkerPool):
                     self._queue.depth -= len(mine)
                     mine.clear()
             threads = list(self._threads)
-            self._work_ready.notify_all()
+            self._unpark(len(self._parked))
             self._queue.wake_all()
         for item in dropped:
             _cancel_dropped(item)
