@@ -196,8 +196,8 @@ def _watch() -> None:
     while True:
         time.sleep(_threshold / 2)
         current = _current
-        if current is None:
-            continue
+        if current is None or not (current.tasks or current.pending):
+            continue  # an idle loop holds nobody up, even when it beats late
         silent = time.monotonic() - current.beat
         if silent > _threshold:
             _replace(current, silent)
