@@ -12,7 +12,9 @@ One root, :class:`GraphpoolError`, with these families:
 * node failures that the runtime itself detects: :class:`NodeError` and its
   subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
   the node, attempt and run id;
-* the pools: :class:`PoolSaturatedError` (backpressure);
+* the pools: :class:`PoolSaturatedError` (backpressure), :class:`PoolShutDownError`
+  (work sent to a pool after its shutdown) and :class:`InvalidPoolConfigError`
+  (a pool constructed with a bad parameter);
 * the state store (checkpointers) and values that travel: :class:`CheckpointError`
   and its subclasses :class:`SerializationError` (a value cannot be stored, or
   sent to a process worker), :class:`ThreadBusyError` (another run holds the
@@ -43,6 +45,7 @@ __all__ = [
     "InvalidMessagesError",
     "InvalidNamespaceError",
     "InvalidNodeError",
+    "InvalidPoolConfigError",
     "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
@@ -182,20 +185,24 @@ class TaskCancelledError(NodeError, RuntimeError):
     """
 
 
-class PoolShutDownError(GraphpoolError, RuntimeError):
-    """Work was submitted to a pool after ``shutdown()``; every pool kind raises it.
-
-    A run whose next task meets a shut-down pool fails with
-    :class:`TaskCancelledError` naming the node, chained from this error.
-    """
-
-
 class PoolSaturatedError(GraphpoolError):
     """A pool's task queue is full and a new run could not be admitted in time.
 
     Raised before the run starts (nothing ran, nothing is lost): retry later,
     wait longer (``config={"admission_timeout": seconds}``), or give the pool a
     larger ``queue_size``.
+    """
+
+
+class PoolShutDownError(GraphpoolError, RuntimeError):
+    """Work was sent to a pool after its ``shutdown()``.
+
+    Raised by ``submit``/``submit_in`` and by the admission of a new run on
+    every pool kind (``ThreadPool``, ``AsyncPool``, ``ProcessPool``), whatever
+    ``shutdown`` was asked to do with the work already queued. Nothing of the
+    refused call ran. A ``RuntimeError``, as ``concurrent.futures`` raises for it.
+    A run whose next task meets a shut-down pool fails with
+    :class:`TaskCancelledError` naming the node, chained from this error.
     """
 
 
@@ -264,6 +271,16 @@ class NotInNodeError(GraphpoolError, RuntimeError):
 
     Raised by :func:`~graphpool.interrupt` outside a node. A ``RuntimeError``, as
     LangGraph raises for it.
+    """
+
+
+class InvalidPoolConfigError(InvalidConfigError, TypeError):
+    """A pool was constructed with a bad parameter: the message names it and its value.
+
+    Raised by the constructors of ``ThreadPool`` and ``AsyncPool`` (sizes that are
+    not whole numbers, ``True`` for a size, negative or NaN timeouts,
+    ``min_workers > max_workers``, ...). Both a ``ValueError`` and a
+    ``TypeError``, so code that catches either for bad arguments keeps working.
     """
 
 

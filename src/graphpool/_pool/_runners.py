@@ -150,7 +150,7 @@ class AsyncRunner(NodeRunner):
         else:
             from ._loop import submit_coroutine
 
-            future = submit_coroutine(job.run_async())
+            future = submit_coroutine(job.run_async(), job.node)  # named for the watchdog
         future.add_done_callback(lambda f: _settle(job, f, done))
         return future
 
