@@ -139,7 +139,8 @@ class StateGraph(Generic[StateT]):
             timeout: seconds an attempt may run; past it the attempt fails with
                 :class:`~graphpool.NodeTimeoutError` (and is retried if the policy
                 says so) and its worker is stopped: a process is killed, an async
-                node cancelled, a thread abandoned and replaced in the pool.
+                node cancelled, a thread given up on (it keeps its pool slot until
+                it returns).
             executor: where the node runs: ``"thread"`` (default for sync nodes:
                 I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
                 function and its input must pickle, closures included),

@@ -155,7 +155,8 @@ class NodeTimeoutError(NodeError, TimeoutError):
     """An attempt of a node ran longer than its ``timeout``.
 
     The attempt is stopped: a process worker running it is killed and replaced,
-    an async node is cancelled, a thread is abandoned and replaced in its pool.
+    an async node is cancelled, a thread is given up on (it keeps its slot in a
+    bounded pool until its body returns).
     Retried like any transient failure when the node's retry policy allows it.
 
     Attributes:
