@@ -43,7 +43,10 @@ def both(left_factory, right_factory) -> tuple[Any, Any]:
         try:
             results.append(("ok", shape(reducer(left_factory(), right_factory()))))
         except Exception as exc:
-            results.append(("error", type(exc).__name__, str(exc)))
+            # the builtin classes an ``except`` could catch it as: graphpool raises its
+            # own errors that keep LangGraph's builtin base
+            builtin = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+            results.append(("error", builtin[0], str(exc)))
     return results[0], results[1]
 
 

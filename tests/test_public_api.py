@@ -39,3 +39,20 @@ def test_langgraph_base_classes_are_kept_where_users_catch_them() -> None:
     assert issubclass(errors.InvalidGraphError, ValueError)
     assert issubclass(errors.NodeTimeoutError, TimeoutError)
     assert issubclass(errors.InvalidRouteError, KeyError)
+
+
+def test_every_error_is_exported_and_documented() -> None:
+    for name in errors.__all__:
+        assert getattr(graphpool, name) is getattr(errors, name), name
+        assert getattr(errors, name).__doc__, f"{name} needs a docstring naming what raises it"
+
+
+def test_new_families_keep_the_builtin_bases_their_raises_had() -> None:
+    assert issubclass(errors.InvalidConfigError, ValueError)
+    assert issubclass(errors.InvalidConfigError, TypeError)
+    assert issubclass(errors.InvalidMessagesError, ValueError)
+    assert issubclass(errors.NotInNodeError, RuntimeError)
+    assert issubclass(errors.RenderError, RuntimeError)
+    assert issubclass(errors.MissingRendererError, errors.RenderError)
+    assert issubclass(errors.CheckpointNotFoundError, KeyError)
+    assert str(errors.CheckpointNotFoundError("No checkpoint 'x'.")) == "No checkpoint 'x'."

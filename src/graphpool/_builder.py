@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._config import EXECUTORS
+from ._checks import check_choice, check_seconds
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
+from ._pool._registry import known_executors
 from ._schema import Schema
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
-from .types import RetryPolicy
+from .types import CachePolicy, RetryPolicy
+
+if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
+    from ._compiled import CompiledStateGraph
 
 __all__ = ["StateGraph"]
 
@@ -25,11 +30,7 @@ _FORBIDDEN_CHARS = ("|", ":")
 
 def _check_executor(node: str, executor: str, callee: Callee) -> None:
     """Fail at build time for an executor a node cannot use."""
-    if executor not in EXECUTORS:
-        raise InvalidGraphError(
-            f"Node {node!r}: executor={executor!r} is unknown; choose one of "
-            f"{', '.join(map(repr, EXECUTORS))}."
-        )
+    check_choice(executor, f"Node {node!r}: executor", InvalidGraphError, known_executors())
     if executor == "async" and not callee.is_async:
         raise InvalidGraphError(
             f"Node {node!r}: executor='async' needs an 'async def' function; use "
@@ -50,6 +51,18 @@ def _check_executor(node: str, executor: str, callee: Callee) -> None:
         check_node(node, callee.fn)
 
 
+def _policies(where: str, given: Any) -> tuple[RetryPolicy, ...]:
+    """A ``retry_policy`` argument as a tuple: one policy, a sequence of them, or None."""
+    if given is None:
+        return ()
+    policies = (given,) if isinstance(given, RetryPolicy) else given
+    if not isinstance(policies, Sequence) or not all(isinstance(p, RetryPolicy) for p in policies):
+        raise InvalidGraphError(
+            f"{where}={given!r}: expected a graphpool RetryPolicy or a sequence of them."
+        )
+    return tuple(policies)
+
+
 def _destinations(
     given: Mapping[str, str] | Sequence[str] | None,
 ) -> Mapping[str, str] | tuple[str, ...] | None:
@@ -66,7 +79,8 @@ class StateGraph(Generic[StateT]):
         state_schema: a TypedDict, dataclass or pydantic model. A key declared
             ``Annotated[T, reducer]`` merges writes with ``reducer(current, new)``;
             other keys take one write per step.
-        context_schema: accepted for LangGraph compatibility; unused.
+        context_schema: the type of ``invoke(..., context=...)``, which nodes get as
+            ``runtime.context`` (a type hint: the value is passed as given).
         input_schema: keys accepted from the caller's input (default: the state's).
         output_schema: keys returned by ``invoke`` (default: the state's).
 
@@ -91,6 +105,7 @@ class StateGraph(Generic[StateT]):
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, Branch]] = {}
         self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
 
     # -- nodes ---------------------------------------------------------------
 
@@ -108,6 +123,7 @@ class StateGraph(Generic[StateT]):
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
+        cache_policy: CachePolicy | None = None,
         **unsupported: Any,
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -123,7 +139,8 @@ class StateGraph(Generic[StateT]):
             timeout: seconds an attempt may run; past it the attempt fails with
                 :class:`~graphpool.NodeTimeoutError` (and is retried if the policy
                 says so) and its worker is stopped: a process is killed, an async
-                node cancelled, a thread abandoned and replaced in the pool.
+                node cancelled, a thread given up on (it keeps its pool slot until
+                it returns).
             executor: where the node runs: ``"thread"`` (default for sync nodes:
                 I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
                 function and its input must pickle, closures included),
@@ -145,6 +162,10 @@ class StateGraph(Generic[StateT]):
             )
         if defer:
             raise InvalidGraphError("add_node(defer=True) is not supported by graphpool yet.")
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"add_node(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
         if isinstance(node, str):
             name = node
             if action is None:
@@ -162,11 +183,11 @@ class StateGraph(Generic[StateT]):
             raise InvalidNodeError(
                 f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
             )
-        policies = retry_policy if retry_policy is not None else retry
-        if isinstance(policies, RetryPolicy):
-            policies = (policies,)
-        if timeout is not None and timeout <= 0:
-            raise InvalidGraphError(f"Node {name!r}: timeout must be > 0 seconds, got {timeout!r}.")
+        policies = _policies(
+            f"Node {name!r}: retry_policy", retry_policy if retry_policy is not None else retry
+        )
+        if timeout is not None:
+            timeout = check_seconds(timeout, f"Node {name!r}: timeout", InvalidGraphError)
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
@@ -182,13 +203,46 @@ class StateGraph(Generic[StateT]):
             name=name,
             callee=callee,
             input_schema=Schema(input_schema) if input_schema else None,
-            retry_policy=tuple(policies or ()),
+            retry_policy=policies,
             timeout=timeout,
             executor=executor,
             metadata=metadata,
             destinations=_destinations(destinations),
             resources=resources or None,
+            cache_policy=cache_policy,
         )
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT]:
+        """Policies for every node that does not set its own (applied by ``compile()``).
+
+        ``retry_policy`` and ``timeout`` (seconds or a ``timedelta``) act as
+        ``compile(retry_policy=..., timeout=...)`` do; ``cache_policy`` applies to
+        nodes without one.
+
+        Raises:
+            InvalidGraphError: a bad value, or ``error_handler`` (not supported yet).
+        """
+        if error_handler is not None:
+            raise InvalidGraphError(
+                "set_node_defaults(error_handler=...) is not supported by graphpool yet."
+            )
+        if timeout is not None:
+            timeout = check_seconds(timeout, "set_node_defaults(): timeout", InvalidGraphError)
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"set_node_defaults(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
+        policies = _policies("set_node_defaults(): retry_policy", retry_policy)
+        given = {"retry_policy": policies or None, "cache_policy": cache_policy, "timeout": timeout}
+        self._node_defaults.update({k: v for k, v in given.items() if v is not None})
         return self
 
     def _warn_if_compiled(self) -> None:
@@ -349,8 +403,10 @@ class StateGraph(Generic[StateT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         pool: Any = None,
         ray_pool: Any = None,
+        store: Any = None,
+        cache: Any = None,
         **unsupported: Any,
-    ) -> Any:
+    ) -> CompiledStateGraph:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
 
         ``scheduling="superstep"`` (the default) runs LangGraph's supersteps;
@@ -383,15 +439,22 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
             )
-        if timeout is not None and timeout <= 0:
-            raise InvalidGraphError(f"compile(timeout={timeout!r}): must be > 0 seconds.")
+        if timeout is not None:
+            timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
+        else:
+            timeout = self._node_defaults.get("timeout")
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
+            check_choice(executor, "compile(): executor", InvalidGraphError, known_executors())
             for spec in self.nodes.values():
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
                     _check_executor(spec.name, executor, spec.callee)
         saver = _checkpointer(checkpointer)
+        if store is not None and not callable(getattr(store, "batch", None)):
+            raise InvalidGraphError(f"compile(store={store!r}): pass a graphpool.store BaseStore.")
+        if cache is not None and not callable(getattr(cache, "get", None)):
+            raise InvalidGraphError(f"compile(cache={cache!r}): pass a graphpool.cache BaseCache.")
         before = self._interrupt_nodes("interrupt_before", interrupt_before)
         after = self._interrupt_nodes("interrupt_after", interrupt_after)
         if scheduling == "eager" and (before or after):
@@ -410,10 +473,15 @@ class StateGraph(Generic[StateT]):
             )
         if executor is None and pool is not None and pool.kind == "process":
             executor = "process"
-        policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
-        topology = Topology.of(
-            self, executor=executor, timeout=timeout, retry_policy=tuple(policies or ())
-        )
+        policies = _policies("compile(): retry_policy", retry_policy)
+        if not policies:
+            policies = self._node_defaults.get("retry_policy", ())
+        default_cache = self._node_defaults.get("cache_policy")
+        if default_cache is not None:
+            for name, spec in self.nodes.items():
+                if spec.cache_policy is None:
+                    self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
+        topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
         return CompiledStateGraph(
             self,
             topology,
@@ -423,6 +491,8 @@ class StateGraph(Generic[StateT]):
             pool=pool,
             ray_pool=ray_pool,
             checkpointer=saver,
+            store=store,
+            cache=cache,
             interrupt_before=before,
             interrupt_after=after,
         )

@@ -11,7 +11,7 @@ import collections.abc
 from collections.abc import Callable, Sequence
 from typing import Any, get_origin
 
-from .errors import InvalidUpdateError
+from .errors import InvalidUpdateError, ReducerError
 from .types import Overwrite
 
 __all__ = ["MISSING", "Channel", "LastValue", "Reduced"]
@@ -40,8 +40,17 @@ class Channel:
         self.key = key
         self.value: Any = MISSING
 
-    def update(self, values: Sequence[Any]) -> None:
-        """Apply the writes one step made to this key, in task order."""
+    def update(self, values: Sequence[Any], writers: Sequence[str] = ()) -> None:
+        """Apply the writes one step made to this key, in task order.
+
+        ``writers[i]``, when given, is the node that wrote ``values[i]``: errors
+        name it.
+
+        Raises:
+            InvalidUpdateError: the writes cannot be applied: several writes to a
+                key without a reducer, or the reducer raised (:class:`ReducerError`,
+                the reducer's exception chained as ``__cause__``).
+        """
         raise NotImplementedError
 
     def copy(self) -> Channel:
@@ -60,12 +69,12 @@ class LastValue(Channel):
 
     __slots__ = ()
 
-    def update(self, values: Sequence[Any]) -> None:
+    def update(self, values: Sequence[Any], writers: Sequence[str] = ()) -> None:
         if len(values) != 1:
             raise InvalidUpdateError(
                 f"At key {self.key!r}: Can receive only one value per step, got "
-                f"{len(values)}. Declare the key as Annotated[type, reducer] to merge "
-                "writes from parallel nodes."
+                f"{len(values)}{_from(writers)}. Declare the key as Annotated[type, reducer] "
+                "to merge writes from parallel nodes."
             )
         value = values[0]
         self.value = value.value if isinstance(value, Overwrite) else value
@@ -102,13 +111,14 @@ class Reduced(Channel):
         self.reducer = reducer
         self.value = _initial_value(typ)
 
-    def update(self, values: Sequence[Any]) -> None:
+    def update(self, values: Sequence[Any], writers: Sequence[str] = ()) -> None:
         overwritten = False
-        for value in values:
+        for i, value in enumerate(values):
             if isinstance(value, Overwrite):
                 if overwritten:
                     raise InvalidUpdateError(
-                        f"At key {self.key!r}: Can receive only one Overwrite value per step."
+                        f"At key {self.key!r}: Can receive only one Overwrite value per "
+                        f"step{_from(writers)}."
                     )
                 self.value = value.value
                 overwritten = True
@@ -117,4 +127,24 @@ class Reduced(Channel):
             elif self.value is MISSING:
                 self.value = value
             else:
-                self.value = self.reducer(self.value, value)
+                try:
+                    self.value = self.reducer(self.value, value)
+                except Exception as exc:
+                    raise self._reducer_failed(exc, value, writers[i : i + 1]) from exc
+
+    def _reducer_failed(self, exc: Exception, value: Any, writer: Sequence[str]) -> ReducerError:
+        name = getattr(self.reducer, "__name__", None) or repr(self.reducer)
+        by = f"node {writer[0]!r}" if writer else "a node"
+        return ReducerError(
+            f"At key {self.key!r}: the reducer {name}() failed on the value {by} wrote "
+            f"({type(value).__name__}, current value {type(self.value).__name__}): "
+            f"{type(exc).__name__}: {exc}"
+        )
+
+
+def _from(writers: Sequence[str]) -> str:
+    """`` (from nodes 'a', 'b')``, or nothing when the writers are not known."""
+    names = sorted(set(writers))
+    if not names:
+        return ""
+    return f" (from {'node' if len(names) == 1 else 'nodes'} {', '.join(map(repr, names))})"

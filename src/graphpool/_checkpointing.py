@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ResumePlan
+from ._core.records import INPUT
 from .checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -42,18 +43,35 @@ _INTERRUPT_ID = re.compile(r"[0-9a-f]{32}")
 class Checkpointing:
     """The hook a durable run saves through: one thread of one saver, held by a lease."""
 
-    def __init__(self, saver: BaseCheckpointSaver, thread_id: str, lease: Lease) -> None:
+    def __init__(
+        self, saver: BaseCheckpointSaver, thread_id: str, lease: Lease, durability: str = "sync"
+    ) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.lease = lease
+        self.durability = durability
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         self._refreshed = time.monotonic()
+        # durability="exit": the run's last checkpoint and the results saved after it
+        self._held: list[tuple[Checkpoint | TaskResult, str]] = []
 
     def __repr__(self) -> str:
         return f"<Checkpointing thread={self.thread_id!r} saver={self.saver!r}>"
 
     def save(self, record: Checkpoint | TaskResult, source: str) -> None:
-        """Persist a checkpoint (it becomes the current one) or a task's result."""
+        """Persist a checkpoint (it becomes the current one) or a task's result.
+
+        With ``durability="exit"`` nothing is written until :meth:`close`: then
+        the run's last checkpoint and the task results that followed it.
+        """
+        if self.durability == "exit":
+            if isinstance(record, Checkpoint):
+                self._held.clear()
+            self._held.append((record, source))
+            return
+        self._write(record, source)
+
+    def _write(self, record: Checkpoint | TaskResult, source: str) -> None:
         if isinstance(record, Checkpoint):
             metadata = {"source": source, "step": record.step, "parents": {}}
             self.config = self.saver.put(self.config, record, metadata)
@@ -64,8 +82,13 @@ class Checkpointing:
             self.saver.put_result(self.config, record)
 
     def close(self) -> None:
-        """Give the thread back."""
-        self.saver.release(self.thread_id, self.lease)
+        """Write what ``durability="exit"`` held back, and give the thread back."""
+        try:
+            held, self._held = self._held, []
+            for record, source in held:
+                self._write(record, source)
+        finally:
+            self.saver.release(self.thread_id, self.lease)
 
 
 def open_thread(
@@ -73,6 +96,7 @@ def open_thread(
     input: Any,
     config: Mapping[str, Any] | None,
     recursion_limit: int,
+    durability: str = "sync",
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
@@ -89,7 +113,7 @@ def open_thread(
     thread_id, checkpoint_id = thread_address(config)
     lease = Lease.mine()
     saver.acquire(thread_id, lease)
-    hook = Checkpointing(saver, thread_id, lease)
+    hook = Checkpointing(saver, thread_id, lease, durability)
     try:
         saved = saver.get_tuple(config or {})
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)
@@ -134,10 +158,12 @@ def _plan(
     if command is not None and command.resume is not None:
         pending = [i for r in results for i in r.interrupts]
         resume_by_id, unaddressed = _deliver(command.resume, pending)
+    updates = tuple(sorted((r for r in results if r.node == INPUT), key=lambda r: r.task_id))
     return ResumePlan(
         durable=True,
         checkpoint=checkpoint,
         resuming=True,
+        updates=updates,
         stop=stop,
         reuse={r.task_id: r for r in results},
         resume_by_id=resume_by_id,

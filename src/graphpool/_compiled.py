@@ -2,45 +2,122 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from . import _snapshots
-from ._checkpointing import Checkpointing, open_thread
 from ._config import RunOptions
 from ._constants import INTERRUPT
 from ._core import FRESH, EagerRun, ResumePlan, Run
-from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._observe import observe_async, observe_sync
-from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
+from ._pool import Pools, WorkerPool, default_pool
 from ._services import SYSTEM_CLOCK, Services
-from ._shape import discover
+from ._sink import EventSink
 from ._topology import Topology
-from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
-from .errors import EmptyInputError, InvalidResumeError
+from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
+from .runtime import Runtime
 from .types import Command
+
+if TYPE_CHECKING:  # loaded when used: a graph without a checkpointer never loads the store
+    from ._checkpointing import Checkpointing
+    from ._draw import DrawableGraph
+    from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
 
 __all__ = ["CompiledStateGraph"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
 Config = Mapping[str, Any] | None
 
 
-def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
-    """Requested modes, and whether chunks are ``(mode, chunk)`` tuples."""
-    single = isinstance(stream_mode, str)
-    modes: list[str] = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+_DURABILITY = ("sync", "async", "exit")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """What one ``invoke``/``stream`` call asked for, checked where it was given.
+
+    Attributes:
+        modes: the stream modes the run makes (asked for, and printed).
+        shown: the modes the caller gets back.
+        tagged: chunks are ``(mode, chunk)`` (a list of modes was given).
+        namespaced: chunks are ``(namespace, ...)`` (``subgraphs=True``).
+        printed: modes whose chunks are printed (``print_mode``, ``debug=True``).
+        interrupt_before / interrupt_after: breakpoints for this run (None: the graph's).
+        durability: when checkpoints are written: ``sync`` (before the next
+            step; also what ``async`` does here), or ``exit`` (when the run ends).
+    """
+
+    modes: tuple[str, ...]
+    shown: frozenset[str]
+    tagged: bool = False
+    namespaced: bool = False
+    printed: frozenset[str] = frozenset()
+    interrupt_before: Collection[str] | None = None
+    interrupt_after: Collection[str] | None = None
+    durability: str = "sync"
+
+    @classmethod
+    def of(
+        cls,
+        stream_mode: str | Sequence[str],
+        *,
+        print_mode: str | Sequence[str] = (),
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        unknown: Mapping[str, Any] | None = None,
+    ) -> _Call:
+        """Check a call's options; raises InvalidConfigError naming a bad one."""
+        if unknown:
+            raise InvalidConfigError(
+                f"Unknown argument(s) {sorted(unknown)}: graphpool's invoke/stream take "
+                "config, context, stream_mode, print_mode, interrupt_before, interrupt_after, "
+                "durability, subgraphs and debug."
+            )
+        shown = _check_modes("stream_mode", stream_mode)
+        printed = _check_modes("print_mode", print_mode)
+        if debug:
+            printed = (*printed, "debug")
+        if durability is not None and durability not in _DURABILITY:
+            raise InvalidConfigError(
+                f"durability={durability!r}: choose one of {', '.join(map(repr, _DURABILITY))}."
+            )
+        return cls(
+            modes=tuple(dict.fromkeys((*shown, *printed))),
+            shown=frozenset(shown),
+            tagged=not isinstance(stream_mode, str),
+            namespaced=bool(subgraphs),
+            printed=frozenset(printed),
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability or "sync",
+        )
+
+    def out(self, mode: str, chunk: Any) -> Iterator[Any]:
+        """What the caller gets for one chunk (nothing for a mode only printed)."""
+        if mode in self.printed:
+            print(f"[{mode}] {chunk!r}")
+        if mode not in self.shown:
+            return
+        item = (mode, chunk) if self.tagged else chunk
+        if self.namespaced:  # graphpool runs no subgraphs: every chunk is the root's
+            item = ((), *item) if self.tagged else ((), item)
+        yield item
+
+
+def _check_modes(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
+    modes = (value,) if isinstance(value, str) else tuple(value)
     unknown = [m for m in modes if m not in _MODES]
     if unknown:
-        raise ValueError(
-            f"Unknown stream_mode {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
+        raise InvalidConfigError(
+            f"Unknown {name} {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
         )
-    return modes, not single
+    return modes
 
 
 class CompiledStateGraph:
@@ -66,6 +143,8 @@ class CompiledStateGraph:
         pool: WorkerPool | None = None,
         ray_pool: Any = None,
         checkpointer: BaseCheckpointSaver | None = None,
+        store: Any = None,
+        cache: Any = None,
         interrupt_before: Collection[str] = (),
         interrupt_after: Collection[str] = (),
     ) -> None:
@@ -73,7 +152,10 @@ class CompiledStateGraph:
         self.name = name
         self.debug = debug
         self.scheduling = scheduling
+        self.stream_mode = "updates"  # what stream() gives without stream_mode, as LangGraph
         self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
@@ -93,7 +175,13 @@ class CompiledStateGraph:
 
     @contextlib.contextmanager
     def _session(
-        self, input: Any, config: Config, modes: Sequence[str], *, final_only: bool = False
+        self,
+        input: Any,
+        config: Config,
+        call: _Call,
+        *,
+        context: Any = None,
+        final_only: bool = False,
     ) -> Iterator[tuple[Run, Services]]:
         """A run of this graph and the services it uses, for as long as it runs.
 
@@ -104,15 +192,28 @@ class CompiledStateGraph:
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:
             options = dataclasses.replace(options, executor="process")
+        modes = call.modes
         sink = on_output = None
         if "messages" in modes:
             from ._stream_messages import attach
 
             options, sink, on_output = attach(options)
+        runtime: Runtime[Any] = Runtime(context=context, store=self.store)
+        if "custom" in modes:  # chunks a node writes go out while it runs
+            if sink is None:
+                sink = EventSink()
+            runtime = runtime.override(stream_writer=functools.partial(sink.push, "custom"))
         hook: Checkpointing | None = None
         plan: ResumePlan = FRESH
+        checkpoint_ids = None
         if self.checkpointer is not None:
-            hook, plan = open_thread(self.checkpointer, input, config, options.recursion_limit)
+            from ._checkpointing import open_thread
+            from .checkpoint.base import new_checkpoint_id
+
+            checkpoint_ids = new_checkpoint_id
+            hook, plan = open_thread(
+                self.checkpointer, input, config, options.recursion_limit, call.durability
+            )
         elif isinstance(input, Command):
             raise InvalidResumeError(
                 "A Command input resumes a saved thread; compile the graph with a "
@@ -132,17 +233,28 @@ class CompiledStateGraph:
                 modes,
                 clock=SYSTEM_CLOCK,
                 plan=plan,
-                checkpoint_ids=new_checkpoint_id if hook is not None else None,
-                interrupt_before=self.interrupt_before,
-                interrupt_after=self.interrupt_after,
+                checkpoint_ids=checkpoint_ids,
+                interrupt_before=_pick(call.interrupt_before, self.interrupt_before),
+                interrupt_after=_pick(call.interrupt_after, self.interrupt_after),
                 observing=not observers.quiet(),
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield run, Services(pools, observers, hook, sink)
+            yield run, Services(pools, observers, hook, sink, runtime, self.cache)
         finally:
             if hook is not None:
                 hook.close()
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of ``nodes`` (default: every node with a
+        ``cache_policy``)."""
+        if self.cache is None:
+            return
+        from .cache import node_namespace
+
+        specs = self.topology.nodes
+        names = [n for n in (nodes or specs) if specs[n].cache_policy is not None]
+        self.cache.clear([node_namespace(n, specs[n].callee.fn) for n in names])
 
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
@@ -150,6 +262,9 @@ class CompiledStateGraph:
         ``config`` and ``xray`` are accepted for compatibility (graphpool has no
         subgraphs to expand).
         """
+        from ._draw import DrawableGraph
+        from ._shape import discover
+
         return DrawableGraph.from_shape(
             discover(self.topology),
             self.topology.nodes,
@@ -164,44 +279,96 @@ class CompiledStateGraph:
         input: Any,
         config: Config = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        print_mode: str | Sequence[str] = (),
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as the run goes.
 
-        ``values``: the whole state after each step that wrote to it;
-        ``updates``: ``{node: update}`` as each task finishes; ``tasks`` and
-        ``debug``: task start and result events; ``messages``: ``(message,
-        metadata)`` for each chat model token and each new message a node
-        returns (needs langchain-core). With a list of modes, chunks are
-        ``(mode, chunk)`` tuples.
+        ``updates`` (the default, as LangGraph's): ``{node: update}`` as each
+        task finishes; ``values``: the whole state after each step that wrote
+        to it; ``tasks`` and ``debug``: task start and result events;
+        ``messages``: ``(message, metadata)`` for each chat model token and each
+        new message a node returns (needs langchain-core). With a list of
+        modes, chunks are ``(mode, chunk)`` tuples; with ``subgraphs=True``,
+        ``(namespace, ...)`` tuples. ``interrupt_before``/``interrupt_after``
+        replace the graph's breakpoints for this run; ``print_mode`` (and
+        ``debug=True``, for ``debug``) print those modes' chunks.
+
+        Raises:
+            InvalidConfigError: an unknown mode, durability or argument.
         """
-        modes, tagged = _modes(stream_mode)
-        with self._session(input, config, modes) as (run, services):
+        call = _Call.of(
+            self.stream_mode if stream_mode is None else stream_mode,
+            print_mode=print_mode,
+            subgraphs=subgraphs,
+            debug=debug if debug is not None else self.debug,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            unknown=kwargs,
+        )
+        with self._session(input, config, call, context=context) as (run, services):
             events = drive_sync(run, services, input)
             for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
-                yield (mode, chunk) if tagged else chunk
+                yield from call.out(mode, chunk)
 
     async def astream(
         self,
         input: Any,
         config: Config = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        print_mode: str | Sequence[str] = (),
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
-        modes, tagged = _modes(stream_mode)
-        with self._session(input, config, modes) as (run, services):
+        call = _Call.of(
+            self.stream_mode if stream_mode is None else stream_mode,
+            print_mode=print_mode,
+            subgraphs=subgraphs,
+            debug=debug if debug is not None else self.debug,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            unknown=kwargs,
+        )
+        with self._session(input, config, call, context=context) as (run, services):
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             async with contextlib.aclosing(observed):
                 async for mode, chunk in observed:
-                    yield (mode, chunk) if tagged else chunk
+                    for item in call.out(mode, chunk):
+                        yield item
 
     # -- one-shot --------------------------------------------------------------
 
-    def invoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
+    def invoke(
+        self,
+        input: Any,
+        config: Config = None,
+        *,
+        context: Any = None,
+        stream_mode: str = "values",
+        print_mode: str | Sequence[str] = (),
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run the graph to the end and return its final state (a dict of the output keys).
 
         If the run paused in :func:`~graphpool.types.interrupt`, the state has an
@@ -215,28 +382,69 @@ class CompiledStateGraph:
             ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        with self._session(input, config, ("values",), final_only=True) as (run, services):
+        call = _Call.of(
+            stream_mode,
+            print_mode=print_mode,
+            debug=debug if debug is not None else self.debug,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            unknown=kwargs,
+        )
+        only_values = call.modes == ("values",)
+        with self._session(input, config, call, context=context, final_only=only_values) as (
+            run,
+            services,
+        ):
             events = drive_sync(run, services, input)
             observed = observe_sync(services.observers, run.options.run_id, events)
-            return _final(chunk for _, chunk in observed)
+            return _result(call, stream_mode, observed)
 
-    async def ainvoke(self, input: Any, config: Config = None, **kwargs: Any) -> Any:
+    async def ainvoke(
+        self,
+        input: Any,
+        config: Config = None,
+        *,
+        context: Any = None,
+        stream_mode: str = "values",
+        print_mode: str | Sequence[str] = (),
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Async :meth:`invoke`."""
-        chunks = []
-        with self._session(input, config, ("values",), final_only=True) as (run, services):
+        call = _Call.of(
+            stream_mode,
+            print_mode=print_mode,
+            debug=debug if debug is not None else self.debug,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            unknown=kwargs,
+        )
+        chunks: list[tuple[str, Any]] = []
+        only_values = call.modes == ("values",)
+        with self._session(input, config, call, context=context, final_only=only_values) as (
+            run,
+            services,
+        ):
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             # closed at once if the caller is cancelled: its queued tasks go with it
             async with contextlib.aclosing(observed):
-                async for _, chunk in observed:
-                    chunks.append(chunk)
-        return _final(chunks)
+                async for item in observed:
+                    chunks.append(item)
+        return _result(call, stream_mode, chunks)
 
     # -- thread state (needs a checkpointer) -------------------------------------
 
     def _saver(self) -> BaseCheckpointSaver:
         if self.checkpointer is None:
-            raise ValueError("No checkpointer set: compile(checkpointer=...) to save threads.")
+            raise InvalidConfigError(
+                "No checkpointer set: compile(checkpointer=...) to save threads."
+            )
         return self.checkpointer
 
     def get_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
@@ -245,6 +453,8 @@ class CompiledStateGraph:
         The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
         names; an empty snapshot for a thread with nothing saved.
         """
+        from . import _snapshots
+
         return _snapshots.get_state(self._saver(), self, config)
 
     def get_state_history(
@@ -256,6 +466,8 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, newest first, as :class:`StateSnapshot`."""
+        from . import _snapshots
+
         return _snapshots.get_state_history(
             self._saver(), self, config, filter=filter, before=before, limit=limit
         )
@@ -265,16 +477,22 @@ class CompiledStateGraph:
     ) -> dict[str, Any]:
         """Change the thread's state as if ``as_node`` had returned ``values``; see
         :func:`graphpool._snapshots.update_state`. Returns the new checkpoint's config."""
+        from . import _snapshots
+
         return _snapshots.update_state(self._saver(), self, config, values, as_node)
 
     async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
         """Async :meth:`get_state` (runs the saver in a thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.get_state, config)
 
     async def aget_state_history(
         self, config: Mapping[str, Any], **kwargs: Any
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
+        import asyncio
+
         snapshots = await asyncio.to_thread(lambda: list(self.get_state_history(config, **kwargs)))
         for snapshot in snapshots:
             yield snapshot
@@ -283,6 +501,8 @@ class CompiledStateGraph:
         self, config: Mapping[str, Any], values: Any, as_node: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
+        import asyncio
+
         return await asyncio.to_thread(self.update_state, config, values, as_node)
 
     def batch(
@@ -307,6 +527,8 @@ class CompiledStateGraph:
                 raise
 
         limit = _batch_limit(configs)
+        import concurrent.futures
+
         with concurrent.futures.ThreadPoolExecutor(min(limit, len(inputs))) as drivers:
             return list(drivers.map(one, range(len(inputs))))
 
@@ -320,6 +542,8 @@ class CompiledStateGraph:
     ) -> list[Any]:
         """Async :meth:`batch`."""
         configs = _configs(config, len(inputs))
+        import asyncio
+
         gate = asyncio.Semaphore(_batch_limit(configs))
 
         async def one(i: int) -> Any:
@@ -331,18 +555,46 @@ class CompiledStateGraph:
         )
 
 
+def _default_process_pool() -> WorkerPool:
+    from ._pool._process import default_process_pool
+
+    return default_process_pool()
+
+
+def _default_ray_pool() -> WorkerPool:
+    from ._pool._ray import default_ray_pool
+
+    return default_ray_pool()
+
+
 def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     """Route each executor kind to the chosen pool, or to the shared defaults."""
-    ray = (lambda: ray_pool) if ray_pool is not None else default_ray_pool
+    ray = (lambda: ray_pool) if ray_pool is not None else _default_ray_pool
     if pool is None:
-        return Pools(default_pool(), default_process_pool, ray=ray)
+        return Pools(default_pool(), _default_process_pool, ray=ray)
     if pool.kind == "thread":
-        return Pools(pool, default_process_pool, primary=pool, ray=ray)
+        return Pools(pool, _default_process_pool, primary=pool, ray=ray)
     if pool.kind == "process":
         return Pools(default_pool(), lambda: pool, primary=pool, ray=ray)
     if pool.kind == "async":
-        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool, ray=ray)
-    raise ValueError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
+        return Pools(default_pool(), _default_process_pool, primary=pool, async_pool=pool, ray=ray)
+    raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
+
+
+def _pick(given: Collection[str] | None, default: Collection[str]) -> Collection[str]:
+    return default if given is None else given
+
+
+def _result(call: _Call, stream_mode: str, events: Iterable[tuple[str, Any]]) -> Any:
+    """What ``invoke`` returns: the final state (``values``), or the list of the
+    chunks of the one mode it was asked for; printed modes are printed."""
+    chunks = []
+    for mode, chunk in events:
+        for item in call.out(mode, chunk):
+            chunks.append(item)
+    if stream_mode == "values":
+        return _final(chunks)
+    return chunks
 
 
 def _final(chunks: Any) -> Any:
@@ -363,7 +615,7 @@ def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:
         return [config] * n
     configs = list(config)
     if len(configs) != n:
-        raise ValueError(f"batch() got {len(configs)} configs for {n} inputs.")
+        raise InvalidConfigError(f"batch() got {len(configs)} configs for {n} inputs.")
     return configs
 
 

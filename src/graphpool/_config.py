@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ._checks import check_choice, check_positive_int, check_seconds
 from ._constants import DEFAULT_RECURSION_LIMIT
 from ._observe import ObserverGroup, RunObserver
+from ._pool._registry import known_executors
 from .errors import InvalidConfigError
 
 __all__ = ["RunOptions"]
@@ -30,15 +32,15 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-EXECUTORS = ("thread", "process", "async", "ray")
-"""Where a node may run: see ``StateGraph.add_node``."""
-
-
 def check_executor(value: Any, where: str) -> str:
-    """Validate an executor name, with an error that says where it came from."""
-    if value not in EXECUTORS:
-        raise ValueError(f"{where}={value!r}: choose one of {', '.join(map(repr, EXECUTORS))}.")
-    return str(value)
+    """Validate a run's executor name; the error names the value and the choices.
+
+    Raises:
+        InvalidConfigError: not a built-in or registered executor (``compile()`` and
+            ``add_node`` raise ``InvalidGraphError`` for the same mistake at
+            build time; both are ``ValueError``).
+    """
+    return check_choice(value, where, InvalidConfigError, known_executors())
 
 
 def _observers(config: dict[str, Any]) -> ObserverGroup:
@@ -80,10 +82,26 @@ def _observers(config: dict[str, Any]) -> ObserverGroup:
 _RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"config[{name!r}] must be a positive integer, got {value!r}.")
-    return value
+def _check_types(config: Mapping[str, Any]) -> None:
+    """Refuse LangGraph's top-level keys holding a value of the wrong type."""
+    for key, kinds, expected in _TYPED_KEYS:
+        value = config.get(key)
+        if value is not None and not isinstance(value, kinds):
+            raise InvalidConfigError(
+                f"config[{key!r}]={value!r}: expected {expected}, got a {type(value).__name__}."
+            )
+    tags = config.get("tags")
+    if tags is not None and not all(isinstance(t, str) for t in tags):
+        raise InvalidConfigError(f"config['tags']={tags!r}: every tag must be a str.")
+
+
+_TYPED_KEYS: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("configurable", Mapping, "a dict"),
+    ("metadata", Mapping, "a dict"),
+    ("tags", (list, tuple), "a list of str"),
+    ("run_name", str, "a str"),
+    ("run_id", (str, uuid.UUID), "a str or uuid.UUID"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,19 +137,36 @@ class RunOptions:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
+        """Check and normalise a caller's ``config``.
+
+        Raises:
+            InvalidConfigError: a key holds a value of the wrong type or out of
+                range; the message names the key and the value.
+        """
+        if config is not None and not isinstance(config, Mapping):
+            raise InvalidConfigError(
+                f"config={config!r}: expected a dict (a RunnableConfig), got a "
+                f"{type(config).__name__}."
+            )
         config = dict(config or {})
+        _check_types(config)
         limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"recursion_limit must be at least 1, got {limit!r}.")
-        workers = config.get("max_workers", config.get("max_concurrency"))
-        if workers is not None:
-            workers = _positive_int("max_workers", workers)
+        limit = check_positive_int(limit, "config['recursion_limit']", InvalidConfigError)
+        workers = None
+        for key in ("max_concurrency", "max_workers"):
+            if config.get(key) is not None:
+                workers = check_positive_int(config[key], f"config[{key!r}]", InvalidConfigError)
         pool = config.pop("pool", None)
         if pool is not None and not hasattr(pool, "admit"):
-            raise ValueError(f"config['pool'] must be a graphpool WorkerPool, got {pool!r}.")
+            raise InvalidConfigError(
+                f"config['pool']={pool!r}: expected a graphpool ThreadPool, ProcessPool or "
+                "AsyncPool."
+            )
         admission = config.pop("admission_timeout", None)
-        if admission is not None and (isinstance(admission, bool) or admission < 0):
-            raise ValueError(f"config['admission_timeout'] must be >= 0, got {admission!r}.")
+        if admission is not None:
+            admission = check_seconds(
+                admission, "config['admission_timeout']", InvalidConfigError, zero=True
+            )
         executor = config.pop("executor", None)
         if executor is not None:
             check_executor(executor, "config['executor']")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Protocol
 
-__all__ = ["CURRENT", "RunningTask"]
+__all__ = ["CURRENT", "RunningTask", "current_task"]
 
 
 class RunningTask(Protocol):
@@ -22,7 +22,27 @@ class RunningTask(Protocol):
         """The answer to this call's ``interrupt(value)``; raises GraphInterrupt to pause."""
         ...
 
+    @property
+    def runtime(self) -> Any:
+        """The run's :class:`~graphpool.runtime.Runtime`."""
+        ...
+
+    @property
+    def config(self) -> Any:
+        """The config the node received."""
+        ...
+
 
 CURRENT: contextvars.ContextVar[RunningTask | None] = contextvars.ContextVar(
     "graphpool_current_task", default=None
 )
+
+
+def current_task(asked_by: str) -> RunningTask:
+    """The running task, or NotInNodeError naming what asked."""
+    task = CURRENT.get()
+    if task is None:
+        from .errors import NotInNodeError
+
+        raise NotInNodeError(f"{asked_by} can only be called inside a node of a running graph.")
+    return task

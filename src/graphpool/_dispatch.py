@@ -19,12 +19,14 @@ from . import _lc
 from ._constants import START
 from ._context import CURRENT
 from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
+from ._core.interrupts import Asking
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
-from ._pool._runners import CallerLoopRunner, dropped
+from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
 from .errors import InternalError, PoolShutDownError
+from .runtime import Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
 
@@ -32,18 +34,33 @@ __all__ = ["Dispatcher", "TaskJob"]
 class TaskJob:
     """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
 
-    __slots__ = ("abandoned", "attempt", "dispatcher", "handle", "outcome", "task")
+    __slots__ = (
+        "_asking",
+        "_attempt",
+        "abandoned",
+        "cache_key",
+        "dispatcher",
+        "handle",
+        "outcome",
+        "task",
+    )
 
     def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
         self.dispatcher = dispatcher
         self.task = task
-        self.attempt = task.attempt
+        self._attempt = task.attempt
         self.handle: Any = None
         self.abandoned = False
         self.outcome: Outcome | None = None
+        self._asking: Asking | None = None
+        self.cache_key: Any = None  # (cache key, ttl): store the result there on success
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
+
+    @property
+    def attempt(self) -> int:
+        return self._attempt
 
     @property
     def lane(self) -> Hashable:
@@ -71,24 +88,64 @@ class TaskJob:
     def fail(self, error: BaseException) -> None:
         self.outcome = Outcome(self.task, None, error)
 
+    # -- what the node's code may ask for (``_context.RunningTask``) -------------
+
+    def interrupt(self, value: Any) -> Any:
+        if self._asking is None:  # counts this attempt's interrupt() calls
+            self._asking = self.dispatcher.run.asking(self.task)
+        return self._asking.interrupt(value)
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        return self.dispatcher.services.runtime
+
+    @property
+    def config(self) -> dict[str, Any]:
+        task = self.task
+        return self.dispatcher.run.options.for_node(task.step, task.node, task.triggers)
+
+    def _keep(self) -> None:
+        """Store a succeeded attempt's writes and routes under its cache key."""
+        outcome = self.outcome
+        if outcome is None or outcome.error is not None:
+            return
+        (key, ttl), (_, writes, routes) = self.cache_key, outcome.result
+        self.dispatcher.services.cache.set({key: ((tuple(writes), tuple(routes)), ttl)})
+
+    # -- running ---------------------------------------------------------------------
+
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = current_thread().name
-        task.started_at = time.time()
+        if run.observing:  # stamps for observers (traces, progress, the debug log)
+            task.worker = current_thread().name
+            task.started_at = time.time()
+        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
+        if task.node in run.topology.plain and call is None:  # no routes to call: no body
+            callee = run.topology.nodes[task.node].callee
+            try:
+                output = callee.call_sync(task.input, config_for(task, callee))
+                self.outcome = Outcome(task, run.finish(task, output), None)
+            except BaseException as exc:
+                self.outcome = Outcome(task, None, exc)
+            finally:
+                CURRENT.reset(token)
+            if run.observing:
+                task.ended_at = time.time()
+            if self.cache_key is not None:
+                self._keep()
+            return self.outcome
         body = run.body(task)
         try:
             callee, arg = body.send(None)
             if task.node != START:
                 config = config_for(task, callee)
-                token = CURRENT.set(run.asking(task))
-                try:
-                    if call is None:
-                        value = callee.call_sync(arg, config)
-                    else:
-                        value = call(self, functools.partial(callee.call_sync, config=config), arg)
-                finally:
-                    CURRENT.reset(token)
+                if call is None:
+                    value = callee.call_sync(arg, config)
+                else:  # elsewhere: what it asks for must travel with it
+                    runtime = self.dispatcher.remote_runtime if callee.injects else None
+                    fn = functools.partial(callee.call_sync, config=config, runtime=runtime)
+                    value = call(self, fn, arg)
                 callee, arg = body.send(value)
             while True:
                 callee, arg = body.send(callee.call_sync(arg, config_for(task, callee)))
@@ -96,24 +153,24 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:  # the scheduler decides: retry or fail the run
             self.outcome = Outcome(task, None, exc)
-        task.ended_at = time.time()
+        finally:
+            CURRENT.reset(token)
+        if run.observing:
+            task.ended_at = time.time()
+        if self.cache_key is not None:
+            self._keep()
         return self.outcome
 
     async def run_async(self) -> Outcome:
         """Like :meth:`run_sync`, awaiting async nodes and routes on the running loop."""
         task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        task.worker = f"asyncio@{current_thread().name}"
-        task.started_at = time.time()
+        if run.observing:
+            task.worker = f"asyncio@{current_thread().name}"
+            task.started_at = time.time()
         body = run.body(task)
+        token = CURRENT.set(self)
         try:
             callee, arg = body.send(None)
-            if task.node != START:
-                token = CURRENT.set(run.asking(task))
-                try:
-                    value = await callee.call_async(arg, config_for(task, callee))
-                finally:
-                    CURRENT.reset(token)
-                callee, arg = body.send(value)
             while True:
                 value = await callee.call_async(arg, config_for(task, callee))
                 callee, arg = body.send(value)
@@ -121,7 +178,12 @@ class TaskJob:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:
             self.outcome = Outcome(task, None, exc)
-        task.ended_at = time.time()
+        finally:
+            CURRENT.reset(token)
+        if run.observing:
+            task.ended_at = time.time()
+        if self.cache_key is not None:
+            self._keep()
         return self.outcome
 
 
@@ -146,12 +208,24 @@ class Dispatcher:
         table = (id(self.pools), run.options.executor, self._caller_loop)
         self._runners = run.topology.runner_tables.setdefault(table, {})
         self._observers = services.observers
+        self._bind_config = _lc.loaded()  # then every call gets its config (see config_for)
         self._metrics = getattr(self.pools.primary, "metrics", None)
         self._began = 0.0
         self._watched: Any = None
+        # a sync caller would only sleep while its step runs: it keeps one of the
+        # step's thread jobs to run itself when it waits (see ``help``)
+        self._may_hold = not on_caller_loop and services.sink is None
+        self._held: tuple[TaskJob, ThreadRunner] | None = None
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
+
+    @functools.cached_property
+    def remote_runtime(self) -> Runtime[Any]:
+        """The run's Runtime as it travels to a process or Ray worker: its context
+        (which must pickle), but no store and no stream writer (they stay here)."""
+        runtime = self.services.runtime
+        return Runtime(context=runtime.context, previous=runtime.previous)
 
     # -- the run's life ------------------------------------------------------------
 
@@ -184,11 +258,25 @@ class Dispatcher:
         job = TaskJob(self, task)
         if task.node == START:  # runs no node: never worth a hop
             return job.run_async() if self._caller_loop else job.run_sync()
+        if self.services.cache is not None:
+            policy = self.run.topology.nodes[task.node].cache_policy
+            if policy is not None and (hit := self._from_cache(job, policy)) is not None:
+                return hit
         runner = self.runner_of(task.node)
         if alone and self.services.sink is None:  # inline, chunks could not go out live
             ran = runner.run_inline(job)
             if ran is not None:
                 return job.outcome if ran is True else ran
+        elif (
+            self._may_hold
+            and self._held is None
+            and type(runner) is ThreadRunner
+            and runner.pool.runs_inline
+            and self.run.topology.timeouts[task.node] is None
+        ):
+            self._held = (job, runner)
+            self.inflight[task] = (job, runner, None)
+            return None
         try:
             handle = runner.start(job, self.done)
         except PoolShutDownError as exc:  # shut down while this run was going
@@ -198,10 +286,52 @@ class Dispatcher:
         self.inflight[task] = (job, runner, handle)
         return None
 
+    def help(self, timeout: float | None) -> list[TaskJob]:
+        """Before the caller waits: run the job it kept, in its own thread.
+
+        Not when the wait has a deadline (a sibling's timeout or a retry is
+        due): then the job goes to the pool after all, so the caller stays free
+        to notice the deadline.
+        """
+        held, self._held = self._held, None
+        if held is None or held[0].abandoned:
+            return []
+        job, runner = held
+        if timeout is not None:
+            try:
+                self.inflight[job.task] = (job, runner, runner.start(job, self.done))
+                return []
+            except PoolShutDownError as exc:
+                del self.inflight[job.task]
+                job.fail(dropped(job))
+                job.outcome.error.__cause__ = exc  # type: ignore[union-attr]
+                return [job]
+        job.run_sync(runner.call)
+        return [job]
+
+    def _from_cache(self, job: TaskJob, policy: Any) -> Outcome | None:
+        """A cached result of the job's node for its input (``cache_policy``), or None;
+        on a miss the job remembers where to store its result once it succeeds."""
+        from .cache import node_namespace, task_key
+
+        task = job.task
+        namespace = node_namespace(task.node, self.run.topology.nodes[task.node].callee.fn)
+        key = (namespace, task_key(policy, task.input))
+        found = self.services.cache.get([key])
+        if key in found:
+            writes, routes = found[key]
+            task.cached = True
+            return Outcome(task, (None, list(writes), list(routes)), None)
+        job.cache_key = (key, policy.ttl)
+        return None
+
     def abandon(self, task: Task) -> None:
         job, runner, handle = self.inflight.pop(task)
         job.abandoned = True
-        task.ended_at = time.time()  # as far as the run is concerned
+        if handle is None:  # kept by the caller, never started
+            return
+        if self.run.observing:
+            task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)
 
     def collect(self, jobs: list[Any]) -> list[Outcome]:
@@ -214,6 +344,7 @@ class Dispatcher:
             entry = inflight.get(job.task)
             if entry is not None and entry[0] is job:
                 del inflight[job.task]
+                assert job.outcome is not None, f"{job!r} reported done without an outcome"
                 outcomes.append(job.outcome)
         return outcomes
 
@@ -272,7 +403,7 @@ class Dispatcher:
     def config_for(self, task: Task, callee: Callee) -> Any:
         # with langchain-core loaded every call gets its config: it is bound as
         # langchain's current config, so models called inside the node inherit it
-        if callee.wants_config or _lc.loaded():
+        if callee.wants_config or self._bind_config:
             return self.run.options.for_node(task.step, task.node, task.triggers)
         return None
 

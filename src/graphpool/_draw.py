@@ -215,7 +215,9 @@ class DrawableGraph:
                 check=False,
             )
             if done.returncode != 0 or not os.path.exists(target):
-                raise RuntimeError(f"mmdc failed: {done.stderr.strip() or done.stdout.strip()}")
+                from .errors import RenderError
+
+                raise RenderError(f"mmdc failed: {done.stderr.strip() or done.stdout.strip()}")
             with open(target, "rb") as f:
                 data = f.read()
         if output_file_path is not None:

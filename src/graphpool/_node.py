@@ -7,20 +7,21 @@ langchain-core ``Runnable`` is called as ``runnable.invoke(state, config)``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _lc
+from ._context import current_task
 from .types import RetryPolicy
 
 __all__ = ["Callee", "NodeSpec"]
 
 
 def _is_async(fn: Any) -> bool:
+    import inspect
+
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
@@ -29,6 +30,8 @@ def _is_async(fn: Any) -> bool:
 
 
 def _accepts_config(fn: Any) -> bool:
+    import inspect
+
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -38,6 +41,22 @@ def _accepts_config(fn: Any) -> bool:
         param.POSITIONAL_OR_KEYWORD,
         param.KEYWORD_ONLY,
     )
+
+
+_INJECTED = ("runtime", "writer", "store")
+"""Parameters a node or route may declare to be given run-scoped things (LangGraph's)."""
+
+
+def _injected(fn: Any) -> tuple[str, ...]:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return ()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    named = {p.name for p in params[1:] if p.kind in kinds}  # the first one is the state
+    return tuple(name for name in _INJECTED if name in named)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,19 +72,35 @@ class Callee:
     is_async: bool
     wants_config: bool
     runnable: bool = False
+    injects: tuple[str, ...] = ()  # of "runtime", "writer", "store"
 
     @classmethod
     def of(cls, fn: Any) -> Callee:
         if _lc.is_runnable(fn):
             return cls(_lc.adapt(fn), _lc.runnable_is_async(fn), True, runnable=True)
-        return cls(fn, _is_async(fn), _accepts_config(fn))
+        return cls(fn, _is_async(fn), _accepts_config(fn), injects=_injected(fn))
 
-    def args(self, value: Any, config: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (value,), ({"config": config} if self.wants_config else {})
+    def args(
+        self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The call's arguments: the state, then what the function asks for by name.
 
-    def call_sync(self, value: Any, config: Mapping[str, Any] | None) -> Any:
+        ``runtime`` is the run's Runtime; None: the running task's (in this thread).
+        """
+        kwargs: dict[str, Any] = {"config": config} if self.wants_config else {}
+        if self.injects:
+            if runtime is None:
+                runtime = current_task("a node asking for runtime, writer or store").runtime
+            for name in self.injects:
+                if name == "runtime":
+                    kwargs[name] = runtime
+                else:
+                    kwargs[name] = getattr(runtime, "stream_writer" if name == "writer" else name)
+        return (value,), kwargs
+
+    def call_sync(self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None) -> Any:
         """Call from a worker thread; an async function runs on the shared event loop."""
-        if config is None and not self.is_async:  # the hot path: nothing to bind
+        if config is None and not self.is_async and not self.injects:  # the hot path
             return self.fn(value)
         with _lc.bind_config(config):
             if self.runnable and not self.is_async:
@@ -73,22 +108,26 @@ class Callee:
             if self.is_async:
                 from ._pool._loop import run_coroutine
 
-                return run_coroutine(self._start(value, config))
-            args, kwargs = self.args(value, config)
+                return run_coroutine(self._start(value, config, runtime))
+            args, kwargs = self.args(value, config, runtime)
             return self.fn(*args, **kwargs)
 
-    async def call_async(self, value: Any, config: Mapping[str, Any]) -> Any:
+    async def call_async(
+        self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None
+    ) -> Any:
         """Call from an event loop (sync functions are called inline)."""
+        import asyncio
+
         with _lc.bind_config(config):
-            result = self._start(value, config)
+            result = self._start(value, config, runtime)
             if self.is_async or asyncio.iscoroutine(result):
                 result = await result
             return result
 
-    def _start(self, value: Any, config: Mapping[str, Any]) -> Any:
+    def _start(self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None) -> Any:
         if self.runnable:
             return self.fn.ainvoke(value, config)  # type: ignore[attr-defined]
-        args, kwargs = self.args(value, config)
+        args, kwargs = self.args(value, config, runtime)
         return self.fn(*args, **kwargs)
 
 
@@ -113,3 +152,4 @@ class NodeSpec:
     metadata: Mapping[str, Any] | None = None
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
     resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")
+    cache_policy: Any = None  # a types.CachePolicy: reuse results by input (compile(cache=))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._constants import START
@@ -118,17 +118,17 @@ class _LogObserver(RunObserver):
             level, what = logging.WARNING, f"failed with {a.error}; retrying"
         else:
             level, what = logging.ERROR, f"failed with {a.error}"
+        where = f", {a.duration:.3f}s on {a.worker}" if a.worker else ""  # stamped if observed
         self._log(
             level,
             a.run_id,
             a.step,
             a.node,
-            "task %s %s (attempt %d, %.3fs on %s)",
+            "task %s %s (attempt %d%s)",
             a.node,
             what,
             a.attempt,
-            a.duration,
-            a.worker,
+            where,
         )
 
     def on_run_end(self, run_id: str, error: BaseException | None) -> None:
@@ -213,13 +213,17 @@ def observe_sync(group: ObserverGroup, run_id: str, events: Iterator[Any]) -> It
 
 async def observe_async(
     group: ObserverGroup, run_id: str, events: AsyncIterator[Any]
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Async :func:`observe_sync`."""
+    import contextlib
+
     group.run_started(run_id)
     error: BaseException | None = None
     try:
-        async for event in events:
-            yield event
+        # closed with this generator: a caller that stops early stops the run at once
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                yield event
     except BaseException as exc:
         error = exc
         raise

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
 
 from typing_extensions import NotRequired, ReadOnly, Required
 
 from ._channels import MISSING, Channel, LastValue, Reduced
+from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
 
 __all__ = ["Schema"]
+
+logger = logging.getLogger("graphpool")
 
 _WRAPPERS = (Required, NotRequired, ReadOnly)
 
@@ -63,7 +67,7 @@ def _is_pydantic(cls: Any) -> bool:
 class Schema:
     """The keys of one state class, with a builder for node input."""
 
-    __slots__ = ("cls", "fields", "keys", "kind")
+    __slots__ = ("_warned", "cls", "fields", "keys", "kind")
 
     def __init__(self, cls: Any) -> None:
         self.cls = cls
@@ -86,6 +90,7 @@ class Schema:
         if not self.fields:
             raise InvalidGraphError(f"State schema {cls!r} declares no keys.")
         self.keys = tuple(self.fields)
+        self._warned: set[tuple[str, str]] = set()  # (node, key) of dropped writes told
         if _is_pydantic(cls):
             self.kind = "pydantic"
         elif dataclasses.is_dataclass(cls):
@@ -94,14 +99,17 @@ class Schema:
             self.kind = "dict"
 
     def merged(self, *others: Schema) -> Schema:
-        """A schema with this one's class and the keys of all (for writes and channels)."""
+        """A new schema with this one's class and the keys of all (for writes and channels).
+
+        Always a new object, so each compiled graph warns about dropped writes
+        on its own (see :meth:`known_writes`).
+        """
         extra = {k: f for o in others for k, f in o.fields.items() if k not in self.fields}
-        if not extra:
-            return self
         merged = object.__new__(Schema)
         merged.cls, merged.kind = self.cls, self.kind
         merged.fields = {**self.fields, **extra}
         merged.keys = tuple(merged.fields)
+        merged._warned = set()
         return merged
 
     def __repr__(self) -> str:
@@ -139,6 +147,9 @@ class Schema:
         """
         if isinstance(obj, dict):
             return [(k, v) for k, v in obj.items() if k in self.fields]
+        return self._object_updates(obj)
+
+    def _object_updates(self, obj: Any) -> list[tuple[str, Any]] | None:
         hinted = getattr(type(obj), "__annotations__", None)
         if not hinted or isinstance(obj, (str, bytes, list, tuple)):
             return None
@@ -158,11 +169,44 @@ class Schema:
         return out
 
     def writes_of(self, node: str, obj: Any) -> list[tuple[str, Any]]:
-        """Like :meth:`updates_of`, raising a clear error for anything else."""
-        writes = self.updates_of(obj)
+        """Like :meth:`updates_of`, raising a clear error for anything else.
+
+        A dict's keys that are not in the schema are dropped, as LangGraph drops
+        them, with a warning on the ``graphpool`` logger (see :meth:`known_writes`).
+        """
+        if isinstance(obj, dict):
+            return self.known_writes(node, obj.items())
+        writes = self._object_updates(obj)
         if writes is None:
             raise InvalidUpdateError(
                 f"Expected dict, got {obj!r}: node {node!r} must return a dict of state "
                 "updates, None, or a Command."
             )
         return writes
+
+    def known_writes(self, node: str, pairs: Collection[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The ``(key, value)`` pairs whose key is in the schema; the rest are dropped.
+
+        The first time ``node`` writes a given unknown key, a warning on the
+        ``graphpool`` logger names the node, the key and the schema: the write
+        is lost (as in LangGraph), which is usually a typo or a key missing from
+        the schema. The caller's own input (``node == START``) is not warned about.
+        """
+        fields = self.fields
+        writes = [(k, v) for k, v in pairs if k in fields]
+        if node != START and len(writes) != len(pairs):
+            self._warn_dropped(node, pairs)
+        return writes
+
+    def _warn_dropped(self, node: str, pairs: Iterable[tuple[str, Any]]) -> None:
+        for key, _ in pairs:
+            if key in self.fields or (node, key) in self._warned:
+                continue
+            self._warned.add((node, key))
+            logger.warning(
+                "Node %r wrote the key %r, which is not in the state schema %s: the write is "
+                "dropped (as LangGraph drops it). Declare the key in the schema to keep it.",
+                node,
+                key,
+                getattr(self.cls, "__name__", self.cls),
+            )

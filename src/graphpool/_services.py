@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._observe import ObserverGroup
 from ._pool import Pools
 from ._sink import EventSink
+from .runtime import Runtime
 
 if TYPE_CHECKING:
     from ._checkpointing import Checkpointing
@@ -43,6 +44,8 @@ class Services:
         observers: who is told about its steps and attempts.
         durability: the thread's checkpoint hook, with a checkpointer.
         sink: chunks made inside running tasks, for modes that make them.
+        runtime: what nodes may ask for (context, store, stream writer).
+        cache: where nodes with a ``cache_policy`` keep their results, or None.
         clock: deadlines and timestamps.
     """
 
@@ -50,4 +53,6 @@ class Services:
     observers: ObserverGroup
     durability: Checkpointing | None = None
     sink: EventSink | None = None
+    runtime: Runtime[Any] = dataclasses.field(default_factory=Runtime)
+    cache: Any = None
     clock: Clock = SYSTEM_CLOCK

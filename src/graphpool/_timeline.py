@@ -49,10 +49,12 @@ def save_timeline(
 
     Raises:
         ImportError: matplotlib is missing (names the extra to install).
-        ValueError: there is nothing to draw.
+        InvalidConfigError: there is nothing to draw (a ``ValueError``).
     """
     if not attempts:
-        raise ValueError("The trace has no task attempts to draw.")
+        from .errors import InvalidConfigError
+
+        raise InvalidConfigError("The trace has no task attempts to draw.")
     figure = figure_class()
     lanes = assign_lanes(attempts)
     names = sorted({lane for lane, _ in lanes}, key=_natural)

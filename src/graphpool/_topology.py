@@ -105,13 +105,22 @@ class Topology:
         return timeouts
 
     @functools.cached_property
+    def plain(self) -> frozenset[str]:
+        """Nodes without conditional edges: their tasks are the node call and nothing more."""
+        return frozenset(name for name in self.nodes if not self.branches.get(name))
+
+    @functools.cached_property
     def runner_tables(self) -> dict[Any, dict[str, Any]]:
         """Per-graph cache of which runner each node uses (see ``_dispatch``)."""
         return {}
 
+    @functools.cached_property
+    def readers(self) -> Mapping[str, Schema]:
+        """The schema each node (and its routes) read the state through."""
+        readers = {name: spec.input_schema or self.state for name, spec in self.nodes.items()}
+        readers[START] = self.input
+        return readers
+
     def reader_of(self, node: str) -> Schema:
         """The schema a node (and its routes) read the state through."""
-        if node == START:
-            return self.input
-        spec = self.nodes[node]
-        return spec.input_schema or self.state
+        return self.readers[node]

@@ -3,17 +3,23 @@
 One root, :class:`GraphpoolError`, with these families:
 
 * misuse, found before a run starts or in the data a run is given:
-  :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``)
-  and :class:`InvalidUpdateError` (a node or the caller wrote state wrongly);
+  :class:`InvalidGraphError` (raised by ``StateGraph`` methods and ``compile()``),
+  :class:`InvalidConfigError` (a run's ``config`` or an option given to a
+  graphpool class or function), :class:`InvalidUpdateError` (a node or the caller
+  wrote state wrongly), :class:`InvalidMessagesError` (messages the chat helpers
+  cannot use) and :class:`NotInNodeError` (a node-only function called elsewhere);
 * limits a run hits: :class:`GraphRecursionError`;
 * node failures that the runtime itself detects: :class:`NodeError` and its
   subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
   the node, attempt and run id;
-* the pools: :class:`PoolSaturatedError` (backpressure);
+* the pools: :class:`PoolSaturatedError` (backpressure), :class:`PoolShutDownError`
+  (work sent to a pool after its shutdown) and :class:`InvalidPoolConfigError`
+  (a pool constructed with a bad parameter);
 * the state store (checkpointers) and values that travel: :class:`CheckpointError`
   and its subclasses :class:`SerializationError` (a value cannot be stored, or
-  sent to a process worker) and :class:`ThreadBusyError` (another run holds the
-  thread).
+  sent to a process worker), :class:`ThreadBusyError` (another run holds the
+  thread) and :class:`CheckpointNotFoundError`;
+* pictures: :class:`RenderError` and :class:`MissingRendererError`.
 
 An exception raised *by a node's own code* is not wrapped: it reaches the caller
 with its own type, as in LangGraph. LangGraph's public names and base classes are
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 __all__ = [
     "CheckpointError",
+    "CheckpointNotFoundError",
     "EmptyInputError",
     "GraphInterrupt",
     "GraphRecursionError",
@@ -35,15 +42,21 @@ __all__ = [
     "InternalError",
     "InvalidConfigError",
     "InvalidGraphError",
+    "InvalidMessagesError",
+    "InvalidNamespaceError",
     "InvalidNodeError",
+    "InvalidPoolConfigError",
     "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
     "MissingRendererError",
     "NodeError",
     "NodeTimeoutError",
+    "NotInNodeError",
     "PoolSaturatedError",
     "PoolShutDownError",
+    "ReducerError",
+    "RenderError",
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
@@ -75,8 +88,21 @@ class InvalidUpdateError(GraphpoolError):
     """A state update is invalid.
 
     Raised during a run when two tasks of one step write a key that has no
-    reducer, when a node returns something that is not an update, or when a
-    route names a node that does not exist.
+    reducer, when a key's reducer raises on a write (:class:`ReducerError`),
+    when a node (or a tool called by ``ToolNode``)
+    returns something that is not an update, or when a route names a node that
+    does not exist.
+    """
+
+
+class ReducerError(InvalidUpdateError, TypeError, ValueError):
+    """A key's reducer raised on a write, usually a value of the wrong type
+    (``operator.add`` on a list and an int).
+
+    The message names the key, the reducer and the node that wrote the value;
+    the reducer's own exception is chained as ``__cause__``. Also a ``TypeError``
+    and a ``ValueError``, the errors a reducer raises for a value it cannot merge
+    (and which LangGraph lets through), so existing handlers keep working.
     """
 
 
@@ -129,7 +155,8 @@ class NodeTimeoutError(NodeError, TimeoutError):
     """An attempt of a node ran longer than its ``timeout``.
 
     The attempt is stopped: a process worker running it is killed and replaced,
-    an async node is cancelled, a thread is abandoned and replaced in its pool.
+    an async node is cancelled, a thread is given up on (it keeps its slot in a
+    bounded pool until its body returns).
     Retried like any transient failure when the node's retry policy allows it.
 
     Attributes:
@@ -159,14 +186,6 @@ class TaskCancelledError(NodeError, RuntimeError):
     """
 
 
-class PoolShutDownError(GraphpoolError, RuntimeError):
-    """Work was submitted to a pool after ``shutdown()``; every pool kind raises it.
-
-    A run whose next task meets a shut-down pool fails with
-    :class:`TaskCancelledError` naming the node, chained from this error.
-    """
-
-
 class PoolSaturatedError(GraphpoolError):
     """A pool's task queue is full and a new run could not be admitted in time.
 
@@ -176,11 +195,31 @@ class PoolSaturatedError(GraphpoolError):
     """
 
 
+class PoolShutDownError(GraphpoolError, RuntimeError):
+    """Work was sent to a pool after its ``shutdown()``.
+
+    Raised by ``submit``/``submit_in`` and by the admission of a new run on
+    every pool kind (``ThreadPool``, ``AsyncPool``, ``ProcessPool``), whatever
+    ``shutdown`` was asked to do with the work already queued. Nothing of the
+    refused call ran. A ``RuntimeError``, as ``concurrent.futures`` raises for it.
+    A run whose next task meets a shut-down pool fails with
+    :class:`TaskCancelledError` naming the node, chained from this error.
+    """
+
+
 class InternalError(GraphpoolError):
     """A bug in graphpool itself; please report it with the traceback."""
 
 
-class MissingRendererError(GraphpoolError, RuntimeError):
+class RenderError(GraphpoolError, RuntimeError):
+    """A picture of the graph could not be drawn.
+
+    Raised by ``get_graph().draw_mermaid_png()`` when mermaid-cli (``mmdc``)
+    fails; the message carries its output. A ``RuntimeError``, as it was before.
+    """
+
+
+class MissingRendererError(RenderError):
     """A picture was asked for but the program that draws it is not installed.
 
     Raised by ``get_graph().draw_mermaid_png()`` when mermaid-cli (``mmdc``) is
@@ -189,13 +228,60 @@ class MissingRendererError(GraphpoolError, RuntimeError):
 
 
 class InvalidConfigError(GraphpoolError, ValueError, TypeError):
-    """A run's ``config``, or an option given to a pool or a runner, is invalid.
+    """A run's ``config``, or an option given to a graphpool class or function,
+    holds a missing or bad value.
 
-    Raised where the value is given: by ``invoke``/``stream`` for config keys (a
-    missing ``thread_id`` for a graph compiled with a checkpointer, an unknown
-    ``executor``, a value of the wrong type), and by the pools for their options.
-    A ``ValueError`` (as LangGraph raises for a missing thread id) and a
-    ``TypeError``, so code catching either for a bad argument still does.
+    Raised by ``invoke``/``stream`` (and the state methods) for a ``config`` key of
+    the wrong type or value (``admission_timeout``, ``configurable``, ``executor``,
+    ``recursion_limit``, ...) before the run starts, and when a graph compiled
+    with a checkpointer gets no ``config["configurable"]["thread_id"]``; by
+    :class:`~graphpool.RetryPolicy` for a bad field; by ``ToolNode``,
+    ``add_messages``, the savers and ``save_timeline`` for a bad argument. The
+    message names the key (or parameter) and the value.
+
+    Both a ``ValueError`` (LangGraph raises ``ValueError`` for a missing
+    ``thread_id``) and a ``TypeError`` (what a value of the wrong type used to
+    raise), so existing handlers of either keep working.
+    """
+
+
+class InvalidMessagesError(GraphpoolError, ValueError):
+    """Messages that the chat helpers cannot use.
+
+    Raised by ``add_messages`` for a ``RemoveMessage`` whose id is not in the
+    list, and by ``ToolNode`` and ``tools_condition`` when the state holds no
+    messages, or no ``AIMessage`` to take tool calls from. A ``ValueError``, as
+    LangGraph raises for these.
+    """
+
+
+class InvalidNamespaceError(GraphpoolError, ValueError):
+    """A store namespace that cannot be used: not a tuple (or list) of strings,
+    empty where an item is written, a label that is empty or holds a ``"."`` or
+    a NUL character, or the reserved root label ``"langgraph"``.
+
+    Raised by the stores of :mod:`graphpool.store` (``put``, ``get``, ``search``,
+    ``delete``, ``list_namespaces``, ``batch`` and their async twins) before
+    anything is read or written; the message names the namespace and the label.
+    A ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is.
+    """
+
+
+class NotInNodeError(GraphpoolError, RuntimeError):
+    """A function that only works inside a running node was called elsewhere.
+
+    Raised by :func:`~graphpool.interrupt` outside a node. A ``RuntimeError``, as
+    LangGraph raises for it.
+    """
+
+
+class InvalidPoolConfigError(InvalidConfigError, TypeError):
+    """A pool was constructed with a bad parameter: the message names it and its value.
+
+    Raised by the constructors of ``ThreadPool`` and ``AsyncPool`` (sizes that are
+    not whole numbers, ``True`` for a size, negative or NaN timeouts,
+    ``min_workers > max_workers``, ...). Both a ``ValueError`` and a
+    ``TypeError``, so code that catches either for bad arguments keeps working.
     """
 
 
@@ -233,6 +319,17 @@ class SerializationError(CheckpointError, TypeError):
     def __init__(self, message: str, *, node: str | None = None) -> None:
         super().__init__(message)
         self.node = node
+
+
+class CheckpointNotFoundError(CheckpointError, KeyError):
+    """A saver was asked for a checkpoint it does not hold.
+
+    Raised by ``InMemorySaver.put_result`` for a checkpoint id that was never
+    saved in that thread. A ``KeyError``, as it was before.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class ThreadBusyError(CheckpointError):

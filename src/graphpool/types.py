@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
 from ._constants import END
 
-if TYPE_CHECKING:
-    from .checkpoint.base import PregelTask, StateSnapshot
-
 __all__ = [
+    "CachePolicy",
     "Command",
     "Interrupt",
     "Overwrite",
@@ -21,6 +19,7 @@ __all__ = [
     "Send",
     "StateSnapshot",
     "StreamMode",
+    "default_cache_key",
     "default_retry_on",
     "interrupt",
 ]
@@ -146,23 +145,96 @@ def default_retry_on(exc: Exception) -> bool:
     )
 
 
+def _is_exception_class(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseException)
+
+
+def _valid_retry_on(value: Any) -> bool:
+    if _is_exception_class(value):
+        return True
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return all(_is_exception_class(v) for v in value)
+    return callable(value)
+
+
 RetryOn = Union[type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]]  # noqa: UP007 - evaluated at runtime on 3.10
 
 
-class RetryPolicy(NamedTuple):
-    """How to retry a failing node; the same fields and defaults as LangGraph's.
-
-    The wait before retry ``n`` (1-based) is
-    ``min(max_interval, initial_interval * backoff_factor ** (n - 1))``, plus up
-    to one second of random jitter when ``jitter`` is true.
-    """
-
+class _RetryFields(NamedTuple):
     initial_interval: float = 0.5
     backoff_factor: float = 2.0
     max_interval: float = 128.0
     max_attempts: int = 3
     jitter: bool = True
     retry_on: RetryOn = default_retry_on
+
+
+_P = TypeVar("_P", bound="RetryPolicy")
+
+
+class RetryPolicy(_RetryFields):
+    """How to retry a failing node; the same fields and defaults as LangGraph's.
+
+    The wait before retry ``n`` (1-based) is
+    ``min(max_interval, initial_interval * backoff_factor ** (n - 1))``, plus up
+    to one second of random jitter when ``jitter`` is true.
+
+    Still a ``NamedTuple`` (``_replace``, unpacking and equality work as in
+    LangGraph), but each field is checked when the policy is made, so a mistake
+    fails where it is written rather than at the first failure of a node.
+
+    Raises:
+        InvalidConfigError: ``max_attempts`` below 1 or not a whole number, an
+            interval negative or not finite, ``backoff_factor`` below 1,
+            ``jitter`` not a bool, or ``retry_on`` not an exception class, a
+            sequence of them, or a callable. The message names the field.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        initial_interval: float = 0.5,
+        backoff_factor: float = 2.0,
+        max_interval: float = 128.0,
+        max_attempts: int = 3,
+        jitter: bool = True,
+        retry_on: RetryOn = default_retry_on,
+    ) -> RetryPolicy:
+        from ._checks import check_number, check_positive_int
+        from .errors import InvalidConfigError
+
+        initial_interval = check_number(
+            initial_interval, "RetryPolicy: initial_interval", InvalidConfigError, at_least=0
+        )
+        backoff_factor = check_number(
+            backoff_factor, "RetryPolicy: backoff_factor", InvalidConfigError, at_least=1
+        )
+        max_interval = check_number(
+            max_interval, "RetryPolicy: max_interval", InvalidConfigError, at_least=0
+        )
+        max_attempts = check_positive_int(
+            max_attempts, "RetryPolicy: max_attempts", InvalidConfigError
+        )
+        if not isinstance(jitter, bool):
+            raise InvalidConfigError(f"RetryPolicy: jitter={jitter!r}: expected True or False.")
+        if not _valid_retry_on(retry_on):
+            raise InvalidConfigError(
+                f"RetryPolicy: retry_on={retry_on!r}: expected an exception class, a sequence "
+                "of them, or a function (exception) -> bool."
+            )
+        return super().__new__(
+            cls, initial_interval, backoff_factor, max_interval, max_attempts, jitter, retry_on
+        )
+
+    def _replace(self: _P, **changes: Any) -> _P:
+        """A copy with ``changes``, checked like a new policy."""
+        unknown = sorted(set(changes) - set(self._fields))
+        if unknown:
+            from .errors import InvalidConfigError
+
+            raise InvalidConfigError(f"RetryPolicy has no fields {unknown}: {self._fields}.")
+        return type(self)(**{**self._asdict(), **changes})
 
     def should_retry(self, exc: BaseException, attempt: int) -> bool:
         """Whether attempt number ``attempt`` (1-based), failing with ``exc``, is retried."""
@@ -183,6 +255,59 @@ class RetryPolicy(NamedTuple):
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
 
 
+def default_cache_key(*args: Any, **kwargs: Any) -> str:
+    """The default ``CachePolicy.key_func``: a stable digest of a node's input.
+
+    Equal inputs give the same key in every process and run (dict key order does
+    not matter; lists and tuples agree; ``1``, ``1.0`` and ``True`` differ), see
+    :mod:`graphpool.cache._key`. Never pickles.
+
+    Raises:
+        SerializationError: the input holds a value with no stable form (a lock,
+            a cycle); the message names where it is.
+    """
+    from .cache._key import canonical_key
+
+    return canonical_key(args, kwargs)
+
+
+KeyFunc = TypeVar("KeyFunc", bound=Callable[..., Union[str, bytes]])  # noqa: UP007
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CachePolicy(Generic[KeyFunc]):
+    """Cache a node's result, as LangGraph's: on a graph compiled with ``cache=``,
+    a task of the node whose input gives a key already cached (and not expired)
+    takes the stored result instead of running.
+
+    Attributes:
+        key_func: makes the key from the node's input (a str or bytes);
+            :func:`default_cache_key` by default.
+        ttl: seconds the result stays cached; ``None``, until cleared.
+
+    Raises:
+        InvalidConfigError: ``key_func`` not callable, or ``ttl`` not None or a
+            finite number of seconds >= 0.
+    """
+
+    key_func: KeyFunc = default_cache_key  # type: ignore[assignment]
+    ttl: int | None = None
+
+    def __post_init__(self) -> None:
+        from .errors import InvalidConfigError
+
+        if not callable(self.key_func):
+            raise InvalidConfigError(
+                f"CachePolicy: key_func={self.key_func!r} must be a function "
+                "(input) -> str | bytes."
+            )
+        ttl = self.ttl
+        if ttl is not None:
+            from ._checks import check_number
+
+            check_number(ttl, "CachePolicy: ttl", InvalidConfigError, at_least=0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Interrupt:
     """A pause requested by :func:`interrupt`, as returned under ``"__interrupt__"``.
@@ -194,6 +319,43 @@ class Interrupt:
 
     value: Any
     id: str = "placeholder-id"
+
+
+class PregelTask(NamedTuple):
+    """A task of the step a :class:`StateSnapshot` precedes (LangGraph's fields)."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Exception | str | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at a checkpoint, as ``graph.get_state(config)`` returns it.
+
+    Attributes:
+        values: the state's values (with the writes of tasks of the next step
+            that already finished applied, as LangGraph shows them).
+        next: the nodes still to run in the next step.
+        config: addresses this checkpoint (thread id and checkpoint id).
+        metadata: ``{"source": "input"|"loop"|"update", "step": n, "parents": {}}``.
+        created_at: ISO 8601 time it was saved.
+        parent_config: addresses the checkpoint before it.
+        tasks: the next step's tasks, with their result, error or interrupts.
+        interrupts: interrupts waiting for ``Command(resume=...)``.
+    """
+
+    values: dict[str, Any] | Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...]
 
 
 def interrupt(value: Any) -> Any:
@@ -209,20 +371,9 @@ def interrupt(value: Any) -> Any:
     Raises:
         GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
             in the node does not catch it).
-        RuntimeError: when called outside a running node.
+        NotInNodeError: when called outside a running node (a ``RuntimeError``).
     """
-    from ._context import CURRENT
+    from ._context import current_task
 
-    current = CURRENT.get()
-    if current is None:
-        raise RuntimeError("interrupt() can only be called inside a node of a running graph.")
+    current = current_task("interrupt()")
     return current.interrupt(value)
-
-
-def __getattr__(name: str) -> Any:
-    # ``langgraph.types`` offers these; they live with the checkpoint records
-    if name in ("StateSnapshot", "PregelTask"):
-        from .checkpoint import base
-
-        return getattr(base, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

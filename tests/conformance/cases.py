@@ -8,6 +8,7 @@ from . import (
     cases_command,
     cases_edge,
     cases_messages,
+    cases_options,
     cases_parallel,
     cases_routing,
     cases_state,
@@ -24,6 +25,7 @@ CASES = [
     *cases_build.CASES,
     *cases_messages.CASES,
     *cases_checkpoint.CASES,
+    *cases_options.CASES,
 ]
 
 _names = [c.name for c in CASES]

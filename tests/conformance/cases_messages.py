@@ -85,7 +85,7 @@ def case_messages_remove_all(lib):
     return Scenario(g.compile(), {"messages": [HumanMessage("a", id="a")]})
 
 
-@case(expect="ValueError")
+@case(expect="ValueError", graphpool_expect="InvalidUpdateError")  # a ReducerError: a ValueError
 def case_messages_remove_unknown_id(lib):
     g = lib.StateGraph(lib.MessagesState)
     g.add_node("bad", lambda s: {"messages": [RemoveMessage(id="nope")]})

@@ -237,8 +237,9 @@ def error_signature(exc: BaseException, lib, mentions: tuple) -> dict:
 
 def _stream_sync(graph, inp, config, mode):
     chunks: list = []
+    kwargs = {} if mode is None else {"stream_mode": mode}  # None: each library's default
     try:
-        for chunk in graph.stream(inp, config, stream_mode=mode):
+        for chunk in graph.stream(inp, config, **kwargs):
             chunks.append(chunk)
     except Exception as exc:
         return chunks, exc
@@ -248,8 +249,9 @@ def _stream_sync(graph, inp, config, mode):
 def _stream_async(graph, inp, config, mode):
     async def go():
         chunks: list = []
+        kwargs = {} if mode is None else {"stream_mode": mode}
         try:
-            async for chunk in graph.astream(inp, config, stream_mode=mode):
+            async for chunk in graph.astream(inp, config, **kwargs):
                 chunks.append(chunk)
         except Exception as exc:
             return chunks, exc
@@ -334,6 +336,7 @@ def run_case(case, lib) -> dict:
         if scenario.stream:
             streamer = _stream_sync if mode == "invoke" else _stream_async
             for key, smode, summarise in (
+                ("default", None, _summarise_updates),  # no stream_mode: LangGraph's updates
                 ("updates", "updates", _summarise_updates),
                 ("values", "values", _summarise_values),
                 ("values+updates", ["values", "updates"], _summarise_both),

@@ -76,6 +76,7 @@ def test_harness_detects_a_wrong_runtime(langgraph_lib):
     problems = diff_records(run_case(case, langgraph_lib), run_case(case, mutant))
     assert {p.split("]")[0] for p in problems} == {
         "[result",
+        "[default",
         "[updates",
         "[values",
         "[values+updates",

@@ -52,11 +52,13 @@ class Collector:
     def apply(self, tasks: Iterable[Task]) -> dict[str, list[Any]]:
         """Apply the tasks' state writes, in the given order; returns them by key."""
         pending: dict[str, list[Any]] = {}
+        writers: dict[str, list[str]] = {}
         for task in tasks:
             for key, value in task.writes:
                 pending.setdefault(key, []).append(value)
+                writers.setdefault(key, []).append(task.node)
         for key, values in pending.items():
-            self.channels[key].update(values)
+            self.channels[key].update(values, writers[key])  # errors name the writers
         return pending
 
     def commit(self, tasks: list[Task]) -> bool:
@@ -114,12 +116,12 @@ class Collector:
         for key, group in grouped.items():
             if key in schema.fields:
                 channel = channels[key].copy()
-                channel.update(group)
+                channel.update(group, [task.node] * len(group))
                 if channel.value is not MISSING:
                     values[key] = channel.value
         return schema.coerce(values)
 
     def node_input(self, node: str) -> Any:
         """The state a pull task's node receives now, shaped by its input schema."""
-        schema = self.topology.reader_of(node)
+        schema = self.topology.readers[node]
         return schema.coerce(schema.read(self.channels))

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._constants import END, INTERRUPT, START
 from .._node import Callee
 from .._topology import Topology
+from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, GraphRecursionError, InternalError, InvalidUpdateError
 from ..types import Command, Send
 from . import pausing
@@ -40,7 +41,7 @@ from .collector import Collector
 from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
 from .failure import FailureManager
 from .interrupts import Asking
-from .records import FRESH, ResumePlan, export, restore, result_of, task_id
+from .records import FRESH, INPUT, ResumePlan, export, restore, result_of, task_id
 from .step import Router, make_tasks
 from .task import Task, TaskState
 
@@ -115,8 +116,10 @@ class Run:
         self.checkpoint_id = ""
         self.start: tuple[Any, ...] = ()  # (input,) when restored to an input checkpoint
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
+        self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
+        self._streams_updates = "updates" in self.modes
         self._task_ids = 0
         self._values_due = False  # final_only: a values chunk would have gone out
         self._interrupts: list[Any] = []  # final_only: the interrupts of the run
@@ -131,8 +134,11 @@ class Run:
             self.step = plan.step
         if plan.stop is not None:
             self.stop = plan.stop
+        self._input_update: TaskResult | None = None  # saved when the run begins
+        for update in plan.updates:
+            self._write_input(list(update.writes))
         if plan.command is not None:
-            self._apply_command(plan.command)
+            self._apply_command(plan.command, len(plan.updates))
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -188,7 +194,10 @@ class Run:
                     yield from self.values()
                 raise
             if wrote:
-                yield from self.values()
+                if self.final_only:  # the hot path of invoke(): no chunk, just a note
+                    self._values_due = "values" in self.modes
+                else:
+                    yield from self.values()
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
                 yield from pausing.stop_at_breakpoint(self)
                 return
@@ -213,6 +222,13 @@ class Run:
             return [self.start_task(input)]
         return (yield from self._resumed_tasks())
 
+    def _write_input(self, writes: list[tuple[str, Any]]) -> None:
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, values in grouped.items():
+            self.state.channels[key].update(values, ["Command(update=...)"] * len(values))
+
     def _resumed_tasks(self) -> Generator[Event, Any, list[Task]]:
         """The first step of a restored run, reusing what its tasks saved.
 
@@ -222,6 +238,8 @@ class Run:
         True}}``); tasks that paused in ``interrupt()`` get back their answers.
         """
         self.fresh = False  # a breakpoint it stopped at does not fire again
+        if self._input_update is not None:
+            yield Save(self._input_update, "task")
         yield from self.values()
         if self.start:  # an input checkpoint: START still has to apply the input
             self.step += 1
@@ -281,7 +299,9 @@ class Run:
         an abandoned attempt can never touch a task.
         """
         clock, failures = self.clock, self.failures
-        queue = deque(t for t in tasks if t.state is TaskState.PENDING)
+        queue = deque(
+            [t for t in tasks if t.state is TaskState.PENDING] if self.resuming else tasks
+        )
         limit = self.options.max_concurrency or len(queue) or 1
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
@@ -334,7 +354,8 @@ class Run:
                         yield Observed(task.step, task=task, end="succeeded")
                     if self.durable:
                         yield Save(result_of(self, task), "task")
-                    yield from self._finished_events(task)
+                    if self._streams_tasks or self._streams_updates:
+                        yield from self._finished_events(task)
                     if then is not None:
                         more = yield from then(task)
                         queue.extend(more)
@@ -348,8 +369,9 @@ class Run:
                     continue
                 delay = failures.retry_delay(task)
                 if task.node != START:
-                    end = "failed" if delay is None else "retried"
-                    yield Observed(task.step, task=task, end=end)
+                    yield Observed(
+                        task.step, task=task, end="failed" if delay is None else "retried"
+                    )
                 if delay is None:
                     if self.durable:
                         yield Save(result_of(self, task), "task")
@@ -365,22 +387,19 @@ class Run:
         """What a task does; yields ``(callee, argument)`` for the driver to call.
 
         For a node's task, the first call is the node itself. Then its return
-        value becomes writes and routes, and each conditional route is called
-        on the state as the node left it (the step's start state plus this
-        task's own writes, not its siblings').
+        value becomes writes and routes (:meth:`finish`), and each conditional
+        route is called on the state as the node left it (the step's start
+        state plus this task's own writes, not its siblings').
         """
         topology = self.topology
         node = task.node
         if node == START:
             output = task.input
             writes = [] if output is None else topology.input.writes_of(START, output)
-            routes: list[Any] = []
+            routes: list[Any] = list(topology.edges.get(node, ()))
         else:
             output = yield (topology.nodes[node].callee, task.input)
-            if self.on_output is not None:
-                self.on_output(task, output)
-            writes, routes = self.router.interpret(node, output)
-        routes.extend(topology.edges.get(node, ()))
+            output, writes, routes = self.finish(task, output)
         for branch in topology.branches.get(node, ()):
             result = yield (branch.path, self.state.state_after(task, writes))
             for target in branch.destinations(result):
@@ -388,13 +407,29 @@ class Run:
                     routes.append(self.router.check(node, target))
         return output, writes, routes
 
+    def finish(self, task: Task, output: Any) -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+        """A node's return value as writes and routes (its edges; no conditional ones).
+
+        All there is to a task whose node has no conditional edges
+        (``topology.plain``): the dispatcher then calls the node and this, with
+        no :meth:`body` generator.
+        """
+        if self.on_output is not None:
+            self.on_output(task, output)
+        writes, routes = self.router.interpret(task.node, output)
+        routes.extend(self.topology.edges.get(task.node, ()))
+        return output, writes, routes
+
     # -- stream events -----------------------------------------------------------
 
     def _finished_events(self, task: Task) -> Events:
         if task.node == START:
             return
-        if "updates" in self.modes:
-            yield Emit("updates", {task.node: self.state.update_of(task)})
+        if self._streams_updates:
+            update: dict[str, Any] = {task.node: self.state.update_of(task)}
+            if task.cached:
+                update["__metadata__"] = {"cached": True}
+            yield Emit("updates", update)
         if self._streams_tasks:
             yield from self.task_event(task, start=False)
 
@@ -437,23 +472,18 @@ class Run:
 
     # -- a Command given as input --------------------------------------------------
 
-    def _apply_command(self, command: Command) -> None:
+    def _apply_command(self, command: Command, earlier: int) -> None:
         """A resume ``Command``'s state update, then its routes (resume values are in
-        the plan already)."""
+        the plan already). The update is saved with the checkpoint it was given to
+        (``earlier`` updates were before it), so a later resume of the same step
+        applies it again, as LangGraph's pending writes are."""
         if command.graph == Command.PARENT:
             raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
-        writes: list[tuple[str, Any]] = []
-        writable = self.topology.writable
-        for key, value in command.update_items():
-            if key == "__object__":
-                writes += writable.writes_of("Command(update=...)", value)
-            elif key in writable.fields:
-                writes.append((key, value))
-        grouped: dict[str, list[Any]] = {}
-        for key, value in writes:
-            grouped.setdefault(key, []).append(value)
-        for key, values in grouped.items():
-            self.state.channels[key].update(values)
+        writes, _ = self.router.command("Command(update=...)", Command(update=command.update))
+        self._write_input(writes)
+        if writes and self.durable:
+            ident = f"{INPUT}:{earlier:06d}:{self.checkpoint_id}"  # sorts in the order given
+            self._input_update = TaskResult(ident, INPUT, tuple(writes))
         for target in command.goto_items():
             self.router.check("Command(goto=...)", target)
             if isinstance(target, Send):

@@ -85,11 +85,14 @@ class Router:
                 "supported by graphpool yet."
             )
         writes: Writes = []
+        writable = self.topology.writable
+        pairs = []
         for key, value in command.update_items():
             if key == "__object__":
-                writes += self.topology.writable.writes_of(node, value)
-            elif key in self.topology.writable.fields:
-                writes.append((key, value))
+                writes += writable.writes_of(node, value)
+            else:
+                pairs.append((key, value))
+        writes += writable.known_writes(node, pairs)  # unknown keys: dropped, with a warning
         return writes, [self.check(node, t) for t in command.goto_items()]
 
     def check(self, node: str, target: Any) -> Any:

@@ -35,21 +35,37 @@ node's return value (``fn(arg)`` is the node call, config bound)."""
 class Job(Protocol):
     """One attempt of one task, as a runner sees it."""
 
-    lane: Hashable  # the run: fair queues serve lanes in turn
-    owner: Any  # the run itself (weak-referenceable), for per-run caches
-    step: int
-    node: str
-    attempt: int
-    run_id: str
     handle: Any  # a runner's own handle on remote work (a process future, a Ray ref)
     abandoned: bool  # the run gave up on this attempt: stop remote work it starts
 
-    def run_sync(self, call: NodeCall | None = None) -> None:
-        """Run the attempt in this thread (the node itself through ``call``, if given).
-        Never raises; the outcome is kept on the job."""
+    @property
+    def lane(self) -> Hashable:
+        """The run: fair queues serve lanes in turn."""
         ...
 
-    def run_async(self) -> Coroutine[Any, Any, None]:
+    @property
+    def owner(self) -> Any:
+        """The run itself (weak-referenceable), for per-run caches."""
+        ...
+
+    @property
+    def step(self) -> int: ...
+
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def attempt(self) -> int: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    def run_sync(self, call: NodeCall | None = None) -> Any:
+        """Run the attempt in this thread (the node itself through ``call``, if given).
+        Never raises; returns the outcome, which the job also keeps."""
+        ...
+
+    def run_async(self) -> Coroutine[Any, Any, Any]:
         """Run the attempt on the running event loop; never raises."""
         ...
 
@@ -95,8 +111,8 @@ RunnerFactory = Callable[[Any], NodeRunner]
 _BUILTIN = {
     "thread": "graphpool._pool._runners:ThreadRunner",
     "process": "graphpool._pool._runners:ProcessRunner",
-    "ray": "graphpool._pool._runners:RayRunner",
     "async": "graphpool._pool._runners:AsyncRunner",
+    "ray": "graphpool._pool._runners:RayRunner",
 }
 _factories: dict[str, RunnerFactory] = {}
 _lock = threading.Lock()

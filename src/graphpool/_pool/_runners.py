@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 from collections.abc import Callable
@@ -81,7 +80,7 @@ class ProcessRunner(ThreadRunner):
     def run_inline(self, job: Job) -> Any:
         return None  # the waiting thread must be a pool thread: abandon() replaces it
 
-    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
         from ._process import dumps_for_worker, loads_from_worker
 
         process = self.pools.process
@@ -118,7 +117,7 @@ class RayRunner(ProcessRunner):
 
     kind = "ray"
 
-    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:  # type: ignore[override]
+    def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
         ray: Any = self.pools.ray
         sent = ray.input_for(job.owner, job.step, job.node, arg)
         attempt = job.attempt
@@ -151,7 +150,7 @@ class AsyncRunner(NodeRunner):
         else:
             from ._loop import submit_coroutine
 
-            future = submit_coroutine(job.run_async())
+            future = submit_coroutine(job.run_async(), job.node)  # named for the watchdog
         future.add_done_callback(lambda f: _settle(job, f, done))
         return future
 
@@ -171,6 +170,8 @@ class CallerLoopRunner(NodeRunner):
         self.pool = None
 
     def start(self, job: Job, done: Done) -> Any:
+        import asyncio  # only async callers get here
+
         task = asyncio.ensure_future(job.run_async())
         task.add_done_callback(lambda t: _settle(job, t, done))  # type: ignore[arg-type]
         return task

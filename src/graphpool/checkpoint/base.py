@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import abc
 import builtins
-import dataclasses
 import datetime
-import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from ..errors import SerializationError, ThreadBusyError
-from ..types import Interrupt, Send
+from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
+from ..types import PregelTask, Send, StateSnapshot
 from ._lease import Lease
+from ._locate import culprit, stored_node
+from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id
 from .serde import JsonSerializer, Serializer
 
 __all__ = [
+    "FORMAT",
     "BaseCheckpointSaver",
     "Checkpoint",
     "CheckpointTuple",
@@ -41,119 +41,6 @@ __all__ = [
     "TaskResult",
     "new_checkpoint_id",
 ]
-
-FORMAT = 1  # version of the stored record layout below
-
-
-def new_checkpoint_id() -> str:
-    """A fresh checkpoint id: a UUID whose first 48 bits are the time in ms (sortable)."""
-    ms = time.time_ns() // 1_000_000
-    rand = uuid.uuid4().int & ((1 << 80) - 1)
-    return str(uuid.UUID(int=(ms << 80) | rand))
-
-
-@dataclasses.dataclass(frozen=True)
-class Checkpoint:
-    """A thread's state between two steps: enough to continue the run from here.
-
-    Attributes:
-        id: unique id; ``config["configurable"]["checkpoint_id"]`` addresses it.
-        step: the superstep it follows (LangGraph's numbering: -1 is the first input,
-            0 the step that applied it, then one per superstep).
-        values: the state, key by key (keys never written are absent).
-        triggered: ``(node, triggers)`` of the nodes the next step runs.
-        sends: ``Send`` packets the next step runs, in send order.
-        barriers: for each join edge (by its channel name), the sources seen so far.
-        start: ``(input,)`` when the caller's input is still to be applied (an input
-            checkpoint), else ``()``.
-        ran: the nodes whose writes made this checkpoint (``update_state`` infers
-            ``as_node`` from it).
-    """
-
-    id: str
-    step: int
-    values: Mapping[str, Any]
-    triggered: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    sends: tuple[Send, ...] = ()
-    barriers: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
-    start: tuple[Any, ...] = ()
-    ran: tuple[str, ...] = ()
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "id": self.id,
-            "step": self.step,
-            "values": dict(self.values),
-            "triggered": [[node, list(triggers)] for node, triggers in self.triggered],
-            "sends": list(self.sends),
-            "barriers": {k: list(v) for k, v in self.barriers.items()},
-            "start": list(self.start),
-            "ran": list(self.ran),
-        }
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> Checkpoint:
-        if record.get("format") != FORMAT:
-            raise SerializationError(
-                f"Checkpoint record format {record.get('format')!r} is not supported "
-                f"(this graphpool reads format {FORMAT})."
-            )
-        return cls(
-            id=record["id"],
-            step=record["step"],
-            values=record["values"],
-            triggered=tuple((n, tuple(t)) for n, t in record["triggered"]),
-            sends=tuple(record["sends"]),
-            barriers={k: tuple(v) for k, v in record["barriers"].items()},
-            start=tuple(record["start"]),
-            ran=tuple(record["ran"]),
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class TaskResult:
-    """How one task of a step ended, saved as soon as it did.
-
-    Exactly one outcome holds: it succeeded (``writes`` and ``routes``), it
-    paused in ``interrupt()`` (``interrupts``, with the ``answers`` it had already
-    consumed), or it failed for good (``error``, the exception's repr).
-    """
-
-    task_id: str
-    node: str
-    writes: tuple[tuple[str, Any], ...] = ()
-    routes: tuple[str | Send, ...] = ()
-    interrupts: tuple[Interrupt, ...] = ()
-    answers: tuple[Any, ...] = ()
-    error: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return not self.interrupts and self.error is None
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "node": self.node,
-            "writes": [[k, v] for k, v in self.writes],
-            "routes": list(self.routes),
-            "interrupts": list(self.interrupts),
-            "answers": list(self.answers),
-            "error": self.error,
-        }
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> TaskResult:
-        return cls(
-            task_id=record["task_id"],
-            node=record["node"],
-            writes=tuple((k, v) for k, v in record["writes"]),
-            routes=tuple(record["routes"]),
-            interrupts=tuple(record["interrupts"]),
-            answers=tuple(record["answers"]),
-            error=record["error"],
-        )
 
 
 class CheckpointTuple(NamedTuple):
@@ -165,43 +52,6 @@ class CheckpointTuple(NamedTuple):
     parent_config: dict[str, Any] | None
     created_at: str
     results: tuple[TaskResult, ...] = ()
-
-
-class PregelTask(NamedTuple):
-    """A task of the step a :class:`StateSnapshot` precedes (LangGraph's fields)."""
-
-    id: str
-    name: str
-    path: tuple[Any, ...]
-    error: Exception | str | None = None
-    interrupts: tuple[Interrupt, ...] = ()
-    state: Any = None
-    result: Any | None = None
-
-
-class StateSnapshot(NamedTuple):
-    """A thread's state at a checkpoint, as ``graph.get_state(config)`` returns it.
-
-    Attributes:
-        values: the state's values (with the writes of tasks of the next step
-            that already finished applied, as LangGraph shows them).
-        next: the nodes still to run in the next step.
-        config: addresses this checkpoint (thread id and checkpoint id).
-        metadata: ``{"source": "input"|"loop"|"update", "step": n, "parents": {}}``.
-        created_at: ISO 8601 time it was saved.
-        parent_config: addresses the checkpoint before it.
-        tasks: the next step's tasks, with their result, error or interrupts.
-        interrupts: interrupts waiting for ``Command(resume=...)``.
-    """
-
-    values: dict[str, Any] | Any
-    next: tuple[str, ...]
-    config: dict[str, Any]
-    metadata: dict[str, Any] | None
-    created_at: str | None
-    parent_config: dict[str, Any] | None
-    tasks: tuple[PregelTask, ...]
-    interrupts: tuple[Interrupt, ...]
 
 
 def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
@@ -300,7 +150,7 @@ class BaseCheckpointSaver(abc.ABC):
         """
         thread_id, checkpoint_id = thread_address(config)
         if checkpoint_id is None:
-            raise ValueError("put_result() needs a config with a checkpoint_id.")
+            raise InvalidConfigError("put_result() needs a config with a checkpoint_id.")
         sends = [(f"Send to {s.node!r}", s.arg) for s in result.routes if isinstance(s, Send)]
         items = [*result.writes, *sends]
         items += [("interrupt value", i.value) for i in result.interrupts]
@@ -367,22 +217,48 @@ class BaseCheckpointSaver(abc.ABC):
         self, thread_id: str, row: tuple[str, str | None, str, bytes, bytes, builtins.list[bytes]]
     ) -> CheckpointTuple:
         checkpoint_id, parent_id, created_at, data, meta, results = row
+        where = f"checkpoint {checkpoint_id!r} of thread {thread_id!r}"
+        metadata = self._load(meta, f"the metadata of {where}")
+        if not isinstance(metadata, dict):
+            raise SerializationError(f"Cannot load the metadata of {where}: not an object.")
         return CheckpointTuple(
             config=thread_config(thread_id, checkpoint_id),
-            checkpoint=Checkpoint.from_record(self.serde.loads(data)),
-            metadata=self.serde.loads(meta),
+            checkpoint=self._load_checkpoint(data, where),
+            metadata=metadata,
             parent_config=thread_config(thread_id, parent_id) if parent_id else None,
             created_at=created_at,
-            results=tuple(TaskResult.from_record(self.serde.loads(r)) for r in results),
+            results=tuple(self._load_result(r, where) for r in results),
         )
+
+    def _load(self, data: bytes, what: str, *, node: str | None = None) -> Any:
+        try:
+            return self.serde.loads(data)
+        except Exception as exc:  # a custom serde may raise anything; ours SerializationError
+            raise SerializationError(f"Cannot load {what}: {exc}", node=node) from exc
+
+    def _load_checkpoint(self, data: bytes, where: str) -> Checkpoint:
+        try:
+            return Checkpoint.from_record(self.serde.loads(data))
+        except Exception as exc:
+            at = culprit(self.serde, data, {"values": "state key {!r}"})
+            raise SerializationError(f"Cannot load {at}{where}: {exc}") from exc
+
+    def _load_result(self, data: bytes, where: str) -> TaskResult:
+        try:
+            return TaskResult.from_record(self.serde.loads(data))
+        except Exception as exc:
+            node = stored_node(data)
+            at = culprit(self.serde, data, {"writes": "the write to {!r}"})
+            task = f"the result of node {node!r}" if node else "a task result"
+            raise SerializationError(
+                f"Cannot load {at}{task} under {where}: {exc}", node=node
+            ) from exc
 
 
 def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
     configurable = (config or {}).get("configurable") or {}
     thread_id = configurable.get("thread_id")
     if thread_id is None:
-        from ..errors import InvalidConfigError
-
         raise InvalidConfigError(
             "A graph with a checkpointer needs config={'configurable': {'thread_id': ...}} "
             "to know which thread to save to and resume from."

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import CheckpointNotFoundError
 from ._lease import Lease, LocalLeases
 from .base import BaseCheckpointSaver
 
@@ -54,7 +55,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 if row[0] == checkpoint_id:
                     row[5][task_id] = data
                     return
-        raise KeyError(f"No checkpoint {checkpoint_id!r} in thread {thread_id!r}.")
+        raise CheckpointNotFoundError(f"No checkpoint {checkpoint_id!r} in thread {thread_id!r}.")
 
     def _rows(
         self, thread_id: str, checkpoint_id: str | None, before: str | None, limit: int | None

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import InvalidConfigError
 from ._sql import SqlSaver, schema
 
 __all__ = ["PostgresSaver"]
@@ -44,7 +45,7 @@ class PostgresSaver(SqlSaver):
 
     Raises:
         ImportError: psycopg is not installed (install the ``postgres`` extra).
-        ValueError: the connection given is not in autocommit mode.
+        InvalidConfigError: the connection given is not in autocommit mode (a ``ValueError``).
     """
 
     def __init__(self, conn: Any, **kwargs: Any) -> None:
@@ -53,7 +54,7 @@ class PostgresSaver(SqlSaver):
         self._owned = isinstance(conn, str)
         self.conn = psycopg.connect(conn, autocommit=True) if isinstance(conn, str) else conn
         if not self.conn.autocommit:
-            raise ValueError(
+            raise InvalidConfigError(
                 "PostgresSaver needs a connection in autocommit mode: "
                 "psycopg.connect(..., autocommit=True)."
             )

@@ -34,13 +34,16 @@ when it is *saved*, with a :class:`~graphpool.errors.SerializationError` that
 names where the value sits (``log[2].when``), so a run fails at the step that
 produced it rather than at a later resume.
 
-Loading never unpickles and never calls arbitrary code: a class named in a
-``"cls"`` field is looked up in modules that are *already imported*
-(``sys.modules``; ``allowed_modules`` lists modules it may import), and must be
-the kind its tag says (a dataclass, a pydantic model, an ``Enum``, a
-``NamedTuple``). Dataclasses and pydantic models are rebuilt field by field
-without running ``__init__``/``__post_init__`` or validators, so a loaded value
-is the value that was saved.
+Loading (:mod:`graphpool.checkpoint._load`) never unpickles, never imports and
+never calls arbitrary code: a class named in a ``"cls"`` field is looked up in
+modules that are *already imported* (``sys.modules``; ``allowed_modules`` lists
+modules it may import), through their ``__dict__`` only (a package's lazy
+``__getattr__`` is never triggered), and must be the kind its tag says (a
+dataclass, a pydantic model, an ``Enum``, a ``NamedTuple``). Dataclasses and
+pydantic models are rebuilt field by field without running
+``__init__``/``__post_init__`` or validators, so a loaded value is the value that
+was saved. A malformed document raises :class:`~graphpool.errors.SerializationError`
+and nothing else.
 """
 
 from __future__ import annotations
@@ -50,7 +53,6 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
-import importlib
 import json
 import math
 import sys
@@ -60,6 +62,7 @@ from typing import Any, Protocol
 
 from ..errors import SerializationError
 from ..types import Interrupt, Overwrite, Send
+from ._load import Decoder
 
 __all__ = ["JsonSerializer", "Serializer"]
 
@@ -111,6 +114,7 @@ class JsonSerializer:
 
     def __init__(self, allowed_modules: Iterable[str] = ()) -> None:
         self.allowed_modules = tuple(allowed_modules)
+        self._decoder = Decoder(self.allowed_modules)
         self._encoders: dict[type, Callable[[Any], Any]] = {
             tuple: lambda v: {TAG: "tuple", "v": [self._enc(x) for x in v]},
             set: lambda v: {TAG: "set", "v": [self._enc(x) for x in v]},
@@ -149,8 +153,10 @@ class JsonSerializer:
 
     def _enc(self, v: Any) -> Any:
         cls = type(v)
-        if cls is str or cls is int or cls is bool or v is None:
+        if cls is str or cls is bool or v is None:
             return v
+        if cls is int:
+            return v if v.bit_length() <= _SAFE_INT_BITS else _enc_int(v)
         if cls is float:
             return v if math.isfinite(v) else {TAG: "float", "v": repr(v)}
         if cls is list:
@@ -215,103 +221,47 @@ class JsonSerializer:
             return {TAG: "namedtuple", "cls": _class_path(cls), "v": list(items.values())}
         raise _Unsupported(v, "this type is not supported by graphpool's checkpoint serializer")
 
-    # -- loading -----------------------------------------------------------------
+    # -- loading ------------------------------------------------------------------
 
     def loads(self, data: bytes | str) -> Any:
-        """Decode what :meth:`dumps` wrote; never unpickles or imports by default."""
+        """Decode what :meth:`dumps` wrote; never unpickles, and never imports by default.
+
+        Raises:
+            SerializationError: the data is not a document :meth:`dumps` could
+                have written (see :mod:`graphpool.checkpoint._load`); nothing else.
+        """
         try:
-            return json.loads(data, object_hook=self._hook)
+            return json.loads(data, object_hook=self._decoder)
         except SerializationError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise SerializationError(f"Stored checkpoint data is malformed: {exc}") from exc
-
-    def _hook(self, obj: dict[str, Any]) -> Any:
-        tag = obj.get(TAG)
-        if tag is None:
-            return obj
-        v: Any = obj.get("v")
-        if tag == "tuple":
-            return tuple(v)
-        if tag == "dict":
-            return {k: item for k, item in v}
-        if tag == "set":
-            return set(v)
-        if tag == "frozenset":
-            return frozenset(v)
-        if tag in ("bytes", "bytearray"):
-            raw = base64.b64decode(v, validate=True)
-            return raw if tag == "bytes" else bytearray(raw)
-        if tag == "float":
-            return float(v)
-        if tag == "datetime":
-            return _dec_datetime(v, obj.get("tz"))
-        if tag == "date":
-            return dt.date.fromisoformat(v)
-        if tag == "time":
-            return dt.time.fromisoformat(v)
-        if tag == "timedelta":
-            return dt.timedelta(days=v[0], seconds=v[1], microseconds=v[2])
-        if tag == "decimal":
-            return decimal.Decimal(v)
-        if tag == "uuid":
-            return uuid.UUID(v)
-        if tag == "send":
-            return Send(obj["node"], obj["arg"])
-        if tag == "overwrite":
-            return Overwrite(v)
-        if tag == "interrupt":
-            return Interrupt(v, id=obj["id"])
-        return self._dec_object(tag, obj)
-
-    def _dec_object(self, tag: str, obj: dict[str, Any]) -> Any:
-        cls: Any = self._resolve(obj.get("cls"), tag)
-        v = obj["v"]
-        if tag == "enum":
-            if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
-                raise SerializationError(f"Stored enum names {obj['cls']!r}, not an Enum.")
-            return cls(v)
-        if tag == "namedtuple":
-            if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
-                raise SerializationError(f"Stored NamedTuple names {obj['cls']!r}, not one.")
-            return cls(*v)
-        if tag == "dataclass":
-            if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-                raise SerializationError(f"Stored dataclass names {obj['cls']!r}, not one.")
-            new = object.__new__(cls)
-            for name, item in v.items():
-                object.__setattr__(new, name, item)
-            return new
-        if tag == "pydantic":
-            pydantic = sys.modules.get("pydantic")
-            if pydantic is None or not (
-                isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
-            ):
-                raise SerializationError(f"Stored model names {obj['cls']!r}, not a model.")
-            model: Any = cls
-            return model.model_construct(_fields_set=set(obj.get("set", v)), **v)
-        raise SerializationError(f"Stored checkpoint data has an unknown type tag {tag!r}.")
-
-    def _resolve(self, path: Any, tag: str) -> Any:
-        if not isinstance(path, str) or ":" not in path:
-            raise SerializationError(f"Stored {tag} has no valid class path: {path!r}.")
-        module_name, qualname = path.split(":", 1)
-        module = sys.modules.get(module_name)
-        if module is None and any(
-            module_name == m or module_name.startswith(m + ".") for m in self.allowed_modules
-        ):
-            module = importlib.import_module(module_name)
-        if module is None:
+        except RecursionError as exc:
             raise SerializationError(
-                f"Stored {tag} of class {path!r}: module {module_name!r} is not imported. "
-                "Import it before loading, or list it in JsonSerializer(allowed_modules=...)."
-            )
-        found: Any = module
-        for part in qualname.split("."):
-            found = getattr(found, part, None)
-            if found is None:
-                raise SerializationError(f"Stored {tag} of class {path!r}: no such class.")
-        return found
+                "Stored checkpoint data is nested too deeply to load (deeper than Python's "
+                f"recursion limit, {sys.getrecursionlimit()})."
+            ) from exc
+        except Exception as exc:  # anything else a malformed document makes json raise
+            raise SerializationError(
+                f"Stored checkpoint data is malformed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+_SAFE_INT_BITS = 3 * 640  # 640: the lowest digit limit Python accepts
+
+
+def _enc_int(v: int) -> int:
+    """``v``, if JSON can carry it: Python refuses to print (and json to write or
+    read) an int of more than ``sys.get_int_max_str_digits()`` digits."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()  # 3.10 before 3.10.7: none
+    if limit and v.bit_length() > 3 * limit:  # 3 bits < 1 decimal digit: no false alarm
+        try:
+            str(v)
+        except ValueError:
+            raise _Unsupported(
+                v,
+                f"it has more than {limit} digits, Python's limit for converting an int to "
+                "text (sys.set_int_max_str_digits); store it as a str or bytes",
+            ) from None
+    return v
 
 
 def _enc_datetime(v: dt.datetime) -> dict[str, Any]:
@@ -320,12 +270,3 @@ def _enc_datetime(v: dt.datetime) -> dict[str, Any]:
     if isinstance(key, str):
         out["tz"] = key
     return out
-
-
-def _dec_datetime(v: str, tz: str | None) -> dt.datetime:
-    value = dt.datetime.fromisoformat(v)
-    if tz is not None:
-        from zoneinfo import ZoneInfo
-
-        value = value.astimezone(ZoneInfo(tz))
-    return value

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import InvalidConfigError
 from ._sql import SqlSaver, schema
 
 __all__ = ["SqliteSaver"]
@@ -49,7 +50,9 @@ class SqliteSaver(SqlSaver):
     ) -> None:
         super().__init__(**kwargs)
         if synchronous.upper() not in ("NORMAL", "FULL"):
-            raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}.")
+            raise InvalidConfigError(
+                f"SqliteSaver: synchronous={synchronous!r} is unknown; choose 'NORMAL' or 'FULL'."
+            )
         self._owned = not isinstance(conn, sqlite3.Connection)
         if isinstance(conn, sqlite3.Connection):
             self.conn = conn

@@ -26,6 +26,8 @@ from langchain_core.messages import (  # noqa: E402 - after the check that names
     message_chunk_to_message,
 )
 
+from ..errors import InvalidConfigError, InvalidMessagesError  # noqa: E402
+
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
 
 REMOVE_ALL_MESSAGES = "__remove_all__"
@@ -44,7 +46,7 @@ def add_messages(left: Any = None, right: Any = None, *, format: str | None = No
       itself is updated).
     * A message of ``right`` whose id is already in the list replaces that
       message in place; any other message is appended.
-    * ``RemoveMessage(id=...)`` deletes the message with that id (ValueError if
+    * ``RemoveMessage(id=...)`` deletes the message with that id (an error if
       there is none); ``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` drops everything
       before it, so the result is what ``right`` lists after it.
 
@@ -52,14 +54,15 @@ def add_messages(left: Any = None, right: Any = None, *, format: str | None = No
     reducer that also rewrites the merged messages' content in OpenAI's format.
 
     Raises:
-        ValueError: only one side given, a RemoveMessage for an unknown id, or an
-            unknown ``format``.
+        InvalidConfigError: only one side given, or an unknown ``format``.
+        InvalidMessagesError: a RemoveMessage for an id not in ``left``.
+        (Both are ``ValueError``, as LangGraph raises.)
     """
     if left is None and right is None:
         return functools.partial(add_messages, format=format)
     if left is None or right is None:
         given = "left" if left is not None else "right"
-        raise ValueError(
+        raise InvalidConfigError(
             f"add_messages needs both 'left' and 'right' (or neither, to configure it); "
             f"got only {given!r}."
         )
@@ -74,7 +77,9 @@ def add_messages(left: Any = None, right: Any = None, *, format: str | None = No
 
         return convert_to_messages(convert_to_openai_messages(merged))
     if format:
-        raise ValueError(f"Unknown format={format!r} for add_messages; use 'langchain-openai'.")
+        raise InvalidConfigError(
+            f"add_messages: format={format!r} is unknown; use 'langchain-openai'."
+        )
     return merged
 
 
@@ -111,7 +116,7 @@ def _merge(existing: list[BaseMessage], update: list[BaseMessage]) -> list[BaseM
         i = where.get(message.id)
         if i is None:
             if isinstance(message, RemoveMessage):
-                raise ValueError(
+                raise InvalidMessagesError(
                     f"Attempting to delete a message with an ID that doesn't exist ('{message.id}')"
                 )
             where[message.id] = len(merged)

@@ -24,8 +24,9 @@ from langchain_core.tools import BaseTool, ToolException  # noqa: E402
 from langchain_core.tools import tool as as_tool  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
+from .._checks import check_positive_int  # noqa: E402
 from .._pool import WorkerPool, default_pool  # noqa: E402
-from ..errors import InvalidUpdateError  # noqa: E402
+from ..errors import InvalidConfigError, InvalidMessagesError, InvalidUpdateError  # noqa: E402
 from ..types import Command, Send  # noqa: E402
 from ._parallel import map_on_pool  # noqa: E402
 
@@ -90,7 +91,7 @@ def _handled_types(handler: Callable[..., str]) -> tuple[type[BaseException], ..
     else:
         options = (hint,)
     if not all(isinstance(t, type) and issubclass(t, Exception) for t in options):
-        raise ValueError(
+        raise InvalidConfigError(
             f"The error handler {handler!r} must annotate its first parameter with an "
             f"Exception type or a Union of them, got {hint!r}."
         )
@@ -136,8 +137,10 @@ class ToolNode:
         pool: WorkerPool | None = None,
         max_parallel: int | None = None,
     ) -> None:
-        if max_parallel is not None and max_parallel < 1:
-            raise ValueError(f"ToolNode max_parallel must be >= 1, got {max_parallel!r}.")
+        if max_parallel is not None:
+            max_parallel = check_positive_int(
+                max_parallel, "ToolNode: max_parallel", InvalidConfigError
+            )
         self.name = name
         self.tags = list(tags or ())
         self.messages_key = messages_key
@@ -204,14 +207,14 @@ class ToolNode:
         else:
             messages, shape = getattr(input, self.messages_key, None) or [], "dict"
         if not messages:
-            raise ValueError(
+            raise InvalidMessagesError(
                 f"ToolNode {self.name!r}: no messages found in its input (key "
                 f"{self.messages_key!r})."
             )
         for message in reversed(messages):
             if isinstance(message, AIMessage):
                 return list(message.tool_calls), shape
-        raise ValueError(f"ToolNode {self.name!r}: no AIMessage found in its input.")
+        raise InvalidMessagesError(f"ToolNode {self.name!r}: no AIMessage found in its input.")
 
     def _run_one(self, call: ToolCall, config: dict[str, Any]) -> Any:
         tool = self._tools.get(call["name"])
@@ -272,7 +275,7 @@ def _normalise(response: Any, name: str) -> Any:
         isinstance(r, ToolMessage) or _command(r) is not None for r in response
     ):
         return [_normalise(r, name) for r in response]
-    raise TypeError(
+    raise InvalidUpdateError(
         f"Tool {name!r} returned {type(response).__name__}; a tool called by ToolNode must "
         "return a ToolMessage, a Command, or a list of those."
     )
@@ -321,7 +324,7 @@ def tools_condition(state: Any, messages_key: str = "messages") -> Literal["tool
     be a list of messages, a dict or an object with ``messages_key``.
 
     Raises:
-        ValueError: the state has no messages.
+        InvalidMessagesError: the state has no messages (a ``ValueError``).
     """
     if isinstance(state, list):
         messages = state
@@ -330,7 +333,7 @@ def tools_condition(state: Any, messages_key: str = "messages") -> Literal["tool
     else:
         messages = getattr(state, messages_key, None) or []
     if not messages:
-        raise ValueError(f"tools_condition found no messages in the state: {state!r}")
+        raise InvalidMessagesError(f"tools_condition found no messages in the state: {state!r}")
     if getattr(messages[-1], "tool_calls", None):
         return "tools"
     return "__end__"

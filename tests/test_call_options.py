@@ -1,0 +1,78 @@
+"""Options given to one invoke/stream call: durability, printing, and bad options."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated
+
+import pytest
+from typing_extensions import TypedDict
+
+from graphpool import START, StateGraph
+from graphpool.checkpoint import InMemorySaver
+from graphpool.errors import InvalidConfigError
+
+
+class S(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def _graph(saver, seen):
+    def a(state: S) -> S:
+        return {"log": ["a"]}
+
+    def b(state: S) -> S:  # what the saver holds while the run is still going
+        saved = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        seen.append(None if saved is None else saved.checkpoint.values.get("log"))
+        return {"log": ["b"]}
+
+    builder = StateGraph(S)
+    builder.add_node("a", a)
+    builder.add_node("b", b)
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    return builder.compile(checkpointer=saver)
+
+
+@pytest.mark.parametrize(("durability", "mid_run"), [("sync", ["a"]), ("exit", None)])
+def test_durability_exit_writes_only_when_the_run_ends(durability, mid_run) -> None:
+    saver, seen = InMemorySaver(), []
+    config = {"configurable": {"thread_id": "t"}}
+    result = _graph(saver, seen).invoke({"log": []}, config, durability=durability)
+    assert result == {"log": ["a", "b"]}
+    assert seen == [mid_run]  # with "exit", a crash here would lose the whole run
+    assert saver.get_tuple(config).checkpoint.values == {"log": ["a", "b"]}
+
+
+def test_durability_exit_keeps_what_an_error_left() -> None:
+    saver = InMemorySaver()
+    builder = StateGraph(S)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+    builder.add_node("boom", lambda s: 1 / 0)
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "boom")
+    graph = builder.compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(ZeroDivisionError):
+        graph.invoke({"log": []}, config, durability="exit")
+    state = graph.get_state(config)
+    assert state.values == {"log": ["a"]} and state.next == ("boom",)
+
+
+def test_bad_call_options_fail_where_given() -> None:
+    graph = _graph(InMemorySaver(), [])
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(InvalidConfigError, match="durability='later'"):
+        graph.invoke({"log": []}, config, durability="later")
+    with pytest.raises(InvalidConfigError, match="stream_mode 'valuez'"):
+        list(graph.stream({"log": []}, config, stream_mode="valuez"))
+    with pytest.raises(InvalidConfigError, match="checkpoint_during"):
+        graph.invoke({"log": []}, config, checkpoint_during=True)
+
+
+def test_debug_prints_the_debug_stream(capsys) -> None:
+    graph = _graph(InMemorySaver(), [])
+    config = {"configurable": {"thread_id": "t"}}
+    assert graph.invoke({"log": []}, config, debug=True) == {"log": ["a", "b"]}
+    printed = capsys.readouterr().out
+    assert "[debug]" in printed and "'name': 'a'" in printed and "task_result" in printed
