@@ -31,18 +31,18 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import dataclasses
-import math
 import os
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from ..errors import (
-    InvalidConfigError,
+    InvalidPoolConfigError,
     PoolShutDownError,
     TaskCancelledError,
     WorkerCrashedError,
 )
+from . import _validate
 from ._base import WorkerPool
 from ._pickling import dumps_for_worker, loads_from_worker
 from ._stats import PoolStats
@@ -59,21 +59,6 @@ __all__ = [
 Future = concurrent.futures.Future
 
 
-def _count(name: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise InvalidConfigError(f"ProcessPool {name} must be an int >= {least}, got {value!r}.")
-    return value
-
-
-def _seconds(name: str, value: Any) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or math.isnan(value) or value < 0:
-        raise InvalidConfigError(
-            f"ProcessPool {name} must be a number of seconds >= 0, got {value!r}."
-        )
-    return float(value)
-
-
 class ProcessPool(WorkerPool):
     """A pool of worker processes that grows with demand; shareable by many graphs and runs.
 
@@ -82,7 +67,7 @@ class ProcessPool(WorkerPool):
         min_workers: processes kept alive while idle (default 0: an idle program
             holds no workers; a new one is a fork of the preloaded fork server).
         idle_timeout: seconds an idle process above ``min_workers`` waits before
-            exiting (``math.inf``: never).
+            exiting.
         queue_size: most calls waiting before new runs are held back (None: no
             bound), as for :class:`ThreadPool`.
 
@@ -102,7 +87,8 @@ class ProcessPool(WorkerPool):
     :class:`~graphpool.errors.TaskCancelledError` naming the node.
 
     Raises:
-        InvalidConfigError: an argument is not a valid value (it is named).
+        InvalidPoolConfigError: a parameter has a bad type or value (named in
+            the message).
     """
 
     kind = "process"
@@ -120,15 +106,15 @@ class ProcessPool(WorkerPool):
 
         if max_workers is None:
             max_workers = os.cpu_count() or 1
-        self.max_workers = _count("max_workers", max_workers, 1)
-        self.min_workers = _count("min_workers", min_workers, 0)
+        self.max_workers = _validate.count("ProcessPool", "max_workers", max_workers, 1)
+        self.min_workers = _validate.count("ProcessPool", "min_workers", min_workers, 0)
         if self.min_workers > self.max_workers:
-            raise InvalidConfigError(
-                f"ProcessPool min_workers ({min_workers}) must be <= max_workers ({max_workers})."
+            raise InvalidPoolConfigError(
+                f"ProcessPool(max_workers={max_workers!r}, min_workers={min_workers!r}): "
+                "min_workers must be <= max_workers."
             )
-        self.idle_timeout = _seconds("idle_timeout", idle_timeout)
-        if queue_size is not None:
-            _count("queue_size", queue_size, 1)
+        self.idle_timeout = _validate.seconds("ProcessPool", "idle_timeout", idle_timeout)
+        _validate.optional_count("ProcessPool", "queue_size", queue_size, 1)
         self._front = ThreadPool(
             self.max_workers,
             idle_timeout=min(self.idle_timeout, 60.0),

@@ -250,7 +250,7 @@ class WorkerSet:
         if not self._idle or len(self._every) <= self.min_workers:
             return None
         due = self._idle[0].idle_since + self.idle_timeout - time.monotonic()
-        return max(due, 0.0) if due < 1e9 else None  # idle_timeout=inf: never
+        return max(due, 0.0)
 
     def _start_warm(self) -> None:
         worker = Worker()
