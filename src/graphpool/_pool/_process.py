@@ -249,6 +249,8 @@ class ProcessPool(WorkerPool):
     # -- dispatching (on a front thread) -------------------------------------------
 
     def _dispatch(self, outer: Future[Any], fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        if outer.cancelled():  # given up on while a dispatch thread took it
+            raise concurrent.futures.CancelledError()
         worker = self._workers.checkout(outer)
         if worker is None:  # shut down with cancel=True while this call waited
             raise concurrent.futures.CancelledError()
