@@ -278,7 +278,7 @@ class NotInNodeError(GraphpoolError, RuntimeError):
 class InvalidPoolConfigError(InvalidConfigError, TypeError):
     """A pool was constructed with a bad parameter: the message names it and its value.
 
-    Raised by the constructors of ``ThreadPool`` and ``AsyncPool`` (sizes that are
+    Raised by the constructors of ``ThreadPool``, ``ProcessPool`` and ``AsyncPool`` (sizes that are
     not whole numbers, ``True`` for a size, negative or NaN timeouts,
     ``min_workers > max_workers``, ...). Both a ``ValueError`` and a
     ``TypeError``, so code that catches either for bad arguments keeps working.
