@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._sqlite import database_path, open_database
 from .base import BaseCache, FullKey, Namespace, ValueT, check_key, check_ttl
 
 __all__ = ["SqliteCache"]
@@ -56,12 +56,7 @@ class SqliteCache(BaseCache[ValueT]):
         super().__init__(serde=serde)
         self._lock = threading.Lock()
         self._clock: Callable[[], float] = time.time  # expiries outlive the process
-        self.conn = sqlite3.connect(
-            os.fspath(path), timeout=timeout, check_same_thread=False, isolation_level=None
-        )
-        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn, _ = open_database(path, owner="SqliteCache", timeout=timeout)
         with self._lock:
             for statement in _SCHEMA:
                 self.conn.execute(statement)
@@ -72,10 +67,7 @@ class SqliteCache(BaseCache[ValueT]):
     @property
     def path(self) -> str:
         """The database file ("" for an in-memory database)."""
-        for _, name, file in self.conn.execute("PRAGMA database_list"):
-            if name == "main":
-                return str(file)
-        return ""
+        return database_path(self.conn)
 
     def close(self) -> None:
         """Close the connection."""

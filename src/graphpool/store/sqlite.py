@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..errors import InvalidConfigError
+from .._sqlite import database_path, open_database
 from ._sql import SqlStore, schema
 from .base import IndexConfig, TTLConfig
 
@@ -71,21 +71,10 @@ class SqliteStore(SqlStore):
         synchronous: str = "NORMAL",
     ) -> None:
         super().__init__(index=index, ttl=ttl)
-        if not isinstance(synchronous, str) or synchronous.upper() not in ("NORMAL", "FULL"):
-            raise InvalidConfigError(
-                f"SqliteStore: synchronous={synchronous!r} is unknown; choose 'NORMAL' or 'FULL'."
-            )
         self._lock = threading.RLock()
-        self._owned = not isinstance(conn, sqlite3.Connection)
-        if isinstance(conn, sqlite3.Connection):
-            self.conn = conn
-        else:
-            self.conn = sqlite3.connect(
-                os.fspath(conn), timeout=timeout, check_same_thread=False, isolation_level=None
-            )
-        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self.conn.execute("PRAGMA journal_mode = WAL")  # ":memory:" stays in memory mode
-        self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self.conn, self._owned = open_database(
+            conn, owner="SqliteStore", timeout=timeout, synchronous=synchronous
+        )
         self.setup()
 
     @classmethod
@@ -110,10 +99,7 @@ class SqliteStore(SqlStore):
     @property
     def path(self) -> str:
         """The database file ("" for an in-memory database)."""
-        for _, name, file in self.conn.execute("PRAGMA database_list"):
-            if name == "main":
-                return str(file)
-        return ""
+        return database_path(self.conn)
 
     def close(self) -> None:
         """Stop the TTL sweeper; close the connection if this store opened it."""
