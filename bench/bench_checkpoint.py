@@ -11,6 +11,8 @@ one per superstep) plus the saved writes of its 5 tasks. Variants:
 * graphpool's ``SqliteSaver`` (always synchronous: a step's checkpoint is
   written before the next step starts) with its default ``synchronous=NORMAL``,
   and FULL;
+* ``durability="exit"`` on both (the run's last checkpoint is written when it
+  ends), and graphpool's ``durability="async"`` (written as ``"sync"``);
 * each library without a checkpointer, as the baseline.
 
 Reported: median time per invoke over repeats (order alternating per repeat),
@@ -143,12 +145,19 @@ def main() -> None:
             saver, path = lg_saver(f"lg-{durability}-{sync}", sync)
             name = f"langgraph SqliteSaver, durability={durability}, synchronous={sync}"
             variants.append(Variant(name, build_seed(lg, saver), path, durability=durability))
+    saver, path = lg_saver("lg-exit-NORMAL", "NORMAL")
+    name = "langgraph SqliteSaver, durability=exit, synchronous=NORMAL"
+    variants.append(Variant(name, build_seed(lg, saver), path, durability="exit"))
     variants.append(Variant("graphpool, no checkpointer", build_seed(gp), None))
     for sync in ("NORMAL", "FULL"):
         saver, path = gp_saver(f"gp-{sync}", sync)
         default = " (default)" if sync == "NORMAL" else ""
         name = f"graphpool SqliteSaver, synchronous={sync}{default}"
         variants.append(Variant(name, build_seed(gp, saver), path))
+    for durability in ("async", "exit"):  # "async" is written as "sync" is: same cost
+        saver, path = gp_saver(f"gp-{durability}-NORMAL", "NORMAL")
+        name = f"graphpool SqliteSaver, durability={durability}, synchronous=NORMAL"
+        variants.append(Variant(name, build_seed(gp, saver), path, durability=durability))
 
     for variant in variants:  # warm up (and check) once each
         variant.invoke()

@@ -60,8 +60,13 @@ FANOUT_WIDTH = 64
 FANOUT_SLEEP_S = 0.1
 FANOUT_IDEAL_S = FANOUT_SLEEP_S
 
-# Targets from the issue (only used to annotate the report).
+IMPORT_RUNS = 5  # fresh interpreters per repeat and library; the best one counts
+
+# Targets from the issues (only used to annotate the report).
 TARGET_CHAIN_RATIO = 0.2  # graphpool/langgraph us-per-step
+TARGET_CHAIN_US = 5.0  # graphpool us per step (issue 12)
+TARGET_SEED_PER_S = 6000  # graphpool invokes/s of the seed graph (issue 12)
+TARGET_IMPORT_S = 0.08  # `import graphpool` (issue 12)
 TARGET_FANOUT_S = 0.15  # graphpool wall seconds per invoke
 
 
@@ -371,10 +376,36 @@ def scenario_fanout(nss: dict[str, types.SimpleNamespace], repeats: int) -> Metr
     return m
 
 
+def scenario_import(nss: dict[str, types.SimpleNamespace], repeats: int) -> Metric:
+    """Seconds to import the library in a fresh interpreter, less an empty one's start."""
+    print(f"\n[4] import: fresh interpreters, best of {IMPORT_RUNS} per repeat")
+    m = Metric("import", "import in a fresh interpreter", "s", higher_is_better=False)
+    code = {"langgraph": "import langgraph.graph", "graphpool": "import graphpool"}
+
+    def best(statement: str) -> float:
+        times = []
+        for _ in range(IMPORT_RUNS):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", statement], check=True)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    for r in range(repeats):
+        for lib in lib_order(list(nss), r):
+            empty = best("pass")
+            m.add(lib, max(0.0, best(code[lib]) - empty))
+    m.notes.append(
+        f"import: `python -c 'import graphpool'` (`import langgraph.graph`) minus `python -c "
+        f"'pass'`, best of {IMPORT_RUNS} fresh interpreters per repeat."
+    )
+    return m
+
+
 SCENARIOS: dict[str, Callable[[dict[str, types.SimpleNamespace], int], Metric]] = {
     "chain": scenario_chain,
     "seed": scenario_seed,
     "fanout": scenario_fanout,
+    "import": scenario_import,
 }
 
 
@@ -427,9 +458,24 @@ def verdict(m: Metric) -> str:
         if ratio is None:
             return "-"
         ok = "met" if ratio <= TARGET_CHAIN_RATIO else "NOT met"
-        return f"ratio gp/lg = {ratio:.3f} (target <= {TARGET_CHAIN_RATIO}: {ok})"
+        gp = m.median("graphpool") or 0.0
+        us_ok = "met" if gp <= TARGET_CHAIN_US else "NOT met"
+        return (
+            f"ratio gp/lg = {ratio:.3f} (target <= {TARGET_CHAIN_RATIO}: {ok}; "
+            f"<= {TARGET_CHAIN_US:g} us/step: {us_ok})"
+        )
     if m.scenario == "seed":
-        return "-" if ratio is None else f"speedup gp/lg = {ratio:.2f}x"
+        if ratio is None:
+            return "-"
+        gp = m.median("graphpool") or 0.0
+        ok = "met" if gp >= TARGET_SEED_PER_S else "NOT met"
+        return f"speedup gp/lg = {ratio:.2f}x (>= {TARGET_SEED_PER_S:,} invokes/s: {ok})"
+    if m.scenario == "import":
+        gp = m.median("graphpool")
+        if gp is None:
+            return "-"
+        ok = "met" if gp <= TARGET_IMPORT_S else "NOT met"
+        return f"ratio gp/lg = {ratio:.2f} (<= {TARGET_IMPORT_S} s: {ok})" if ratio else "-"
     if m.scenario == "fanout":
         parts = []
         if ratio is not None:

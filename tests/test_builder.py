@@ -120,3 +120,38 @@ def test_compile_twice_and_change_after_compile_warns() -> None:
         b.add_node("b", f)
     assert "b" not in g1.topology.nodes
     assert "b" in b.compile().topology.nodes
+
+
+def test_set_node_defaults_apply_where_a_node_sets_nothing() -> None:
+    import datetime
+
+    from graphpool import CachePolicy, RetryPolicy
+
+    calls = []
+
+    def flaky(state):
+        calls.append(1)
+        if len(calls) < 2:
+            raise ConnectionError("once")
+        return {}
+
+    class One(TypedDict):
+        x: int
+
+    builder = StateGraph(One)
+    builder.add_node("flaky", flaky)
+    builder.add_node("own", lambda s: {}, timeout=5.0)
+    builder.add_edge(START, "flaky")
+    builder.add_edge("flaky", "own")
+    policy = RetryPolicy(max_attempts=2, initial_interval=0.01, jitter=False)
+    builder.set_node_defaults(
+        retry_policy=policy, timeout=datetime.timedelta(seconds=30), cache_policy=CachePolicy()
+    )
+    graph = builder.compile()
+    graph.invoke({"x": 1})
+    assert len(calls) == 2  # the default retry policy retried it
+    nodes = graph.topology.nodes
+    assert graph.topology.timeouts["flaky"] == 30.0 and graph.topology.timeouts["own"] == 5.0
+    assert nodes["flaky"].cache_policy == CachePolicy()
+    with pytest.raises(InvalidGraphError, match="error_handler"):
+        builder.set_node_defaults(error_handler=lambda s: {})

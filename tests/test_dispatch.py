@@ -65,3 +65,15 @@ def test_a_sibling_timeout_is_noticed_while_the_caller_could_be_busy() -> None:
         assert time.monotonic() - began < 5  # not after the slow sibling's 10 s
     finally:
         release.set()
+
+
+def test_updates_come_in_the_order_jobs_finished_even_the_kept_one() -> None:
+    # "a_slow" is launched first, so the caller keeps it and runs it itself;
+    # "b_fast" finishes on a pool thread meanwhile and must be reported first
+    def slow(state: S) -> dict:
+        time.sleep(0.3)
+        return {"log": ["slow"]}
+
+    graph = _fan({"a_slow": slow, "b_fast": lambda s: {"log": ["fast"]}}).compile()
+    order = [next(iter(chunk)) for chunk in graph.stream({"log": []}, stream_mode="updates")]
+    assert order == ["b_fast", "a_slow"]

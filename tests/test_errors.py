@@ -40,10 +40,14 @@ ALLOWED = {
     ("_progress.py", "ImportError"),
     ("_timeline.py", "ImportError"),
     ("checkpoint/postgres.py", "ImportError"),
+    ("store/postgres.py", "ImportError"),
     ("_pool/_ray.py", "ImportError"),
     ("_pool/_prometheus.py", "ImportError"),
     # testing.py's fault injection raises the transient error a node would meet.
     ("testing.py", "ConnectionError"),
+    # The Ray test cluster behind graphpool.testing (not the runtime): a Ray node
+    # that did not start, with the tail of its log.
+    ("_testing_ray.py", "RuntimeError"),
     # ``python -m graphpool``: the exit status of the command line.
     ("__main__.py", "SystemExit"),
 }
@@ -52,10 +56,7 @@ ALLOWED = {
 # pool modules); their raises are checked once those branches land.
 PENDING = {
     "_pool/_thread.py",
-    "_pool/_process.py",
     "_pool/_async.py",
-    "_pool/_ray.py",
-    "_pool/_ray_cluster.py",
     "_pool/_queue.py",
 }
 

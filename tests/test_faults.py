@@ -79,7 +79,10 @@ def test_a_crash_without_retry_fails_only_its_run(pools, tmp_path) -> None:
     assert healthy.invoke({})["x"] != os.getpid()  # the pool healed
 
 
-def test_hung_thread_node_times_out_and_the_pool_keeps_its_size() -> None:
+def test_hung_thread_node_times_out_and_its_thread_keeps_its_slot_until_it_returns() -> None:
+    # A thread cannot be killed: the timed-out body keeps running, and keeps its
+    # slot of max_workers (no replacement thread), until it returns; then the
+    # thread serves the pool again (ThreadPool's docstring, test_pool_bounds.py).
     threads = ThreadPool(max_workers=2)
     release = threading.Event()
     try:
@@ -93,9 +96,11 @@ def test_hung_thread_node_times_out_and_the_pool_keeps_its_size() -> None:
             graph.invoke({})
         assert time.monotonic() - started < 1.5
         assert info.value.timeout == 1
+        stats = threads.stats()
+        assert (stats.workers, stats.busy, stats.abandoned) == (1, 1, 1)
 
-        # Two parallel nodes that must meet: needs both threads of the pool,
-        # although one thread is still stuck in the abandoned node.
+        # Two parallel nodes that must meet need both threads: one is free now,
+        # the other once the abandoned body returns.
         meet = threading.Barrier(2, timeout=10)
         pair = StateGraph(S)
         for name in ("p", "q"):
@@ -103,7 +108,10 @@ def test_hung_thread_node_times_out_and_the_pool_keeps_its_size() -> None:
             pair.add_edge(START, name)
         second = pair.compile()
         second._pools = graph._pools
+        threading.Timer(0.3, release.set).start()
         assert second.invoke({})["log"] == ["p", "q"]
+        stats = threads.stats()
+        assert stats.workers <= 2 and stats.abandoned == 0
     finally:
         release.set()
         threads.shutdown(wait=True, cancel_futures=True)

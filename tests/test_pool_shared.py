@@ -15,6 +15,7 @@ import pytest
 from graphpool import (
     START,
     AsyncPool,
+    GraphpoolError,
     NodeTimeoutError,
     PoolSaturatedError,
     RetryPolicy,
@@ -22,6 +23,7 @@ from graphpool import (
     ThreadPool,
     serve_metrics,
 )
+from graphpool.errors import InvalidPoolConfigError, PoolShutDownError
 
 
 class S(TypedDict, total=False):
@@ -132,7 +134,10 @@ def test_a_held_run_waits_for_room_then_runs(shared) -> None:
     with ThreadPoolExecutor(2) as clients:
         first = clients.submit(blocker.invoke, {})
         deadline = time.monotonic() + 10
-        while pool.stats().queued < 1 and time.monotonic() < deadline:
+        # one fan-out node runs and the others wait (the root alone in the queue
+        # for a moment does not count: a worker takes it at once)
+        while (pool.stats().busy, min(pool.stats().queued, 1)) != (1, 1):
+            assert time.monotonic() < deadline
             time.sleep(0.01)
         with pytest.raises(PoolSaturatedError):
             quick.invoke({}, {"admission_timeout": 0})
@@ -396,3 +401,44 @@ def test_shutting_the_pool_down_mid_run_fails_the_run_naming_the_node(caller: st
         gate.set()
         stopper.join(10)
         pool.shutdown(wait=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"max_workers": 0}, "max_workers=0"),
+        ({"max_workers": "abc"}, "max_workers='abc'"),
+        ({"max_workers": 2.5}, "max_workers=2.5"),
+        ({"max_workers": True}, "max_workers=True"),
+        ({"queue_size": 0}, "queue_size=0"),
+        ({"queue_size": "10"}, "queue_size='10'"),
+    ],
+)
+def test_async_pool_refuses_bad_parameters_naming_them(args: dict, named: str) -> None:
+    threads_before = threading.active_count()
+    with pytest.raises(InvalidPoolConfigError) as info:
+        AsyncPool(**args)
+    assert named in str(info.value) and "AsyncPool" in str(info.value)
+    assert isinstance(info.value, GraphpoolError)
+    assert threading.active_count() == threads_before  # no loop thread left behind
+
+
+@pytest.mark.parametrize("kind", ["thread", "async"])
+def test_every_pool_kind_refuses_work_after_shutdown_with_one_error(kind: str) -> None:
+    pool = ThreadPool(2) if kind == "thread" else AsyncPool(2)
+    pool.shutdown()
+
+    async def coroutine() -> None:
+        pass
+
+    work = (lambda: None) if kind == "thread" else coroutine
+    for refused in (
+        lambda: pool.submit(work),
+        lambda: pool.submit_in("run", work),
+        lambda: pool.admit("run"),
+    ):
+        with pytest.raises(PoolShutDownError, match="shut down"):
+            refused()
+    graph = fan(1, lambda s, i: {"log": [i]}, pool=pool)
+    with pytest.raises(PoolShutDownError):
+        graph.invoke({})

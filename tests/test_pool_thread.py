@@ -8,6 +8,7 @@ import time
 import pytest
 
 from graphpool import ThreadPool
+from graphpool.errors import GraphpoolError, InvalidPoolConfigError, PoolShutDownError
 
 
 def wait_until(predicate, timeout: float = 10.0) -> bool:
@@ -55,8 +56,13 @@ def test_shutdown_cancels_queued_work_and_refuses_more() -> None:
     gate.set()
     assert running.result(10) is True
     assert queued.cancelled()
-    with pytest.raises(RuntimeError, match="shut down"):
+    with pytest.raises(PoolShutDownError, match="shut down"):
         pool.submit(lambda: None)
+    with pytest.raises(PoolShutDownError, match="shut down"):
+        pool.submit_in("run", lambda: None)
+    with pytest.raises(PoolShutDownError, match="shut down"):
+        pool.admit("run")
+    assert issubclass(PoolShutDownError, RuntimeError)
 
 
 def test_exception_goes_to_the_future_and_the_worker_survives() -> None:
@@ -66,10 +72,43 @@ def test_exception_goes_to_the_future_and_the_worker_survives() -> None:
         assert pool.submit(lambda: 2).result(10) == 2
 
 
-@pytest.mark.parametrize("args", [{"max_workers": 0}, {"max_workers": 2, "min_workers": 3}])
-def test_bad_sizes(args: dict) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"max_workers": 0}, "max_workers=0"),
+        ({"max_workers": "abc"}, "max_workers='abc'"),
+        ({"max_workers": 2.5}, "max_workers=2.5"),
+        ({"max_workers": True}, "max_workers=True"),
+        ({"max_workers": None}, "max_workers=None"),
+        ({"max_workers": 2, "min_workers": 3}, "min_workers=3"),
+        ({"min_workers": -1}, "min_workers=-1"),
+        ({"min_workers": 1.0}, "min_workers=1.0"),
+        ({"idle_timeout": -1}, "idle_timeout=-1"),
+        ({"idle_timeout": float("nan")}, "idle_timeout=nan"),
+        ({"idle_timeout": float("inf")}, "idle_timeout=inf"),
+        ({"idle_timeout": "30"}, "idle_timeout='30'"),
+        ({"queue_size": 0}, "queue_size=0"),
+        ({"queue_size": 1.5}, "queue_size=1.5"),
+        ({"queue_size": False}, "queue_size=False"),
+        ({"prefetch": -1}, "prefetch=-1"),
+        ({"prefetch": "2"}, "prefetch='2'"),
+    ],
+)
+def test_bad_parameters_are_refused_naming_them(args: dict, named: str) -> None:
+    with pytest.raises(InvalidPoolConfigError) as info:
         ThreadPool(**args)
+    assert named in str(info.value) and "ThreadPool" in str(info.value)
+    # existing `except ValueError` / `except TypeError` keep working
+    assert isinstance(info.value, GraphpoolError)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def test_good_edge_values_are_accepted() -> None:
+    pool = ThreadPool(1, min_workers=0, idle_timeout=0, queue_size=None, prefetch=0)
+    try:
+        assert pool.submit(lambda: 3).result(10) == 3
+    finally:
+        pool.shutdown()
 
 
 def test_shutdown_stops_every_thread_though_idle_timeout_is_long() -> None:
@@ -89,3 +128,24 @@ def test_shutdown_stops_every_thread_though_idle_timeout_is_long() -> None:
         thread.join(timeout=10)
         assert not thread.is_alive(), f"{thread.name} stayed alive after shutdown"
     assert pool.statistics() == (0, 0)
+
+
+def test_light_steady_load_lets_the_surplus_threads_retire() -> None:
+    # The most recently idle thread takes the next task (its stack is warm), so
+    # threads the load does not need stay idle long enough to time out. Woken in
+    # turn instead, all 8 threads would be used every 8 x 25 ms < idle_timeout.
+    pool = ThreadPool(max_workers=8, idle_timeout=0.5)
+    try:
+        gate = threading.Event()
+        started = [pool.submit(gate.wait, 10) for _ in range(8)]
+        assert wait_until(lambda: pool.statistics()[0] == 8)
+        gate.set()
+        for future in started:
+            future.result(10)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            pool.submit(time.sleep, 0.002).result(10)
+            time.sleep(0.02)
+        assert pool.statistics()[0] <= 3
+    finally:
+        pool.shutdown()

@@ -7,6 +7,7 @@ its own raylet and one CPU), started once for this module and stopped by pid.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import operator
 import os
@@ -33,8 +34,10 @@ from graphpool import (
     RetryPolicy,
     SerializationError,
     StateGraph,
+    WorkerCrashedError,
 )
 from graphpool._pool import Pools
+from graphpool.errors import PoolShutDownError, TaskCancelledError
 from graphpool.testing import LocalRayCluster
 
 try:
@@ -356,6 +359,72 @@ def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
     assert lines == ["True", str(nodes)]
 
 
+ORPHAN_DRIVER = """
+import os, sys, time
+from typing import TypedDict
+from graphpool import START, StateGraph
+
+PID_FILE = sys.argv[1]  # read here: the task runs in a Ray worker, with its own argv
+
+class S(TypedDict, total=False):
+    x: int
+
+def stuck(state):
+    with open(PID_FILE, "w") as f:
+        f.write(str(os.getpid()))
+    while True:  # busy: it would burn a CPU of the cluster for ever
+        pass
+
+b = StateGraph(S)
+b.add_node("stuck", stuck, executor="ray")
+b.add_edge(START, "stuck")
+b.compile().invoke({})
+"""
+
+
+@needs_ray
+def test_a_sigkilled_driver_leaves_no_ray_task_running(cluster, tmp_path) -> None:
+    # Ray ends the tasks of a job whose driver died (here: SIGKILL), as it does
+    # for a driver that exits; its worker process goes.
+    script, pid_file = tmp_path / "driver.py", tmp_path / "task.pid"
+    script.write_text(ORPHAN_DRIVER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("RAY_AUTH")})
+    env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
+    env["PYTHONPATH"] = str(Path(graphpool.__file__).parents[1])
+    log = tmp_path / "driver.log"
+    with open(log, "wb") as out:
+        driver = subprocess.Popen(
+            [sys.executable, str(script), str(pid_file)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while not (pid_file.exists() and pid_file.read_text()):
+            running = driver.poll() is None and time.monotonic() < deadline
+            assert running, f"the task never ran: {log.read_text()[-3000:]}"
+            time.sleep(0.1)
+        task = int(pid_file.read_text())
+        assert _running(task)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(10)
+        deadline = time.monotonic() + 30
+        while _running(task) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(task), "the Ray task outlived its driver"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 NODE_DEATH = """
 import os, signal, sys, time
 from graphpool import RayPool, WorkerCrashedError
@@ -400,6 +469,27 @@ def test_a_ray_node_that_dies_mid_task_is_a_worker_crash(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["NodeDiedError", "1"]
+
+
+@needs_ray
+def test_ray_call_returns_the_value_and_maps_a_dead_worker(ray_pool) -> None:
+    refs: list = []
+    assert ray_pool.call(lambda s: s + 1, 1, node="n", submitted=refs.append) == 2
+    assert len(refs) == 1
+    with pytest.raises(WorkerCrashedError, match=r"'boom' died .*attempt 2, run r-1") as e:
+        ray_pool.call(lambda s: os._exit(1), None, node="boom", attempt=2, run_id="r-1")
+    assert (e.value.node, e.value.attempt, e.value.run_id) == ("boom", 2, "r-1")
+
+
+def test_a_shut_down_ray_pool_refuses_work_with_pool_shut_down_error() -> None:
+    pool = RayPool(address="127.0.0.1:1")  # never connects
+    pool.shutdown()
+    for attempt in (pool.connect, lambda: pool.submit(len, "x")):
+        with pytest.raises(PoolShutDownError, match="shut down"):
+            attempt()
+    with pytest.raises(TaskCancelledError, match=r"'n' was not run to the end") as e:
+        pool.call(len, "x", node="n", run_id="r")
+    assert e.value.node == "n" and isinstance(e.value.__cause__, PoolShutDownError)
 
 
 @needs_ray
@@ -449,6 +539,22 @@ def test_unpicklable_ray_node_fails_in_add_node() -> None:
     lock = threading.Lock()
     with pytest.raises(SerializationError, match=r"'locked'.*Ray"):
         StateGraph(S).add_node("locked", lambda s: lock.locked() and None, executor="ray")
+
+
+def test_the_local_cluster_is_a_test_helper_outside_the_runtime_package() -> None:
+    from graphpool import _testing_ray
+
+    assert LocalRayCluster is _testing_ray.LocalRayCluster
+    assert importlib.util.find_spec("graphpool._pool._ray_cluster") is None
+    # the nodes import graphpool (and node functions) from this folder
+    assert (_testing_ray.package_root() / "graphpool" / "__init__.py").is_file()
+    runtime = Path(graphpool.__file__).parent
+    importers = [
+        path.relative_to(runtime)
+        for path in runtime.rglob("*.py")
+        if "_testing_ray" in path.read_text() and path.name not in ("testing.py", "_testing_ray.py")
+    ]
+    assert importers == []
 
 
 def test_compile_rejects_a_pool_that_is_not_a_ray_pool() -> None:

@@ -125,3 +125,26 @@ def test_process_nodes_get_the_context_but_no_writer() -> None:
     final = [c for m, c in chunks if m == "values"][-1]
     assert final["log"][0] == "ada" and final["log"][1] != __import__("os").getpid()
     assert [m for m, _ in chunks] == ["values", "values"]
+
+
+def test_the_store_reaches_nodes_through_runtime_store_and_get_store() -> None:
+    from graphpool.store.memory import InMemoryStore
+
+    store = InMemoryStore()
+
+    def remember(state: S, runtime: graphpool.runtime.Runtime[Ctx]) -> dict:
+        runtime.store.put(("users",), runtime.context.user, {"seen": True})
+        return {"log": ["put"]}
+
+    def recall(state: S, store) -> dict:
+        assert store is graphpool.config.get_store()
+        return {"log": [item.key for item in store.search(("users",))]}
+
+    builder = graphpool.StateGraph(S, context_schema=Ctx)
+    builder.add_node("remember", remember)
+    builder.add_node("recall", recall)
+    builder.add_edge(graphpool.START, "remember")
+    builder.add_edge("remember", "recall")
+    graph = builder.compile(store=store)
+    assert graph.invoke({"log": []}, context=Ctx("ada")) == {"log": ["put", "ada"]}
+    assert store.get(("users",), "ada").value == {"seen": True}

@@ -5,15 +5,14 @@ Change ``from langgraph.graph import StateGraph, END`` to
 """
 
 import logging as _logging
+from typing import TYPE_CHECKING, Any
 
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
 from ._observe import RunObserver, TaskAttempt
-from ._pool import AsyncPool, ProcessPool, RayPool, RayStatistics, ThreadPool, WorkerPool
-from ._pool._prometheus import serve_metrics
+from ._pool import ThreadPool, WorkerPool
 from ._pool._stats import PoolStats
-from ._trace import Trace
 from ._version import __version__
 from .errors import (
     CheckpointError,
@@ -26,7 +25,9 @@ from .errors import (
     InvalidConfigError,
     InvalidGraphError,
     InvalidMessagesError,
+    InvalidNamespaceError,
     InvalidNodeError,
+    InvalidPoolConfigError,
     InvalidResumeError,
     InvalidRouteError,
     InvalidUpdateError,
@@ -43,12 +44,13 @@ from .errors import (
     ThreadBusyError,
     WorkerCrashedError,
 )
-from .types import Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
+from .types import CachePolicy, Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
 
 __all__ = [
     "END",
     "START",
     "AsyncPool",
+    "CachePolicy",
     "CheckpointError",
     "CheckpointNotFoundError",
     "Command",
@@ -62,7 +64,9 @@ __all__ = [
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
+    "InvalidNamespaceError",
     "InvalidNodeError",
+    "InvalidPoolConfigError",
     "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
@@ -95,6 +99,34 @@ __all__ = [
     "interrupt",
     "serve_metrics",
 ]
+
+_LAZY = {  # loaded on first use: ``import graphpool`` stays light
+    "AsyncPool": "graphpool._pool._async",
+    "ProcessPool": "graphpool._pool._process",
+    "RayPool": "graphpool._pool._ray",
+    "RayStatistics": "graphpool._pool._ray",
+    "serve_metrics": "graphpool._pool._prometheus",
+    "Trace": "graphpool._trace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from ._pool._async import AsyncPool
+    from ._pool._process import ProcessPool
+    from ._pool._prometheus import serve_metrics
+    from ._pool._ray import RayPool, RayStatistics
+    from ._trace import Trace
 
 # A library stays silent unless the application configures logging.
 _logging.getLogger("graphpool").addHandler(_logging.NullHandler())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -15,7 +16,7 @@ from ._pool._registry import known_executors
 from ._schema import Schema
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
-from .types import RetryPolicy
+from .types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
     from ._compiled import CompiledStateGraph
@@ -104,6 +105,7 @@ class StateGraph(Generic[StateT]):
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, Branch]] = {}
         self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
 
     # -- nodes ---------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class StateGraph(Generic[StateT]):
         metadata: Mapping[str, Any] | None = None,
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
+        cache_policy: CachePolicy | None = None,
         **unsupported: Any,
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -136,7 +139,8 @@ class StateGraph(Generic[StateT]):
             timeout: seconds an attempt may run; past it the attempt fails with
                 :class:`~graphpool.NodeTimeoutError` (and is retried if the policy
                 says so) and its worker is stopped: a process is killed, an async
-                node cancelled, a thread abandoned and replaced in the pool.
+                node cancelled, a thread given up on (it keeps its pool slot until
+                it returns).
             executor: where the node runs: ``"thread"`` (default for sync nodes:
                 I/O-bound work), ``"process"`` (CPU-bound work, on all cores; the
                 function and its input must pickle, closures included),
@@ -158,6 +162,10 @@ class StateGraph(Generic[StateT]):
             )
         if defer:
             raise InvalidGraphError("add_node(defer=True) is not supported by graphpool yet.")
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"add_node(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
         if isinstance(node, str):
             name = node
             if action is None:
@@ -201,7 +209,40 @@ class StateGraph(Generic[StateT]):
             metadata=metadata,
             destinations=_destinations(destinations),
             resources=resources or None,
+            cache_policy=cache_policy,
         )
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT]:
+        """Policies for every node that does not set its own (applied by ``compile()``).
+
+        ``retry_policy`` and ``timeout`` (seconds or a ``timedelta``) act as
+        ``compile(retry_policy=..., timeout=...)`` do; ``cache_policy`` applies to
+        nodes without one.
+
+        Raises:
+            InvalidGraphError: a bad value, or ``error_handler`` (not supported yet).
+        """
+        if error_handler is not None:
+            raise InvalidGraphError(
+                "set_node_defaults(error_handler=...) is not supported by graphpool yet."
+            )
+        if timeout is not None:
+            timeout = check_seconds(timeout, "set_node_defaults(): timeout", InvalidGraphError)
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidGraphError(
+                f"set_node_defaults(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
+            )
+        policies = _policies("set_node_defaults(): retry_policy", retry_policy)
+        given = {"retry_policy": policies or None, "cache_policy": cache_policy, "timeout": timeout}
+        self._node_defaults.update({k: v for k, v in given.items() if v is not None})
         return self
 
     def _warn_if_compiled(self) -> None:
@@ -362,6 +403,8 @@ class StateGraph(Generic[StateT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         pool: Any = None,
         ray_pool: Any = None,
+        store: Any = None,
+        cache: Any = None,
         **unsupported: Any,
     ) -> CompiledStateGraph:
         """Validate the graph and return a runnable :class:`CompiledStateGraph`.
@@ -398,6 +441,8 @@ class StateGraph(Generic[StateT]):
             )
         if timeout is not None:
             timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
+        else:
+            timeout = self._node_defaults.get("timeout")
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
@@ -406,6 +451,10 @@ class StateGraph(Generic[StateT]):
                 if spec.executor is None and not (spec.callee.is_async and executor == "thread"):
                     _check_executor(spec.name, executor, spec.callee)
         saver = _checkpointer(checkpointer)
+        if store is not None and not callable(getattr(store, "batch", None)):
+            raise InvalidGraphError(f"compile(store={store!r}): pass a graphpool.store BaseStore.")
+        if cache is not None and not callable(getattr(cache, "get", None)):
+            raise InvalidGraphError(f"compile(cache={cache!r}): pass a graphpool.cache BaseCache.")
         before = self._interrupt_nodes("interrupt_before", interrupt_before)
         after = self._interrupt_nodes("interrupt_after", interrupt_after)
         if scheduling == "eager" and (before or after):
@@ -425,6 +474,13 @@ class StateGraph(Generic[StateT]):
         if executor is None and pool is not None and pool.kind == "process":
             executor = "process"
         policies = _policies("compile(): retry_policy", retry_policy)
+        if not policies:
+            policies = self._node_defaults.get("retry_policy", ())
+        default_cache = self._node_defaults.get("cache_policy")
+        if default_cache is not None:
+            for name, spec in self.nodes.items():
+                if spec.cache_policy is None:
+                    self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
         topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
         return CompiledStateGraph(
             self,
@@ -435,6 +491,8 @@ class StateGraph(Generic[StateT]):
             pool=pool,
             ray_pool=ray_pool,
             checkpointer=saver,
+            store=store,
+            cache=cache,
             interrupt_before=before,
             interrupt_after=after,
         )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ResumePlan
+from ._core.records import INPUT
 from .checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -157,10 +158,12 @@ def _plan(
     if command is not None and command.resume is not None:
         pending = [i for r in results for i in r.interrupts]
         resume_by_id, unaddressed = _deliver(command.resume, pending)
+    updates = tuple(sorted((r for r in results if r.node == INPUT), key=lambda r: r.task_id))
     return ResumePlan(
         durable=True,
         checkpoint=checkpoint,
         resuming=True,
+        updates=updates,
         stop=stop,
         reuse={r.task_id: r for r in results},
         resume_by_id=resume_by_id,

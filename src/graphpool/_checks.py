@@ -28,11 +28,16 @@ def _is_real(value: Any) -> bool:
 def check_seconds(
     value: Any, where: str, error: type[GraphpoolError], *, zero: bool = False
 ) -> float:
-    """A duration: a finite real number of seconds, > 0 (>= 0 when ``zero``).
+    """A duration: a finite real number of seconds, or a ``timedelta``, > 0 (>= 0
+    when ``zero``).
 
     ``nan`` and ``inf`` are refused rather than read as "no limit": the caller
     passes None for that, which is what the message says.
     """
+    import datetime
+
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
     if not _is_real(value):
         raise error(
             f"{where}={value!r}: expected a number of seconds, got a {type(value).__name__}."

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _snapshots, _updates
-from ._checkpointing import Checkpointing, open_thread
 from ._config import RunOptions
 from ._constants import INTERRUPT
 from ._core import FRESH, EagerRun, ResumePlan, Run
-from ._draw import DrawableGraph
 from ._driver import drive_async, drive_sync
 from ._observe import observe_async, observe_sync
-from ._pool import Pools, WorkerPool, default_pool, default_process_pool, default_ray_pool
+from ._pool import Pools, WorkerPool, default_pool
 from ._runnable import RunnableSurface
 from ._services import SYSTEM_CLOCK, Services
-from ._shape import discover
 from ._sink import EventSink
 from ._topology import Topology
-from .checkpoint.base import BaseCheckpointSaver, StateSnapshot, new_checkpoint_id
 from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
 from .runtime import Runtime
 from .types import Command
+
+if TYPE_CHECKING:  # loaded when used: a graph without a checkpointer never loads the store
+    from ._checkpointing import Checkpointing
+    from ._draw import DrawableGraph
+    from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
 
 __all__ = ["CompiledStateGraph"]
 
@@ -147,6 +145,7 @@ class CompiledStateGraph(RunnableSurface):
         ray_pool: Any = None,
         checkpointer: BaseCheckpointSaver | None = None,
         store: Any = None,
+        cache: Any = None,
         interrupt_before: Collection[str] = (),
         interrupt_after: Collection[str] = (),
     ) -> None:
@@ -157,6 +156,7 @@ class CompiledStateGraph(RunnableSurface):
         self.stream_mode = "updates"  # what stream() gives without stream_mode, as LangGraph
         self.checkpointer = checkpointer
         self.store = store
+        self.cache = cache
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
@@ -207,7 +207,12 @@ class CompiledStateGraph(RunnableSurface):
             runtime = runtime.override(stream_writer=functools.partial(sink.push, "custom"))
         hook: Checkpointing | None = None
         plan: ResumePlan = FRESH
+        checkpoint_ids = None
         if self.checkpointer is not None:
+            from ._checkpointing import open_thread
+            from .checkpoint.base import new_checkpoint_id
+
+            checkpoint_ids = new_checkpoint_id
             hook, plan = open_thread(
                 self.checkpointer, input, config, options.recursion_limit, call.durability
             )
@@ -230,17 +235,28 @@ class CompiledStateGraph(RunnableSurface):
                 modes,
                 clock=SYSTEM_CLOCK,
                 plan=plan,
-                checkpoint_ids=new_checkpoint_id if hook is not None else None,
+                checkpoint_ids=checkpoint_ids,
                 interrupt_before=_pick(call.interrupt_before, self.interrupt_before),
                 interrupt_after=_pick(call.interrupt_after, self.interrupt_after),
                 observing=not observers.quiet(),
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield run, Services(pools, observers, hook, sink, runtime)
+            yield run, Services(pools, observers, hook, sink, runtime, self.cache)
         finally:
             if hook is not None:
                 hook.close()
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of ``nodes`` (default: every node with a
+        ``cache_policy``)."""
+        if self.cache is None:
+            return
+        from .cache import node_namespace
+
+        specs = self.topology.nodes
+        names = [n for n in (nodes or specs) if specs[n].cache_policy is not None]
+        self.cache.clear([node_namespace(n, specs[n].callee.fn) for n in names])
 
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
@@ -248,6 +264,9 @@ class CompiledStateGraph(RunnableSurface):
         ``config`` and ``xray`` are accepted for compatibility (graphpool has no
         subgraphs to expand).
         """
+        from ._draw import DrawableGraph
+        from ._shape import discover
+
         return DrawableGraph.from_shape(
             discover(self.topology),
             self.topology.nodes,
@@ -436,6 +455,8 @@ class CompiledStateGraph(RunnableSurface):
         The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
         names; an empty snapshot for a thread with nothing saved.
         """
+        from . import _snapshots
+
         return _snapshots.get_state(self._saver(), self, config)
 
     def get_state_history(
@@ -447,6 +468,8 @@ class CompiledStateGraph(RunnableSurface):
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, newest first, as :class:`StateSnapshot`."""
+        from . import _snapshots
+
         return _snapshots.get_state_history(
             self._saver(), self, config, filter=filter, before=before, limit=limit
         )
@@ -460,6 +483,8 @@ class CompiledStateGraph(RunnableSurface):
     ) -> dict[str, Any]:
         """Change the thread's state as if ``as_node`` had returned ``values``; see
         :func:`graphpool._updates.update_state`. Returns the new checkpoint's config."""
+        from . import _updates
+
         return _updates.update_state(self._saver(), self, config, values, as_node, task_id)
 
     def bulk_update_state(
@@ -467,16 +492,22 @@ class CompiledStateGraph(RunnableSurface):
     ) -> dict[str, Any]:
         """Apply supersteps of ``StateUpdate``s, one checkpoint each; see
         :func:`graphpool._updates.bulk_update_state`."""
+        from . import _updates
+
         return _updates.bulk_update_state(self._saver(), self, config, supersteps)
 
     async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
         """Async :meth:`get_state` (runs the saver in a thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.get_state, config)
 
     async def aget_state_history(
         self, config: Mapping[str, Any], **kwargs: Any
     ) -> AsyncIterator[StateSnapshot]:
         """Async :meth:`get_state_history`."""
+        import asyncio
+
         snapshots = await asyncio.to_thread(lambda: list(self.get_state_history(config, **kwargs)))
         for snapshot in snapshots:
             yield snapshot
@@ -489,12 +520,16 @@ class CompiledStateGraph(RunnableSurface):
         task_id: str | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`update_state`."""
+        import asyncio
+
         return await asyncio.to_thread(self.update_state, config, values, as_node, task_id)
 
     async def abulk_update_state(
         self, config: Mapping[str, Any], supersteps: Sequence[Sequence[Any]]
     ) -> dict[str, Any]:
         """Async :meth:`bulk_update_state`."""
+        import asyncio
+
         return await asyncio.to_thread(self.bulk_update_state, config, supersteps)
 
     def batch(
@@ -519,6 +554,8 @@ class CompiledStateGraph(RunnableSurface):
                 raise
 
         limit = _batch_limit(configs)
+        import concurrent.futures
+
         with concurrent.futures.ThreadPoolExecutor(min(limit, len(inputs))) as drivers:
             return list(drivers.map(one, range(len(inputs))))
 
@@ -532,6 +569,8 @@ class CompiledStateGraph(RunnableSurface):
     ) -> list[Any]:
         """Async :meth:`batch`."""
         configs = _configs(config, len(inputs))
+        import asyncio
+
         gate = asyncio.Semaphore(_batch_limit(configs))
 
         async def one(i: int) -> Any:
@@ -543,17 +582,29 @@ class CompiledStateGraph(RunnableSurface):
         )
 
 
+def _default_process_pool() -> WorkerPool:
+    from ._pool._process import default_process_pool
+
+    return default_process_pool()
+
+
+def _default_ray_pool() -> WorkerPool:
+    from ._pool._ray import default_ray_pool
+
+    return default_ray_pool()
+
+
 def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     """Route each executor kind to the chosen pool, or to the shared defaults."""
-    ray = (lambda: ray_pool) if ray_pool is not None else default_ray_pool
+    ray = (lambda: ray_pool) if ray_pool is not None else _default_ray_pool
     if pool is None:
-        return Pools(default_pool(), default_process_pool, ray=ray)
+        return Pools(default_pool(), _default_process_pool, ray=ray)
     if pool.kind == "thread":
-        return Pools(pool, default_process_pool, primary=pool, ray=ray)
+        return Pools(pool, _default_process_pool, primary=pool, ray=ray)
     if pool.kind == "process":
         return Pools(default_pool(), lambda: pool, primary=pool, ray=ray)
     if pool.kind == "async":
-        return Pools(default_pool(), default_process_pool, primary=pool, async_pool=pool, ray=ray)
+        return Pools(default_pool(), _default_process_pool, primary=pool, async_pool=pool, ray=ray)
     raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 

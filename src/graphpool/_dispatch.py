@@ -34,7 +34,16 @@ __all__ = ["Dispatcher", "TaskJob"]
 class TaskJob:
     """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
 
-    __slots__ = ("_asking", "_attempt", "abandoned", "dispatcher", "handle", "outcome", "task")
+    __slots__ = (
+        "_asking",
+        "_attempt",
+        "abandoned",
+        "cache_key",
+        "dispatcher",
+        "handle",
+        "outcome",
+        "task",
+    )
 
     def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
         self.dispatcher = dispatcher
@@ -44,6 +53,7 @@ class TaskJob:
         self.abandoned = False
         self.outcome: Outcome | None = None
         self._asking: Asking | None = None
+        self.cache_key: Any = None  # (cache key, ttl): store the result there on success
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
@@ -94,6 +104,14 @@ class TaskJob:
         task = self.task
         return self.dispatcher.run.options.for_node(task.step, task.node, task.triggers)
 
+    def _keep(self) -> None:
+        """Store a succeeded attempt's writes and routes under its cache key."""
+        outcome = self.outcome
+        if outcome is None or outcome.error is not None:
+            return
+        (key, ttl), (_, writes, routes) = self.cache_key, outcome.result
+        self.dispatcher.services.cache.set({key: ((tuple(writes), tuple(routes)), ttl)})
+
     # -- running ---------------------------------------------------------------------
 
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
@@ -114,6 +132,8 @@ class TaskJob:
                 CURRENT.reset(token)
             if run.observing:
                 task.ended_at = time.time()
+            if self.cache_key is not None:
+                self._keep()
             return self.outcome
         body = run.body(task)
         try:
@@ -137,6 +157,8 @@ class TaskJob:
             CURRENT.reset(token)
         if run.observing:
             task.ended_at = time.time()
+        if self.cache_key is not None:
+            self._keep()
         return self.outcome
 
     async def run_async(self) -> Outcome:
@@ -160,6 +182,8 @@ class TaskJob:
             CURRENT.reset(token)
         if run.observing:
             task.ended_at = time.time()
+        if self.cache_key is not None:
+            self._keep()
         return self.outcome
 
 
@@ -234,6 +258,10 @@ class Dispatcher:
         job = TaskJob(self, task)
         if task.node == START:  # runs no node: never worth a hop
             return job.run_async() if self._caller_loop else job.run_sync()
+        if self.services.cache is not None:
+            policy = self.run.topology.nodes[task.node].cache_policy
+            if policy is not None and (hit := self._from_cache(job, policy)) is not None:
+                return hit
         runner = self.runner_of(task.node)
         if alone and self.services.sink is None:  # inline, chunks could not go out live
             ran = runner.run_inline(job)
@@ -280,6 +308,22 @@ class Dispatcher:
                 return [job]
         job.run_sync(runner.call)
         return [job]
+
+    def _from_cache(self, job: TaskJob, policy: Any) -> Outcome | None:
+        """A cached result of the job's node for its input (``cache_policy``), or None;
+        on a miss the job remembers where to store its result once it succeeds."""
+        from .cache import node_namespace, task_key
+
+        task = job.task
+        namespace = node_namespace(task.node, self.run.topology.nodes[task.node].callee.fn)
+        key = (namespace, task_key(policy, task.input))
+        found = self.services.cache.get([key])
+        if key in found:
+            writes, routes = found[key]
+            task.cached = True
+            return Outcome(task, (None, list(writes), list(routes)), None)
+        job.cache_key = (key, policy.ttl)
+        return None
 
     def abandon(self, task: Task) -> None:
         job, runner, handle = self.inflight.pop(task)

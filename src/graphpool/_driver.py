@@ -9,9 +9,8 @@ the :class:`~graphpool._dispatch.Dispatcher`'s, written once.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import queue
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -44,15 +43,16 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 yield event.mode, event.chunk
             elif type(event) is Wait:
                 dispatch.watch_sink()
-                jobs = dispatch.help(event.timeout)
-                if not jobs:
+                kept = dispatch.help(event.timeout)  # ran here, finished last
+                jobs = []
+                if not kept:
                     try:
-                        jobs = [finished.get(timeout=event.timeout)]
+                        jobs.append(finished.get(timeout=event.timeout))
                     except queue.Empty:
                         pass
                 while not finished.empty():
                     jobs.append(finished.get_nowait())
-                reply = dispatch.collect(jobs)
+                reply = dispatch.collect(jobs + kept)  # in the order they finished
                 yield from dispatch.drain_sink()
             elif type(event) is Save:
                 dispatch.save(event)
@@ -64,6 +64,9 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
 
 async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator[tuple[str, Any]]:
     """Run on the caller's event loop; yields ``(mode, chunk)`` stream events."""
+    import asyncio  # here: sync programs never load it
+    import inspect
+
     dispatch = Dispatcher(run, services, on_caller_loop=True)
     loop = asyncio.get_running_loop()
     finished: asyncio.Queue[Any] = asyncio.Queue()
@@ -73,10 +76,10 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
 
     dispatch.done = done
     primary, timeout = services.pools.primary, run.options.admission_timeout
-    if timeout == 0:
-        primary.admit(dispatch.lane, 0)
+    if timeout == 0 or getattr(primary, "queue_size", 0) is None:  # admit never waits
+        primary.admit(dispatch.lane, timeout)
     else:  # waiting for room must not block the event loop
-        await loop.run_in_executor(None, primary.admit, dispatch.lane, timeout)
+        await _admit_async(primary, dispatch.lane, timeout)
     dispatch.admitted()
     events = run.loop(input)
     reply: Any = None
@@ -108,3 +111,33 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                     reply = await reply
     finally:
         dispatch.close()
+
+
+async def _admit_async(pool: Any, lane: Any, timeout: float | None) -> None:
+    """``pool.admit`` in a thread; if the caller is cancelled while it waits, an
+    admission that still comes through is given back at once (or it would leak)."""
+    import asyncio
+    import concurrent.futures
+
+    admitting: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def admit() -> None:
+        if admitting.set_running_or_notify_cancel():
+            try:
+                pool.admit(lane, timeout)
+            except BaseException as exc:
+                admitting.set_exception(exc)
+            else:
+                admitting.set_result(None)
+
+    threading.Thread(target=admit, name="graphpool-admit", daemon=True).start()
+    try:
+        await asyncio.wrap_future(admitting)
+    except asyncio.CancelledError:
+
+        def give_back(done: concurrent.futures.Future[None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                pool.release(lane, 0.0)
+
+        admitting.add_done_callback(give_back)
+        raise

@@ -7,10 +7,8 @@ langchain-core ``Runnable`` is called as ``runnable.invoke(state, config)``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +20,8 @@ __all__ = ["Callee", "NodeSpec"]
 
 
 def _is_async(fn: Any) -> bool:
+    import inspect
+
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
@@ -30,6 +30,8 @@ def _is_async(fn: Any) -> bool:
 
 
 def _accepts_config(fn: Any) -> bool:
+    import inspect
+
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -46,6 +48,8 @@ _INJECTED = ("runtime", "writer", "store")
 
 
 def _injected(fn: Any) -> tuple[str, ...]:
+    import inspect
+
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -112,6 +116,8 @@ class Callee:
         self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None
     ) -> Any:
         """Call from an event loop (sync functions are called inline)."""
+        import asyncio
+
         with _lc.bind_config(config):
             result = self._start(value, config, runtime)
             if self.is_async or asyncio.iscoroutine(result):
@@ -146,3 +152,4 @@ class NodeSpec:
     metadata: Mapping[str, Any] | None = None
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
     resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")
+    cache_policy: Any = None  # a types.CachePolicy: reuse results by input (compile(cache=))

@@ -215,11 +215,15 @@ async def observe_async(
     group: ObserverGroup, run_id: str, events: AsyncIterator[Any]
 ) -> AsyncGenerator[Any, None]:
     """Async :func:`observe_sync`."""
+    import contextlib
+
     group.run_started(run_id)
     error: BaseException | None = None
     try:
-        async for event in events:
-            yield event
+        # closed with this generator: a caller that stops early stops the run at once
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                yield event
     except BaseException as exc:
         error = exc
         raise

@@ -45,6 +45,7 @@ class Services:
         durability: the thread's checkpoint hook, with a checkpointer.
         sink: chunks made inside running tasks, for modes that make them.
         runtime: what nodes may ask for (context, store, stream writer).
+        cache: where nodes with a ``cache_policy`` keep their results, or None.
         clock: deadlines and timestamps.
     """
 
@@ -53,4 +54,5 @@ class Services:
     durability: Checkpointing | None = None
     sink: EventSink | None = None
     runtime: Runtime[Any] = dataclasses.field(default_factory=Runtime)
+    cache: Any = None
     clock: Clock = SYSTEM_CLOCK

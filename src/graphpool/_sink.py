@@ -9,10 +9,12 @@ tokens reach the caller while the node is still running.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["EventSink"]
 
@@ -45,6 +47,8 @@ class EventSink:
 
     def wake_async(self) -> asyncio.Future[None]:
         """:attr:`wake` as a future of the running event loop."""
+        import asyncio
+
         with self._lock:
             if self._wrapped is None or self._wrapped[0] is not self._wake:
                 self._wrapped = (self._wake, asyncio.wrap_future(self._wake))

@@ -74,15 +74,16 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
             done.append(task)
         else:
             upcoming.append(task.node)
-        if result is not None:
-            interrupts.extend(result.interrupts)
+        # a record shows every interrupt the step raised; the live state only those waiting
+        raised = () if result is None else result.interrupts + (() if live else result.asked)
+        interrupts.extend(raised)
         listed.append(
             PregelTask(
                 id=task.id,
                 name=task.node,
                 path=path,
                 error=result.error if result is not None else None,
-                interrupts=result.interrupts if result is not None else (),
+                interrupts=raised,
                 result=dict(result.writes) if result is not None and result.succeeded else None,
             )
         )

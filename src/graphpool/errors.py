@@ -12,7 +12,9 @@ One root, :class:`GraphpoolError`, with these families:
 * node failures that the runtime itself detects: :class:`NodeError` and its
   subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
   the node, attempt and run id;
-* the pools: :class:`PoolSaturatedError` (backpressure);
+* the pools: :class:`PoolSaturatedError` (backpressure), :class:`PoolShutDownError`
+  (work sent to a pool after its shutdown) and :class:`InvalidPoolConfigError`
+  (a pool constructed with a bad parameter);
 * the state store (checkpointers) and values that travel: :class:`CheckpointError`
   and its subclasses :class:`SerializationError` (a value cannot be stored, or
   sent to a process worker), :class:`ThreadBusyError` (another run holds the
@@ -41,7 +43,9 @@ __all__ = [
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
+    "InvalidNamespaceError",
     "InvalidNodeError",
+    "InvalidPoolConfigError",
     "InvalidResumeError",
     "InvalidRouteError",
     "InvalidUpdateError",
@@ -151,7 +155,8 @@ class NodeTimeoutError(NodeError, TimeoutError):
     """An attempt of a node ran longer than its ``timeout``.
 
     The attempt is stopped: a process worker running it is killed and replaced,
-    an async node is cancelled, a thread is abandoned and replaced in its pool.
+    an async node is cancelled, a thread is given up on (it keeps its slot in a
+    bounded pool until its body returns).
     Retried like any transient failure when the node's retry policy allows it.
 
     Attributes:
@@ -181,20 +186,24 @@ class TaskCancelledError(NodeError, RuntimeError):
     """
 
 
-class PoolShutDownError(GraphpoolError, RuntimeError):
-    """Work was submitted to a pool after ``shutdown()``; every pool kind raises it.
-
-    A run whose next task meets a shut-down pool fails with
-    :class:`TaskCancelledError` naming the node, chained from this error.
-    """
-
-
 class PoolSaturatedError(GraphpoolError):
     """A pool's task queue is full and a new run could not be admitted in time.
 
     Raised before the run starts (nothing ran, nothing is lost): retry later,
     wait longer (``config={"admission_timeout": seconds}``), or give the pool a
     larger ``queue_size``.
+    """
+
+
+class PoolShutDownError(GraphpoolError, RuntimeError):
+    """Work was sent to a pool after its ``shutdown()``.
+
+    Raised by ``submit``/``submit_in`` and by the admission of a new run on
+    every pool kind (``ThreadPool``, ``AsyncPool``, ``ProcessPool``), whatever
+    ``shutdown`` was asked to do with the work already queued. Nothing of the
+    refused call ran. A ``RuntimeError``, as ``concurrent.futures`` raises for it.
+    A run whose next task meets a shut-down pool fails with
+    :class:`TaskCancelledError` naming the node, chained from this error.
     """
 
 
@@ -247,11 +256,33 @@ class InvalidMessagesError(GraphpoolError, ValueError):
     """
 
 
+class InvalidNamespaceError(GraphpoolError, ValueError):
+    """A store namespace that cannot be used: not a tuple (or list) of strings,
+    empty where an item is written, a label that is empty or holds a ``"."`` or
+    a NUL character, or the reserved root label ``"langgraph"``.
+
+    Raised by the stores of :mod:`graphpool.store` (``put``, ``get``, ``search``,
+    ``delete``, ``list_namespaces``, ``batch`` and their async twins) before
+    anything is read or written; the message names the namespace and the label.
+    A ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is.
+    """
+
+
 class NotInNodeError(GraphpoolError, RuntimeError):
     """A function that only works inside a running node was called elsewhere.
 
     Raised by :func:`~graphpool.interrupt` outside a node. A ``RuntimeError``, as
     LangGraph raises for it.
+    """
+
+
+class InvalidPoolConfigError(InvalidConfigError, TypeError):
+    """A pool was constructed with a bad parameter: the message names it and its value.
+
+    Raised by the constructors of ``ThreadPool``, ``ProcessPool`` and ``AsyncPool`` (sizes that are
+    not whole numbers, ``True`` for a size, negative or NaN timeouts,
+    ``min_workers > max_workers``, ...). Both a ``ValueError`` and a
+    ``TypeError``, so code that catches either for bad arguments keeps working.
     """
 
 

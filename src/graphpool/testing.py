@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from ._pool._ray_cluster import LocalRayCluster
+from ._testing_ray import LocalRayCluster
 
 __all__ = ["LocalRayCluster", "crash_first", "crash_sometimes", "fail"]
 

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 from ._constants import END
 
 __all__ = [
+    "CachePolicy",
     "Command",
     "Interrupt",
     "Overwrite",
@@ -19,6 +20,7 @@ __all__ = [
     "StateSnapshot",
     "StateUpdate",
     "StreamMode",
+    "default_cache_key",
     "default_retry_on",
     "interrupt",
 ]
@@ -252,6 +254,59 @@ class RetryPolicy(_RetryFields):
             self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1)
         )
         return interval + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str:
+    """The default ``CachePolicy.key_func``: a stable digest of a node's input.
+
+    Equal inputs give the same key in every process and run (dict key order does
+    not matter; lists and tuples agree; ``1``, ``1.0`` and ``True`` differ), see
+    :mod:`graphpool.cache._key`. Never pickles.
+
+    Raises:
+        SerializationError: the input holds a value with no stable form (a lock,
+            a cycle); the message names where it is.
+    """
+    from .cache._key import canonical_key
+
+    return canonical_key(args, kwargs)
+
+
+KeyFunc = TypeVar("KeyFunc", bound=Callable[..., Union[str, bytes]])  # noqa: UP007
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CachePolicy(Generic[KeyFunc]):
+    """Cache a node's result, as LangGraph's: on a graph compiled with ``cache=``,
+    a task of the node whose input gives a key already cached (and not expired)
+    takes the stored result instead of running.
+
+    Attributes:
+        key_func: makes the key from the node's input (a str or bytes);
+            :func:`default_cache_key` by default.
+        ttl: seconds the result stays cached; ``None``, until cleared.
+
+    Raises:
+        InvalidConfigError: ``key_func`` not callable, or ``ttl`` not None or a
+            finite number of seconds >= 0.
+    """
+
+    key_func: KeyFunc = default_cache_key  # type: ignore[assignment]
+    ttl: int | None = None
+
+    def __post_init__(self) -> None:
+        from .errors import InvalidConfigError
+
+        if not callable(self.key_func):
+            raise InvalidConfigError(
+                f"CachePolicy: key_func={self.key_func!r} must be a function "
+                "(input) -> str | bytes."
+            )
+        ttl = self.ttl
+        if ttl is not None:
+            from ._checks import check_number
+
+            check_number(ttl, "CachePolicy: ttl", InvalidConfigError, at_least=0)
 
 
 @dataclasses.dataclass(frozen=True)

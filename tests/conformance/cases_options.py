@@ -2,6 +2,7 @@
 one run, ``subgraphs=True`` chunk shapes, ``durability``, and ``invoke`` with a
 ``stream_mode`` other than ``values``."""
 
+from .cases_checkpoint import Log as _Log
 from .cases_checkpoint import _chain, _snap, _thread
 from .harness import Scenario, make_registry
 
@@ -68,5 +69,52 @@ def case_invoke_with_updates_mode_returns_the_chunks(lib):
 
     def script(graph):
         return graph.invoke({"log": [], "n": 0}, _thread(), stream_mode="updates")
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_resume_updates_survive_a_later_interrupt(lib):
+    g = lib.StateGraph(_Log)
+
+    def ask(state):
+        first = lib.interrupt("one?")
+        second = lib.interrupt("two?")
+        return {"log": [f"ask:{first}{second}"]}
+
+    g.add_node("ask", ask)
+    g.add_edge(lib.START, "ask")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        out = [graph.invoke({"log": []}, _thread())]
+        out.append(graph.invoke(lib.Command(resume="1", update={"log": ["u1"]}), _thread()))
+        out.append(graph.invoke(lib.Command(resume="2", update={"log": ["u2"]}), _thread()))
+        state = graph.get_state(_thread())
+        return {"calls": out, "final": _snap(state)}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_a_step_record_keeps_answered_interrupts(lib):
+    g = lib.StateGraph(_Log)
+    g.add_node("a", lambda s: {"log": [f"a:{lib.interrupt('A?')}"]})
+    g.add_node("b", lambda s: {"log": [f"b:{lib.interrupt('B?')}"]})
+    g.add_edge(lib.START, "a")
+    g.add_edge(lib.START, "b")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        live = graph.get_state(_thread())
+        answer = {i.id: "yes" for i in live.interrupts if i.value == "A?"}
+        graph.invoke(lib.Command(resume=answer), _thread())
+        live = graph.get_state(_thread())
+        record = graph.get_state(live.config)
+        return {
+            "live": [(t.name, [i.value for i in t.interrupts], t.result) for t in live.tasks],
+            "record": [(t.name, [i.value for i in t.interrupts], t.result) for t in record.tasks],
+        }
 
     return Scenario(graph, mode="script", script=script)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
-    from ..checkpoint.base import Checkpoint, TaskResult
+    from ..checkpoint._records import Checkpoint, TaskResult
     from .task import Task
 
 __all__ = [

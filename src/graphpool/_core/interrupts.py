@@ -33,16 +33,19 @@ def interrupt_id(task_id: str, index: int) -> str:
 class Asking:
     """One attempt of one task, answering its node's ``interrupt()`` calls in order."""
 
-    __slots__ = ("calls", "run", "task")
+    __slots__ = ("asked", "calls", "run", "task")
 
     def __init__(self, run: RunView, task: Task) -> None:
         self.run, self.task, self.calls = run, task, 0
+        self.asked: list[Interrupt] = []  # answered in this attempt, for the step's record
 
     def interrupt(self, value: Any) -> Any:
         index = self.calls
         self.calls += 1
         found, ident = self._answer(index)
         if found is not _MISSING:
+            self.asked.append(Interrupt(value, ident))
+            self.run.asked[self.task.id] = self.asked
             return found
         raise GraphInterrupt((Interrupt(value, ident),))
 

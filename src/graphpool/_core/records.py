@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._channels import MISSING
-from ..checkpoint.base import Checkpoint, TaskResult
+from ..checkpoint._records import Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
 from ..types import Command, Interrupt
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .task import Task
     from .view import RunView
 
-__all__ = ["FRESH", "ResumePlan", "export", "restore", "result_of", "task_id"]
+__all__ = ["FRESH", "INPUT", "ResumePlan", "export", "restore", "result_of", "task_id"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +46,9 @@ class ResumePlan:
         resume_by_id: ``Command(resume=...)`` values, by interrupt id.
         unaddressed: a resume value naming no interrupt (the first asker takes it).
         command: a ``Command`` input whose ``update`` and ``goto`` apply on restore.
+        updates: the ``Command(update=...)`` writes of earlier resumes of the same
+            checkpoint (saved as results of :data:`INPUT`), applied again first:
+            the step they were given to has not committed yet.
     """
 
     durable: bool = False
@@ -57,7 +60,11 @@ class ResumePlan:
     resume_by_id: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     unaddressed: tuple[Any, ...] = ()
     command: Command | None = None
+    updates: tuple[TaskResult, ...] = ()
 
+
+INPUT = "__input__"
+"""The node name under which a resume's ``Command(update=...)`` writes are saved."""
 
 FRESH = ResumePlan()
 """A run of a graph without a checkpointer."""
@@ -134,4 +141,5 @@ def result_of(run: RunView, task: Task) -> TaskResult:
         return TaskResult(task.id, task.node, interrupts=interrupts, answers=answers)
     if error is not None:
         return TaskResult(task.id, task.node, error=repr(error))
-    return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes))
+    asked = tuple(run.asked.get(task.id, ()))
+    return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._constants import END, INTERRUPT, START
 from .._node import Callee
 from .._topology import Topology
+from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, GraphRecursionError, InternalError, InvalidUpdateError
 from ..types import Command, Send
 from . import pausing
@@ -40,7 +41,7 @@ from .collector import Collector
 from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
 from .failure import FailureManager
 from .interrupts import Asking
-from .records import FRESH, ResumePlan, export, restore, result_of, task_id
+from .records import FRESH, INPUT, ResumePlan, export, restore, result_of, task_id
 from .step import Router, make_tasks
 from .task import Task, TaskState
 
@@ -115,6 +116,7 @@ class Run:
         self.checkpoint_id = ""
         self.start: tuple[Any, ...] = ()  # (input,) when restored to an input checkpoint
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
+        self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
         self._streams_updates = "updates" in self.modes
@@ -132,8 +134,11 @@ class Run:
             self.step = plan.step
         if plan.stop is not None:
             self.stop = plan.stop
+        self._input_update: TaskResult | None = None  # saved when the run begins
+        for update in plan.updates:
+            self._write_input(list(update.writes))
         if plan.command is not None:
-            self._apply_command(plan.command)
+            self._apply_command(plan.command, len(plan.updates))
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
@@ -217,6 +222,13 @@ class Run:
             return [self.start_task(input)]
         return (yield from self._resumed_tasks())
 
+    def _write_input(self, writes: list[tuple[str, Any]]) -> None:
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, values in grouped.items():
+            self.state.channels[key].update(values, ["Command(update=...)"] * len(values))
+
     def _resumed_tasks(self) -> Generator[Event, Any, list[Task]]:
         """The first step of a restored run, reusing what its tasks saved.
 
@@ -226,6 +238,8 @@ class Run:
         True}}``); tasks that paused in ``interrupt()`` get back their answers.
         """
         self.fresh = False  # a breakpoint it stopped at does not fire again
+        if self._input_update is not None:
+            yield Save(self._input_update, "task")
         yield from self.values()
         if self.start:  # an input checkpoint: START still has to apply the input
             self.step += 1
@@ -412,7 +426,10 @@ class Run:
         if task.node == START:
             return
         if self._streams_updates:
-            yield Emit("updates", {task.node: self.state.update_of(task)})
+            update: dict[str, Any] = {task.node: self.state.update_of(task)}
+            if task.cached:
+                update["__metadata__"] = {"cached": True}
+            yield Emit("updates", update)
         if self._streams_tasks:
             yield from self.task_event(task, start=False)
 
@@ -455,17 +472,18 @@ class Run:
 
     # -- a Command given as input --------------------------------------------------
 
-    def _apply_command(self, command: Command) -> None:
+    def _apply_command(self, command: Command, earlier: int) -> None:
         """A resume ``Command``'s state update, then its routes (resume values are in
-        the plan already)."""
+        the plan already). The update is saved with the checkpoint it was given to
+        (``earlier`` updates were before it), so a later resume of the same step
+        applies it again, as LangGraph's pending writes are."""
         if command.graph == Command.PARENT:
             raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
         writes, _ = self.router.command("Command(update=...)", Command(update=command.update))
-        grouped: dict[str, list[Any]] = {}
-        for key, value in writes:
-            grouped.setdefault(key, []).append(value)
-        for key, values in grouped.items():
-            self.state.channels[key].update(values, ["Command(update=...)"] * len(values))
+        self._write_input(writes)
+        if writes and self.durable:
+            ident = f"{INPUT}:{earlier:06d}:{self.checkpoint_id}"  # sorts in the order given
+            self._input_update = TaskResult(ident, INPUT, tuple(writes))
         for target in command.goto_items():
             self.router.check("Command(goto=...)", target)
             if isinstance(target, Send):

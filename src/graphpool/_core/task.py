@@ -52,6 +52,7 @@ class Task:
 
     __slots__ = (
         "attempt",
+        "cached",
         "ended_at",
         "error",
         "handle",
@@ -87,6 +88,7 @@ class Task:
         self.input = input
         self.id = task_id
         self.attempt = 1
+        self.cached = False  # its result came from the node's cache (updates say so)
         self.state = TaskState.PENDING
         self.writes: list[tuple[str, Any]] = []
         self.routes: list[Any] = []

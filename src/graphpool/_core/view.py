@@ -28,6 +28,7 @@ class RunView(Protocol):
     durable: bool
     fresh: bool
     answers: dict[str, list[Any]]
+    asked: dict[str, list[Any]]
     resume_by_id: Mapping[str, Any]
     unaddressed: list[Any]
     new_checkpoint_id: Callable[[], str]

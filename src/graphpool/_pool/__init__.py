@@ -1,12 +1,23 @@
-"""Worker pools: where tasks run. One module per kind behind one small interface."""
+"""Worker pools: where tasks run. One module per kind behind one small interface.
 
-from ._async import AsyncPool
+The process, Ray and async pools are imported on first use, so a program that
+runs only thread nodes never loads multiprocessing, Ray or asyncio for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._base import WorkerPool
 from ._pools import Pools
-from ._process import ProcessPool, default_process_pool
-from ._ray import RayPool, RayStatistics, default_ray_pool
 from ._registry import Job, NodeRunner, known_executors, register_runner
 from ._thread import ThreadPool, default_pool
+
+if TYPE_CHECKING:
+    from ._async import AsyncPool
+    from ._process import ProcessPool, default_process_pool
+    from ._ray import RayPool, RayStatistics, default_ray_pool
 
 __all__ = [
     "AsyncPool",
@@ -24,3 +35,19 @@ __all__ = [
     "known_executors",
     "register_runner",
 ]
+
+_LAZY = {
+    "AsyncPool": "._async",
+    "ProcessPool": "._process",
+    "default_process_pool": "._process",
+    "RayPool": "._ray",
+    "RayStatistics": "._ray",
+    "default_ray_pool": "._ray",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

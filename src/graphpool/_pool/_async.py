@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ..errors import PoolShutDownError
+from . import _validate
 from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
@@ -42,14 +44,20 @@ class AsyncPool(WorkerPool):
     Args:
         max_workers: most coroutines in flight.
         queue_size: most coroutines waiting before new runs are held back (None: no bound).
+
+    Raises:
+        InvalidPoolConfigError: a parameter has a bad type or value (named in
+            the message).
+
+    ``submit``, ``submit_in`` and ``admit`` raise ``PoolShutDownError`` after
+    :meth:`shutdown`.
     """
 
     kind = "async"
 
     def __init__(self, max_workers: int = 10_000, *, queue_size: int | None = None) -> None:
-        if max_workers < 1:
-            raise ValueError(f"AsyncPool max_workers must be >= 1, got {max_workers}.")
-        self.max_workers = max_workers
+        self.max_workers = _validate.count("AsyncPool", "max_workers", max_workers, 1)
+        queue_size = _validate.optional_count("AsyncPool", "queue_size", queue_size, 1)
         self.metrics = PoolMetrics()
         self._queue: TaskQueue[_Job] = TaskQueue(queue_size, self.metrics)
         self._running: dict[concurrent.futures.Future[Any], _Job] = {}
@@ -80,7 +88,7 @@ class AsyncPool(WorkerPool):
         job = _Job(lane, fn, args)
         with self._queue.lock:
             if self._shutdown:
-                raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
+                raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             if len(self._running) < self.max_workers:
                 self._running[job.future] = job
             else:
@@ -121,7 +129,7 @@ class AsyncPool(WorkerPool):
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         if self._shutdown:
-            raise RuntimeError(f"cannot run on {self!r}: it is shut down")
+            raise PoolShutDownError(f"cannot run on {self!r}: it is shut down")
         self._queue.admit(self, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:

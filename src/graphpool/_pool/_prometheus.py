@@ -35,6 +35,7 @@ def _collector(pools: dict[str, WorkerPool]) -> Any:
                     ("idle_workers", "Workers waiting for a task."),
                     ("queue_depth", "Tasks waiting."),
                     ("active_runs", "Runs admitted and not finished."),
+                    ("abandoned_tasks", "Tasks given up on whose bodies still run."),
                 )
             }
             counters = {
@@ -62,6 +63,7 @@ def _collector(pools: dict[str, WorkerPool]) -> Any:
                     ("idle_workers", s.idle),
                     ("queue_depth", s.queued),
                     ("active_runs", s.active_runs),
+                    ("abandoned_tasks", getattr(s, "abandoned", 0)),
                 ):
                     gauges[name].add_metric([label], value)
                 for name, value in (

@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
 from ..errors import PoolSaturatedError
+from . import _validate
 from ._stats import PoolMetrics
 
 __all__ = ["FairQueue", "TaskQueue"]
@@ -55,6 +56,23 @@ class FairQueue(Generic[T]):
             del self._lanes[lane]
         return item
 
+    def remove(self, lane: Hashable, item: T) -> bool:
+        """Take ``item`` out of ``lane`` (a cancelled task); False if it is not there."""
+        queue = self._lanes.get(lane)
+        if not queue:
+            return False
+        for i, queued in enumerate(queue):
+            if queued is item:
+                del queue[i]
+                break
+        else:
+            return False
+        self._size -= 1
+        if not queue:
+            self._turns.remove(lane)
+            del self._lanes[lane]
+        return True
+
     def drop(self, lane: Hashable) -> list[T]:
         """Remove and return every item of ``lane`` (a cancelled run)."""
         queue = self._lanes.pop(lane, None)
@@ -81,9 +99,7 @@ class TaskQueue(Generic[T]):
     """
 
     def __init__(self, queue_size: int | None, metrics: PoolMetrics) -> None:
-        if queue_size is not None and queue_size < 1:
-            raise ValueError(f"queue_size must be >= 1 or None, got {queue_size}.")
-        self.queue_size = queue_size
+        self.queue_size = _validate.optional_count("pool", "queue_size", queue_size, 1)
         self.metrics = metrics
         self.lock = threading.Lock()
         self._space = threading.Condition(self.lock)
@@ -110,6 +126,20 @@ class TaskQueue(Generic[T]):
         self.depth -= 1
         if self.queue_size is not None:
             self._space.notify()
+
+    def remove(self, lane: Hashable, item: T) -> bool:
+        """Take a cancelled ``item`` out of its lane; False if it is not there
+        (a worker popped it already)."""
+        if not self._lanes.remove(lane, item):
+            return False
+        self.gone(1)
+        return True
+
+    def gone(self, count: int) -> None:
+        """``count`` popped items left without starting (cancelled, or their run ended)."""
+        self.depth -= count
+        if self.queue_size is not None:
+            self._space.notify_all()
 
     def drain(self) -> list[T]:
         """Remove every queued item (items already popped are the caller's)."""
@@ -144,12 +174,17 @@ class TaskQueue(Generic[T]):
     def release(self, lane: Hashable, seconds: float) -> list[T]:
         """A run ended: drop and return what it still had queued (locks)."""
         with self.lock:
-            dropped = self._lanes.drop(lane)
-            self.depth -= len(dropped)
-            self.active_runs -= 1
-            if dropped:
-                self._space.notify_all()
+            dropped = self.drop(lane)
         self.metrics.run_finished(seconds)
+        return dropped
+
+    def drop(self, lane: Hashable) -> list[T]:
+        """A run ended: remove and return what it still had in its lane, and stop
+        counting it as active (the caller records its latency)."""
+        dropped = self._lanes.drop(lane)
+        if dropped:
+            self.gone(len(dropped))
+        self.active_runs -= 1
         return dropped
 
     def wake_all(self) -> None:

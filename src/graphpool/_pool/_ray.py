@@ -16,6 +16,12 @@ node's ``RetryPolicy`` like a dead process worker. A timed-out task is
 cancelled with ``force=True``, which kills its worker process. An exception
 raised by the node reaches the caller with its own type.
 
+Nothing outlives the driver: Ray ends a job's tasks when the driver process
+goes, killed with SIGKILL included (``tests/test_ray.py`` checks it; the task's
+worker went within a fraction of a second here). Through Ray Client
+(``ray://``) the cluster first waits ``RAY_CLIENT_RECONNECT_GRACE_PERIOD``
+seconds (30 by default) for the client to come back.
+
 Ray is imported on first use only: ``pip install 'graphpool[ray]'``.
 """
 
@@ -34,8 +40,14 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..errors import InvalidGraphError, SerializationError, WorkerCrashedError
+from ..errors import (
+    InvalidGraphError,
+    PoolShutDownError,
+    TaskCancelledError,
+    WorkerCrashedError,
+)
 from ._base import WorkerPool
+from ._pickling import pickled_size
 
 __all__ = [
     "ADDRESS_ENV",
@@ -108,29 +120,7 @@ def _check_amount(node: str, key: str, value: Any, whole: bool = False) -> None:
 def check_node(node: str, fn: Callable[..., Any]) -> None:
     """Fail early, naming the node, if its function cannot be sent to Ray."""
     require_ray()
-    _dumps(node, fn, None)
-
-
-def _dumps(node: str, fn: Any, arg: Any) -> int:
-    """Pickle like Ray does (cloudpickle, protocol 5); return the size in bytes.
-
-    Out-of-band buffers (numpy arrays and the like) are counted, not copied.
-    """
-    import cloudpickle
-
-    from ._process import _culprit
-
-    buffers: list[pickle.PickleBuffer] = []
-    try:
-        size = len(cloudpickle.dumps((fn, arg), protocol=5, buffer_callback=buffers.append))
-    except Exception as exc:
-        raise SerializationError(
-            f"Cannot send node {node!r} to Ray: {_culprit(cloudpickle, fn, arg)} cannot be "
-            f"pickled ({type(exc).__name__}: {exc}). Use executor='thread' for this node, or "
-            "keep such objects out of the state.",
-            node=node,
-        ) from exc
-    return size + sum(memoryview(b).nbytes for b in buffers)
+    pickled_size(node, fn, None)
 
 
 def _run_node(fn_bytes: bytes, arg: Any) -> Any:
@@ -245,7 +235,7 @@ class RayPool(WorkerPool):
             return self._ray
         with self._lock:
             if self._shutdown:
-                raise RuntimeError(f"cannot use {self!r}: it is shut down")
+                raise PoolShutDownError(f"cannot use {self!r}: it is shut down")
             if self._ray is None:
                 ray = require_ray()
                 if not ray.is_initialized():
@@ -291,7 +281,7 @@ class RayPool(WorkerPool):
             return cached[1]
 
     def _put_if_large(self, ray: Any, node: str, arg: Any) -> Any:
-        if _dumps(node, None, arg) < INLINE_LIMIT:
+        if pickled_size(node, None, arg) < INLINE_LIMIT:
             return arg
         self._count(puts=1)
         return ray.put(arg)
@@ -317,9 +307,16 @@ class RayPool(WorkerPool):
         return remote.remote(fn_bytes, arg)
 
     def result(self, ref: Any, *, node: str, attempt: int = 1, run_id: str = "") -> Any:
-        """Wait for a call; raise the node's own exception, or
-        :class:`~graphpool.WorkerCrashedError` if its worker or machine died."""
+        """Wait for a call :meth:`submit_call` started; return what the node returned.
+
+        Raises:
+            Exception: the node's own exception, with its type.
+            WorkerCrashedError: its worker or machine died (or it was cancelled).
+            TaskCancelledError: this pool was shut down before the call ended.
+        """
         ray = self._ray
+        if ray is None:
+            raise _dropped(node, attempt, run_id, f"{self!r} was shut down")
         errors = ray.exceptions
         try:
             return ray.get(ref)
@@ -341,6 +338,38 @@ class RayPool(WorkerPool):
                 attempt=attempt,
                 run_id=run_id,
             ) from exc
+
+    def call(
+        self,
+        fn: Callable[[Any], Any],
+        arg: Any,
+        options: Mapping[str, Any] | None = None,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        submitted: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """Run one node call as a Ray task and wait for it: :meth:`submit_call`, then
+        :meth:`result` (the same shape as :meth:`ProcessPool.call`).
+
+        Args:
+            fn, arg, options: as for :meth:`submit_call` (``arg`` from :meth:`input_for`).
+            node, attempt, run_id: named in the errors.
+            submitted: called with the task's ObjectRef once it is submitted, so
+                the caller can :meth:`abandon` it.
+
+        Raises:
+            As :meth:`result`; a pool already shut down is a ``TaskCancelledError``
+            too, chained from :class:`~graphpool.errors.PoolShutDownError`.
+        """
+        try:
+            ref = self.submit_call(fn, arg, options)
+        except PoolShutDownError as exc:
+            raise _dropped(node, attempt, run_id, str(exc)) from exc
+        if submitted is not None:
+            submitted(ref)
+        return self.result(ref, node=node, attempt=attempt, run_id=run_id)
 
     def abandon(self, future: Any) -> None:
         """Cancel a Ray task (an ObjectRef); if it runs, its worker process is killed."""
@@ -365,7 +394,7 @@ class RayPool(WorkerPool):
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         if self._shutdown:
-            raise RuntimeError(f"cannot submit to {self!r}: it is shut down")
+            raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
         call = functools.partial(_without_input, functools.partial(fn, *args, **kwargs))
         future: concurrent.futures.Future[Any] = self.submit_call(call, None).future()
         return future
@@ -380,6 +409,15 @@ class RayPool(WorkerPool):
             self._inputs.clear()
         if ray is not None and self._owns_connection:
             ray.shutdown()
+
+
+def _dropped(node: str, attempt: int, run_id: str, why: str) -> TaskCancelledError:
+    return TaskCancelledError(
+        f"Node {node!r} was not run to the end: {why} (attempt {attempt}, run {run_id}).",
+        node=node,
+        attempt=attempt,
+        run_id=run_id,
+    )
 
 
 def _worker_lost(errors: Any) -> tuple[type[BaseException], ...]:

@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import TaskCancelledError, WorkerCrashedError
+from ..errors import TaskCancelledError
 from ._pools import Pools
 from ._registry import Done, Job, NodeRunner
 
@@ -42,6 +41,26 @@ def _settle(job: Job, future: concurrent.futures.Future[Any], done: Done) -> Non
     elif (error := future.exception()) is not None:  # the job itself never raises
         job.fail(error)
     done(job)
+
+
+def _remote(job: Job, pool: Any, call: Callable[..., Any], *args: Any) -> Any:
+    """A node call on a pool that maps its own failures (``ProcessPool.call``,
+    ``RayPool.call``); the job keeps the call's handle so a timeout can stop it."""
+    handle: Any = None
+
+    def submitted(new: Any) -> None:
+        nonlocal handle
+        job.handle = handle = new
+        if job.abandoned:  # timed out while the call was being sent
+            pool.abandon(new)
+
+    try:
+        return call(
+            *args, node=job.node, attempt=job.attempt, run_id=job.run_id, submitted=submitted
+        )
+    finally:
+        if handle is not None and job.handle is handle:
+            job.handle = None
 
 
 class ThreadRunner(NodeRunner):
@@ -79,33 +98,14 @@ class ProcessRunner(ThreadRunner):
         self.pools = pools
 
     def run_inline(self, job: Job) -> Any:
-        return None  # the waiting thread must be a pool thread: abandon() replaces it
+        return None  # a pool thread waits for the worker: the caller stays free for timeouts
 
     def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
-        from ._process import dumps_for_worker, loads_from_worker
+        from ._pickling import dumps_for_worker
 
-        process = self.pools.process
         payload = dumps_for_worker(job.node, fn, arg)
-        job.handle = handle = process.submit_call(payload, job.lane)  # type: ignore[attr-defined]
-        if job.abandoned:  # timed out while the call was being sent
-            process.abandon(handle)
-        try:
-            return loads_from_worker(handle.result())
-        except concurrent.futures.CancelledError as exc:
-            raise dropped(job) from exc
-        except Exception as exc:
-            if type(exc).__name__ == "ProcessExpired":  # pebble: the worker died
-                raise WorkerCrashedError(
-                    f"The worker process running node {job.node!r} died ({exc}; attempt "
-                    f"{job.attempt}, run {job.run_id}).",
-                    node=job.node,
-                    attempt=job.attempt,
-                    run_id=job.run_id,
-                ) from exc
-            raise
-        finally:
-            if job.handle is handle:
-                job.handle = None
+        process: Any = self.pools.process
+        return _remote(job, process, process.call, payload, job.lane)
 
     def abandon(self, job: Job, handle: Any) -> None:
         if job.handle is not None:  # kills the worker process
@@ -121,15 +121,7 @@ class RayRunner(ProcessRunner):
     def call(self, job: Job, fn: Callable[..., Any], arg: Any) -> Any:
         ray: Any = self.pools.ray
         sent = ray.input_for(job.owner, job.step, job.node, arg)
-        attempt = job.attempt
-        job.handle = ref = ray.submit_call(fn, sent, job.resources())
-        if job.abandoned:  # timed out while the input was being sent
-            ray.abandon(ref)
-        try:
-            return ray.result(ref, node=job.node, attempt=attempt, run_id=job.run_id)
-        finally:
-            if job.handle is ref:
-                job.handle = None
+        return _remote(job, ray, ray.call, fn, sent, job.resources())
 
     def abandon(self, job: Job, handle: Any) -> None:
         if job.handle is not None:
@@ -151,7 +143,7 @@ class AsyncRunner(NodeRunner):
         else:
             from ._loop import submit_coroutine
 
-            future = submit_coroutine(job.run_async())
+            future = submit_coroutine(job.run_async(), job.node)  # named for the watchdog
         future.add_done_callback(lambda f: _settle(job, f, done))
         return future
 
@@ -171,6 +163,8 @@ class CallerLoopRunner(NodeRunner):
         self.pool = None
 
     def start(self, job: Job, done: Done) -> Any:
+        import asyncio  # only async callers get here
+
         task = asyncio.ensure_future(job.run_async())
         task.add_done_callback(lambda t: _settle(job, t, done))  # type: ignore[arg-type]
         return task

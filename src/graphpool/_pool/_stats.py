@@ -67,6 +67,9 @@ class PoolStats:
         rejected: runs refused admission (``PoolSaturatedError``).
         task_wait: time tasks spent queued before a worker started them.
         run_latency: wall time of finished runs.
+        abandoned: tasks still running whose caller gave up on them (their run
+            failed or was cancelled, or they timed out); each still holds its
+            worker, and counts in ``busy``, until its body returns.
     """
 
     kind: str
@@ -84,6 +87,7 @@ class PoolStats:
     rejected: int
     task_wait: Histogram
     run_latency: Histogram
+    abandoned: int = 0
 
 
 class PoolMetrics:
@@ -120,7 +124,15 @@ class PoolMetrics:
             self._latency.observe(seconds)
 
     def snapshot(
-        self, kind: str, workers: int, busy: int, idle: int, queued: int, active_runs: int
+        self,
+        kind: str,
+        workers: int,
+        busy: int,
+        idle: int,
+        queued: int,
+        active_runs: int,
+        *,
+        abandoned: int = 0,
     ) -> PoolStats:
         with self._lock:
             return PoolStats(
@@ -139,4 +151,5 @@ class PoolMetrics:
                 self.rejected,
                 self._wait.freeze(),
                 self._latency.freeze(),
+                abandoned,
             )

@@ -11,12 +11,21 @@ Work flows like this::
 * Scaling: a thread starts whenever more tasks wait than threads sit idle (up to
   ``max_workers``); a thread idle for ``idle_timeout`` seconds exits (down to
   ``min_workers``).
+* Wake-ups: an idle thread parks on a lock of its own. A new task wakes the most
+  recently parked thread, after the pool lock is released (no wake-up into a
+  held lock), and no more threads than there are waiting tasks. Threads the load
+  does not need stay parked and retire (``test_light_steady_load_lets_the_surplus
+  _threads_retire``); woken in turn, every thread would stay warm forever.
 * Backpressure: with ``queue_size``, a new run is admitted only while fewer
   tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
   an admitted run's later tasks are always accepted, so no admitted run is dropped.
 * No head-of-line blocking: a prefetched task never waits behind a long task
   while another worker is idle, because every idle worker looks in the other
   workers' deques before it sleeps (``test_pool_thread.py`` covers it).
+* Bounded whatever fails: at most ``max_workers`` node bodies run at once, also
+  after runs fail, time out or are cancelled (see :meth:`ThreadPool.abandon`).
+* Cancelling a waiting task (``future.cancel()``, or its run ending) takes it out
+  of the queue and of any worker's deque, so it never starts.
 * One lock (a condition) guards the queue, the deques and the counters.
 """
 
@@ -30,7 +39,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..errors import PoolShutDownError
+from ..errors import InvalidPoolConfigError, PoolShutDownError
+from . import _validate
 from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
@@ -43,13 +53,28 @@ DEFAULT_MAX_THREADS = 256
 _ANONYMOUS = object()  # the lane of plain ``submit`` calls
 
 
-class _Item:
-    __slots__ = ("args", "enqueued", "fn", "future", "kwargs", "lane")
+class _Item(concurrent.futures.Future[Any]):
+    """A queued call and its future in one object.
 
-    def __init__(self, lane: Hashable, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
-        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self.lane, self.fn, self.args, self.kwargs = lane, fn, args, kwargs
+    ``cancel()`` on a task still waiting takes it out of the queue (or out of the
+    worker deque that prefetched it), so it neither runs nor counts as waiting.
+    """
+
+    def __init__(
+        self, pool: ThreadPool, lane: Hashable, fn: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        super().__init__()
+        self.pool, self.lane, self.fn, self.args, self.kwargs = pool, lane, fn, args, kwargs
         self.enqueued = time.monotonic()
+
+    def cancel(self) -> bool:
+        if not super().cancel():
+            return False
+        self.pool._discard(self)
+        return True
+
+
+_cancel_dropped = concurrent.futures.Future.cancel  # for items already out of every queue
 
 
 class ThreadPool(WorkerPool):
@@ -65,6 +90,24 @@ class ThreadPool(WorkerPool):
         inline: let a run execute a step's only task in its caller's thread
             (saves a thread hop; such tasks bypass the queue and its metrics).
         name: prefix of the threads' names.
+
+    Raises:
+        InvalidPoolConfigError: a parameter has a bad type or value (named in
+            the message).
+
+    ``submit``, ``submit_in`` and ``admit`` raise ``PoolShutDownError`` after
+    :meth:`shutdown`.
+
+    The bound holds whatever fails. A thread cannot be stopped from outside, so a
+    task given up on while it runs (its run failed or was cancelled, or it ran
+    past its node's ``timeout``) keeps its thread, and that thread keeps its slot,
+    until the body returns; the pool does not start a replacement beyond
+    ``max_workers``. This is deliberate: a bounded pool often guards a
+    rate-limited backend, and a replacement would let ``max_workers + 1`` calls
+    reach it. The price is that hung bodies shrink the pool while they hang;
+    ``stats().abandoned`` counts them, and the thread goes back to work (or
+    exits when idle) once its body returns. ``busy`` counts every running body,
+    abandoned or not, so it is exact.
     """
 
     kind = "thread"
@@ -81,27 +124,28 @@ class ThreadPool(WorkerPool):
         inline: bool = False,
         name: str = "graphpool-thread",
     ) -> None:
-        if max_workers < 1 or min_workers < 0 or min_workers > max_workers:
-            raise ValueError(
-                f"ThreadPool needs 0 <= min_workers <= max_workers and max_workers >= 1, got "
-                f"min_workers={min_workers}, max_workers={max_workers}."
+        self.max_workers = _validate.count("ThreadPool", "max_workers", max_workers, 1)
+        self.min_workers = _validate.count("ThreadPool", "min_workers", min_workers, 0)
+        if min_workers > max_workers:
+            raise InvalidPoolConfigError(
+                f"ThreadPool(max_workers={max_workers!r}, min_workers={min_workers!r}): "
+                "min_workers must be <= max_workers."
             )
-        if prefetch < 0:
-            raise ValueError(f"ThreadPool prefetch must be >= 0, got {prefetch}.")
-        self.max_workers = max_workers
-        self.min_workers = min_workers
-        self.idle_timeout = idle_timeout
-        self.prefetch = prefetch
+        self.idle_timeout = _validate.seconds("ThreadPool", "idle_timeout", idle_timeout)
+        self.prefetch = _validate.count("ThreadPool", "prefetch", prefetch, 0)
+        queue_size = _validate.optional_count("ThreadPool", "queue_size", queue_size, 1)
         self.runs_inline = inline
         self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
         self._queue: TaskQueue[_Item] = TaskQueue(queue_size, self.metrics)
         self._lock = self._queue.lock
-        self._work_ready = threading.Condition(self._lock)
+        # idle workers, each blocked on its own locked Lock; the last parked is
+        # woken first (its stack is warm), and only after the pool lock is released
+        self._parked: list[threading.Lock] = []
+        self._waking = 0  # workers woken for work that have not taken it yet
         self._deques: dict[threading.Thread, deque[_Item]] = {}
         self._threads: set[threading.Thread] = set()
-        self._running: dict[concurrent.futures.Future[Any], threading.Thread] = {}
-        self._abandoned: set[threading.Thread] = set()
+        self._abandoned: set[_Item] = set()  # running, but their callers gave up on them
         self._idle = self._busy = 0
         self._thread_ids = itertools.count()  # names stay unique as threads come and go
         self._shutdown = False
@@ -130,14 +174,20 @@ class ThreadPool(WorkerPool):
         self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         """Like ``submit``, queued in ``lane`` (a run): lanes are served in turn."""
-        item = _Item(lane, fn, args, kwargs)
+        item = _Item(self, lane, fn, args, kwargs)
         with self._lock:
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
-            self._work_ready.notify()
-            self._grow()
-        return item.future
+            if self._parked and self._queue.depth > self._waking:
+                park = self._parked.pop()
+                self._waking += 1
+            else:
+                park = None
+                self._grow()
+        if park is not None:
+            park.release()
+        return item
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in, or hold it back while ``queue_size`` tasks wait.
@@ -148,21 +198,48 @@ class ThreadPool(WorkerPool):
 
         Raises:
             PoolSaturatedError: no room within ``timeout``.
+            PoolShutDownError: the pool is shut down.
         """
         if self._shutdown:
-            raise RuntimeError(f"cannot run on {self!r}: it is shut down")
+            raise PoolShutDownError(f"cannot run on {self!r}: it is shut down")
         self._queue.admit(self, timeout)
 
     def release(self, lane: Hashable, seconds: float) -> None:
-        """A run ended after ``seconds``: drop what it still had queued."""
-        for item in self._queue.release(lane, seconds):
-            item.future.cancel()
+        """A run ended after ``seconds``: drop what it still had waiting, in the
+        shared queue and in the workers' deques, so none of it starts later."""
+        with self._lock:
+            dropped = self._queue.drop(lane)
+            if self.prefetch:
+                for mine in self._deques.values():
+                    if any(item.lane == lane for item in mine):
+                        kept = [item for item in mine if item.lane != lane]
+                        dropped.extend(item for item in mine if item.lane == lane)
+                        self._queue.gone(len(mine) - len(kept))
+                        mine.clear()
+                        mine.extend(kept)
+        self.metrics.run_finished(seconds)
+        for item in dropped:
+            _cancel_dropped(item)
+
+    def _discard(self, item: _Item) -> None:
+        """A waiting ``item`` was cancelled: take it out wherever it waits."""
+        with self._lock:
+            if self._queue.remove(item.lane, item):
+                return
+            for mine in self._deques.values():
+                try:
+                    mine.remove(item)
+                except ValueError:
+                    continue
+                self._queue.gone(1)
+                return
 
     # -- workers -------------------------------------------------------------------
 
     def _grow(self) -> None:
         """Start a thread if more tasks wait than threads sit idle (lock held)."""
-        busy_enough = self._queue.depth > self._idle and len(self._threads) < self.max_workers
+        idle = len(self._parked) + self._waking
+        busy_enough = self._queue.depth > idle and len(self._threads) < self.max_workers
         if busy_enough and not self._shutdown:
             self._spawn()
 
@@ -186,8 +263,8 @@ class ThreadPool(WorkerPool):
                 if extra is None:
                     break
                 mine.append(extra)
-            if mine and self._idle:
-                self._work_ready.notify(len(mine))  # idle workers may steal them
+            if mine and self._parked:
+                self._unpark(len(mine))  # idle workers may steal them
             return item, False
         victim = max(self._deques.values(), key=len)
         if victim:
@@ -196,6 +273,9 @@ class ThreadPool(WorkerPool):
 
     def _work(self) -> None:
         me = threading.current_thread()
+        park = threading.Lock()
+        park.acquire()  # locked while not parked: acquiring it again blocks until woken
+        wait = min(self.idle_timeout, threading.TIMEOUT_MAX)
         self._lock.acquire()
         try:
             while True:
@@ -203,67 +283,81 @@ class ThreadPool(WorkerPool):
                 if item is None:
                     if self._shutdown:
                         break
-                    self._idle += 1
-                    woke = self._work_ready.wait(self.idle_timeout)
-                    self._idle -= 1
-                    idle_out = not woke and not self._queue.depth
-                    if idle_out and len(self._threads) > self.min_workers:
+                    if self._sleep(park, wait):
+                        continue
+                    if not self._queue.depth and len(self._threads) > self.min_workers:
                         break
                     continue
                 self._queue.started()
-                if not item.future.set_running_or_notify_cancel():
+                if not item.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
-                self._running[item.future] = me
                 self._lock.release()
                 try:
                     self._run(item, stolen)
                 finally:
                     self._lock.acquire()
                     self._busy -= 1
-                    self._running.pop(item.future, None)
+                    if self._abandoned:
+                        self._abandoned.discard(item)
                 del item
-                if me in self._abandoned:
-                    self._abandoned.discard(me)
-                    return
         finally:
             self._threads.discard(me)
             for left in self._deques.pop(me, ()):
                 self._queue.requeue(left.lane, left)
             self._lock.release()
 
+    def _sleep(self, park: threading.Lock, seconds: float) -> bool:
+        """Park until woken for work (True) or ``seconds`` pass (False); lock held."""
+        self._parked.append(park)
+        self._idle += 1
+        self._lock.release()
+        woken = park.acquire(timeout=seconds)
+        self._lock.acquire()
+        self._idle -= 1
+        if woken:
+            self._waking -= 1
+            return True
+        try:
+            self._parked.remove(park)
+        except ValueError:  # woken just as the wait ran out: take the wake-up
+            self._waking -= 1
+            self._lock.release()
+            park.acquire()
+            self._lock.acquire()
+            return True
+        return False
+
+    def _unpark(self, count: int) -> None:
+        """Wake up to ``count`` parked workers (lock held; each wakes when it gets the lock)."""
+        for _ in range(min(count, len(self._parked))):
+            self._waking += 1
+            self._parked.pop().release()
+
     def _run(self, item: _Item, stolen: bool) -> None:
         self.metrics.task_started(time.monotonic() - item.enqueued, stolen)
         try:
             result = item.fn(*item.args, **item.kwargs)
         except BaseException as exc:
-            item.future.set_exception(exc)
+            item.set_exception(exc)
         else:
-            item.future.set_result(result)
+            item.set_result(result)
         self.metrics.task_finished()
 
     # -- control -------------------------------------------------------------------
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
-        """Give up on ``future``: cancel it if queued; if running, write its thread off.
+        """Give up on ``future``: if it waits, it is cancelled and never starts.
 
-        A thread cannot be killed, so one running a hung task leaves the pool (it
-        exits if the task ever returns), hands its prefetched tasks back, and no
-        longer counts towards ``max_workers``: the pool keeps its full size.
+        If it runs, it cannot be stopped: its thread finishes the body and keeps
+        its slot until then (no replacement beyond ``max_workers``, see the class
+        docstring); ``stats().abandoned`` counts it meanwhile.
         """
         if future.cancel():
             return
         with self._lock:
-            thread = self._running.pop(future, None)
-            if thread is None:
-                return
-            self._abandoned.add(thread)
-            self._threads.discard(thread)
-            for left in self._deques.pop(thread, ()):
-                self._queue.requeue(left.lane, left)
-            self._busy -= 1
-            self._grow()
-            self._work_ready.notify(self._queue.depth)
+            if isinstance(future, _Item) and future.running():
+                self._abandoned.add(future)
 
     def shutdown(
         self, wait: bool = True, *, cancel_futures: bool = False, cancel: bool = False
@@ -281,10 +375,10 @@ class ThreadPool(WorkerPool):
                     self._queue.depth -= len(mine)
                     mine.clear()
             threads = list(self._threads)
-            self._work_ready.notify_all()
+            self._unpark(len(self._parked))
             self._queue.wake_all()
         for item in dropped:
-            item.future.cancel()
+            _cancel_dropped(item)
         if wait:
             for thread in threads:
                 if thread is not threading.current_thread():
@@ -295,7 +389,10 @@ class ThreadPool(WorkerPool):
         with self._lock:
             workers, busy, idle = len(self._threads), self._busy, self._idle
             queued, runs = self._queue.depth, self._queue.active_runs
-        return self.metrics.snapshot(self.kind, workers, busy, idle, queued, runs)
+            abandoned = len(self._abandoned)
+        return self.metrics.snapshot(
+            self.kind, workers, busy, idle, queued, runs, abandoned=abandoned
+        )
 
     def statistics(self) -> tuple[int, int]:
         """``(threads, idle threads)`` right now."""

@@ -14,21 +14,16 @@ Records are encoded by :class:`~graphpool.checkpoint.serde.JsonSerializer`
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .base import (
-    BaseCheckpointSaver,
-    Checkpoint,
-    CheckpointTuple,
-    PregelTask,
-    StateSnapshot,
-    TaskResult,
-)
-from .memory import InMemorySaver, MemorySaver
-from .serde import JsonSerializer, Serializer
-
 if TYPE_CHECKING:
+    from ..types import PregelTask, StateSnapshot
+    from ._records import Checkpoint, TaskResult
+    from .base import BaseCheckpointSaver, CheckpointTuple
+    from .memory import InMemorySaver, MemorySaver
     from .postgres import PostgresSaver
+    from .serde import JsonSerializer, Serializer
     from .sqlite import SqliteSaver
 
 __all__ = [
@@ -46,14 +41,26 @@ __all__ = [
     "TaskResult",
 ]
 
+# Loaded on first use: the core imports the record classes (``_records``)
+# without pulling in the savers, the serializer and their dependencies.
+_LAZY = {
+    "BaseCheckpointSaver": ".base",
+    "CheckpointTuple": ".base",
+    "Checkpoint": "._records",
+    "TaskResult": "._records",
+    "InMemorySaver": ".memory",
+    "MemorySaver": ".memory",
+    "JsonSerializer": ".serde",
+    "Serializer": ".serde",
+    "SqliteSaver": ".sqlite",
+    "PostgresSaver": ".postgres",
+    "PregelTask": "..types",
+    "StateSnapshot": "..types",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "SqliteSaver":
-        from .sqlite import SqliteSaver
-
-        return SqliteSaver
-    if name == "PostgresSaver":
-        from .postgres import PostgresSaver
-
-        return PostgresSaver
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

@@ -114,6 +114,7 @@ class TaskResult:
     interrupts: tuple[Interrupt, ...] = ()
     answers: tuple[Any, ...] = ()
     error: str | None = None
+    asked: tuple[Interrupt, ...] = ()  # answered interrupts of a task that then succeeded
 
     @property
     def succeeded(self) -> bool:
@@ -128,6 +129,7 @@ class TaskResult:
             "interrupts": list(self.interrupts),
             "answers": list(self.answers),
             "error": self.error,
+            **({"asked": list(self.asked)} if self.asked else {}),
         }
 
     @classmethod
@@ -148,6 +150,9 @@ class TaskResult:
             interrupts=_each(fields, what, "interrupts", _is(Interrupt), node=node),
             answers=tuple(fields["answers"]),
             error=fields["error"],
+            asked=_each(record, what, "asked", _is(Interrupt), node=node)
+            if "asked" in record
+            else (),
         )
 
 

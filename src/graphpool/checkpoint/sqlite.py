@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import InvalidConfigError
+from .._sqlite import database_path, open_database
 from ._sql import SqlSaver, schema
 
 __all__ = ["SqliteSaver"]
@@ -49,20 +49,9 @@ class SqliteSaver(SqlSaver):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if synchronous.upper() not in ("NORMAL", "FULL"):
-            raise InvalidConfigError(
-                f"SqliteSaver: synchronous={synchronous!r} is unknown; choose 'NORMAL' or 'FULL'."
-            )
-        self._owned = not isinstance(conn, sqlite3.Connection)
-        if isinstance(conn, sqlite3.Connection):
-            self.conn = conn
-        else:
-            self.conn = sqlite3.connect(
-                os.fspath(conn), timeout=timeout, check_same_thread=False, isolation_level=None
-            )
-        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self.conn.execute("PRAGMA journal_mode = WAL")  # ":memory:" stays in memory mode
-        self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self.conn, self._owned = open_database(
+            conn, owner="SqliteSaver", timeout=timeout, synchronous=synchronous
+        )
         with self._lock, self._transaction(""):
             for statement in _SCHEMA:
                 self.conn.execute(statement)
@@ -83,10 +72,7 @@ class SqliteSaver(SqlSaver):
     @property
     def path(self) -> str:
         """The database file ("" for an in-memory database)."""
-        for _, name, file in self.conn.execute("PRAGMA database_list"):
-            if name == "main":
-                return str(file)
-        return ""
+        return database_path(self.conn)
 
     def close(self) -> None:
         """Close the connection if this saver opened it."""

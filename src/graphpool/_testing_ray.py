@@ -1,14 +1,18 @@
 """A real multi-node Ray cluster on this machine, on loopback only (tests, benchmarks, demos).
 
+A test helper, not part of the runtime: it lives beside ``graphpool.testing``
+(which exports :class:`LocalRayCluster`), outside ``graphpool._pool``, and the
+runtime never imports it.
+
 Each Ray node is its own ``ray start --block`` process, with its own raylet and
 object store: a head, then workers that join it, just as on separate machines.
 Ray would advertise the machine's outward address and listen on every
 interface; here every node is told ``127.0.0.1`` and kept there (see
-``_ray._keep_loopback``), so nothing listens beyond loopback. The cluster uses
+``_pool._ray._keep_loopback``), so nothing listens beyond loopback. The cluster uses
 Ray's token authentication with a fresh token. Every process it started is
 stopped by process group at the end.
 
-Run as ``python -m graphpool._pool._ray_cluster start ...`` it is Ray's own
+Run as ``python -m graphpool._testing_ray start ...`` it is Ray's own
 ``ray`` command line, with loopback addresses kept as given.
 """
 
@@ -124,7 +128,7 @@ class LocalRayCluster:
         env = dict(os.environ)
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
         # Ray workers import graphpool (and run node functions) from here.
-        home = str(Path(__file__).resolve().parents[2])
+        home = str(package_root())
         env["PYTHONPATH"] = os.pathsep.join(p for p in (home, env.get("PYTHONPATH")) if p)
         return env
 
@@ -172,6 +176,11 @@ class LocalRayCluster:
         self.address = ""
 
 
+def package_root() -> Path:
+    """The folder holding the ``graphpool`` package (goes on the Ray nodes' ``PYTHONPATH``)."""
+    return Path(__file__).resolve().parent.parent
+
+
 def _reload_ray_config() -> None:
     """Ray reads ``RAY_AUTH_MODE`` when imported; if it already is, make it read
     again (as Ray itself does when it turns token auth on)."""
@@ -183,7 +192,7 @@ def _reload_ray_config() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Ray's ``ray`` command line, keeping loopback addresses as given."""
-    from ._ray import _keep_loopback, require_ray
+    from ._pool._ray import _keep_loopback, require_ray
 
     ray = require_ray()
     from ray.scripts.scripts import main as ray_main
