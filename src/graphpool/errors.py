@@ -7,7 +7,8 @@ One root, :class:`GraphpoolError`, with these families:
   :class:`InvalidConfigError` (a run's ``config`` or an option given to a
   graphpool class or function), :class:`InvalidUpdateError` (a node or the caller
   wrote state wrongly), :class:`InvalidMessagesError` (messages the chat helpers
-  cannot use) and :class:`NotInNodeError` (a node-only function called elsewhere);
+  cannot use), :class:`MissingStateKeyError` (a tool wants a state key that is
+  not there) and :class:`NotInNodeError` (a node-only function called elsewhere);
 * limits a run hits: :class:`GraphRecursionError`;
 * node failures that the runtime itself detects: :class:`NodeError` and its
   subclasses :class:`NodeTimeoutError` and :class:`WorkerCrashedError`, carrying
@@ -50,6 +51,7 @@ __all__ = [
     "InvalidRouteError",
     "InvalidUpdateError",
     "MissingRendererError",
+    "MissingStateKeyError",
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
@@ -254,6 +256,18 @@ class InvalidMessagesError(GraphpoolError, ValueError):
     messages, or no ``AIMessage`` to take tool calls from. A ``ValueError``, as
     LangGraph raises for these.
     """
+
+
+class MissingStateKeyError(GraphpoolError, KeyError):
+    """A tool asked ``ToolNode`` for a state key (``InjectedState("key")``, without a
+    default) that the state it received does not have.
+
+    A ``KeyError``, as LangGraph raises for a dict state (it raises
+    ``AttributeError`` for an object state; graphpool raises this for both).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class InvalidNamespaceError(GraphpoolError, ValueError):

@@ -36,7 +36,7 @@ from langchain_core.tools.base import (  # noqa: E402
     get_all_basemodel_annotations,
 )
 
-from ..errors import InvalidConfigError, InvalidMessagesError  # noqa: E402
+from ..errors import InvalidConfigError, InvalidMessagesError, MissingStateKeyError  # noqa: E402
 
 __all__ = [
     "InjectedArgs",
@@ -178,7 +178,8 @@ def inject(
 
     Raises:
         InvalidMessagesError: a tool wants state keys, but the state is a list of messages.
-        KeyError / AttributeError: the state lacks a key a tool wants (and it has no default).
+        MissingStateKeyError: the state lacks a key a tool wants (and it has no
+            default); a ``KeyError``.
         InvalidConfigError: a tool wants the store, and the graph has none.
     """
     if not wanted:
@@ -217,15 +218,15 @@ def _state_values(
     for arg, key in wanted.state.items():
         if key is None:
             out[arg] = state
-        elif isinstance(state, Mapping):
-            if key in state:
-                out[arg] = state[key]
-            elif arg not in wanted.optional:
-                raise KeyError(key)
-        elif hasattr(state, key):
+        elif isinstance(state, Mapping) and key in state:
+            out[arg] = state[key]
+        elif not isinstance(state, Mapping) and hasattr(state, key):
             out[arg] = getattr(state, key)
         elif arg not in wanted.optional:
-            raise AttributeError(key)
+            raise MissingStateKeyError(
+                f"Tool {call['name']!r} wants state key {key!r} (argument {arg!r}, "
+                f"InjectedState({key!r})), which the state ToolNode received does not have."
+            )
     return out
 
 
