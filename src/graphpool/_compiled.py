@@ -10,22 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._constants import INTERRUPT
-from ._core import FRESH, EagerRun, ResumePlan, Run
-from ._driver import drive_async, drive_sync
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool
 from ._runnable import RunnableSurface
-from ._services import SYSTEM_CLOCK, Services
-from ._sink import EventSink
 from ._topology import Topology
 from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
-from .runtime import Runtime
 from .types import Command
 
-if TYPE_CHECKING:  # loaded when used: a graph without a checkpointer never loads the store
+if TYPE_CHECKING:
+    # Loaded when used: ``import graphpool`` builds graphs without loading the
+    # runtime, and a graph without a checkpointer never loads the store.
     from ._checkpointing import Checkpointing
+    from ._core import ResumePlan, Run
     from ._draw import DrawableGraph
+    from ._services import Services
     from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
+    from .runtime import Runtime
 
 __all__ = ["CompiledStateGraph"]
 
@@ -186,10 +186,17 @@ class CompiledStateGraph(RunnableSurface):
     ) -> Iterator[tuple[Run, Services]]:
         """A run of this graph and the services it uses, for as long as it runs.
 
+        (The runtime's modules load here, at the first run, not at import.)
+
         With a checkpointer the run holds its thread (see ``_checkpointing``)
         until the block ends; without one, only fresh input makes sense.
         """
         config = self._with_defaults(config)  # with_config's defaults under the call's
+        from ._core import FRESH, EagerRun, Run
+        from ._services import SYSTEM_CLOCK, Services
+        from ._sink import EventSink
+        from .runtime import Runtime
+
         options = RunOptions.from_config(config)
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:
@@ -317,6 +324,8 @@ class CompiledStateGraph(RunnableSurface):
             unknown=kwargs,
         )
         with self._session(input, config, call, context=context) as (run, services):
+            from ._driver import drive_sync
+
             events = drive_sync(run, services, input)
             for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
                 yield from call.out(mode, chunk)
@@ -348,6 +357,8 @@ class CompiledStateGraph(RunnableSurface):
             unknown=kwargs,
         )
         with self._session(input, config, call, context=context) as (run, services):
+            from ._driver import drive_async
+
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             async with contextlib.aclosing(observed):
@@ -398,6 +409,8 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
+            from ._driver import drive_sync
+
             events = drive_sync(run, services, input)
             observed = observe_sync(services.observers, run.options.run_id, events)
             return _result(call, stream_mode, observed)
@@ -432,6 +445,8 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
+            from ._driver import drive_async
+
             events = drive_async(run, services, input)
             observed = observe_async(services.observers, run.options.run_id, events)
             # closed at once if the caller is cancelled: its queued tasks go with it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import uuid
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,11 +82,17 @@ def _observers(config: dict[str, Any]) -> ObserverGroup:
 _RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
 
 
+def _new_run_id() -> str:
+    import uuid  # at the first run, not at import
+
+    return str(uuid.uuid4())
+
+
 def _check_types(config: Mapping[str, Any]) -> None:
     """Refuse LangGraph's top-level keys holding a value of the wrong type."""
     for key, kinds, expected in _TYPED_KEYS:
         value = config.get(key)
-        if value is not None and not isinstance(value, kinds):
+        if value is not None and not isinstance(value, kinds) and not _is_uuid(key, value):
             raise InvalidConfigError(
                 f"config[{key!r}]={value!r}: expected {expected}, got a {type(value).__name__}."
             )
@@ -100,8 +106,14 @@ _TYPED_KEYS: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
     ("metadata", Mapping, "a dict"),
     ("tags", (list, tuple), "a list of str"),
     ("run_name", str, "a str"),
-    ("run_id", (str, uuid.UUID), "a str or uuid.UUID"),
+    ("run_id", str, "a str or uuid.UUID"),
 )
+
+
+def _is_uuid(key: str, value: Any) -> bool:
+    # a uuid.UUID run id; checked without importing uuid (a UUID means it is loaded)
+    uuid = sys.modules.get("uuid")
+    return key == "run_id" and uuid is not None and isinstance(value, uuid.UUID)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,7 +189,7 @@ class RunOptions:
                 configurable.setdefault(key, config.pop(key))
         config["configurable"] = configurable
         config["recursion_limit"] = limit
-        run_id = str(config.get("run_id") or uuid.uuid4())
+        run_id = str(config.get("run_id") or _new_run_id())
         return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
