@@ -52,6 +52,7 @@ class Checkpointing:
         self.durability = durability
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         self._refreshed = time.monotonic()
+        self.extra: dict[str, Any] = {}  # from the run's config, as LangGraph's metadata has
         # durability="exit": the run's last checkpoint and the results saved after it
         self._held: list[tuple[Checkpoint | TaskResult, str]] = []
 
@@ -74,6 +75,7 @@ class Checkpointing:
     def _write(self, record: Checkpoint | TaskResult, source: str) -> None:
         if isinstance(record, Checkpoint):
             metadata = {"source": source, "step": record.step, "parents": {}}
+            metadata.update((k, v) for k, v in self.extra.items() if k not in metadata)
             self.config = self.saver.put(self.config, record, metadata)
             if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:
                 self.saver.refresh(self.thread_id, self.lease)
@@ -114,6 +116,7 @@ def open_thread(
     lease = Lease.mine()
     saver.acquire(thread_id, lease)
     hook = Checkpointing(saver, thread_id, lease, durability)
+    hook.extra = config_metadata(config)
     try:
         saved = saver.get_tuple(config or {})
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)
@@ -172,6 +175,35 @@ def _plan(
     )
 
 
+_NOT_METADATA = frozenset(
+    {
+        "thread_id",
+        "checkpoint_id",
+        "checkpoint_ns",
+        "checkpoint_map",
+        "langgraph_step",
+        "langgraph_node",
+        "langgraph_triggers",
+        "langgraph_path",
+        "langgraph_checkpoint_ns",
+    }
+)
+
+
+def config_metadata(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a run's config adds to its checkpoints' metadata, as LangGraph does:
+    the plain values (str, int, float, bool) of ``metadata`` and ``configurable``,
+    except the thread's address, the per-node keys and ``__``-prefixed keys."""
+    found: dict[str, Any] = {}
+    for part in ((config or {}).get("metadata"), (config or {}).get("configurable")):
+        for key, value in (part or {}).items():
+            if key in found or key in _NOT_METADATA or key.startswith("__"):
+                continue
+            if isinstance(value, (str, int, float, bool)):
+                found[key] = value.replace("\u0000", "") if isinstance(value, str) else value
+    return found
+
+
 def _is_latest(hook: Checkpointing, checkpoint_id: str) -> bool:
     head = hook.saver.get_tuple({"configurable": {"thread_id": hook.thread_id}})
     return head is not None and head.checkpoint.id == checkpoint_id
@@ -187,7 +219,8 @@ def _deliver(resume: Any, pending: list[Any]) -> tuple[dict[str, Any], tuple[Any
         return dict(resume), ()
     if len(pending) > 1:
         raise InvalidResumeError(
-            f"{len(pending)} interrupts are pending "
+            "When there are multiple pending interrupts, you must specify the interrupt id "
+            f"when resuming: {len(pending)} interrupts are pending "
             f"({', '.join(f'{i.id}: {i.value!r}' for i in pending)}); say which one each "
             "value answers: Command(resume={interrupt.id: value, ...})."
         )

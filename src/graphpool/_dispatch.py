@@ -233,11 +233,21 @@ class Dispatcher:
         """The primary pool let the run in (see :meth:`WorkerPool.admit`)."""
         self._began = time.monotonic()
 
-    def close(self) -> None:
-        """The run ended: stop what is still in flight, free its lane in the pool."""
+    def close(self) -> list[Any]:
+        """The run ended: stop what is still in flight, free its lane in the pool.
+
+        Returns the asyncio tasks it cancelled on the caller's loop, which the
+        async driver waits for: a closed ``astream`` returns once they stopped.
+        """
+        cancelled = [
+            handle
+            for _, runner, handle in self.inflight.values()
+            if isinstance(runner, CallerLoopRunner)
+        ]
         for task in list(self.inflight):
             self.abandon(task)
         self.pools.primary.release(self.lane, time.monotonic() - self._began)
+        return cancelled
 
     # -- events --------------------------------------------------------------------
 

@@ -110,7 +110,9 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                 if inspect.iscoroutine(reply):  # an async task run inline on this loop
                     reply = await reply
     finally:
-        dispatch.close()
+        cancelled = dispatch.close()
+        if cancelled:  # let them see their CancelledError before the caller goes on
+            await asyncio.wait(cancelled, timeout=5)
 
 
 async def _admit_async(pool: Any, lane: Any, timeout: float | None) -> None:
