@@ -77,7 +77,8 @@ class LastValue(Channel):
                 "to merge writes from parallel nodes."
             )
         value = values[0]
-        self.value = value.value if isinstance(value, Overwrite) else value
+        overwrite = _overwrite(value)
+        self.value = value if overwrite is None else overwrite.value
 
 
 def _initial_value(typ: Any) -> Any:
@@ -114,7 +115,9 @@ class Reduced(Channel):
     def update(self, values: Sequence[Any], writers: Sequence[str] = ()) -> None:
         overwritten = False
         for i, value in enumerate(values):
-            if isinstance(value, Overwrite):
+            overwrite = _overwrite(value)
+            if overwrite is not None:
+                value = overwrite
                 if overwritten:
                     raise InvalidUpdateError(
                         f"At key {self.key!r}: Can receive only one Overwrite value per "
@@ -140,6 +143,19 @@ class Reduced(Channel):
             f"({type(value).__name__}, current value {type(self.value).__name__}): "
             f"{type(exc).__name__}: {exc}"
         )
+
+
+def _overwrite(value: Any) -> Overwrite | None:
+    """``value`` as an Overwrite: one itself, or its JSON form ``{"__overwrite__": v}``
+    (what a client that cannot send Python objects writes), as LangGraph reads it."""
+    if isinstance(value, Overwrite):
+        return value
+    if type(value) is dict and len(value) == 1 and OVERWRITE in value:
+        return Overwrite(value[OVERWRITE])
+    return None
+
+
+OVERWRITE = "__overwrite__"
 
 
 def _from(writers: Sequence[str]) -> str:

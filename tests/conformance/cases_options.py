@@ -118,3 +118,13 @@ def case_a_step_record_keeps_answered_interrupts(lib):
         }
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_overwrite_in_its_json_form(lib):
+    g = lib.StateGraph(_Log)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_node("b", lambda s: {"log": {"__overwrite__": ["reset"]}})
+    g.add_edge(lib.START, "a")
+    g.add_edge("a", "b")
+    return Scenario(g.compile(), {"log": ["start"]})
