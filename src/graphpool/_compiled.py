@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._calls import Call, Config, batch_limit, configs_for, pick, result_of
 from ._config import RunOptions
-from ._constants import INTERRUPT
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool
 from ._runnable import RunnableSurface
@@ -28,97 +28,6 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 __all__ = ["CompiledStateGraph"]
-
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
-Config = Mapping[str, Any] | None
-
-
-_DURABILITY = ("sync", "async", "exit")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    """What one ``invoke``/``stream`` call asked for, checked where it was given.
-
-    Attributes:
-        modes: the stream modes the run makes (asked for, and printed).
-        shown: the modes the caller gets back.
-        tagged: chunks are ``(mode, chunk)`` (a list of modes was given).
-        namespaced: chunks are ``(namespace, ...)`` (``subgraphs=True``).
-        printed: modes whose chunks are printed (``print_mode``, ``debug=True``).
-        interrupt_before / interrupt_after: breakpoints for this run (None: the graph's).
-        durability: when checkpoints are written: ``sync`` (before the next
-            step; also what ``async`` does here), or ``exit`` (when the run ends).
-    """
-
-    modes: tuple[str, ...]
-    shown: frozenset[str]
-    tagged: bool = False
-    namespaced: bool = False
-    printed: frozenset[str] = frozenset()
-    interrupt_before: Collection[str] | None = None
-    interrupt_after: Collection[str] | None = None
-    durability: str = "sync"
-
-    @classmethod
-    def of(
-        cls,
-        stream_mode: str | Sequence[str],
-        *,
-        print_mode: str | Sequence[str] = (),
-        subgraphs: bool = False,
-        debug: bool | None = None,
-        interrupt_before: Collection[str] | None = None,
-        interrupt_after: Collection[str] | None = None,
-        durability: str | None = None,
-        unknown: Mapping[str, Any] | None = None,
-    ) -> _Call:
-        """Check a call's options; raises InvalidConfigError naming a bad one."""
-        if unknown:
-            raise InvalidConfigError(
-                f"Unknown argument(s) {sorted(unknown)}: graphpool's invoke/stream take "
-                "config, context, stream_mode, print_mode, interrupt_before, interrupt_after, "
-                "durability, subgraphs and debug."
-            )
-        shown = _check_modes("stream_mode", stream_mode)
-        printed = _check_modes("print_mode", print_mode)
-        if debug:
-            printed = (*printed, "debug")
-        if durability is not None and durability not in _DURABILITY:
-            raise InvalidConfigError(
-                f"durability={durability!r}: choose one of {', '.join(map(repr, _DURABILITY))}."
-            )
-        return cls(
-            modes=tuple(dict.fromkeys((*shown, *printed))),
-            shown=frozenset(shown),
-            tagged=not isinstance(stream_mode, str),
-            namespaced=bool(subgraphs),
-            printed=frozenset(printed),
-            interrupt_before=interrupt_before,
-            interrupt_after=interrupt_after,
-            durability=durability or "sync",
-        )
-
-    def out(self, mode: str, chunk: Any) -> Iterator[Any]:
-        """What the caller gets for one chunk (nothing for a mode only printed)."""
-        if mode in self.printed:
-            print(f"[{mode}] {chunk!r}")
-        if mode not in self.shown:
-            return
-        item = (mode, chunk) if self.tagged else chunk
-        if self.namespaced:  # graphpool runs no subgraphs: every chunk is the root's
-            item = ((), *item) if self.tagged else ((), item)
-        yield item
-
-
-def _check_modes(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
-    modes = (value,) if isinstance(value, str) else tuple(value)
-    unknown = [m for m in modes if m not in _MODES]
-    if unknown:
-        raise InvalidConfigError(
-            f"Unknown {name} {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
-        )
-    return modes
 
 
 class CompiledStateGraph(RunnableSurface):
@@ -179,7 +88,7 @@ class CompiledStateGraph(RunnableSurface):
         self,
         input: Any,
         config: Config,
-        call: _Call,
+        call: Call,
         *,
         context: Any = None,
         final_only: bool = False,
@@ -243,8 +152,8 @@ class CompiledStateGraph(RunnableSurface):
                 clock=SYSTEM_CLOCK,
                 plan=plan,
                 checkpoint_ids=checkpoint_ids,
-                interrupt_before=_pick(call.interrupt_before, self.interrupt_before),
-                interrupt_after=_pick(call.interrupt_after, self.interrupt_after),
+                interrupt_before=pick(call.interrupt_before, self.interrupt_before),
+                interrupt_after=pick(call.interrupt_after, self.interrupt_after),
                 observing=not observers.quiet(),
                 final_only=final_only,
                 on_output=on_output,
@@ -313,7 +222,7 @@ class CompiledStateGraph(RunnableSurface):
         Raises:
             InvalidConfigError: an unknown mode, durability or argument.
         """
-        call = _Call.of(
+        call = Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             print_mode=print_mode,
             subgraphs=subgraphs,
@@ -346,7 +255,7 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
-        call = _Call.of(
+        call = Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             print_mode=print_mode,
             subgraphs=subgraphs,
@@ -395,7 +304,7 @@ class CompiledStateGraph(RunnableSurface):
             ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        call = _Call.of(
+        call = Call.of(
             stream_mode,
             print_mode=print_mode,
             debug=debug if debug is not None else self.debug,
@@ -413,7 +322,7 @@ class CompiledStateGraph(RunnableSurface):
 
             events = drive_sync(run, services, input)
             observed = observe_sync(services.observers, run.options.run_id, events)
-            return _result(call, stream_mode, observed)
+            return result_of(call, stream_mode, observed)
 
     async def ainvoke(
         self,
@@ -430,7 +339,7 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
-        call = _Call.of(
+        call = Call.of(
             stream_mode,
             print_mode=print_mode,
             debug=debug if debug is not None else self.debug,
@@ -453,7 +362,7 @@ class CompiledStateGraph(RunnableSurface):
             async with contextlib.aclosing(observed):
                 async for item in observed:
                     chunks.append(item)
-        return _result(call, stream_mode, chunks)
+        return result_of(call, stream_mode, chunks)
 
     # -- thread state (needs a checkpointer) -------------------------------------
 
@@ -556,7 +465,7 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> list[Any]:
         """Invoke once per input, concurrently; results in input order."""
-        configs = _configs(config, len(inputs))
+        configs = configs_for(config, len(inputs))
         if not inputs:
             return []
 
@@ -568,7 +477,7 @@ class CompiledStateGraph(RunnableSurface):
                     return exc
                 raise
 
-        limit = _batch_limit(configs)
+        limit = batch_limit(configs)
         import concurrent.futures
 
         with concurrent.futures.ThreadPoolExecutor(min(limit, len(inputs))) as drivers:
@@ -583,10 +492,10 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> list[Any]:
         """Async :meth:`batch`."""
-        configs = _configs(config, len(inputs))
+        configs = configs_for(config, len(inputs))
         import asyncio
 
-        gate = asyncio.Semaphore(_batch_limit(configs))
+        gate = asyncio.Semaphore(batch_limit(configs))
 
         async def one(i: int) -> Any:
             async with gate:
@@ -621,48 +530,3 @@ def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     if pool.kind == "async":
         return Pools(default_pool(), _default_process_pool, primary=pool, async_pool=pool, ray=ray)
     raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
-
-
-def _pick(given: Collection[str] | None, default: Collection[str]) -> Collection[str]:
-    return default if given is None else given
-
-
-def _result(call: _Call, stream_mode: str, events: Iterable[tuple[str, Any]]) -> Any:
-    """What ``invoke`` returns: the final state (``values``), or the list of the
-    chunks of the one mode it was asked for; printed modes are printed."""
-    chunks = []
-    for mode, chunk in events:
-        for item in call.out(mode, chunk):
-            chunks.append(item)
-    if stream_mode == "values":
-        return _final(chunks)
-    return chunks
-
-
-def _final(chunks: Any) -> Any:
-    """What ``invoke`` returns: the last ``values`` chunk, plus the run's interrupts."""
-    latest = None
-    interrupts: list[Any] = []
-    for chunk in chunks:
-        if INTERRUPT in chunk:
-            interrupts.extend(chunk[INTERRUPT])
-        latest = chunk
-    if interrupts:
-        return {**(latest or {}), INTERRUPT: interrupts}
-    return latest
-
-
-def _configs(config: Config | Sequence[Config], n: int) -> list[Config]:
-    if config is None or isinstance(config, Mapping):
-        return [config] * n
-    configs = list(config)
-    if len(configs) != n:
-        raise InvalidConfigError(f"batch() got {len(configs)} configs for {n} inputs.")
-    return configs
-
-
-def _batch_limit(configs: Sequence[Config]) -> int:
-    """How many runs of a batch go at once: the first config's ``max_concurrency``."""
-    first = configs[0] if configs else None
-    limit = (first or {}).get("max_concurrency")
-    return limit if isinstance(limit, int) and limit > 0 else 32

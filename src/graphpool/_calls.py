@@ -1,0 +1,150 @@
+"""What one ``invoke``/``stream`` call asks for, checked where it is given, and
+what the caller gets back from the chunks of the run (the compiled graph's
+call surface, LangGraph's arguments)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ._constants import INTERRUPT
+from .errors import InvalidConfigError
+
+__all__ = ["Call", "Config", "batch_limit", "configs_for", "pick", "result_of"]
+
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
+Config = Mapping[str, Any] | None
+
+
+_DURABILITY = ("sync", "async", "exit")
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """What one ``invoke``/``stream`` call asked for, checked where it was given.
+
+    Attributes:
+        modes: the stream modes the run makes (asked for, and printed).
+        shown: the modes the caller gets back.
+        tagged: chunks are ``(mode, chunk)`` (a list of modes was given).
+        namespaced: chunks are ``(namespace, ...)`` (``subgraphs=True``).
+        printed: modes whose chunks are printed (``print_mode``, ``debug=True``).
+        interrupt_before / interrupt_after: breakpoints for this run (None: the graph's).
+        durability: when checkpoints are written: ``sync`` (before the next
+            step; also what ``async`` does here), or ``exit`` (when the run ends).
+    """
+
+    modes: tuple[str, ...]
+    shown: frozenset[str]
+    tagged: bool = False
+    namespaced: bool = False
+    printed: frozenset[str] = frozenset()
+    interrupt_before: Collection[str] | None = None
+    interrupt_after: Collection[str] | None = None
+    durability: str = "sync"
+
+    @classmethod
+    def of(
+        cls,
+        stream_mode: str | Sequence[str],
+        *,
+        print_mode: str | Sequence[str] = (),
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        interrupt_before: Collection[str] | None = None,
+        interrupt_after: Collection[str] | None = None,
+        durability: str | None = None,
+        unknown: Mapping[str, Any] | None = None,
+    ) -> Call:
+        """Check a call's options; raises InvalidConfigError naming a bad one."""
+        if unknown:
+            raise InvalidConfigError(
+                f"Unknown argument(s) {sorted(unknown)}: graphpool's invoke/stream take "
+                "config, context, stream_mode, print_mode, interrupt_before, interrupt_after, "
+                "durability, subgraphs and debug."
+            )
+        shown = check_modes("stream_mode", stream_mode)
+        printed = check_modes("print_mode", print_mode)
+        if debug:
+            printed = (*printed, "debug")
+        if durability is not None and durability not in _DURABILITY:
+            raise InvalidConfigError(
+                f"durability={durability!r}: choose one of {', '.join(map(repr, _DURABILITY))}."
+            )
+        return cls(
+            modes=tuple(dict.fromkeys((*shown, *printed))),
+            shown=frozenset(shown),
+            tagged=not isinstance(stream_mode, str),
+            namespaced=bool(subgraphs),
+            printed=frozenset(printed),
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability or "sync",
+        )
+
+    def out(self, mode: str, chunk: Any) -> Iterator[Any]:
+        """What the caller gets for one chunk (nothing for a mode only printed)."""
+        if mode in self.printed:
+            print(f"[{mode}] {chunk!r}")
+        if mode not in self.shown:
+            return
+        item = (mode, chunk) if self.tagged else chunk
+        if self.namespaced:  # graphpool runs no subgraphs: every chunk is the root's
+            item = ((), *item) if self.tagged else ((), item)
+        yield item
+
+
+def check_modes(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
+    modes = (value,) if isinstance(value, str) else tuple(value)
+    unknown = [m for m in modes if m not in _MODES]
+    if unknown:
+        raise InvalidConfigError(
+            f"Unknown {name} {unknown[0]!r}; graphpool supports {sorted(_MODES)}."
+        )
+    return modes
+
+
+def pick(given: Collection[str] | None, default: Collection[str]) -> Collection[str]:
+    return default if given is None else given
+
+
+def result_of(call: Call, stream_mode: str, events: Iterable[tuple[str, Any]]) -> Any:
+    """What ``invoke`` returns: the final state (``values``), or the list of the
+    chunks of the one mode it was asked for; printed modes are printed."""
+    chunks = []
+    for mode, chunk in events:
+        for item in call.out(mode, chunk):
+            chunks.append(item)
+    if stream_mode == "values":
+        return _final(chunks)
+    return chunks
+
+
+def _final(chunks: Any) -> Any:
+    """What ``invoke`` returns: the last ``values`` chunk, plus the run's interrupts."""
+    latest = None
+    interrupts: list[Any] = []
+    for chunk in chunks:
+        if INTERRUPT in chunk:
+            interrupts.extend(chunk[INTERRUPT])
+        latest = chunk
+    if interrupts:
+        return {**(latest or {}), INTERRUPT: interrupts}
+    return latest
+
+
+def configs_for(config: Config | Sequence[Config], n: int) -> list[Config]:
+    if config is None or isinstance(config, Mapping):
+        return [config] * n
+    configs = list(config)
+    if len(configs) != n:
+        raise InvalidConfigError(f"batch() got {len(configs)} configs for {n} inputs.")
+    return configs
+
+
+def batch_limit(configs: Sequence[Config]) -> int:
+    """How many runs of a batch go at once: the first config's ``max_concurrency``."""
+    first = configs[0] if configs else None
+    limit = (first or {}).get("max_concurrency")
+    return limit if isinstance(limit, int) and limit > 0 else 32
