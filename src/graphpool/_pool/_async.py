@@ -107,14 +107,16 @@ class AsyncPool(WorkerPool):
         job.task.add_done_callback(lambda done: self._settle(job, done))
 
     def _settle(self, job: _Job, done: asyncio.Task[Any]) -> None:
+        # counted and freed first: whoever the future wakes sees the pool's stats
+        # already include this job (tests/test_pool_shared.py reads them at once)
+        self.metrics.task_finished()
+        self._finish(job)
         if done.cancelled():
             job.future.cancel()
         elif (exc := done.exception()) is not None:
             job.future.set_exception(exc)
         else:
             job.future.set_result(done.result())
-        self.metrics.task_finished()
-        self._finish(job)
 
     def _finish(self, job: _Job) -> None:
         """On the loop: free ``job``'s slot and hand it to the next queued job."""

@@ -339,10 +339,11 @@ class ThreadPool(WorkerPool):
         try:
             result = item.fn(*item.args, **item.kwargs)
         except BaseException as exc:
+            self.metrics.task_finished()  # before the future wakes anyone reading stats
             item.set_exception(exc)
         else:
+            self.metrics.task_finished()
             item.set_result(result)
-        self.metrics.task_finished()
 
     # -- control -------------------------------------------------------------------
 
