@@ -5,11 +5,12 @@ Change ``from langgraph.graph import StateGraph, END`` to
 """
 
 import logging as _logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
+from ._lazy import lazy_names
 from ._observe import RunObserver, TaskAttempt
 from ._pool import ThreadPool, WorkerPool
 from ._pool._stats import PoolStats
@@ -103,24 +104,16 @@ __all__ = [
 ]
 
 _LAZY = {  # loaded on first use: ``import graphpool`` stays light
-    "AsyncPool": "graphpool._pool._async",
-    "ProcessPool": "graphpool._pool._process",
-    "RayPool": "graphpool._pool._ray",
-    "RayStatistics": "graphpool._pool._ray",
-    "serve_metrics": "graphpool._pool._prometheus",
-    "Trace": "graphpool._trace",
+    "AsyncPool": "._pool._async",
+    "ProcessPool": "._pool._process",
+    "RayPool": "._pool._ray",
+    "RayStatistics": "._pool._ray",
+    "serve_metrics": "._pool._prometheus",
+    "Trace": "._trace",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 if TYPE_CHECKING:

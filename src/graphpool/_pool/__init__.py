@@ -6,9 +6,9 @@ runs only thread nodes never loads multiprocessing, Ray or asyncio for them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from ._base import WorkerPool
 from ._pools import Pools
 from ._registry import Job, NodeRunner, known_executors, register_runner
@@ -46,8 +46,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_names(__name__, _LAZY)
