@@ -155,3 +155,11 @@ def test_set_node_defaults_apply_where_a_node_sets_nothing() -> None:
     assert nodes["flaky"].cache_policy == CachePolicy()
     with pytest.raises(InvalidGraphError, match="error_handler"):
         builder.set_node_defaults(error_handler=lambda s: {})
+
+
+def test_defer_is_refused_in_eager_scheduling() -> None:
+    builder = StateGraph(S)
+    builder.add_node("d", lambda s: {}, defer=True)
+    builder.add_edge(START, "d")
+    with pytest.raises(InvalidGraphError, match="defer=True"):
+        builder.compile(scheduling="eager")

@@ -160,8 +160,6 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"add_node() got options graphpool does not support yet: {sorted(unsupported)}."
             )
-        if defer:
-            raise InvalidGraphError("add_node(defer=True) is not supported by graphpool yet.")
         if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
             raise InvalidGraphError(
                 f"add_node(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
@@ -210,6 +208,7 @@ class StateGraph(Generic[StateT]):
             destinations=_destinations(destinations),
             resources=resources or None,
             cache_policy=cache_policy,
+            defer=bool(defer),
         )
         return self
 
@@ -457,6 +456,11 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(f"compile(cache={cache!r}): pass a graphpool.cache BaseCache.")
         before = self._interrupt_nodes("interrupt_before", interrupt_before)
         after = self._interrupt_nodes("interrupt_after", interrupt_after)
+        if scheduling == "eager" and any(spec.defer for spec in self.nodes.values()):
+            raise InvalidGraphError(
+                "compile(scheduling='eager') cannot hold back a node added with defer=True "
+                "(it has no supersteps to wait for); use the default scheduling."
+            )
         if scheduling == "eager" and (before or after):
             raise InvalidGraphError(
                 "compile(scheduling='eager') has no supersteps to pause between; use the "

@@ -88,6 +88,8 @@ class DrawableGraph:
             spec = specs.get(name)
             fn = spec.callee.fn if spec is not None else None
             metadata = dict(spec.metadata or {}) if spec is not None else {}
+            if spec is not None and spec.defer:
+                metadata["defer"] = True  # as LangGraph shows it
             pauses = [
                 when
                 for when, nodes_ in (("before", before), ("after", after))

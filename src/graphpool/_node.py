@@ -153,3 +153,4 @@ class NodeSpec:
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}
     resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")
     cache_policy: Any = None  # a types.CachePolicy: reuse results by input (compile(cache=))
+    defer: bool = False  # run only once nothing else is left to run (add_node(defer=True))

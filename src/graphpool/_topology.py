@@ -110,6 +110,11 @@ class Topology:
         return frozenset(name for name in self.nodes if not self.branches.get(name))
 
     @functools.cached_property
+    def deferred(self) -> frozenset[str]:
+        """Nodes added with ``defer=True``."""
+        return frozenset(name for name, spec in self.nodes.items() if spec.defer)
+
+    @functools.cached_property
     def runner_tables(self) -> dict[Any, dict[str, Any]]:
         """Per-graph cache of which runner each node uses (see ``_dispatch``)."""
         return {}

@@ -128,3 +128,18 @@ def case_overwrite_in_its_json_form(lib):
     g.add_edge(lib.START, "a")
     g.add_edge("a", "b")
     return Scenario(g.compile(), {"log": ["start"]})
+
+
+@case()
+def case_a_deferred_node_waits_for_the_rest(lib):
+    g = lib.StateGraph(_Log)
+    for name in "abc":
+        g.add_node(name, lambda s, name=name: {"log": [name]})
+    g.add_node("d", lambda s: {"log": [f"d saw {len(s['log'])}"]}, defer=True)
+    g.add_edge(lib.START, "a")
+    g.add_edge(lib.START, "b")
+    g.add_edge("b", "c")
+    g.add_edge("a", "d")
+    g.add_edge("c", "d")
+    g.add_edge("d", lib.END)
+    return Scenario(g.compile(), {"log": []})

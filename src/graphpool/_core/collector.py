@@ -86,10 +86,20 @@ class Collector:
         return not self.output_keys.isdisjoint(pending)
 
     def take_next(self) -> tuple[dict[str, tuple[str, ...]], list[Send]]:
-        """What the next step runs; the collector starts afresh for the step after."""
-        taken = self.triggered, self.sends
+        """What the next step runs; the collector starts afresh for the step after.
+
+        A triggered node added with ``defer=True`` waits while anything else is
+        to run: its trigger stays for a later step, as in LangGraph.
+        """
+        triggered, sends = self.triggered, self.sends
+        deferred = self.topology.deferred
+        if deferred and (sends or any(node not in deferred for node in triggered)):
+            waiting = {n: t for n, t in triggered.items() if n in deferred}
+            triggered = {n: t for n, t in triggered.items() if n not in deferred}
+            self.triggered, self.sends = waiting, []
+            return triggered, sends
         self.triggered, self.sends = {}, []
-        return taken
+        return triggered, sends
 
     def output(self) -> dict[str, Any]:
         """The current values of the output keys that have one."""
