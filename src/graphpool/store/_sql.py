@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
+
+from typing_extensions import Self
 
 from ._embed import pack, unpack
 from ._engine import EngineStore, Keep, Key, Row, Write
@@ -85,6 +87,16 @@ def _row(record: Sequence[Any]) -> Row:
 
 class SqlStore(EngineStore):
     """A store over a SQL database; a dialect supplies transactions and JSON field tests."""
+
+    @classmethod
+    @contextlib.contextmanager
+    def from_conn_string(cls, conninfo: str, **kwargs: Any) -> Iterator[Self]:
+        """``with Store.from_conn_string(path_or_url) as store:``; closed on exit."""
+        store = cls(conninfo, **kwargs)  # type: ignore[call-arg,arg-type]
+        try:
+            yield store
+        finally:
+            store.close()
 
     @abc.abstractmethod
     def _transaction(self, write: bool) -> contextlib.AbstractContextManager[Run]:

@@ -127,16 +127,6 @@ class PostgresStore(SqlStore):
             self.conn = conn
         self.setup()
 
-    @classmethod
-    @contextlib.contextmanager
-    def from_conn_string(cls, conninfo: str, **kwargs: Any) -> Iterator[PostgresStore]:
-        """``with PostgresStore.from_conn_string(url) as store:``; closed on exit."""
-        store = cls(conninfo, **kwargs)
-        try:
-            yield store
-        finally:
-            store.close()
-
     def setup(self) -> None:
         """Create the tables if they do not exist (done when the store is made)."""
         with self._transaction(write=True) as run:

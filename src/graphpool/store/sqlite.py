@@ -77,16 +77,6 @@ class SqliteStore(SqlStore):
         )
         self.setup()
 
-    @classmethod
-    @contextlib.contextmanager
-    def from_conn_string(cls, path: str, **kwargs: Any) -> Iterator[SqliteStore]:
-        """``with SqliteStore.from_conn_string("memory.db") as store:``; closed on exit."""
-        store = cls(path, **kwargs)
-        try:
-            yield store
-        finally:
-            store.close()
-
     def setup(self) -> None:
         """Create the tables if they do not exist (done when the store is made)."""
         with self._transaction(write=True) as run:
