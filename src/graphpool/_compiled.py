@@ -83,6 +83,16 @@ class CompiledStateGraph(RunnableSurface):
             self._pools = _pools_for(self.pool, self._ray_pool)
         return self._pools
 
+    def _call(
+        self, stream_mode: str | Sequence[str] | None, *, debug: bool | None, **options: Any
+    ) -> Call:
+        """A call's options, with the graph's defaults where the call gave none."""
+        return Call.of(
+            self.stream_mode if stream_mode is None else stream_mode,
+            debug=self.debug if debug is None else debug,
+            **options,
+        )
+
     @contextlib.contextmanager
     def _session(
         self,
@@ -222,11 +232,11 @@ class CompiledStateGraph(RunnableSurface):
         Raises:
             InvalidConfigError: an unknown mode, durability or argument.
         """
-        call = Call.of(
-            self.stream_mode if stream_mode is None else stream_mode,
+        call = self._call(
+            stream_mode,
             print_mode=print_mode,
             subgraphs=subgraphs,
-            debug=debug if debug is not None else self.debug,
+            debug=debug,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
@@ -255,11 +265,11 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
-        call = Call.of(
-            self.stream_mode if stream_mode is None else stream_mode,
+        call = self._call(
+            stream_mode,
             print_mode=print_mode,
             subgraphs=subgraphs,
-            debug=debug if debug is not None else self.debug,
+            debug=debug,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
@@ -304,10 +314,10 @@ class CompiledStateGraph(RunnableSurface):
             ThreadBusyError: another run is using the thread.
             Exception: whatever a node raised, with its own type.
         """
-        call = Call.of(
+        call = self._call(
             stream_mode,
             print_mode=print_mode,
-            debug=debug if debug is not None else self.debug,
+            debug=debug,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
@@ -339,10 +349,10 @@ class CompiledStateGraph(RunnableSurface):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
-        call = Call.of(
+        call = self._call(
             stream_mode,
             print_mode=print_mode,
-            debug=debug if debug is not None else self.debug,
+            debug=debug,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
