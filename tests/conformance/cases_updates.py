@@ -2,28 +2,10 @@
 ``"__input__"`` and ``END``, compared snapshot by snapshot (with each snapshot's
 parent, by position in the history) after the edit and after the thread runs on."""
 
-import operator
-from typing import Annotated, TypedDict
-
+from .cases_checkpoint import Log, _say, _thread
 from .harness import Scenario, make_registry
 
 CASES, case = make_registry()
-
-
-class Log(TypedDict):
-    log: Annotated[list, operator.add]
-    n: int
-
-
-def _say(word):
-    def node(state):
-        return {"log": [word]}
-
-    return node
-
-
-def _thread(name="t"):
-    return {"configurable": {"thread_id": name}}
 
 
 def _graph(lib, edges, *, fan=None, **compile_args):
