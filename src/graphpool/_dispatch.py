@@ -116,26 +116,26 @@ class TaskJob:
 
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
-        task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        if run.observing:  # stamps for observers (traces, progress, the debug log)
-            task.worker = current_thread().name
-            task.started_at = time.time()
+        task, run = self.task, self.dispatcher.run
+        self._began()
         token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
-        if task.node in run.topology.plain and call is None:  # no routes to call: no body
-            callee = run.topology.nodes[task.node].callee
-            try:
-                output = callee.call_sync(task.input, config_for(task, callee))
+        try:
+            if task.node in run.topology.plain and call is None:  # no routes to call: no body
+                callee = run.topology.nodes[task.node].callee
+                output = callee.call_sync(task.input, self.dispatcher.config_for(task, callee))
                 self.outcome = Outcome(task, run.finish(task, output), None)
-            except BaseException as exc:
-                self.outcome = Outcome(task, None, exc)
-            finally:
-                CURRENT.reset(token)
-            if run.observing:
-                task.ended_at = time.time()
-            if self.cache_key is not None:
-                self._keep()
-            return self.outcome
-        body = run.body(task)
+            else:
+                self.outcome = Outcome(task, self._body_sync(call), None)
+        except BaseException as exc:  # the scheduler decides: retry or fail the run
+            self.outcome = Outcome(task, None, exc)
+        finally:
+            CURRENT.reset(token)
+        return self._ended()
+
+    def _body_sync(self, call: NodeCall | None) -> Any:
+        """Drive the task's body (the node, then its routes); its result."""
+        task, config_for = self.task, self.dispatcher.config_for
+        body = self.dispatcher.run.body(task)
         try:
             callee, arg = body.send(None)
             if task.node != START:
@@ -150,24 +150,13 @@ class TaskJob:
             while True:
                 callee, arg = body.send(callee.call_sync(arg, config_for(task, callee)))
         except StopIteration as stop:
-            self.outcome = Outcome(task, stop.value, None)
-        except BaseException as exc:  # the scheduler decides: retry or fail the run
-            self.outcome = Outcome(task, None, exc)
-        finally:
-            CURRENT.reset(token)
-        if run.observing:
-            task.ended_at = time.time()
-        if self.cache_key is not None:
-            self._keep()
-        return self.outcome
+            return stop.value
 
     async def run_async(self) -> Outcome:
         """Like :meth:`run_sync`, awaiting async nodes and routes on the running loop."""
-        task, run, config_for = self.task, self.dispatcher.run, self.dispatcher.config_for
-        if run.observing:
-            task.worker = f"asyncio@{current_thread().name}"
-            task.started_at = time.time()
-        body = run.body(task)
+        task, config_for = self.task, self.dispatcher.config_for
+        self._began("asyncio@")
+        body = self.dispatcher.run.body(task)
         token = CURRENT.set(self)
         try:
             callee, arg = body.send(None)
@@ -180,10 +169,20 @@ class TaskJob:
             self.outcome = Outcome(task, None, exc)
         finally:
             CURRENT.reset(token)
-        if run.observing:
-            task.ended_at = time.time()
+        return self._ended()
+
+    def _began(self, where: str = "") -> None:
+        if self.dispatcher.run.observing:  # stamps for observers (traces, progress, logs)
+            self.task.worker = where + current_thread().name
+            self.task.started_at = time.time()
+
+    def _ended(self) -> Outcome:
+        """The attempt's outcome, stamped and (on success, with a cache policy) kept."""
+        if self.dispatcher.run.observing:
+            self.task.ended_at = time.time()
         if self.cache_key is not None:
             self._keep()
+        assert self.outcome is not None
         return self.outcome
 
 
