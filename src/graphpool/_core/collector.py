@@ -61,6 +61,14 @@ class Collector:
             self.channels[key].update(values, writers[key])  # errors name the writers
         return pending
 
+    def write(self, writes: list[tuple[str, Any]], writer: str) -> None:
+        """Apply writes that come from outside a step (a resume's ``Command(update=)``)."""
+        grouped: dict[str, list[Any]] = {}
+        for key, value in writes:
+            grouped.setdefault(key, []).append(value)
+        for key, values in grouped.items():
+            self.channels[key].update(values, [writer] * len(values))
+
     def commit(self, tasks: list[Task]) -> bool:
         """Apply a finished step in LangGraph's order and record what runs next.
 

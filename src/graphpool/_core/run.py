@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["Clock", "Run"]
 
 _NEVER = float("inf")
+_COMMAND = "Command(update=...)"  # the writer a resume's update is reported as
 
 Events = Generator[Event, Any, None]
 Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list[Any]]]
@@ -136,7 +137,7 @@ class Run:
             self.stop = plan.stop
         self._input_update: TaskResult | None = None  # saved when the run begins
         for update in plan.updates:
-            self._write_input(list(update.writes))
+            self.state.write(list(update.writes), _COMMAND)
         if plan.command is not None:
             self._apply_command(plan.command, len(plan.updates))
 
@@ -221,13 +222,6 @@ class Run:
                 yield Save(export(self, (), step=self.step - 1, start=(input,)), "input")
             return [self.start_task(input)]
         return (yield from self._resumed_tasks())
-
-    def _write_input(self, writes: list[tuple[str, Any]]) -> None:
-        grouped: dict[str, list[Any]] = {}
-        for key, value in writes:
-            grouped.setdefault(key, []).append(value)
-        for key, values in grouped.items():
-            self.state.channels[key].update(values, ["Command(update=...)"] * len(values))
 
     def _resumed_tasks(self) -> Generator[Event, Any, list[Task]]:
         """The first step of a restored run, reusing what its tasks saved.
@@ -480,7 +474,7 @@ class Run:
         if command.graph == Command.PARENT:
             raise InvalidUpdateError("Command(graph=Command.PARENT) as input: there is no parent.")
         writes, _ = self.router.command("Command(update=...)", Command(update=command.update))
-        self._write_input(writes)
+        self.state.write(writes, _COMMAND)
         if writes and self.durable:
             ident = f"{INPUT}:{earlier:06d}:{self.checkpoint_id}"  # sorts in the order given
             self._input_update = TaskResult(ident, INPUT, tuple(writes))
