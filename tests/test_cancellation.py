@@ -10,6 +10,7 @@ import time
 from typing import Annotated, TypedDict
 
 import pytest
+from polling import wait_until
 
 from graphpool import START, StateGraph, ThreadPool
 
@@ -54,15 +55,6 @@ def wide_graph(starts: Starts, pool: ThreadPool):
         builder.add_node(f"n{i}", starts.node(f"n{i}"))
         builder.add_edge(START, f"n{i}")
     return builder.compile(pool=pool)
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.mark.parametrize("prefetch", [0, 3])

@@ -10,6 +10,7 @@ import time
 from typing import TypedDict
 
 import pytest
+from polling import wait_until as wait_for
 
 from graphpool import START, StateGraph
 from graphpool._pool import _loop
@@ -85,15 +86,6 @@ def test_the_warning_names_the_blocking_node(caplog) -> None:
         assert "'hog'" in watchdog_warnings(caplog)[0]
     finally:
         hog.join(10)
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_the_warning_names_the_task_and_the_old_loop_finishes_its_work_then_retires(

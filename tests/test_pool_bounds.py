@@ -11,6 +11,7 @@ import time
 from typing import Annotated, TypedDict
 
 import pytest
+from polling import wait_until
 
 from graphpool import START, NodeTimeoutError, RetryPolicy, StateGraph, ThreadPool
 from graphpool.testing import crash_sometimes
@@ -39,15 +40,6 @@ class Gauge:
     def __exit__(self, *exc: object) -> None:
         with self.lock:
             self.now -= 1
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def settled(pool: ThreadPool) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 import pytest
+from polling import wait_until
 
 from graphpool import START, ProcessPool, StateGraph, ThreadPool
 from graphpool._pool import Pools
@@ -44,15 +45,6 @@ def alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 class Tracker:

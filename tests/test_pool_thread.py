@@ -6,18 +6,10 @@ import threading
 import time
 
 import pytest
+from polling import wait_until
 
 from graphpool import ThreadPool
 from graphpool.errors import GraphpoolError, InvalidPoolConfigError, PoolShutDownError
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_grows_to_demand_and_shrinks_when_idle() -> None:
