@@ -141,3 +141,45 @@ def test_light_steady_load_lets_the_surplus_threads_retire() -> None:
         assert pool.statistics()[0] <= 3
     finally:
         pool.shutdown()
+
+
+def test_reclaim_runs_a_waiting_call_in_the_caller_and_nothing_else() -> None:
+    pool = ThreadPool(max_workers=1)
+    try:
+        gate, started = threading.Event(), threading.Event()
+        busy = pool.submit(lambda: started.set() or gate.wait(10))
+        assert started.wait(10)
+        queued = pool.submit(lambda: threading.current_thread())
+        assert pool.stats().queued == 1
+        assert pool.reclaim(queued) is True  # ran here, though the only worker is busy
+        assert queued.result(0) is threading.current_thread()
+        assert pool.stats().queued == 0
+        assert pool.reclaim(busy) is False  # running already: not twice
+        assert pool.reclaim(queued) is False  # done
+        gate.set()
+        assert busy.result(10) is True
+        other = ThreadPool(max_workers=1)
+        try:
+            assert other.reclaim(pool.submit(lambda: 1)) is False  # not its own
+        finally:
+            other.shutdown()
+    finally:
+        pool.shutdown()
+
+
+def test_nested_waits_that_reclaim_finish_on_a_one_worker_pool() -> None:
+    pool = ThreadPool(max_workers=1)
+
+    def fan(depth: int) -> int:
+        if depth == 0:
+            return 1
+        children = [pool.submit(fan, depth - 1) for _ in range(2)]
+        for child in children:
+            pool.reclaim(child)  # else this worker would wait for itself
+        return sum(child.result(10) for child in children)
+
+    try:
+        assert pool.submit(fan, 3).result(10) == 8
+        assert pool.stats().workers <= 1
+    finally:
+        pool.shutdown()

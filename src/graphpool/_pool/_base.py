@@ -39,6 +39,12 @@ class WorkerPool(concurrent.futures.Executor):
     def release(self, lane: Hashable, seconds: float) -> None:
         """A run admitted with :meth:`admit` ended after ``seconds``."""
 
+    def reclaim(self, future: concurrent.futures.Future[Any]) -> bool:
+        """Run ``future``'s call in the calling thread if it still waits; True if it
+        ran. Only pools whose workers are threads of this process can (see
+        :meth:`ThreadPool.reclaim`); the default says no."""
+        return False
+
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
         """Stop ``future``'s work as well as this kind of pool can (used on timeouts).
 

@@ -345,6 +345,30 @@ class ThreadPool(WorkerPool):
             self.metrics.task_finished()
             item.set_result(result)
 
+    def reclaim(self, future: concurrent.futures.Future[Any]) -> bool:
+        """Run ``future``'s call in the calling thread if it still waits; True if it ran.
+
+        For a caller about to block on its own queued work (a nested run inside a
+        node, a task waiting on a task): running the call itself instead of
+        waiting for a free worker means a waiter never holds a worker that its
+        own work needs, so nests of any depth finish on a bounded pool.
+        """
+        if not isinstance(future, _Item) or future.pool is not self:
+            return False
+        with self._lock:
+            if not self._queue.remove(future.lane, future):
+                for mine in self._deques.values():
+                    if future in mine:
+                        mine.remove(future)
+                        self._queue.gone(1)
+                        break
+                else:
+                    return False
+        if not future.set_running_or_notify_cancel():  # pragma: no cover - cancelled under us
+            return False
+        self._run(future, True)
+        return True
+
     # -- control -------------------------------------------------------------------
 
     def abandon(self, future: concurrent.futures.Future[Any]) -> None:
