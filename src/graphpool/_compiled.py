@@ -120,8 +120,11 @@ class CompiledStateGraph(RunnableSurface):
         from .runtime import Runtime
 
         nest = nest_of(self)
+        own_thread = False
         if nest is not None:  # a subgraph's run, inside its parent's task
-            config = _nested_config(config, nest.ns)
+            config, own_thread = _inherited_config(nest, config)
+            if not own_thread:
+                config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
         if nest is not None:
             pools = nest.job.dispatcher.pools
@@ -161,7 +164,7 @@ class CompiledStateGraph(RunnableSurface):
         plan: ResumePlan = FRESH
         checkpoint_ids = None
         saver = self.checkpointer
-        if nest is not None:
+        if nest is not None and not own_thread:
             saver, config = self._nested_saver(nest, config)
             if saver is not None:
                 resuming, resume = nest.resume_input()
@@ -231,33 +234,21 @@ class CompiledStateGraph(RunnableSurface):
             config = _nested_config(config, recast(nest.ns))
         return durability.saver, config
 
-    def _events(self, run: Run, services: Services, events: Iterator[Any]) -> Iterator[Any]:
+    @staticmethod
+    def _events(run: Run, services: Services, events: Iterator[Any]) -> Iterator[Any]:
         """A subgraph's events: relayed to the root's stream, and its pause raised
         into the parent's task (which then pauses with the same interrupts)."""
         nest = services.nest
         if nest is None:
-            yield from events
-            return
-        yield from nest.relay(events)
-        if run.paused is not None:
-            from .errors import GraphInterrupt
+            return events
+        return _nested_events(run, nest, events)
 
-            raise GraphInterrupt(run.paused)
-
-    async def _aevents(
-        self, run: Run, services: Services, events: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
+    @staticmethod
+    def _aevents(run: Run, services: Services, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
         nest = services.nest
-        async for mode, chunk in events:
-            if nest is not None:
-                for item in nest.relay([(mode, chunk)]):
-                    yield item
-            else:
-                yield mode, chunk
-        if nest is not None and run.paused is not None:
-            from .errors import GraphInterrupt
-
-            raise GraphInterrupt(run.paused)
+        if nest is None:
+            return events
+        return _anested_events(run, nest, events)
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Forget the cached results of ``nodes`` (default: every node with a
@@ -628,12 +619,50 @@ def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
 
 
+def _nested_events(run: Run, nest: Nest, events: Iterator[Any]) -> Iterator[Any]:
+    yield from nest.relay(events)
+    if run.paused is not None:
+        from .errors import GraphInterrupt
+
+        raise GraphInterrupt(run.paused)
+
+
+async def _anested_events(run: Run, nest: Nest, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for mode, chunk in events:
+            for item in nest.relay([(mode, chunk)]):
+                yield item
+    if run.paused is not None:
+        from .errors import GraphInterrupt
+
+        raise GraphInterrupt(run.paused)
+
+
 def _nested_config(config: Mapping[str, Any] | None, ns: str) -> dict[str, Any]:
-    """A subgraph's config: its parent's, addressing the subgraph's namespace
-    (and its latest checkpoint there, not the parent's)."""
+    """A config addressing the subgraph namespace ``ns`` (its latest checkpoint)."""
     nested = dict(config or {})
     configurable = dict(nested.get("configurable") or {})
     configurable.pop("checkpoint_id", None)
     configurable["checkpoint_ns"] = ns
     nested["configurable"] = configurable
     return nested
+
+
+def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+    """A nested run's config: the parent task's, under what the call gave (as
+    LangGraph merges a node's config into a graph invoked inside it); and whether
+    it names a thread of its own (then it saves there, not under the parent's)."""
+    base = nest.job.config
+    given = dict(given or {})
+    merged = {**base, **given}
+    for key in ("configurable", "metadata"):
+        if key in given or key in base:
+            merged[key] = {**(base.get(key) or {}), **(given.get(key) or {})}
+    for key in ("langgraph_step", "langgraph_node", "langgraph_triggers", "langgraph_path"):
+        merged.get("metadata", {}).pop(key, None)
+    own = (given.get("configurable") or {}).get("thread_id")
+    parent = (base.get("configurable") or {}).get("thread_id")
+    own_thread = own is not None and own != parent
+    if own_thread:
+        merged["configurable"].pop("checkpoint_ns", None)
+    return merged, own_thread
