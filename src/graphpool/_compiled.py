@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._calls import Call, Config, batch_limit, configs_for, pick, result_of
 from ._config import RunOptions
-from ._nest import nest_of, recast
+from ._nest import for_parent, nest_of, recast
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool
 from ._runnable import RunnableSurface
 from ._topology import Topology
-from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError
+from .errors import EmptyInputError, InvalidConfigError, InvalidResumeError, ParentCommand
 from .types import Command
 
 if TYPE_CHECKING:
@@ -620,7 +620,10 @@ def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
 
 
 def _nested_events(run: Run, nest: Nest, events: Iterator[Any]) -> Iterator[Any]:
-    yield from nest.relay(events)
+    try:
+        yield from nest.relay(events)
+    except ParentCommand as exc:
+        raise for_parent(exc, nest) from None
     if run.paused is not None:
         from .errors import GraphInterrupt
 
@@ -629,9 +632,12 @@ def _nested_events(run: Run, nest: Nest, events: Iterator[Any]) -> Iterator[Any]
 
 async def _anested_events(run: Run, nest: Nest, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for mode, chunk in events:
-            for item in nest.relay([(mode, chunk)]):
-                yield item
+        try:
+            async for mode, chunk in events:
+                for item in nest.relay([(mode, chunk)]):
+                    yield item
+        except ParentCommand as exc:
+            raise for_parent(exc, nest) from None
     if run.paused is not None:
         from .errors import GraphInterrupt
 

@@ -9,6 +9,7 @@ still waited for (a late result of an abandoned attempt is dropped).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -20,12 +21,13 @@ from ._constants import START
 from ._context import CURRENT
 from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
 from ._core.interrupts import Asking
+from ._nest import addressed_to
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
-from .errors import InternalError, PoolShutDownError
+from .errors import InternalError, ParentCommand, PoolShutDownError
 from .runtime import Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
@@ -126,6 +128,8 @@ class TaskJob:
                 self.outcome = Outcome(task, run.finish(task, output), None)
             else:
                 self.outcome = Outcome(task, self._body_sync(call), None)
+        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
+            self.outcome = self._parent_command(exc)
         except BaseException as exc:  # the scheduler decides: retry or fail the run
             self.outcome = Outcome(task, None, exc)
         finally:
@@ -165,11 +169,25 @@ class TaskJob:
                 callee, arg = body.send(value)
         except StopIteration as stop:
             self.outcome = Outcome(task, stop.value, None)
+        except ParentCommand as exc:
+            self.outcome = self._parent_command(exc)
         except BaseException as exc:
             self.outcome = Outcome(task, None, exc)
         finally:
             CURRENT.reset(token)
         return self._ended()
+
+    def _parent_command(self, exc: ParentCommand) -> Outcome:
+        """A ``Command(graph=PARENT)`` from a subgraph run in this task acts as this
+        task's node's own return value; any other goes on up."""
+        task, command = self.task, exc.command
+        if command.graph != addressed_to(self):
+            return Outcome(task, None, exc)
+        try:
+            own = dataclasses.replace(command, graph=None)
+            return Outcome(task, self.dispatcher.run.finish(task, own), None)
+        except BaseException as error:
+            return Outcome(task, None, error)
 
     def _began(self, where: str = "") -> None:
         if self.dispatcher.run.observing:  # stamps for observers (traces, progress, logs)

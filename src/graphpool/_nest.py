@@ -102,6 +102,27 @@ def recast(ns: str) -> str:
     return NS_SEP.join(part.split(NS_END)[0] for part in ns.split(NS_SEP))
 
 
+def addressed_to(job: Any) -> str | None:
+    """The namespace a ``Command(graph=PARENT)`` coming out of a subgraph run in
+    ``job``'s task carries (see :func:`for_parent`), or None if it ran none."""
+    task = job.task
+    if not task.id:
+        return None
+    parent = job.dispatcher.services.nest
+    part = f"{task.node}{NS_END}{task.id}"
+    return part if parent is None else f"{parent.ns}{NS_SEP}{part}"
+
+
+def for_parent(error: BaseException, nest: Nest) -> BaseException:
+    """A ``ParentCommand`` leaving a subgraph run, addressed to the task it ran in."""
+    from .errors import ParentCommand
+    from .types import Command
+
+    if isinstance(error, ParentCommand) and error.command.graph == Command.PARENT:
+        return ParentCommand(dataclasses.replace(error.command, graph=nest.ns))
+    return error
+
+
 def nest_of(graph: Any) -> Nest | None:
     """The nest of a graph invoked inside a running task of a graphpool run, or None."""
     job = CURRENT.get()

@@ -33,6 +33,8 @@ signal ``interrupt()`` raises to pause a run, and it derives from
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CheckpointError",
     "CheckpointNotFoundError",
@@ -55,6 +57,7 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
+    "ParentCommand",
     "PoolSaturatedError",
     "PoolShutDownError",
     "ReducerError",
@@ -381,3 +384,24 @@ class GraphInterrupt(BaseException):
     def __init__(self, interrupts: tuple[object, ...] = ()) -> None:
         super().__init__(interrupts)
         self.interrupts = tuple(interrupts)
+
+
+class ParentCommand(BaseException):
+    """A node of a subgraph returned ``Command(graph=Command.PARENT, ...)``: the
+    command travels up to the task that runs the subgraph, which then acts as if
+    its own node had returned it (its ``update`` and ``goto``). Not an error;
+    like :class:`GraphInterrupt` it derives from ``BaseException``, so neither a
+    node's ``except Exception`` nor a retry policy catches it. Raised to the
+    caller if a root graph's node returns it (there is no parent).
+
+    Attributes:
+        command: the :class:`~graphpool.types.Command`; its ``graph`` names the
+            namespace of the run it is for.
+    """
+
+    def __init__(self, command: object) -> None:
+        super().__init__(command)
+
+    @property
+    def command(self) -> Any:
+        return self.args[0]

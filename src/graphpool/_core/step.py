@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._topology import Topology
-from ..errors import InvalidRouteError, InvalidUpdateError
+from ..errors import InvalidRouteError, ParentCommand
 from ..types import Command, Send
 from .collector import Collector
 from .task import Task
@@ -79,11 +79,8 @@ class Router:
 
     def command(self, node: str, command: Command) -> tuple[Writes, list[Any]]:
         """The writes and routes of a ``Command`` a node returned (or given as input)."""
-        if command.graph == Command.PARENT:
-            raise InvalidUpdateError(
-                f"Node {node!r} returned Command(graph=Command.PARENT); subgraphs are not "
-                "supported by graphpool yet."
-            )
+        if command.graph == Command.PARENT:  # for the task running this (sub)graph
+            raise ParentCommand(command)
         writes: Writes = []
         writable = self.topology.writable
         pairs = []
