@@ -53,6 +53,7 @@ class Checkpointing:
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         self._refreshed = time.monotonic()
         self.extra: dict[str, Any] = {}  # from the run's config, as LangGraph's metadata has
+        self.parents: dict[str, str] = {}  # a subgraph's: the checkpoint of each enclosing run
         # durability="exit": the run's last checkpoint and the results saved after it
         self._held: list[tuple[Checkpoint | TaskResult, str]] = []
 
@@ -74,7 +75,7 @@ class Checkpointing:
 
     def _write(self, record: Checkpoint | TaskResult, source: str) -> None:
         if isinstance(record, Checkpoint):
-            metadata = {"source": source, "step": record.step, "parents": {}}
+            metadata = {"source": source, "step": record.step, "parents": dict(self.parents)}
             metadata.update((k, v) for k, v in self.extra.items() if k not in metadata)
             self.config = self.saver.put(self.config, record, metadata)
             if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:

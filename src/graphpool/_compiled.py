@@ -176,6 +176,8 @@ class CompiledStateGraph(RunnableSurface):
 
             checkpoint_ids = new_checkpoint_id
             hook, plan = open_thread(saver, input, config, options.recursion_limit, call.durability)
+            if nest is not None and not own_thread:
+                hook.parents = nest.parents()
         elif isinstance(input, Command):
             raise InvalidResumeError(
                 "A Command input resumes a saved thread; compile the graph with a "
@@ -460,15 +462,17 @@ class CompiledStateGraph(RunnableSurface):
             )
         return self.checkpointer
 
-    def get_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+    def get_state(self, config: Mapping[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state: its values, the nodes to run next, pending interrupts.
 
         The latest checkpoint, or the one ``config["configurable"]["checkpoint_id"]``
-        names; an empty snapshot for a thread with nothing saved.
+        names; an empty snapshot for a thread with nothing saved. A config with a
+        subgraph's ``checkpoint_ns`` reads that subgraph's state; with
+        ``subgraphs=True``, each subgraph task's ``state`` is its snapshot.
         """
         from . import _snapshots
 
-        return _snapshots.get_state(self._saver(), self, config)
+        return _snapshots.get_state(self._saver(), self, config, subgraphs)
 
     def get_state_history(
         self,
@@ -507,11 +511,13 @@ class CompiledStateGraph(RunnableSurface):
 
         return _updates.bulk_update_state(self._saver(), self, config, supersteps)
 
-    async def aget_state(self, config: Mapping[str, Any], **kwargs: Any) -> StateSnapshot:
+    async def aget_state(
+        self, config: Mapping[str, Any], *, subgraphs: bool = False
+    ) -> StateSnapshot:
         """Async :meth:`get_state` (runs the saver in a thread)."""
         import asyncio
 
-        return await asyncio.to_thread(self.get_state, config)
+        return await asyncio.to_thread(self.get_state, config, subgraphs=subgraphs)
 
     async def aget_state_history(
         self, config: Mapping[str, Any], **kwargs: Any
@@ -664,7 +670,13 @@ def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict
     for key in ("configurable", "metadata"):
         if key in given or key in base:
             merged[key] = {**(base.get(key) or {}), **(given.get(key) or {})}
-    for key in ("langgraph_step", "langgraph_node", "langgraph_triggers", "langgraph_path"):
+    for key in (
+        "langgraph_step",
+        "langgraph_node",
+        "langgraph_triggers",
+        "langgraph_path",
+        "graphpool_run_id",
+    ):
         merged.get("metadata", {}).pop(key, None)
     own = (given.get("configurable") or {}).get("thread_id")
     parent = (base.get("configurable") or {}).get("thread_id")

@@ -61,6 +61,18 @@ class Nest:
     def parent_run(self) -> Any:
         return self.job.dispatcher.run
 
+    def parents(self) -> dict[str, str]:
+        """The checkpoint metadata ``parents`` of the nested run's checkpoints: the
+        current checkpoint of each enclosing run, by namespace (LangGraph's)."""
+        hook = self.job.dispatcher.services.durability
+        if hook is None:
+            return {}
+        configurable = hook.config["configurable"]
+        found = dict(hook.parents)
+        if configurable.get("checkpoint_id"):
+            found[configurable.get("checkpoint_ns") or ""] = configurable["checkpoint_id"]
+        return found
+
     def relay(self, events: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
         """Pass the nested run's chunks on, copying those the root streams to its sink."""
         sink, modes = self.sink, self.modes

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._core import ResumePlan, Run, Task
+from ._nest import recast
 from ._services import SYSTEM_CLOCK
 from .checkpoint.base import (
     BaseCheckpointSaver,
@@ -50,7 +51,13 @@ def prepared(graph: CompiledStateGraph, checkpoint: Checkpoint) -> tuple[Run, li
     return run, run.next_tasks()
 
 
-def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> StateSnapshot:
+def _snapshot(
+    graph: CompiledStateGraph,
+    saved: CheckpointTuple,
+    live: bool,
+    saver: BaseCheckpointSaver | None = None,
+    subgraphs: bool = False,
+) -> StateSnapshot:
     """The snapshot of one checkpoint.
 
     ``live`` (the thread's latest state) shows it as it stands now: the writes of
@@ -64,6 +71,9 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
     upcoming: list[str] = []
     interrupts: list[Any] = []
     done: list[Task] = []
+    configurable = saved.config["configurable"]
+    parent_ns = configurable.get("checkpoint_ns") or ""
+    thread_id = configurable["thread_id"]
     for task in tasks:
         result = results.get(task.id)
         pull = task.order[0] == 0
@@ -85,6 +95,9 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
                 error=result.error if result is not None else None,
                 interrupts=raised,
                 result=dict(result.writes) if result is not None and result.succeeded else None,
+                state=_task_state(
+                    graph, task, configurable["thread_id"], parent_ns, saver, subgraphs
+                ),
             )
         )
     if done:
@@ -101,13 +114,83 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
     )
 
 
-def get_state(saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any) -> StateSnapshot:
+def _task_state(
+    graph: CompiledStateGraph,
+    task: Task,
+    thread_id: str,
+    parent_ns: str,
+    saver: BaseCheckpointSaver | None,
+    subgraphs: bool,
+) -> Any:
+    """A subgraph task's ``state``: the subgraph's snapshot (``subgraphs=True``), or
+    the config that addresses it; None for other tasks."""
+    sub = subgraph_of(graph, task.node)
+    if sub is None:
+        return None
+    ns = f"{task.node}:{task.id}" if not parent_ns else f"{parent_ns}|{task.node}:{task.id}"
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}
+    if not subgraphs or saver is None:
+        return config
+    if sub.nest_checkpointer is True:
+        config["configurable"]["checkpoint_ns"] = recast(ns)
+    return _state(sub.checkpointer or saver, sub, config, True)
+
+
+def subgraph_of(graph: CompiledStateGraph, node: str) -> CompiledStateGraph | None:
+    """The compiled graph that node ``node`` of ``graph`` runs, if it is a subgraph."""
+    from ._nest import SubgraphNode
+
+    spec = graph.topology.nodes.get(node)
+    fn = spec.callee.fn if spec is not None else None
+    return fn.graph if isinstance(fn, SubgraphNode) else None
+
+
+def route(
+    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any
+) -> tuple[BaseCheckpointSaver, CompiledStateGraph, Any]:
+    """The saver, graph and config a config with a ``checkpoint_ns`` addresses: the
+    subgraph its node names lead to (a ``checkpointer=True`` one keeps its thread
+    under the namespace without task ids).
+
+    Raises:
+        InvalidConfigError: no subgraph at that namespace.
+    """
+    configurable = dict((config or {}).get("configurable") or {})
+    ns = configurable.get("checkpoint_ns") or ""
+    if not ns:
+        return saver, graph, config
+    from .errors import InvalidConfigError
+
+    target = graph
+    for name in recast(ns).split("|"):
+        sub = subgraph_of(target, name)
+        if sub is None:
+            raise InvalidConfigError(
+                f"checkpoint_ns {ns!r}: node {name!r} of graph {target.name!r} is not a "
+                "subgraph (a compiled graph added as a node)."
+            )
+        target = sub
+    if target.nest_checkpointer is True:
+        configurable["checkpoint_ns"] = recast(ns)
+    return target.checkpointer or saver, target, {**config, "configurable": configurable}
+
+
+def get_state(
+    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, subgraphs: bool = False
+) -> StateSnapshot:
     """The thread's latest checkpoint (or the one ``checkpoint_id`` names), as a snapshot."""
+    saver, graph, config = route(saver, graph, config)
+    return _state(saver, graph, config, subgraphs)
+
+
+def _state(
+    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, subgraphs: bool
+) -> StateSnapshot:
     saved = saver.get_tuple(config)
     if saved is None:
         return StateSnapshot({}, (), dict(config), None, None, None, (), ())
     live = "checkpoint_id" not in (config.get("configurable") or {})
-    return _snapshot(graph, saved, live)
+    return _snapshot(graph, saved, live, saver, subgraphs)
 
 
 def get_state_history(
@@ -120,11 +203,12 @@ def get_state_history(
     limit: int | None = None,
 ) -> Iterator[StateSnapshot]:
     """The thread's checkpoints as snapshots, newest first."""
+    saver, graph, config = route(saver, graph, config)
     count = 0
     for saved in saver.list(config, before=before):
         if filter and any(saved.metadata.get(k) != v for k, v in filter.items()):
             continue
-        yield _snapshot(graph, saved, live=False)
+        yield _snapshot(graph, saved, False, saver)
         count += 1
         if limit is not None and count >= limit:
             return

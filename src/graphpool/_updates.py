@@ -93,6 +93,9 @@ def bulk_update_state(
             other updates, copying a checkpoint that does not exist).
         ThreadBusyError: a run is using the thread.
     """
+    from ._snapshots import route
+
+    saver, graph, config = route(saver, graph, config)
     steps = [[_as_update(u) for u in superstep] for superstep in supersteps]
     if not steps:
         raise InvalidConfigError(
