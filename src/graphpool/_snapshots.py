@@ -95,9 +95,7 @@ def _snapshot(
                 error=result.error if result is not None else None,
                 interrupts=raised,
                 result=dict(result.writes) if result is not None and result.succeeded else None,
-                state=_task_state(
-                    graph, task, configurable["thread_id"], parent_ns, saver, subgraphs
-                ),
+                state=_task_state(graph, task, thread_id, parent_ns, saver, subgraphs),
             )
         )
     if done:
