@@ -26,6 +26,9 @@ NS_SEP = "|"
 NS_END = ":"
 
 
+_STOPPED = {"__interrupt__": ()}  # a breakpoint's chunk: only the root's is shown
+
+
 class Nested(NamedTuple):
     """A chunk a nested run made, on its way to the root's stream."""
 
@@ -79,7 +82,7 @@ class Nest:
         forward = sink is not None and self.subgraphs
         namespace = self.namespace
         for mode, chunk in events:
-            if forward and mode in modes and type(chunk) is not Nested:
+            if forward and mode in modes and type(chunk) is not Nested and chunk != _STOPPED:
                 sink.push(mode, Nested(namespace, chunk))
             yield mode, chunk
 

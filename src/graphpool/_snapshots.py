@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._core import ResumePlan, Run, Task
+from ._core.records import PAUSED
 from ._nest import recast
 from ._services import SYSTEM_CLOCK
 from .checkpoint.base import (
@@ -92,7 +93,7 @@ def _snapshot(
                 id=task.id,
                 name=task.node,
                 path=path,
-                error=result.error if result is not None else None,
+                error=result.error if result is not None and result.error != PAUSED else None,
                 interrupts=raised,
                 result=dict(result.writes) if result is not None and result.succeeded else None,
                 state=_task_state(graph, task, thread_id, parent_ns, saver, subgraphs),

@@ -54,7 +54,8 @@ def interrupted(run: RunView, task: Task) -> Events:
         yield Save(result_of(run, task), "task")
     if "updates" in run.modes:
         yield Emit("updates", {INTERRUPT: interrupts})
-    yield from run.values(interrupts)
+    if interrupts:  # none: a subgraph stopped at a breakpoint, as LangGraph shows it
+        yield from run.values(interrupts)
     yield from run.task_event(task, start=False)
 
 

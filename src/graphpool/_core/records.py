@@ -132,12 +132,19 @@ def restore(run: RunView, checkpoint: Checkpoint, *, pending: bool = True) -> No
     state.sends = list(checkpoint.sends)
 
 
+PAUSED = "GraphInterrupt()"
+"""The saved ``error`` of a task that paused with no interrupt to answer (a
+subgraph it ran stopped at a breakpoint): not succeeded, so it runs again."""
+
+
 def result_of(run: RunView, task: Task) -> TaskResult:
     """How ``task`` ended: its writes and routes, its interrupts, or its error."""
     error = task.error
     if isinstance(error, GraphInterrupt):
         interrupts = tuple(i for i in error.interrupts if isinstance(i, Interrupt))
         answers = tuple(run.answers.get(task.id, ()))
+        if not interrupts:  # a subgraph it ran stopped at a breakpoint: run it again
+            return TaskResult(task.id, task.node, answers=answers, error=PAUSED)
         return TaskResult(task.id, task.node, interrupts=interrupts, answers=answers)
     if error is not None:
         return TaskResult(task.id, task.node, error=repr(error))
