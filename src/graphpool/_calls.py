@@ -92,7 +92,7 @@ class Call:
             return
         namespace: tuple[str, ...] = ()
         if type(chunk) is Nested:  # made by a subgraph's run
-            if not self.namespaced and mode != "custom":
+            if not self.namespaced:
                 return
             namespace, chunk = chunk
         item = (mode, chunk) if self.tagged else chunk

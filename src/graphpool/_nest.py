@@ -89,8 +89,8 @@ class Nest:
     def writer(self) -> Any:
         """The stream writer of nodes in the nested run: the root's custom chunks."""
         sink, namespace = self.sink, self.namespace
-        if sink is None or "custom" not in self.modes:
-            return None
+        if sink is None or not self.subgraphs or "custom" not in self.modes:
+            return None  # as LangGraph: a subgraph's custom chunks need subgraphs=True
         return lambda chunk: sink.push("custom", Nested(namespace, chunk))
 
     def resume_input(self) -> tuple[bool, Any]:

@@ -12,6 +12,7 @@ from . import (
     cases_parallel,
     cases_routing,
     cases_state,
+    cases_subgraphs,
     cases_updates,
 )
 
@@ -28,6 +29,7 @@ CASES = [
     *cases_checkpoint.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
+    *cases_subgraphs.CASES,
 ]
 
 _names = [c.name for c in CASES]
