@@ -6,6 +6,7 @@ Namespaces hold task ids, which are each library's own: scripts compare them
 with the ids cut off (``node:<id>`` -> ``node``).
 """
 
+import itertools
 import operator
 from typing import Annotated, TypedDict
 
@@ -39,7 +40,7 @@ def _chain(lib, schema, *names, **compile_args):
     for name in names:
         g.add_node(name, _say(name))
     g.add_edge(lib.START, names[0])
-    for left, right in zip(names, names[1:], strict=False):
+    for left, right in itertools.pairwise(names):
         g.add_edge(left, right)
     return g.compile(**compile_args)
 
@@ -221,7 +222,9 @@ def case_breakpoint_in_a_parallel_subgraph(lib):
 
     def script(graph):
         return {
-            "first": sorted(map(repr, _chunks(graph.stream({"log": []}, _thread(), subgraphs=True)))),
+            "first": sorted(
+                map(repr, _chunks(graph.stream({"log": []}, _thread(), subgraphs=True)))
+            ),
             "rest": list(graph.stream(None, _thread())),
             "other": [graph.invoke({"log": []}, _thread("u")), graph.invoke(None, _thread("u"))],
         }
