@@ -474,6 +474,22 @@ class CompiledStateGraph(RunnableSurface):
 
         return _snapshots.get_state(self._saver(), self, config, subgraphs)
 
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """``(name, graph)`` of each compiled graph added as a node (``recurse``: also
+        theirs, named ``outer|inner``); with ``namespace``, only the one there."""
+        from ._snapshots import subgraphs_of
+
+        return subgraphs_of(self, namespace, recurse)
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        """Async :meth:`get_subgraphs`."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
     def get_state_history(
         self,
         config: Mapping[str, Any],

@@ -145,33 +145,52 @@ def subgraph_of(graph: CompiledStateGraph, node: str) -> CompiledStateGraph | No
 
 
 def route(
-    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any
+    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, *, update: bool = False
 ) -> tuple[BaseCheckpointSaver, CompiledStateGraph, Any]:
     """The saver, graph and config a config with a ``checkpoint_ns`` addresses: the
     subgraph its node names lead to (a ``checkpointer=True`` one keeps its thread
-    under the namespace without task ids).
+    under the namespace without task ids). A namespace that names no declared
+    subgraph (a graph invoked inside a node) is read with ``graph`` itself, as
+    LangGraph does; it cannot be updated.
 
     Raises:
-        InvalidConfigError: no subgraph at that namespace.
+        InvalidConfigError: ``update`` and no declared subgraph at that namespace.
     """
     configurable = dict((config or {}).get("configurable") or {})
     ns = configurable.get("checkpoint_ns") or ""
     if not ns:
         return saver, graph, config
-    from .errors import InvalidConfigError
+    found = dict(graph.get_subgraphs(namespace=recast(ns), recurse=True))
+    target = found.get(recast(ns))
+    if target is None:
+        if update:
+            from .errors import InvalidConfigError
 
-    target = graph
-    for name in recast(ns).split("|"):
-        sub = subgraph_of(target, name)
-        if sub is None:
             raise InvalidConfigError(
-                f"checkpoint_ns {ns!r}: node {name!r} of graph {target.name!r} is not a "
-                "subgraph (a compiled graph added as a node)."
+                f"Subgraph {recast(ns)} not found: update_state on a namespace needs the "
+                "compiled graph added as a node there."
             )
-        target = sub
+        return saver, graph, config
     if target.nest_checkpointer is True:
         configurable["checkpoint_ns"] = recast(ns)
     return target.checkpointer or saver, target, {**config, "configurable": configurable}
+
+
+def subgraphs_of(
+    graph: CompiledStateGraph, namespace: str | None, recurse: bool
+) -> Iterator[tuple[str, CompiledStateGraph]]:
+    """``(namespace, subgraph)`` of ``graph``'s subgraph nodes; with ``namespace``,
+    only the one there (matched by whole ``|``-separated segments)."""
+    head, _, rest = (namespace or "").partition("|")
+    for name in graph.topology.nodes:
+        sub = subgraph_of(graph, name)
+        if sub is None or (namespace is not None and name != head):
+            continue
+        if namespace is None or not rest:
+            yield name, sub
+        if recurse and (namespace is None or rest):
+            for inner, graph_ in subgraphs_of(sub, rest if namespace is not None else None, True):
+                yield f"{name}|{inner}", graph_
 
 
 def get_state(

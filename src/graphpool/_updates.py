@@ -95,7 +95,7 @@ def bulk_update_state(
     """
     from ._snapshots import route
 
-    saver, graph, config = route(saver, graph, config)
+    saver, graph, config = route(saver, graph, config, update=True)
     steps = [[_as_update(u) for u in superstep] for superstep in supersteps]
     if not steps:
         raise InvalidConfigError(
