@@ -66,3 +66,14 @@ def test_ray_fanout_spreads_shards_over_two_ray_nodes() -> None:
     shards = ast.literal_eval(lines[0].removeprefix("primes per shard: "))
     assert [i for i, _ in shards] == list(range(8))
     assert lines[1:3] == ["total: 33860", "ray nodes used: 2"]
+
+
+@pytest.mark.timeout(60)
+def test_supervisor_example_runs_agent_subgraphs_on_the_shared_pool() -> None:
+    lines = run("supervisor.py")
+    assert lines[0] == (
+        "draft: 3 topics checked; agents are useful; graphs are useful; pools are useful."
+    )
+    workers = ast.literal_eval(lines[2].removeprefix("subgraph tasks ran on: "))
+    assert workers and all(w.startswith("team") for w in workers)  # the pool's own threads
+    assert lines[3] == "stream namespaces: ['supervisor graph', 'researcher', 'writer']"

@@ -131,3 +131,33 @@ def test_checkpointer_true_keeps_one_thread_per_subgraph_node() -> None:
     assert inner.config["configurable"]["checkpoint_ns"] == "child"
     # the second call continued the first's thread: its state kept the first's log
     assert inner.checkpoint.values["log"].count("a") >= 2
+
+
+def test_eager_scheduling_runs_subgraph_nodes() -> None:
+    sub = StateGraph(Counter)
+    sub.add_node("a", lambda s: {"log": ["a"]})
+    sub.add_node("b", lambda s: {"log": ["b"]})
+    sub.add_edge(START, "a")
+    sub.add_edge("a", "b")
+    parent = StateGraph(Counter)
+    parent.add_node("child", sub.compile())
+    parent.add_node("other", lambda s: {"log": ["other"]})
+    parent.add_edge(START, "child")
+    parent.add_edge(START, "other")
+    out = parent.compile(scheduling="eager").invoke({"log": []})
+    assert sorted(out["log"]) == ["a", "b", "other"]
+    assert out["log"].index("a") < out["log"].index("b")
+
+
+def test_stream_subgraphs_namespaces_name_the_node_and_its_task() -> None:
+    sub = StateGraph(Counter)
+    sub.add_node("a", lambda s: {"log": ["a"]})
+    sub.add_edge(START, "a")
+    parent = StateGraph(Counter)
+    parent.add_node("child", sub.compile())
+    parent.add_edge(START, "child")
+    chunks = list(parent.compile().stream({"log": []}, subgraphs=True, stream_mode="tasks"))
+    inner = [ns for ns, chunk in chunks if chunk["name"] == "a"]
+    outer = [chunk["id"] for ns, chunk in chunks if chunk["name"] == "child" and ns == ()]
+    assert inner and outer
+    assert all(ns == (f"child:{outer[0]}",) for ns in inner)  # node:task_id, LangGraph's form

@@ -190,6 +190,8 @@ class CompiledStateGraph(RunnableSurface):
             )
         try:
             observers = options.observer
+            if nest is not None and observers.quiet():  # a subgraph's tasks show in its root's
+                observers = nest.job.dispatcher.services.observers
             kind = EagerRun if self.scheduling == "eager" else Run
             run = kind(
                 self.topology,
