@@ -18,6 +18,7 @@ The dispatcher hands the run's Save records to :meth:`Checkpointing.save`.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -54,6 +55,8 @@ class Checkpointing:
         self._refreshed = time.monotonic()
         self.extra: dict[str, Any] = {}  # from the run's config, as LangGraph's metadata has
         self.parents: dict[str, str] = {}  # a subgraph's: the checkpoint of each enclosing run
+        self.replay_map: dict[str, str] = {}  # time travel: the checkpoint of each namespace
+        self.replay: Replay | None = None  # time travel: where subgraphs start from
         # durability="exit": the run's last checkpoint and the results saved after it
         self._held: list[tuple[Checkpoint | TaskResult, str]] = []
 
@@ -94,17 +97,51 @@ class Checkpointing:
             self.saver.release(self.thread_id, self.lease)
 
 
+class Replay:
+    """A root run travelling back in time (given a checkpoint id, not resuming):
+    each subgraph's first call starts from its latest checkpoint made before the
+    root's (``checkpoint_id``), or afresh if it had none, as LangGraph's do."""
+
+    def __init__(self, checkpoint_id: str) -> None:
+        self.checkpoint_id = checkpoint_id
+        self._visited: set[str] = set()
+        self._lock = threading.Lock()
+
+    def first_visit(self, ns: str) -> bool:
+        stable = ns.rsplit(":", 1)[0]  # the same subgraph node on every call
+        with self._lock:
+            if stable in self._visited:
+                return False
+            self._visited.add(stable)
+            return True
+
+
+def _replay_of(saved: CheckpointTuple | None, addressed: str | None, input: Any) -> Replay | None:
+    if saved is None or addressed is None:
+        return None
+    if isinstance(input, Command) and input.resume is not None:
+        return None
+    bound = saved.checkpoint.id
+    if saved.metadata.get("source") in ("update", "fork") and saved.parent_config:
+        bound = saved.parent_config["configurable"]["checkpoint_id"]
+    return Replay(bound)
+
+
 def open_thread(
     saver: BaseCheckpointSaver,
     input: Any,
     config: Mapping[str, Any] | None,
     recursion_limit: int,
     durability: str = "sync",
+    *,
+    before: str | None = None,
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
     Returns the hook to save through (close it when the run ends) and the
     :class:`ResumePlan` to build the run from; see the module docstring.
+    ``before`` (a subgraph while its root travels back in time): start from the
+    thread's latest checkpoint older than that id, or afresh.
 
     Raises:
         InvalidConfigError: no ``thread_id`` in the config.
@@ -119,7 +156,12 @@ def open_thread(
     hook = Checkpointing(saver, thread_id, lease, durability)
     hook.extra = config_metadata(config)
     try:
-        saved = saver.get_tuple(config or {})
+        if before is not None:
+            older = {"configurable": {**(config or {})["configurable"], "checkpoint_id": before}}
+            saved = next(iter(saver.list(config or {}, before=older, limit=1)), None)
+        else:
+            saved = saver.get_tuple(config or {})
+            hook.replay = _replay_of(saved, checkpoint_id, input)
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)
     except BaseException:
         hook.close()

@@ -164,20 +164,41 @@ class CompiledStateGraph(RunnableSurface):
         plan: ResumePlan = FRESH
         checkpoint_ids = None
         saver = self.checkpointer
+        replay_map: dict[str, str] = {}
+        before: str | None = None
+        if nest is None and saver is not None:  # maybe a subgraph's config: replay from it
+            config, replay_map = _replay_target(config)
         if nest is not None and not own_thread:
             saver, config = self._nested_saver(nest, config)
             if saver is not None:
                 resuming, resume = nest.resume_input()
                 if resuming:
                     input = resume
+                replay_map = nest.replay_map()
+                ns = config["configurable"]["checkpoint_ns"]
+                stable = ":" not in ns.rsplit("|", 1)[-1]  # a task's namespace is new on replay
+                if stable and ns in replay_map:  # time travel to a checkpoint of this subgraph
+                    config = {
+                        **config,
+                        "configurable": {**config["configurable"], "checkpoint_id": replay_map[ns]},
+                    }
+                    input = None
+                elif not resuming:
+                    replay = nest.replay()
+                    if replay is not None and replay.first_visit(ns):
+                        before = replay.checkpoint_id
         if saver is not None:
             from ._checkpointing import open_thread
             from .checkpoint.base import new_checkpoint_id
 
             checkpoint_ids = new_checkpoint_id
-            hook, plan = open_thread(saver, input, config, options.recursion_limit, call.durability)
+            hook, plan = open_thread(
+                saver, input, config, options.recursion_limit, call.durability, before=before
+            )
+            hook.replay_map = replay_map
             if nest is not None and not own_thread:
                 hook.parents = nest.parents()
+                hook.replay = nest.replay()
         elif isinstance(input, Command):
             raise InvalidResumeError(
                 "A Command input resumes a saved thread; compile the graph with a "
@@ -666,6 +687,24 @@ async def _anested_events(run: Run, nest: Nest, events: AsyncIterator[Any]) -> A
         from .errors import GraphInterrupt
 
         raise GraphInterrupt(run.paused)
+
+
+def _replay_target(config: Any) -> tuple[Any, dict[str, str]]:
+    """A root run given a subgraph's config (``checkpoint_ns`` set, as
+    ``get_state(subgraphs=True)`` gives it): the root replays from the checkpoint
+    its ``checkpoint_map`` names for the root, and each subgraph on the way from
+    the one it names for that subgraph (LangGraph's time travel into subgraphs)."""
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("checkpoint_ns"):
+        return config, {}
+    found = dict(configurable.get("checkpoint_map") or {})
+    root = {k: v for k, v in configurable.items() if k not in _NS_KEYS}
+    if found.get(""):
+        root["checkpoint_id"] = found[""]
+    return {**config, "configurable": root}, found
+
+
+_NS_KEYS = frozenset({"checkpoint_ns", "checkpoint_map", "checkpoint_id"})
 
 
 def _nested_config(config: Mapping[str, Any] | None, ns: str) -> dict[str, Any]:

@@ -76,6 +76,17 @@ class Nest:
             found[configurable.get("checkpoint_ns") or ""] = configurable["checkpoint_id"]
         return found
 
+    def replay_map(self) -> dict[str, str]:
+        """The checkpoint each namespace replays from, when the root run was given a
+        subgraph's config (time travel into a subgraph), else empty."""
+        hook = self.job.dispatcher.services.durability
+        return getattr(hook, "replay_map", None) or {}
+
+    def replay(self) -> Any:
+        """The root's time travel (``_checkpointing.Replay``), or None."""
+        hook = self.job.dispatcher.services.durability
+        return getattr(hook, "replay", None)
+
     def relay(self, events: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
         """Pass the nested run's chunks on, copying those the root streams to its sink."""
         sink, modes = self.sink, self.modes

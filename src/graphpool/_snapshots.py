@@ -104,13 +104,26 @@ def _snapshot(
     return StateSnapshot(
         values=graph.topology.writable.read(run.state.channels),
         next=tuple(upcoming),
-        config=saved.config,
+        config=_with_map(saved),
         metadata=saved.metadata,
         created_at=saved.created_at,
         parent_config=saved.parent_config,
         tasks=tuple(listed),
         interrupts=tuple(interrupts),
     )
+
+
+def _with_map(saved: CheckpointTuple) -> dict[str, Any]:
+    """A subgraph checkpoint's config names every enclosing run's checkpoint too
+    (``checkpoint_map``, as LangGraph's), so invoking the root with it replays there."""
+    configurable = saved.config["configurable"]
+    ns = configurable.get("checkpoint_ns")
+    if not ns:
+        return saved.config
+    parents = saved.metadata.get("parents")
+    found = dict(parents) if isinstance(parents, dict) else {}
+    found[ns] = configurable["checkpoint_id"]
+    return {**saved.config, "configurable": {**configurable, "checkpoint_map": found}}
 
 
 def _task_state(

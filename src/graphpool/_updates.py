@@ -114,9 +114,22 @@ def bulk_update_state(
         at = dict(config)
         for i, updates in enumerate(steps):
             at = _superstep(saver, graph, at, updates, first=i == 0)
-        return at
+        return _mapped(config, at)
     finally:
         saver.release(thread_id, lease)
+
+
+def _mapped(given: Any, at: dict[str, Any]) -> dict[str, Any]:
+    """A subgraph checkpoint's new config, naming the enclosing runs' checkpoints as
+    the config it was made from did (``checkpoint_map``): the root invoked with it
+    replays from there (see ``_compiled._replay_target``)."""
+    configurable = at.get("configurable") or {}
+    ns = configurable.get("checkpoint_ns")
+    if not ns:
+        return at
+    found = dict((given.get("configurable") or {}).get("checkpoint_map") or {})
+    found[ns] = configurable["checkpoint_id"]
+    return {**at, "configurable": {**configurable, "checkpoint_map": found}}
 
 
 def _as_update(item: Any) -> StateUpdate:
