@@ -157,8 +157,8 @@ def open_thread(
     hook.extra = config_metadata(config)
     try:
         if before is not None:
-            older = {"configurable": {**(config or {})["configurable"], "checkpoint_id": before}}
-            saved = next(iter(saver.list(config or {}, before=older, limit=1)), None)
+            # ids sort by the time they were made, across threads (``new_checkpoint_id``)
+            saved = next((t for t in saver.list(config or {}) if t.checkpoint.id < before), None)
         else:
             saved = saver.get_tuple(config or {})
             hook.replay = _replay_of(saved, checkpoint_id, input)

@@ -21,7 +21,7 @@ from ._constants import START
 from ._context import CURRENT
 from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
 from ._core.interrupts import Asking
-from ._nest import addressed_to
+from ._nest import addressed_to, recast
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
@@ -181,7 +181,8 @@ class TaskJob:
         """A ``Command(graph=PARENT)`` from a subgraph run in this task acts as this
         task's node's own return value; any other goes on up."""
         task, command = self.task, exc.command
-        if command.graph != addressed_to(self):
+        target = addressed_to(self)
+        if target is None or recast(command.graph) != recast(target):
             return Outcome(task, None, exc)
         try:
             own = dataclasses.replace(command, graph=None)

@@ -162,6 +162,8 @@ def nest_of(graph: Any) -> Nest | None:
     parent = dispatcher.services.nest
     part = f"{task.node}{NS_END}{task.id}"
     ns = part if parent is None else f"{parent.ns}{NS_SEP}{part}"
+    if getattr(graph, "nest_checkpointer", None) is True:  # one thread per node: no task ids
+        ns = recast(ns)
     if parent is not None:
         return dataclasses.replace(parent, job=job, ns=ns)
     services = dispatcher.services
