@@ -197,3 +197,12 @@ json_values = st.recursive(
 @given(json_values)
 def test_round_trip_property(value) -> None:
     assert roundtrip(value) == value
+
+
+def test_a_str_subclass_is_stored_as_its_text() -> None:
+    class Text(str):
+        pass
+
+    serde = JsonSerializer()
+    loaded = serde.loads(serde.dumps({"t": Text("hello")}))
+    assert loaded == {"t": "hello"} and type(loaded["t"]) is str

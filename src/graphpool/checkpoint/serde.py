@@ -219,6 +219,8 @@ class JsonSerializer:
         if isinstance(v, tuple) and hasattr(cls, "_fields"):
             items = self._enc_fields(zip(cls._fields, v, strict=True))
             return {TAG: "namedtuple", "cls": _class_path(cls), "v": list(items.values())}
+        if isinstance(v, str):  # a str subclass (say, a message's ``.text``): its text
+            return str(v)
         raise _Unsupported(v, "this type is not supported by graphpool's checkpoint serializer")
 
     # -- loading ------------------------------------------------------------------
