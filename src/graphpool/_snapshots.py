@@ -154,7 +154,32 @@ def subgraph_of(graph: CompiledStateGraph, node: str) -> CompiledStateGraph | No
 
     spec = graph.topology.nodes.get(node)
     fn = spec.callee.fn if spec is not None else None
-    return fn.graph if isinstance(fn, SubgraphNode) else None
+    if isinstance(fn, SubgraphNode):
+        return fn.graph
+    return _reached_graph(fn, type(graph))
+
+
+def _reached_graph(fn: Any, kind: type) -> Any:
+    """A compiled graph a node function reaches (a captured variable, or a global it
+    names) and so may invoke: LangGraph counts it as the node's subgraph, unless
+    it was compiled with ``checkpointer=False``."""
+    import types
+
+    fn = getattr(fn, "__func__", fn)
+    fn = getattr(fn, "__wrapped__", fn)
+    if not isinstance(fn, types.FunctionType):
+        return None
+    found = []
+    for cell in fn.__closure__ or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    found += [fn.__globals__[n] for n in fn.__code__.co_names if n in fn.__globals__]
+    for value in found:
+        if isinstance(value, kind) and getattr(value, "nest_checkpointer", None) is not False:
+            return value
+    return None
 
 
 def route(
