@@ -289,18 +289,25 @@ class CompiledStateGraph(RunnableSurface):
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
 
-        ``config`` and ``xray`` are accepted for compatibility (graphpool has no
-        subgraphs to expand).
+        ``xray=True`` (or a depth) draws subgraph nodes as the graphs they run
+        (``config`` is accepted for compatibility).
         """
         from ._draw import DrawableGraph
         from ._shape import discover
 
-        return DrawableGraph.from_shape(
+        drawing = DrawableGraph.from_shape(
             discover(self.topology),
             self.topology.nodes,
             self.interrupt_before,
             self.interrupt_after,
         )
+        if not xray:
+            return drawing
+        from ._draw_xray import expand
+
+        deeper = xray if isinstance(xray, bool) or xray <= 0 else xray - 1
+        inner = {name: sub.get_graph(config, xray=deeper) for name, sub in self.get_subgraphs()}
+        return expand(drawing, inner)
 
     # -- streaming -------------------------------------------------------------
 

@@ -165,15 +165,30 @@ class DrawableGraph:
             config["flowchart"] = {**(config.get("flowchart") or {}), "curve": curve}
             out.append("---\n" + _yaml({**given, "config": config}) + "---\n")
         out.append("graph TD;\n")
-        if with_styles:
-            first, last = self.first_node(), self.last_node()
-            for node in self.nodes.values():
-                out.append(f"\t{_node_line(node, first, last)}\n")
-        plain = [e for e in self.edges if e.source != e.target]
-        loops = [e for e in self.edges if e.source == e.target]  # LangChain writes them last
-        for edge in plain + loops:
-            out.append(f"\t{_safe_id(edge.source)}{_arrow(edge, wrap_label_n_words)}")
-            out.append(f"{_safe_id(edge.target)};\n")
+        first, last = self.first_node(), self.last_node()
+        if any(":" in key for key in self.nodes):  # get_graph(xray=True): subgraph blocks
+            from ._draw_xray import mermaid_body
+
+            out.append(
+                mermaid_body(
+                    self.nodes,
+                    self.edges,
+                    lambda node: _node_line(node, first, last),
+                    lambda e: (
+                        f"{_safe_id(e.source)}{_arrow(e, wrap_label_n_words)}{_safe_id(e.target)};"
+                    ),
+                    with_styles,
+                )
+            )
+        else:
+            if with_styles:
+                for node in self.nodes.values():
+                    out.append(f"\t{_node_line(node, first, last)}\n")
+            plain = [e for e in self.edges if e.source != e.target]
+            loops = [e for e in self.edges if e.source == e.target]  # LangChain writes them last
+            for edge in plain + loops:
+                out.append(f"\t{_safe_id(edge.source)}{_arrow(edge, wrap_label_n_words)}")
+                out.append(f"{_safe_id(edge.target)};\n")
         if with_styles:
             for name, style in dataclasses.asdict(node_colors or NodeStyles()).items():
                 out.append(f"\tclassDef {name} {style}\n")

@@ -36,3 +36,12 @@ def test_every_case_that_builds_is_drawn():
 def test_mermaid_same_as_langgraph(case):
     expected = case(_lg).graph.get_graph().draw_mermaid()
     assert case(_gp).graph.get_graph().draw_mermaid() == expected
+
+
+@pytest.mark.parametrize("xray", [True, 1])
+@pytest.mark.parametrize("case", DRAWABLE, ids=[c.name for c in DRAWABLE])
+def test_mermaid_xray_same_as_langgraph(case, xray):
+    """``get_graph(xray=...)`` draws subgraph nodes as their graphs (the subgraph cases),
+    and is the plain drawing for every other graph."""
+    expected = case(_lg).graph.get_graph(xray=xray).draw_mermaid()
+    assert case(_gp).graph.get_graph(xray=xray).draw_mermaid() == expected
