@@ -21,7 +21,7 @@ from ._constants import START
 from ._context import CURRENT
 from ._core import Abandon, Launch, Observed, Outcome, Run, Save, Task
 from ._core.interrupts import Asking
-from ._nest import addressed_to, recast
+from ._nest import addressed_to
 from ._node import Callee
 from ._pool import NodeRunner
 from ._pool._registry import NodeCall
@@ -181,8 +181,7 @@ class TaskJob:
         """A ``Command(graph=PARENT)`` from a subgraph run in this task acts as this
         task's node's own return value; any other goes on up."""
         task, command = self.task, exc.command
-        target = addressed_to(self)
-        if target is None or recast(command.graph) != recast(target):
+        if command.graph != addressed_to(self):
             return Outcome(task, None, exc)
         try:
             own = dataclasses.replace(command, graph=None)
@@ -235,6 +234,7 @@ class Dispatcher:
         # step's thread jobs to run itself when it waits (see ``help``)
         self._may_hold = not on_caller_loop and services.sink is None
         self._held: tuple[TaskJob, ThreadRunner] | None = None
+        self.nest_calls: dict[tuple[str, int], int] = {}  # subgraphs each attempt ran (_nest)
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"

@@ -51,6 +51,7 @@ class Nest:
 
     job: Any
     ns: str
+    task_ns: str  # the parent task's own namespace (where Command.PARENT goes)
     lane: Any
     sink: Any
     subgraphs: bool
@@ -145,31 +146,38 @@ def for_parent(error: BaseException, nest: Nest) -> BaseException:
     from .types import Command
 
     if isinstance(error, ParentCommand) and error.command.graph == Command.PARENT:
-        return ParentCommand(dataclasses.replace(error.command, graph=nest.ns))
+        return ParentCommand(dataclasses.replace(error.command, graph=nest.task_ns))
     return error
 
 
 def nest_of(graph: Any) -> Nest | None:
     """The nest of a graph invoked inside a running task of a graphpool run, or None."""
-    job = CURRENT.get()
+    job: Any = CURRENT.get()
     dispatcher = getattr(job, "dispatcher", None)
     if dispatcher is None:
         return None
-    task = job.task  # type: ignore[union-attr]
+    task = job.task
     if not task.id:  # a run without a checkpointer names its tasks only when asked
         seed = f"{dispatcher.run.options.run_id}|ns|{task.step}|{task.order}"
         task.id = str(uuid.uuid5(uuid.NAMESPACE_OID, seed))
     parent = dispatcher.services.nest
     part = f"{task.node}{NS_END}{task.id}"
-    ns = part if parent is None else f"{parent.ns}{NS_SEP}{part}"
+    task_ns = ns = part if parent is None else f"{parent.ns}{NS_SEP}{part}"
+    calls = dispatcher.nest_calls  # the graphs this attempt ran so far: each its own ns
+    key = (task.id, job.attempt)
+    count = calls.get(key, 0)
+    calls[key] = count + 1
+    if count:
+        ns = f"{ns}{NS_SEP}{count}"
     if getattr(graph, "nest_checkpointer", None) is True:  # one thread per node: no task ids
         ns = recast(ns)
     if parent is not None:
-        return dataclasses.replace(parent, job=job, ns=ns)
+        return dataclasses.replace(parent, job=job, ns=ns, task_ns=task_ns)
     services = dispatcher.services
     return Nest(
         job=job,
         ns=ns,
+        task_ns=task_ns,
         lane=dispatcher.lane,
         sink=services.sink,
         subgraphs=services.subgraphs,

@@ -281,3 +281,27 @@ def case_command_parent_from_a_graph_invoked_in_a_node(lib):
     parent.add_node("b", _say("b"))
     parent.add_edge(lib.START, "a")
     return Scenario(parent.compile(), {"log": []})
+
+
+@case()
+def case_two_graphs_invoked_in_one_node_stream_under_numbered_namespaces(lib):
+    first = _chain(lib, Log, "one", checkpointer=True)
+    second = _chain(lib, Log, "two")
+
+    def both(state):
+        a = first.invoke({"log": []})
+        b = second.invoke({"log": a["log"]})
+        return {"log": b["log"]}
+
+    parent = lib.StateGraph(Log)
+    parent.add_node("both", both)
+    parent.add_edge(lib.START, "both")
+    graph = parent.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        return [
+            _chunks(graph.stream({"log": []}, _thread(), stream_mode="updates", subgraphs=True))
+            for _ in range(2)
+        ]
+
+    return Scenario(graph, mode="script", script=script)
