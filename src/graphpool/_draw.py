@@ -303,7 +303,7 @@ def _metadata_line(key: str, value: Any) -> str | None:
 
 
 def _node_line(node: DrawNode, first: DrawNode | None, last: DrawNode | None) -> str:
-    name = node.name
+    name = node.name.rsplit(":", 1)[-1]  # a subgraph's node (xray) is labelled by its own name
     label = f"<p>{name}</p>" if name.startswith(_MARKDOWN) and name.endswith(_MARKDOWN) else name
     lines = [line for k, v in (node.metadata or {}).items() if (line := _metadata_line(k, v))]
     if lines:

@@ -46,7 +46,7 @@ def _implementation(fn: Any) -> list[str]:
 def node_json(node: DrawNode) -> dict[str, Any]:
     """One node of the document: ``{"id", "type", "data", "metadata"}`` as LangChain's."""
     out: dict[str, Any] = {"id": node.id}
-    if node.id != _END:
+    if node.id.rsplit(":", 1)[-1] != _END:  # a subgraph's __end__ too (xray drawings)
         out["type"] = "runnable"
         out["data"] = {"id": _implementation(node.data), "name": node.name}
     if node.metadata is not None:

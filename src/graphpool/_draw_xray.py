@@ -76,7 +76,9 @@ def expand(drawing: DrawableGraph, subgraphs: dict[str, DrawableGraph]) -> Drawa
             return f"{name}:{node}"
 
         for key, node in inner.nodes.items():
-            drawing.nodes[prefixed(key)] = dataclasses.replace(node, id=prefixed(key))
+            drawing.nodes[prefixed(key)] = dataclasses.replace(
+                node, id=prefixed(key), name=prefixed(node.name)
+            )
         drawing.edges.extend(
             dataclasses.replace(e, source=prefixed(e.source), target=prefixed(e.target))
             for e in inner.edges
