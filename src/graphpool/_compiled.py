@@ -8,6 +8,7 @@ import functools
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import _lc
 from ._calls import Call, Config, batch_limit, configs_for, pick, result_of
 from ._config import RunOptions
 from ._nest import for_parent, nest_of, recast
@@ -135,14 +136,22 @@ class CompiledStateGraph(RunnableSurface):
         modes = call.modes
         forwarding = nest is not None and nest.subgraphs
         if forwarding:  # the root streams these modes from inside subgraphs too
-            extra = nest.modes.difference(("messages", "custom"), modes)  # type: ignore[union-attr]
+            extra = nest.modes.difference(("custom",), modes)  # type: ignore[union-attr]
             modes = (*modes, *sorted(extra))
             final_only = False
         sink = on_output = None
+        if nest is not None and _lc.loaded():
+            from ._stream_messages import detach
+
+            options = detach(options)
         if "messages" in modes:
             from ._stream_messages import attach
 
-            options, sink, on_output = attach(options)
+            if nest is None:
+                options, sink, on_output = attach(options)
+            else:
+                root = nest.job.dispatcher.run.on_output
+                options, sink, on_output = attach(options, ns=nest.ns, root=root)
         if nest is not None:
             parent_runtime = nest.job.runtime
             runtime: Runtime[Any] = Runtime(

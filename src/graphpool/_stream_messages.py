@@ -51,16 +51,39 @@ _NOSTREAM = "nostream"
 
 
 def attach(
-    options: RunOptions,
+    options: RunOptions, *, ns: str = "", root: Any = None
 ) -> tuple[RunOptions, EventSink, Callable[[Task, Any], None]]:
     """Set a run up to emit ``messages`` chunks: its options with a token handler in
-    the nodes' config, the sink the chunks go through, and the node-output hook."""
+    the nodes' config, the sink the chunks go through, and the node-output hook.
+
+    A subgraph's run (``ns``, its namespace) shares the messages its root has
+    seen (``root``, the root's node-output hook), so none goes out twice."""
     sink = EventSink()
-    stream = _MessagesStream(options, sink)
+    stream = _MessagesStream(options, sink, ns)
+    shared = getattr(root, "__self__", None)
+    if isinstance(shared, _MessagesStream):
+        stream.seen, stream.lock = shared.seen, shared.lock
     config = dict(options.config)
     config["callbacks"] = _with_handler(config.get("callbacks"), _TokenHandler(stream))
     stream.options = dataclasses.replace(options, config=config)
     return stream.options, sink, stream.node_returned
+
+
+def detach(options: RunOptions) -> RunOptions:
+    """A subgraph's run options without its root's token handler (inherited with the
+    parent task's config): a subgraph's chat model tokens go out through its own
+    run (with its namespace, under ``subgraphs=True``), or not at all."""
+    callbacks = options.config.get("callbacks")
+    if callbacks is None:
+        return options
+    if isinstance(callbacks, BaseCallbackManager):
+        kept = callbacks.copy()
+        for handler in list(kept.handlers):
+            if isinstance(handler, _TokenHandler):
+                kept.remove_handler(handler)
+    else:
+        kept = [h for h in callbacks if not isinstance(h, _TokenHandler)]
+    return dataclasses.replace(options, config={**options.config, "callbacks": kept})
 
 
 def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
@@ -76,9 +99,10 @@ def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
 class _MessagesStream:
     """One run's ``messages`` stream: emits each message once (by id)."""
 
-    def __init__(self, options: RunOptions, sink: EventSink) -> None:
+    def __init__(self, options: RunOptions, sink: EventSink, ns: str = "") -> None:
         self.options = options
         self.sink = sink
+        self.ns = ns
         self.seen: set[str] = set()
         self.lock = threading.Lock()
 
@@ -96,6 +120,14 @@ class _MessagesStream:
         with self.lock:
             self.seen.update(m.id for m in _messages_in(task.input, top=True) if m.id)
         metadata = self.options.for_node(task.step, task.node, task.triggers)["metadata"]
+        if not task.id:  # named as ``_nest.nest_of`` names it
+            seed = f"{self.options.run_id}|ns|{task.step}|{task.order}"
+            task.id = str(uuid.uuid5(uuid.NAMESPACE_OID, seed))
+        if task.node:  # where the node ran, as LangGraph's metadata names it
+            own = f"{task.node}:{task.id}"
+            metadata["langgraph_checkpoint_ns"] = f"{self.ns}|{own}" if self.ns else own
+            if self.ns:
+                metadata["checkpoint_ns"] = self.ns
         for message in _messages_in(output, top=True):
             self.emit(message, metadata, once=True)
 

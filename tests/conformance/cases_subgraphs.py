@@ -305,3 +305,41 @@ def case_two_graphs_invoked_in_one_node_stream_under_numbered_namespaces(lib):
         ]
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_messages_from_a_subgraph(lib):
+    from langchain_core.messages import AIMessage
+
+    class Chat(TypedDict):
+        messages: Annotated[list, lib.add_messages]
+
+    inner = lib.StateGraph(Chat)
+    inner.add_node("reply", lambda s: {"messages": [AIMessage("inner reply", id="m1")]})
+    inner.add_edge(lib.START, "reply")
+    parent = lib.StateGraph(Chat)
+    parent.add_node("child", inner.compile())
+    parent.add_node("after", lambda s: {"messages": [AIMessage("after", id="m2")]})
+    parent.add_edge(lib.START, "child")
+    parent.add_edge("child", "after")
+    graph = parent.compile()
+
+    def script(graph):
+        plain = [
+            (m.content, md["langgraph_node"])
+            for m, md in graph.stream({"messages": []}, stream_mode="messages")
+        ]
+        nested = [
+            (
+                _ns(ns),
+                m.content,
+                md["langgraph_node"],
+                _ns(md["langgraph_checkpoint_ns"].split("|")),
+            )
+            for ns, (m, md) in graph.stream(
+                {"messages": []}, stream_mode="messages", subgraphs=True
+            )
+        ]
+        return {"plain": plain, "nested": nested}
+
+    return Scenario(graph, mode="script", script=script)
