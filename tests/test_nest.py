@@ -161,3 +161,16 @@ def test_stream_subgraphs_namespaces_name_the_node_and_its_task() -> None:
     outer = [chunk["id"] for ns, chunk in chunks if chunk["name"] == "child" and ns == ()]
     assert inner and outer
     assert all(ns == (f"child:{outer[0]}",) for ns in inner)  # node:task_id, LangGraph's form
+
+
+def test_invoke_with_subgraphs_returns_the_root_state_or_namespaced_chunks() -> None:
+    sub = StateGraph(Counter)
+    sub.add_node("a", lambda s: {"log": ["a"]})
+    sub.add_edge(START, "a")
+    parent = StateGraph(Counter)
+    parent.add_node("child", sub.compile())
+    parent.add_edge(START, "child")
+    graph = parent.compile()
+    assert graph.invoke({"log": []}, subgraphs=True) == {"log": ["a"]}
+    chunks = graph.invoke({"log": []}, subgraphs=True, stream_mode="updates")
+    assert [ns[0].split(":")[0] if ns else "" for ns, _ in chunks] == ["child", ""]

@@ -123,6 +123,8 @@ def result_of(call: Call, stream_mode: str, events: Iterable[tuple[str, Any]]) -
         for item in call.out(mode, chunk):
             chunks.append(item)
     if stream_mode == "values":
+        if call.namespaced:  # invoke(subgraphs=True): the root's state all the same
+            chunks = [chunk for namespace, chunk in chunks if namespace == ()]
         return _final(chunks)
     return chunks
 

@@ -416,6 +416,7 @@ class CompiledStateGraph(RunnableSurface):
         interrupt_before: Collection[str] | None = None,
         interrupt_after: Collection[str] | None = None,
         durability: str | None = None,
+        subgraphs: bool = False,
         debug: bool | None = None,
         **kwargs: Any,
     ) -> Any:
@@ -439,6 +440,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            subgraphs=subgraphs,
             unknown=kwargs,
         )
         only_values = call.modes == ("values",)
@@ -463,6 +465,7 @@ class CompiledStateGraph(RunnableSurface):
         interrupt_before: Collection[str] | None = None,
         interrupt_after: Collection[str] | None = None,
         durability: str | None = None,
+        subgraphs: bool = False,
         debug: bool | None = None,
         **kwargs: Any,
     ) -> Any:
@@ -474,6 +477,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            subgraphs=subgraphs,
             unknown=kwargs,
         )
         chunks: list[tuple[str, Any]] = []
