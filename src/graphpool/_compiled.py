@@ -191,7 +191,7 @@ class CompiledStateGraph(RunnableSurface):
                         **config,
                         "configurable": {**config["configurable"], "checkpoint_id": replay_map[ns]},
                     }
-                    input = None
+                    input = nest.resume_command()
                 elif not resuming:
                     replay = nest.replay()
                     if replay is not None and replay.first_visit(ns):

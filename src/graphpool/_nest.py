@@ -114,13 +114,18 @@ class Nest:
         saved = run.reuse.get(task.id)
         if saved is None or saved.succeeded:
             return False, None
+        return True, self.resume_command()
+
+    def resume_command(self) -> Any:
+        """The parent run's resume values as a ``Command`` for the nested run, or None."""
         from .types import Command
 
+        run = self.parent_run
         if run.resume_by_id:
-            return True, Command(resume=dict(run.resume_by_id))
+            return Command(resume=dict(run.resume_by_id))
         if run.unaddressed:
-            return True, Command(resume=run.unaddressed[-1])
-        return True, None
+            return Command(resume=run.unaddressed[-1])
+        return None
 
 
 def recast(ns: str) -> str:
