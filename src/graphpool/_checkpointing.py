@@ -135,13 +135,15 @@ def open_thread(
     durability: str = "sync",
     *,
     before: str | None = None,
+    rerun: bool = False,
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
     Returns the hook to save through (close it when the run ends) and the
     :class:`ResumePlan` to build the run from; see the module docstring.
     ``before`` (a subgraph while its root travels back in time): start from the
-    thread's latest checkpoint older than that id, or afresh.
+    thread's latest checkpoint older than that id, or afresh. ``rerun`` (a
+    subgraph its root travels back to): its step's finished tasks run again.
 
     Raises:
         InvalidConfigError: no ``thread_id`` in the config.
@@ -162,7 +164,7 @@ def open_thread(
         else:
             saved = saver.get_tuple(config or {})
             hook.replay = _replay_of(saved, checkpoint_id, input)
-        plan = _plan(hook, saved, input, checkpoint_id, recursion_limit)
+        plan = _plan(hook, saved, input, checkpoint_id, recursion_limit, rerun)
     except BaseException:
         hook.close()
         raise
@@ -175,6 +177,7 @@ def _plan(
     input: Any,
     addressed: str | None,
     recursion_limit: int,
+    rerun: bool = False,
 ) -> ResumePlan:
     resuming = input is None or isinstance(input, Command)
     if saved is None:
@@ -196,7 +199,7 @@ def _plan(
     stop = checkpoint.step + recursion_limit + 2  # as LangGraph counts
     if not resuming:  # the input checkpoint is step + 1
         return ResumePlan(durable=True, checkpoint=checkpoint, step=checkpoint.step + 2, stop=stop)
-    latest = addressed is None or _is_latest(hook, addressed)
+    latest = not rerun and (addressed is None or _is_latest(hook, addressed))
     results = saved.results if latest else ()
     resume_by_id: dict[str, Any] = {}
     unaddressed: tuple[Any, ...] = ()

@@ -175,6 +175,7 @@ class CompiledStateGraph(RunnableSurface):
         saver = self.checkpointer
         replay_map: dict[str, str] = {}
         before: str | None = None
+        rerun = False
         if nest is None and saver is not None:  # maybe a subgraph's config: replay from it
             config, replay_map = _replay_target(config)
         if nest is not None and not own_thread:
@@ -192,6 +193,7 @@ class CompiledStateGraph(RunnableSurface):
                         "configurable": {**config["configurable"], "checkpoint_id": replay_map[ns]},
                     }
                     input = nest.resume_command()
+                    rerun = input is None
                 elif not resuming:
                     replay = nest.replay()
                     if replay is not None and replay.first_visit(ns):
@@ -202,7 +204,13 @@ class CompiledStateGraph(RunnableSurface):
 
             checkpoint_ids = new_checkpoint_id
             hook, plan = open_thread(
-                saver, input, config, options.recursion_limit, call.durability, before=before
+                saver,
+                input,
+                config,
+                options.recursion_limit,
+                call.durability,
+                before=before,
+                rerun=rerun,
             )
             hook.replay_map = replay_map
             if nest is not None and not own_thread:
