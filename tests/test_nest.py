@@ -174,3 +174,32 @@ def test_invoke_with_subgraphs_returns_the_root_state_or_namespaced_chunks() -> 
     assert graph.invoke({"log": []}, subgraphs=True) == {"log": ["a"]}
     chunks = graph.invoke({"log": []}, subgraphs=True, stream_mode="updates")
     assert [ns[0].split(":")[0] if ns else "" for ns, _ in chunks] == ["child", ""]
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_subgraph_task_does_not_wait_for_its_siblings() -> None:
+    release = threading.Event()
+
+    def boom(state):
+        raise KeyError("inner")
+
+    def stuck(state):
+        release.wait(30)  # holds its worker until the test lets it go
+        return {"log": ["stuck"]}
+
+    sub = StateGraph(Counter)
+    sub.add_node("boom", boom)
+    sub.add_node("stuck", stuck)
+    sub.add_edge(START, "boom")
+    sub.add_edge(START, "stuck")
+    parent = StateGraph(Counter)
+    parent.add_node("child", sub.compile())
+    parent.add_edge(START, "child")
+    pool = ThreadPool(max_workers=4, name="failing")
+    try:
+        with pytest.raises(KeyError, match="inner"):
+            parent.compile(pool=pool).invoke({"log": []})
+        assert not release.is_set()  # the run gave up on "stuck" while it still ran
+    finally:
+        release.set()
+        pool.shutdown()
