@@ -102,8 +102,9 @@ class Replay:
     each subgraph's first call starts from its latest checkpoint made before the
     root's (``checkpoint_id``), or afresh if it had none, as LangGraph's do."""
 
-    def __init__(self, checkpoint_id: str) -> None:
+    def __init__(self, checkpoint_id: str, older: frozenset[str] = frozenset()) -> None:
         self.checkpoint_id = checkpoint_id
+        self.older = older  # the root's checkpoints before it: a subgraph's ``parents[""]``
         self._visited: set[str] = set()
         self._lock = threading.Lock()
 
@@ -115,8 +116,18 @@ class Replay:
             self._visited.add(stable)
             return True
 
+    def start(self, saver: BaseCheckpointSaver, config: Mapping[str, Any]) -> Any:
+        """A subgraph thread's latest checkpoint made before the root's bound, or None."""
+        for saved in saver.list(config):
+            parents = saved.metadata.get("parents")
+            if isinstance(parents, dict) and parents.get("") in self.older:
+                return saved
+        return None
 
-def _replay_of(saved: CheckpointTuple | None, addressed: str | None, input: Any) -> Replay | None:
+
+def _replay_of(
+    hook: Checkpointing, saved: CheckpointTuple | None, addressed: str | None, input: Any
+) -> Replay | None:
     if saved is None or addressed is None:
         return None
     if isinstance(input, Command) and input.resume is not None:
@@ -124,7 +135,10 @@ def _replay_of(saved: CheckpointTuple | None, addressed: str | None, input: Any)
     bound = saved.checkpoint.id
     if saved.metadata.get("source") in ("update", "fork") and saved.parent_config:
         bound = saved.parent_config["configurable"]["checkpoint_id"]
-    return Replay(bound)
+    root = {"configurable": {"thread_id": hook.thread_id}}
+    before = {"configurable": {"thread_id": hook.thread_id, "checkpoint_id": bound}}
+    older = frozenset(t.checkpoint.id for t in hook.saver.list(root, before=before))
+    return Replay(bound, older)
 
 
 def open_thread(
@@ -134,7 +148,7 @@ def open_thread(
     recursion_limit: int,
     durability: str = "sync",
     *,
-    before: str | None = None,
+    before: Replay | None = None,
     rerun: bool = False,
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
@@ -142,7 +156,7 @@ def open_thread(
     Returns the hook to save through (close it when the run ends) and the
     :class:`ResumePlan` to build the run from; see the module docstring.
     ``before`` (a subgraph while its root travels back in time): start from the
-    thread's latest checkpoint older than that id, or afresh. ``rerun`` (a
+    thread's latest checkpoint made before the root's replay point, or afresh. ``rerun`` (a
     subgraph its root travels back to): its step's finished tasks run again.
 
     Raises:
@@ -159,11 +173,10 @@ def open_thread(
     hook.extra = config_metadata(config)
     try:
         if before is not None:
-            # ids sort by the time they were made, across threads (``new_checkpoint_id``)
-            saved = next((t for t in saver.list(config or {}) if t.checkpoint.id < before), None)
+            saved = before.start(saver, config or {})
         else:
             saved = saver.get_tuple(config or {})
-            hook.replay = _replay_of(saved, checkpoint_id, input)
+            hook.replay = _replay_of(hook, saved, checkpoint_id, input)
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit, rerun)
     except BaseException:
         hook.close()

@@ -174,7 +174,7 @@ class CompiledStateGraph(RunnableSurface):
         checkpoint_ids = None
         saver = self.checkpointer
         replay_map: dict[str, str] = {}
-        before: str | None = None
+        before: Any = None  # a _checkpointing.Replay: where this subgraph starts from
         rerun = False
         if nest is None and saver is not None:  # maybe a subgraph's config: replay from it
             config, replay_map = _replay_target(config)
@@ -197,7 +197,7 @@ class CompiledStateGraph(RunnableSurface):
                 elif not resuming:
                     replay = nest.replay()
                     if replay is not None and replay.first_visit(ns):
-                        before = replay.checkpoint_id
+                        before = replay
         if saver is not None:
             from ._checkpointing import open_thread
             from .checkpoint.base import new_checkpoint_id
