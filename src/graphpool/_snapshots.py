@@ -24,6 +24,7 @@ from .checkpoint.base import (
     StateSnapshot,
     new_checkpoint_id,
 )
+from .errors import CheckpointError
 
 if TYPE_CHECKING:
     from ._compiled import CompiledStateGraph
@@ -66,7 +67,12 @@ def _snapshot(
     run, ``interrupts`` only those waiting. Otherwise it is a record of the
     step (as LangGraph's): the state at its start and every task it had.
     """
-    run, tasks = prepared(graph, saved.checkpoint)
+    try:
+        run, tasks = prepared(graph, saved.checkpoint)
+    except CheckpointError:
+        if not saved.config["configurable"].get("checkpoint_ns"):
+            raise
+        return _read_only(graph, saved)  # a namespace read with a graph not its own
     results = {r.task_id: r for r in saved.results}
     listed: list[PregelTask] = []
     upcoming: list[str] = []
@@ -110,6 +116,25 @@ def _snapshot(
         parent_config=saved.parent_config,
         tasks=tuple(listed),
         interrupts=tuple(interrupts),
+    )
+
+
+def _read_only(graph: CompiledStateGraph, saved: CheckpointTuple) -> StateSnapshot:
+    """The snapshot of a subgraph checkpoint read with another graph's channels (a
+    graph invoked inside a node, read with its parent, as LangGraph reads it): the
+    values, and the nodes it runs next by name; no tasks."""
+    run = scratch_run(graph, saved.checkpoint, pending=False)
+    checkpoint = saved.checkpoint
+    upcoming = [n for n, _ in checkpoint.triggered] + [s.node for s in checkpoint.sends]
+    return StateSnapshot(
+        values=graph.topology.writable.read(run.state.channels),
+        next=tuple(upcoming),
+        config=_with_map(saved),
+        metadata=saved.metadata,
+        created_at=saved.created_at,
+        parent_config=saved.parent_config,
+        tasks=(),
+        interrupts=(),
     )
 
 
