@@ -135,7 +135,7 @@ def _replay_of(
     bound = saved.checkpoint.id
     if saved.metadata.get("source") in ("update", "fork") and saved.parent_config:
         bound = saved.parent_config["configurable"]["checkpoint_id"]
-    root = {"configurable": {"thread_id": hook.thread_id}}
+    root = {"configurable": {"thread_id": hook.thread_id, "checkpoint_ns": ""}}
     before = {"configurable": {"thread_id": hook.thread_id, "checkpoint_id": bound}}
     older = frozenset(t.checkpoint.id for t in hook.saver.list(root, before=before))
     return Replay(bound, older)

@@ -285,6 +285,9 @@ def get_state_history(
 ) -> Iterator[StateSnapshot]:
     """The thread's checkpoints as snapshots, newest first."""
     saver, graph, config = route(saver, graph, config)
+    configurable = (config or {}).get("configurable") or {}
+    if "checkpoint_ns" not in configurable:  # this graph's own checkpoints, no subgraph's
+        config = {**config, "configurable": {**configurable, "checkpoint_ns": ""}}
     count = 0
     for saved in saver.list(config, before=before):
         if filter and any(saved.metadata.get(k) != v for k, v in filter.items()):

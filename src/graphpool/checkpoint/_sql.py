@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._lease import Lease, holder_alive
-from .base import BaseCheckpointSaver
+from .base import NS_KEY_SEP, BaseCheckpointSaver
 
 __all__ = ["SqlSaver", "schema"]
 
@@ -177,6 +177,18 @@ class SqlSaver(BaseCheckpointSaver):
             )
 
     def delete_thread(self, thread_id: str) -> None:
+        keys = [thread_id, *self._namespaces(thread_id)]  # with its subgraphs' namespaces
         with self._lock, self._transaction(thread_id):
             for table in ("graphpool_checkpoints", "graphpool_results", "graphpool_leases"):
-                self._execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+                for key in keys:
+                    self._execute(f"DELETE FROM {table} WHERE thread_id = ?", (key,))
+
+    def _namespaces(self, thread_id: str) -> list[str]:
+        prefix = thread_id + NS_KEY_SEP
+        with self._lock:
+            rows = self._execute(
+                "SELECT DISTINCT thread_id FROM graphpool_checkpoints "
+                "WHERE substr(thread_id, 1, ?) = ?",
+                (len(prefix), prefix),
+            ).fetchall()
+        return sorted(row[0] for row in rows)

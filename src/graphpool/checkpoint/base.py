@@ -130,6 +130,10 @@ class BaseCheckpointSaver(abc.ABC):
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint and result of a thread."""
 
+    def _namespaces(self, thread_id: str) -> builtins.list[str]:
+        """The storage keys of the thread's subgraph namespaces (see ``NS_KEY_SEP``)."""
+        return []
+
     # -- the interface the runtime uses --------------------------------------------
 
     def put(
@@ -191,14 +195,38 @@ class BaseCheckpointSaver(abc.ABC):
         thread_id, checkpoint_id = thread_address(config)
         before_id = thread_address(before)[1] if before else None
         count = 0
-        for row in self._rows(thread_id, checkpoint_id, before_id, None if filter else limit):
-            saved = self._tuple(thread_id, row)
+        for key, row in self._all_rows(config, thread_id, checkpoint_id, before_id, limit, filter):
+            saved = self._tuple(key, row)
             if filter and any(saved.metadata.get(k) != v for k, v in filter.items()):
                 continue
             yield saved
             count += 1
             if limit is not None and count >= limit:
                 return
+
+    def _all_rows(
+        self,
+        config: Mapping[str, Any],
+        thread_id: str,
+        checkpoint_id: str | None,
+        before_id: str | None,
+        limit: int | None,
+        filter: Any,
+    ) -> Iterator[tuple[str, Any]]:
+        """Rows of the thread, newest first; a config without a ``checkpoint_ns`` (and
+        without ids) takes its subgraphs' checkpoints too, as LangGraph's savers do."""
+        limit = None if filter else limit
+        every = "checkpoint_ns" not in ((config or {}).get("configurable") or {})
+        others = (
+            self._namespaces(thread_id) if every and not checkpoint_id and not before_id else []
+        )
+        if not others:
+            for row in self._rows(thread_id, checkpoint_id, before_id, limit):
+                yield thread_id, row
+            return
+        rows = [(k, r) for k in (thread_id, *others) for r in self._rows(k, None, None, None)]
+        rows.sort(key=lambda item: item[1][0], reverse=True)  # by id: by time made
+        yield from rows
 
     def acquire(self, thread_id: str, lease: Lease) -> None:
         """Take the thread for one run, or raise :class:`ThreadBusyError` if a live run has it."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import CheckpointNotFoundError
 from ._lease import Lease, LocalLeases
-from .base import BaseCheckpointSaver
+from .base import NS_KEY_SEP, BaseCheckpointSaver
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
@@ -83,6 +83,12 @@ class InMemorySaver(BaseCheckpointSaver):
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
             self._threads.pop(thread_id, None)
+            for key in [k for k in self._threads if k.startswith(thread_id + NS_KEY_SEP)]:
+                del self._threads[key]  # its subgraphs' namespaces
+
+    def _namespaces(self, thread_id: str) -> list[str]:
+        with self._lock:
+            return [k for k in self._threads if k.startswith(thread_id + NS_KEY_SEP)]
 
 
 MemorySaver = InMemorySaver
