@@ -87,6 +87,10 @@ class Checkpointing:
         else:
             self.saver.put_result(self.config, record)
 
+    def drop_held(self) -> None:
+        """Forget what ``durability="exit"`` held back (nothing of it is written)."""
+        self._held.clear()
+
     def close(self) -> None:
         """Write what ``durability="exit"`` held back, and give the thread back."""
         try:

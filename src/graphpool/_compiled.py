@@ -198,6 +198,10 @@ class CompiledStateGraph(RunnableSurface):
                     replay = nest.replay()
                     if replay is not None and replay.first_visit(ns):
                         before = replay
+        durability = call.durability
+        parent_hook = nest.job.dispatcher.services.durability if nest is not None else None
+        if parent_hook is not None and durability == "sync":  # a subgraph's: its root's
+            durability = parent_hook.durability
         if saver is not None:
             from ._checkpointing import open_thread
             from .checkpoint.base import new_checkpoint_id
@@ -208,7 +212,7 @@ class CompiledStateGraph(RunnableSurface):
                 input,
                 config,
                 options.recursion_limit,
-                call.durability,
+                durability,
                 before=before,
                 rerun=rerun,
             )
@@ -244,7 +248,7 @@ class CompiledStateGraph(RunnableSurface):
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield (
+            session = (
                 run,
                 Services(
                     pools,
@@ -257,6 +261,13 @@ class CompiledStateGraph(RunnableSurface):
                     subgraphs=call.namespaced and nest is None,
                 ),
             )
+            yield session
+            if hook is not None and nest is not None and run.paused is None:
+                # durability="exit": a subgraph that finished leaves no checkpoint,
+                # unless it keeps one thread (checkpointer=True), as in LangGraph
+                ns = ((config or {}).get("configurable") or {}).get("checkpoint_ns") or ""
+                if any(":" in part for part in ns.split("|")):
+                    hook.drop_held()
         finally:
             if hook is not None:
                 hook.close()
