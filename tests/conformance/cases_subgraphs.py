@@ -343,3 +343,30 @@ def case_messages_from_a_subgraph(lib):
         return {"plain": plain, "nested": nested}
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_async_subgraph_nodes_and_ainvoke_inside_a_node(lib):
+    import asyncio
+
+    async def slow(state):
+        await asyncio.sleep(0)
+        return {"log": ["slow"]}
+
+    inner = lib.StateGraph(Log)
+    inner.add_node("slow", slow)
+    inner.add_node("quick", _say("quick"))
+    inner.add_edge(lib.START, "slow")
+    inner.add_edge("slow", "quick")
+    compiled = inner.compile()
+
+    async def caller(state):
+        out = await compiled.ainvoke({"log": []})
+        return {"log": [f"caller saw {out['log']}"]}
+
+    parent = lib.StateGraph(Log)
+    parent.add_node("child", compiled)
+    parent.add_node("caller", caller)
+    parent.add_edge(lib.START, "child")
+    parent.add_edge("child", "caller")
+    return Scenario(parent.compile(), {"log": []}, mode="ainvoke")
