@@ -17,6 +17,7 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from ._lc import is_runnable, require
+from ._nest import SubgraphNode
 
 if TYPE_CHECKING:
     from ._draw import DrawableGraph, DrawNode
@@ -27,12 +28,17 @@ FUNCTION_NODE_ID = ("langgraph", "_internal", "_runnable", "RunnableCallable")
 """How LangGraph's graph JSON names the implementation of a plain-function node
 (and of ``__start__``)."""
 
+SUBGRAPH_NODE_ID = ("langgraph", "graph", "state", "CompiledStateGraph")
+"""How LangGraph's graph JSON names a compiled graph added as a node."""
+
 _END = "__end__"
 
 
 def _implementation(fn: Any) -> list[str]:
     """What implements a node, as LangGraph's JSON names it (see the module docstring)."""
     cls = type(fn)
+    if isinstance(fn, SubgraphNode):  # a compiled graph as a node
+        return list(SUBGRAPH_NODE_ID)
     if is_runnable(fn):
         base = require("langchain_core.runnables.base", "get_graph().to_json()")
         if isinstance(fn, base.RunnableSerializable):

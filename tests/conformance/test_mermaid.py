@@ -45,3 +45,13 @@ def test_mermaid_xray_same_as_langgraph(case, xray):
     and is the plain drawing for every other graph."""
     expected = case(_lg).graph.get_graph(xray=xray).draw_mermaid()
     assert case(_gp).graph.get_graph(xray=xray).draw_mermaid() == expected
+
+
+SUBGRAPH_CASES = [c for c in DRAWABLE if c.fn.__module__.endswith("cases_subgraphs")]
+
+
+@pytest.mark.parametrize("case", SUBGRAPH_CASES, ids=[c.name for c in SUBGRAPH_CASES])
+def test_graph_json_of_subgraph_cases_same_as_langgraph(case):
+    for xray in (False, True):
+        expected = case(_lg).graph.get_graph(xray=xray).to_json()
+        assert case(_gp).graph.get_graph(xray=xray).to_json() == expected
