@@ -203,3 +203,14 @@ def test_a_failing_subgraph_task_does_not_wait_for_its_siblings() -> None:
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_a_subgraph_node_ignores_a_process_default_executor() -> None:
+    sub = StateGraph(Counter)
+    sub.add_node("a", lambda s: {"log": ["a"]})
+    sub.add_edge(START, "a")
+    parent = StateGraph(Counter)
+    parent.add_node("child", sub.compile())
+    parent.add_edge(START, "child")
+    graph = parent.compile(executor="process")  # for the parent's own nodes
+    assert graph.invoke({"log": []}) == {"log": ["a"]}  # the nested run ran in this process

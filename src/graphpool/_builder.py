@@ -179,8 +179,8 @@ class StateGraph(Generic[StateT]):
             name, action = callable_name(node), node
         self._check_node_name(name)
         subgraph = _subgraph_of(name, action, executor)
-        if subgraph is not None:
-            action = subgraph
+        if subgraph is not None:  # runs in its parent's task: never a graph default elsewhere
+            action, executor = subgraph, executor or "thread"
         if not (callable(action) or is_runnable(action)):
             raise InvalidNodeError(
                 f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
