@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -192,6 +193,13 @@ class RunOptions:
         run_id = str(config.get("run_id") or _new_run_id())
         return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
+    @functools.cached_property
+    def _for_nodes(self) -> tuple[dict[str, Any], Mapping[str, Any]]:
+        """What every node's config starts from: the config without the run-only
+        keys, and the caller's metadata (worked out once per run)."""
+        base = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
+        return base, self.config.get("metadata") or {}
+
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify).
 
@@ -199,9 +207,10 @@ class RunOptions:
         left out, as LangGraph leaves them out: passed on to a chat model they
         would give every model call of the run the same run id.
         """
-        config = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
+        base, metadata = self._for_nodes
+        config = base.copy()
         config["metadata"] = {
-            **(self.config.get("metadata") or {}),
+            **metadata,
             "langgraph_step": step,
             "langgraph_node": node,
             "langgraph_triggers": triggers,
