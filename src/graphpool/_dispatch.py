@@ -210,7 +210,8 @@ class Dispatcher:
         self.run = run
         self.services = services
         self.pools = services.pools
-        self.lane = run.options.run_id
+        self.nest = services.nest  # a subgraph's run: the root's lane, admitted once
+        self.lane = run.options.run_id if self.nest is None else self.nest.lane
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
@@ -256,8 +257,19 @@ class Dispatcher:
         ]
         for task in list(self.inflight):
             self.abandon(task)
-        self.pools.primary.release(self.lane, time.monotonic() - self._began)
+        if self.nest is None:
+            self.pools.primary.release(self.lane, time.monotonic() - self._began)
         return cancelled
+
+    def reclaim(self) -> bool:
+        """A nested run about to wait: run one of its jobs still queued in the pool in
+        this thread (a worker), so a parent waiting on its subgraph never holds a
+        worker the subgraph needs (see ``WorkerPool.reclaim``). True if one ran."""
+        for _, runner, handle in list(self.inflight.values()):
+            pool = getattr(runner, "pool", None)
+            if handle is not None and pool is not None and pool.reclaim(handle):
+                return True
+        return False
 
     # -- events --------------------------------------------------------------------
 

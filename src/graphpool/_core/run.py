@@ -119,6 +119,7 @@ class Run:
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
         self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
+        self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
         self._streams_updates = "updates" in self.modes
         # nothing to observe, stream per task or save per task: a step of one task
@@ -193,6 +194,7 @@ class Run:
             else:
                 paused = yield from self.run_tasks(tasks)
             if paused:
+                self.paused = tuple(i for t in paused for i in t.error.interrupts)  # type: ignore[union-attr]
                 yield from pausing.after_interrupts(self, tasks)
                 return
             wrote = self.state.commit(tasks)
@@ -202,6 +204,7 @@ class Run:
             if self.interrupt_after and pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if wrote:
                     yield from self.values()
+                self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
                 return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
@@ -219,6 +222,7 @@ class Run:
                 else:
                     yield from self.values()
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
+                self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
                 return
 
