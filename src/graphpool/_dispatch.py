@@ -261,13 +261,25 @@ class Dispatcher:
             self.pools.primary.release(self.lane, time.monotonic() - self._began)
         return cancelled
 
-    def reclaim(self) -> bool:
-        """A nested run about to wait: run one of its jobs still queued in the pool in
-        this thread (a worker), so a parent waiting on its subgraph never holds a
-        worker the subgraph needs (see ``WorkerPool.reclaim``). True if one ran."""
+    def reclaim(self, timeout: float | None) -> bool:
+        """Before the driver blocks: run one of this run's jobs that still waits in a
+        thread pool's queue, here, instead of sleeping until a worker takes it.
+        True if one ran (its outcome comes back through ``done``).
+
+        A nested run always does (it runs on a worker: waiting for another
+        worker could starve a bounded pool, see ``WorkerPool.reclaim``). A root
+        run's caller does when its wait has no deadline and the pool lets runs
+        execute in the caller (``runs_inline``): it would only sleep meanwhile,
+        and short nodes then cost no thread hand-off at all.
+        """
+        nested = self.nest is not None
+        if not nested and (timeout is not None or not self._may_hold):
+            return False
         for _, runner, handle in list(self.inflight.values()):
             pool = getattr(runner, "pool", None)
-            if handle is not None and pool is not None and pool.reclaim(handle):
+            if handle is None or pool is None or not (nested or pool.runs_inline):
+                continue
+            if pool.reclaim(handle):
                 return True
         return False
 
