@@ -84,9 +84,17 @@ _RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
 
 
 def _new_run_id() -> str:
+    """A random (version 4) UUID naming a run.
+
+    From ``random``, not ``os.urandom`` like ``uuid.uuid4()``: a run id is a
+    name, not a secret, and the ``getrandom`` system call lets go of the GIL,
+    which on a busy pool hands the caller's thread over to a worker and back
+    once per invoke. ``random`` is reseeded in forked children.
+    """
+    import random
     import uuid  # at the first run, not at import
 
-    return str(uuid.uuid4())
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _check_types(config: Mapping[str, Any]) -> None:
