@@ -26,8 +26,7 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
     dispatch = Dispatcher(run, services, on_caller_loop=False)
     finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
     dispatch.done = finished.put
-    nested = services.nest is not None
-    if not nested:  # a subgraph's run rides in its root's admission
+    if services.nest is None:  # a subgraph's run rides in its root's admission
         services.pools.primary.admit(dispatch.lane, run.options.admission_timeout)
     dispatch.admitted()
     events = run.loop(input)
@@ -47,8 +46,8 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 dispatch.watch_sink()
                 kept = dispatch.help(event.timeout)  # ran here, finished last
                 jobs = []
-                if not kept and nested and finished.empty():
-                    dispatch.reclaim()  # its done callback has queued it
+                if not kept and finished.empty():
+                    dispatch.reclaim(event.timeout)  # its done callback has queued it
                 if not kept:
                     try:
                         jobs.append(finished.get(timeout=event.timeout))
