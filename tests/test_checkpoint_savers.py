@@ -199,3 +199,20 @@ def test_two_processes_share_one_sqlite_file(tmp_path) -> None:
         assert [h.checkpoint.step for h in history] == list(range(149, -1, -1))
         assert all(h.results[0].writes == (("i", h.checkpoint.step),) for h in history)
     saver.close()
+
+
+def test_a_subgraph_namespace_is_a_thread_of_its_own_listed_with_its_root(saver) -> None:
+    root = thread()
+    thread_id = root["configurable"]["thread_id"]
+    inner = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "child:1"}}
+    saver.put(root, checkpoint(0, x=1), {"source": "loop", "step": 0})
+    saved = saver.put(inner, checkpoint(0, y=2), {"source": "loop", "step": 0})
+    assert saved["configurable"] == {**saved["configurable"], "checkpoint_ns": "child:1"}
+    assert saver.get_tuple(inner).checkpoint.values == {"y": 2}
+    assert saver.get_tuple(root).checkpoint.values == {"x": 1}
+    only_root = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    assert [t.checkpoint.values for t in saver.list(only_root)] == [{"x": 1}]
+    everything = [t.config["configurable"]["checkpoint_ns"] for t in saver.list(root)]
+    assert sorted(everything) == ["", "child:1"]  # no namespace given: every one
+    saver.delete_thread(thread_id)
+    assert saver.get_tuple(inner) is None and list(saver.list(root)) == []

@@ -188,7 +188,7 @@ class SqlSaver(BaseCheckpointSaver):
         with self._lock:
             rows = self._execute(
                 "SELECT DISTINCT thread_id FROM graphpool_checkpoints "
-                "WHERE substr(thread_id, 1, ?) = ?",
+                "WHERE substr(thread_id, 1, CAST(? AS INTEGER)) = ?",
                 (len(prefix), prefix),
             ).fetchall()
         return sorted(row[0] for row in rows)
