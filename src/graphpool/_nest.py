@@ -117,13 +117,22 @@ class Nest:
         if saved.interrupts:  # the task's record keeps the interrupts its subgraph asked
             asked = run.asked.setdefault(task.id, [])
             asked.extend(i for i in saved.interrupts if i not in asked)
-        return True, self.resume_command()
+        return True, self.resume_command({i.id for i in saved.interrupts})
 
-    def resume_command(self) -> Any:
-        """The parent run's resume values as a ``Command`` for the nested run, or None."""
+    def resume_command(self, own: set[str] | None = None) -> Any:
+        """The parent run's resume values as a ``Command`` for the nested run, or None.
+
+        A single value meant for this task (``own``: the ids of the interrupts it
+        raised) goes as a plain value, so it answers the nested run's question even
+        if that question's id changed (its state was updated meanwhile), as
+        LangGraph's single resume value does."""
         from .types import Command
 
         run = self.parent_run
+        if len(run.resume_by_id) == 1:
+            ((ident, value),) = run.resume_by_id.items()
+            if own is None or own == {ident}:  # its only question
+                return Command(resume=value)
         if run.resume_by_id:
             return Command(resume=dict(run.resume_by_id))
         if run.unaddressed:

@@ -179,8 +179,8 @@ def subgraph_of(graph: CompiledStateGraph, node: str) -> CompiledStateGraph | No
 
     spec = graph.topology.nodes.get(node)
     fn = spec.callee.fn if spec is not None else None
-    if isinstance(fn, SubgraphNode):
-        return fn.graph
+    if isinstance(fn, SubgraphNode):  # one compiled with checkpointer=False: not counted
+        return fn.graph if fn.graph.nest_checkpointer is not False else None
     return _reached_graph(fn, type(graph))
 
 

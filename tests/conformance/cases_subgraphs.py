@@ -370,3 +370,40 @@ def case_async_subgraph_nodes_and_ainvoke_inside_a_node(lib):
     parent.add_edge(lib.START, "child")
     parent.add_edge("child", "caller")
     return Scenario(parent.compile(), {"log": []}, mode="ainvoke")
+
+
+@case()
+def case_update_and_history_on_a_subgraph_namespace(lib):
+    def ask(state):
+        return {"log": [f"ask={lib.interrupt('ok?')}"]}
+
+    inner = lib.StateGraph(Log)
+    inner.add_node("first", _say("first"))
+    inner.add_node("ask", ask)
+    inner.add_edge(lib.START, "first")
+    inner.add_edge("first", "ask")
+    quiet = _chain(lib, Log, "quiet", checkpointer=False)
+    parent = lib.StateGraph(Log)
+    parent.add_node("child", inner.compile())
+    parent.add_node("nosave", quiet)
+    parent.add_edge(lib.START, "child")
+    parent.add_edge(lib.START, "nosave")
+    graph = parent.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        state = graph.get_state(_thread(), subgraphs=True)
+        by_name = {t.name: t.state for t in state.tasks}
+        inner_config = by_name["child"].config
+        history = [(h.values, h.next) for h in graph.get_state_history(inner_config)]
+        graph.update_state(inner_config, {"log": ["edited"]})
+        after = graph.get_state(_thread(), subgraphs=True)
+        resumed = graph.invoke(lib.Command(resume="yes"), _thread())
+        return {
+            "nosave": by_name["nosave"],
+            "history": history,
+            "after": ({t.name: t.state.values for t in after.tasks if t.name == "child"}),
+            "resumed": resumed,
+        }
+
+    return Scenario(graph, mode="script", script=script)
