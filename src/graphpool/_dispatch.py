@@ -39,6 +39,7 @@ class TaskJob:
         "_attempt",
         "abandoned",
         "cache_key",
+        "calls",
         "dispatcher",
         "handle",
         "outcome",
@@ -54,6 +55,7 @@ class TaskJob:
         self.outcome: Outcome | None = None
         self._asking: Asking | None = None
         self.cache_key: Any = None  # (cache key, ttl): store the result there on success
+        self.calls = 0  # @task calls the node made in this attempt (graphpool.func)
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"

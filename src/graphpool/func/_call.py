@@ -1,0 +1,207 @@
+"""One task call inside a running entrypoint or node: where it runs, what it saves.
+
+A call made while a node (or another task) runs becomes a :class:`TaskCall`
+with a deterministic id: the parent's id and the call's position among the
+parent's calls in this attempt. So the entrypoint that runs again after an
+interrupt or a crash makes the same ids in the same order, and a call whose
+result the thread saved returns it without running (``tests/func/test_resume.py``).
+
+The call starts at once on the run's pools, in the run's lane: sync functions
+on the thread pool (or the process or Ray pool, with ``executor=``), async ones
+on the caller's event loop. As it finishes its result is saved with the run's
+current checkpoint (a ``TaskResult`` named after the task) and streamed as an
+``updates`` chunk ``{name: result}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+from .._context import CURRENT
+from .._core.interrupts import Asking
+from ..checkpoint._records import TaskResult
+from ..errors import GraphInterrupt, NotInNodeError
+from ._future import TaskFuture, done_future
+
+__all__ = ["RETURN", "UPDATE", "TaskCall", "start_call"]
+
+RETURN = "__return__"  # the write a finished task call is saved as
+UPDATE = "__graphpool_task_update__"  # marks a task's update on the ``custom`` sink
+_PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
+
+
+class _Ident:
+    """What :class:`Asking` needs of a task: its id."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, ident: str) -> None:
+        self.id = ident
+
+
+class TaskCall:
+    """A running task call, as code inside it sees it (``_context.RunningTask``)."""
+
+    __slots__ = ("_asking", "calls", "config", "dispatcher", "id", "name")
+
+    def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
+        self.dispatcher = dispatcher
+        self.id = ident
+        self.name = name
+        self.config = config
+        self.calls = 0  # calls this one made (tasks calling tasks)
+        self._asking: Asking | None = None
+
+    def __repr__(self) -> str:
+        return f"<TaskCall {self.name!r} id={self.id}>"
+
+    @property
+    def runtime(self) -> Any:
+        return self.dispatcher.services.runtime
+
+    def interrupt(self, value: Any) -> Any:
+        if self._asking is None:
+            run = self.dispatcher.run
+            saved = run.reuse.get(self.id)
+            if saved is not None and saved.error == _PAUSED and self.id not in run.answers:
+                run.answers[self.id] = list(saved.answers)
+            self._asking = Asking(run, cast(Any, _Ident(self.id)))
+        return self._asking.interrupt(value)
+
+
+def _parent() -> tuple[Any, str]:
+    """The running node or task call, and its id (named on first use)."""
+    parent: Any = CURRENT.get()
+    if parent is None or not hasattr(parent, "dispatcher"):
+        raise NotInNodeError(
+            "Called get_config outside of a runnable context: a @task can only be called "
+            "inside an @entrypoint or a graph node."
+        )
+    if isinstance(parent, TaskCall):
+        return parent, parent.id
+    task = parent.task
+    if not task.id:  # a run without a checkpointer names its tasks only when asked
+        task.id = parent.dispatcher.run.new_task_id()
+    return parent, task.id
+
+
+def _next_index(parent: Any) -> int:
+    index = parent.calls or 0
+    parent.calls = index + 1
+    return index
+
+
+def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskFuture[Any]:
+    """Start ``spec`` (a ``_TaskFunction``) with these arguments; its future."""
+    parent, parent_id = _parent()
+    index = _next_index(parent)
+    dispatcher = parent.dispatcher
+    ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
+    run = dispatcher.run
+    saved = run.reuse.get(ident)
+    if saved is not None and saved.succeeded:
+        return done_future(dict(saved.writes).get(RETURN))
+    cache_key = spec.cache_key(args, kwargs, dispatcher.services.cache)
+    if cache_key is not None:
+        found = dispatcher.services.cache.get([cache_key])
+        if cache_key in found:
+            value = found[cache_key]
+            _finished(dispatcher, ident, spec.name, value)
+            return done_future(value)
+    call = TaskCall(dispatcher, ident, spec.name, parent.config)
+    return _launch(call, spec, args, kwargs, cache_key)
+
+
+def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:
+    """Save a finished call's result and stream it as an update."""
+    hook = dispatcher.services.durability
+    if hook is not None:
+        hook.save(TaskResult(ident, name, ((RETURN, value),)), "task")
+    sink = dispatcher.services.sink
+    if sink is not None and "updates" in dispatcher.run.modes:
+        sink.push("custom", (UPDATE, {name: value}))
+
+
+def _paused(call: TaskCall, error: GraphInterrupt) -> None:
+    """Save the answers a paused call consumed, so its next attempt replays them."""
+    hook = call.dispatcher.services.durability
+    answers = tuple(call.dispatcher.run.answers.get(call.id, ()))
+    if hook is not None and answers:
+        hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
+
+
+def _run_sync(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
+    token = CURRENT.set(call)
+    try:
+        attempt = 1
+        while True:
+            try:
+                value = spec.call_sync(call, args, kwargs)
+                break
+            except GraphInterrupt as exc:
+                _paused(call, exc)
+                raise
+            except Exception as exc:
+                delay = spec.retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                attempt += 1
+                time.sleep(delay)
+    finally:
+        CURRENT.reset(token)
+    _done(call, spec, value, cache_key)
+    return value
+
+
+async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
+    token = CURRENT.set(call)
+    try:
+        attempt = 1
+        while True:
+            try:
+                value = await spec.func(*args, **kwargs)
+                break
+            except GraphInterrupt as exc:
+                _paused(call, exc)
+                raise
+            except Exception as exc:
+                delay = spec.retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                attempt += 1
+                await asyncio.sleep(delay)
+    finally:
+        CURRENT.reset(token)
+    _done(call, spec, value, cache_key)
+    return value
+
+
+def _done(call: TaskCall, spec: Any, value: Any, cache_key: Any) -> None:
+    if cache_key is not None:
+        call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
+    _finished(call.dispatcher, call.id, call.name, value)
+
+
+def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
+    dispatcher = call.dispatcher
+    context = contextvars.copy_context()
+    if spec.is_async:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        coro = _run_async(call, spec, args, kwargs, cache_key)
+        if loop is not None:
+            return TaskFuture(context.run(loop.create_task, coro))
+        body: Callable[[], Any] = functools.partial(asyncio.run, coro)
+    else:
+        body = functools.partial(_run_sync, call, spec, args, kwargs, cache_key)
+    pool = dispatcher.services.pools.thread
+    future = pool.submit_in(dispatcher.lane, context.run, body)
+    return TaskFuture(future, pool)

@@ -1,0 +1,285 @@
+"""``@entrypoint``: a plain function run as a durable one-node graph.
+
+As LangGraph does, the decorated function becomes a graph with one node named
+after it. Here it is an ordinary graphpool graph whose state has three keys:
+``input`` (what the caller passed), ``output`` (what the function returned) and
+``previous`` (what it saved for the thread's next run, ``entrypoint.final``'s
+``save``). :class:`Entrypoint` turns calls and chunks between the two shapes,
+so callers see LangGraph's: the return value, ``{name: value}`` updates, and
+updates of each ``@task`` call as it finishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypedDict, TypeVar
+
+from .._constants import END, START
+from ..errors import InvalidGraphError
+from ..types import CachePolicy, Command, RetryPolicy
+from ._stream import Chunks
+
+__all__ = ["Entrypoint", "entrypoint"]
+
+R = TypeVar("R")
+S = TypeVar("S")
+V = TypeVar("V")
+INJECTED = ("config", "writer", "store", "runtime", "previous")
+
+
+class _State(TypedDict, total=False):
+    input: Any
+    output: Any
+    previous: Any
+
+
+class _Input(TypedDict, total=False):
+    input: Any
+
+
+class _Output(TypedDict, total=False):
+    output: Any
+
+
+def _node_for(func: Callable[..., Any], final: Any) -> Callable[..., Any]:
+    """The graph node that calls ``func`` with its input and the parameters it asks for."""
+    params = inspect.signature(func).parameters
+    wants = [name for name in INJECTED if name in list(params)[1:]]
+
+    def arguments(state: dict[str, Any], config: Any, runtime: Any) -> dict[str, Any]:
+        previous = state.get("previous")
+        given = {
+            "config": config,
+            "writer": runtime.stream_writer,
+            "store": runtime.store,
+            "runtime": runtime.override(previous=previous),
+            "previous": previous,
+        }
+        return {name: given[name] for name in wants}
+
+    def written(value: Any) -> dict[str, Any]:
+        if isinstance(value, final):
+            return {"output": value.value, "previous": value.save}
+        return {"output": value, "previous": value}
+
+    if inspect.iscoroutinefunction(func):
+
+        async def anode(state: dict[str, Any], config: Any, runtime: Any) -> dict[str, Any]:
+            return written(await func(state.get("input"), **arguments(state, config, runtime)))
+
+        anode.__name__ = func.__name__
+        return anode
+
+    def node(state: dict[str, Any], config: Any, runtime: Any) -> dict[str, Any]:
+        return written(func(state.get("input"), **arguments(state, config, runtime)))
+
+    node.__name__ = func.__name__
+    return node
+
+
+class entrypoint(Generic[R]):
+    """Make a function a workflow: ``@entrypoint(checkpointer=...)``.
+
+    The function takes one input (and may ask for ``config``, ``writer``,
+    ``store``, ``runtime`` and ``previous``, its return value from the thread's
+    last run) and calls ``@task`` functions, whose futures it waits on. The result
+    is an :class:`Entrypoint` with ``invoke``, ``stream``, ``get_state`` and the
+    rest of a compiled graph's methods.
+
+    Raises:
+        InvalidGraphError: a generator function, or one without parameters.
+    """
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: type[Any] | None = None,
+        cache_policy: CachePolicy | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        context_schema = context_schema or kwargs.pop("config_schema", None)
+        retry_policy = retry_policy or kwargs.pop("retry", None)
+        self.timeout = kwargs.pop("timeout", None)
+        self.executor = kwargs.pop("executor", None)
+        self.pool = kwargs.pop("pool", None)
+        if kwargs:
+            raise InvalidGraphError(f"entrypoint() got unexpected arguments {sorted(kwargs)}.")
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.context_schema = context_schema
+        self.cache_policy = cache_policy
+        self.retry_policy = retry_policy
+
+    @dataclasses.dataclass(frozen=True)
+    class final(Generic[V, S]):
+        """Return ``value`` to the caller and save ``save`` as the next run's ``previous``."""
+
+        value: V
+        save: S
+
+    def __call__(self, func: Callable[..., Any]) -> Entrypoint:
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            raise InvalidGraphError("Generators are not supported in the Functional API.")
+        if not inspect.signature(func).parameters:
+            raise InvalidGraphError("Entrypoint function must have at least one parameter")
+        from .._builder import StateGraph
+
+        name = func.__name__
+        builder = StateGraph(
+            _State, self.context_schema, input_schema=_Input, output_schema=_Output
+        )
+        builder.add_node(
+            name,
+            _node_for(func, entrypoint.final),
+            retry_policy=self.retry_policy,
+            cache_policy=self.cache_policy,
+        )
+        builder.add_edge(START, name)
+        builder.add_edge(name, END)
+        graph = builder.compile(
+            self.checkpointer,
+            store=self.store,
+            cache=self.cache,
+            executor=self.executor,
+            timeout=self.timeout,
+            pool=self.pool,
+        )
+        return Entrypoint(graph, name, func)
+
+
+def _wrap(input: Any) -> Any:
+    """The graph's input for the caller's: a Command or None (resume) as it is."""
+    if input is None or isinstance(input, Command):
+        return input
+    return {"input": input}
+
+
+class Entrypoint:
+    """A compiled entrypoint: LangGraph's ``Pregel`` surface over a one-node graph.
+
+    Attributes:
+        graph: the compiled graph underneath.
+        name: ``"LangGraph"``, as LangGraph names an entrypoint's graph.
+        node: the function's name (the graph's one node, the key of its updates).
+    """
+
+    def __init__(self, graph: Any, node: str, func: Callable[..., Any]) -> None:
+        self.graph = graph
+        self.node = node
+        self.func = func
+        self.name = "LangGraph"
+        self.checkpointer = graph.checkpointer
+
+    def __repr__(self) -> str:
+        return f"<Entrypoint {self.node!r}>"
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.graph, attr)
+
+    # -- running -------------------------------------------------------------
+
+    def stream(
+        self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
+    ) -> Any:
+        """Run, yielding chunks (``updates`` by default, as LangGraph's entrypoints)."""
+        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False))
+        inner = self.graph.stream(_wrap(input), config, stream_mode=chunks.modes, **kwargs)
+        for item in inner:
+            yield from chunks.out(item)
+
+    async def astream(
+        self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
+    ) -> Any:
+        """:meth:`stream` for async code."""
+        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False))
+        inner = self.graph.astream(_wrap(input), config, stream_mode=chunks.modes, **kwargs)
+        async for item in inner:
+            for out in chunks.out(item):
+                yield out
+
+    def invoke(
+        self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
+    ) -> Any:
+        """Run to the end: the function's return value (or ``{"__interrupt__": [...]}``)."""
+        if stream_mode == "values":
+            state = self.graph.invoke(_wrap(input), config, **kwargs)
+            return _result(input, state)
+        return _last(self.stream(input, config, stream_mode=stream_mode, **kwargs))
+
+    async def ainvoke(
+        self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
+    ) -> Any:
+        """:meth:`invoke` for async code."""
+        if stream_mode == "values":
+            state = await self.graph.ainvoke(_wrap(input), config, **kwargs)
+            return _result(input, state)
+        found = [c async for c in self.astream(input, config, stream_mode=stream_mode, **kwargs)]
+        return _last(iter(found))
+
+    def batch(self, inputs: Sequence[Any], config: Any = None, **kwargs: Any) -> list[Any]:
+        """:meth:`invoke` for each input."""
+        configs = config if isinstance(config, list) else [config] * len(inputs)
+        return [self.invoke(i, c, **kwargs) for i, c in zip(inputs, configs, strict=True)]
+
+    async def abatch(self, inputs: Sequence[Any], config: Any = None, **kwargs: Any) -> list[Any]:
+        """:meth:`batch` for async code."""
+        import asyncio
+
+        configs = config if isinstance(config, list) else [config] * len(inputs)
+        return list(
+            await asyncio.gather(
+                *(self.ainvoke(i, c, **kwargs) for i, c in zip(inputs, configs, strict=True))
+            )
+        )
+
+    # -- the thread ----------------------------------------------------------
+
+    def get_state(self, config: Any, **kwargs: Any) -> Any:
+        """The thread's state: ``values`` is the last return value (None before one)."""
+        return _snapshot(self.graph.get_state(config, **kwargs))
+
+    async def aget_state(self, config: Any, **kwargs: Any) -> Any:
+        """:meth:`get_state` for async code."""
+        return _snapshot(await self.graph.aget_state(config, **kwargs))
+
+    def get_state_history(self, config: Any, **kwargs: Any) -> Any:
+        """The thread's checkpoints, newest first, as :meth:`get_state` shows them."""
+        for snapshot in self.graph.get_state_history(config, **kwargs):
+            yield _snapshot(snapshot)
+
+    async def aget_state_history(self, config: Any, **kwargs: Any) -> Any:
+        """:meth:`get_state_history` for async code."""
+        async for snapshot in self.graph.aget_state_history(config, **kwargs):
+            yield _snapshot(snapshot)
+
+
+def _snapshot(snapshot: Any) -> Any:
+    values = snapshot.values
+    return snapshot._replace(values=values.get("output") if isinstance(values, dict) else values)
+
+
+def _result(input: Any, state: Any) -> Any:
+    """What ``invoke`` returns, from the graph's final state."""
+    if not isinstance(state, dict):
+        return state
+    if "__interrupt__" in state:
+        resumed = input is None or isinstance(input, Command)
+        latest = state.get("output") if resumed else None
+        found = {"__interrupt__": state["__interrupt__"]}
+        return {**latest, **found} if isinstance(latest, dict) else found
+    return state.get("output")
+
+
+def _last(chunks: Any) -> Any:
+    last = None
+    for last in chunks:  # noqa: B007
+        pass
+    return last

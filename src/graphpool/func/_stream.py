@@ -1,0 +1,84 @@
+"""An entrypoint's chunks: the one-node graph's chunks in LangGraph's entrypoint shapes.
+
+* ``values``: the return value (not the state dict); none for the new input;
+* ``updates``: ``{name: return value}``, and ``{task: result}`` for each
+  ``@task`` call as it finishes (the call pushes it on the ``custom`` sink,
+  marked with ``_call.UPDATE``, so the run needs no sink of its own for it);
+* ``tasks`` and ``debug``: the node's input and result as the function sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ._call import UPDATE
+
+__all__ = ["Chunks"]
+
+
+class Chunks:
+    """Turns one run's chunks; ``modes`` is what to ask the graph for."""
+
+    def __init__(self, node: str, input: Any, stream_mode: Any, subgraphs: bool) -> None:
+        self.node = node
+        self.single = isinstance(stream_mode, str) or stream_mode is None
+        wanted = ["updates"] if stream_mode is None else stream_mode
+        self.wanted: list[str] = [wanted] if isinstance(wanted, str) else list(wanted)
+        modes = list(dict.fromkeys(self.wanted))
+        if "updates" in modes and "custom" not in modes:
+            modes.append("custom")  # task updates travel on the custom sink
+        self.modes = modes
+        self.subgraphs = subgraphs
+
+    def out(self, item: Any) -> Iterator[Any]:
+        """The caller's chunks for one chunk of the graph's ``(ns, mode, chunk)``."""
+        if self.subgraphs:
+            ns, mode, chunk = item
+        else:
+            ns, (mode, chunk) = (), item
+        for mode_out, value in self._turn(mode, chunk):
+            if self.subgraphs:
+                yield (ns, value) if self.single else (ns, mode_out, value)
+            else:
+                yield value if self.single else (mode_out, value)
+
+    def _turn(self, mode: str, chunk: Any) -> Iterator[tuple[str, Any]]:
+        if mode == "custom":
+            if isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == UPDATE:
+                if "updates" in self.wanted:
+                    yield "updates", chunk[1]
+            elif "custom" in self.wanted:
+                yield mode, chunk
+        elif mode == "values":
+            if isinstance(chunk, dict) and "__interrupt__" in chunk:
+                yield mode, {"__interrupt__": chunk["__interrupt__"]}
+            else:
+                yield mode, chunk.get("output") if isinstance(chunk, dict) else chunk
+        elif mode == "updates":
+            yield mode, self._update(chunk)
+        elif mode in ("tasks", "debug"):
+            yield mode, self._task_event(mode, chunk)
+        else:
+            yield mode, chunk
+
+    def _update(self, chunk: Any) -> Any:
+        if not isinstance(chunk, dict) or self.node not in chunk:
+            return chunk
+        written = chunk[self.node]
+        value = written.get("output") if isinstance(written, dict) else written
+        return {**chunk, self.node: value}
+
+    def _task_event(self, mode: str, chunk: Any) -> Any:
+        payload = chunk.get("payload", chunk) if mode == "debug" else chunk
+        if not isinstance(payload, dict) or payload.get("name") != self.node:
+            return chunk
+        payload = dict(payload)
+        if isinstance(payload.get("input"), dict):
+            payload["input"] = payload["input"].get("input")
+        result = payload.get("result")
+        if isinstance(result, dict):
+            payload["result"] = result.get("output")
+        elif isinstance(result, list):
+            payload["result"] = [(k, v) for k, v in result if k == "output"]
+        return {**chunk, "payload": payload} if mode == "debug" else payload
