@@ -232,7 +232,7 @@ def async_entrypoint(lib: Any) -> Any:
 @scenario
 def custom_writer_and_injection(lib: Any) -> Any:
     @lib.entrypoint(checkpointer=lib.InMemorySaver())
-    def main(x, *, writer, config, previous=None):  # noqa: ANN001 - injected by name
+    def main(x, *, writer, config, previous=None):  # injected by name
         writer({"got": x})
         return {"x": x, "thread": config["configurable"]["thread_id"], "prev": previous}
 
@@ -277,6 +277,7 @@ def task_in_graph_node(lib: Any) -> Any:
         from langgraph.graph import END, START, StateGraph
     else:
         from graphpool.graph import END, START, StateGraph
+
     @lib.task
     def shout(word: str) -> str:
         return word.upper()
