@@ -44,6 +44,7 @@ from .errors import (
     SerializationError,
     TaskCancelledError,
     ThreadBusyError,
+    UnsupportedError,
     WorkerCrashedError,
 )
 from .types import CachePolicy, Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
@@ -96,6 +97,7 @@ __all__ = [
     "ThreadBusyError",
     "ThreadPool",
     "Trace",
+    "UnsupportedError",
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",

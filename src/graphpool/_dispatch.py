@@ -55,7 +55,7 @@ class TaskJob:
         self.outcome: Outcome | None = None
         self._asking: Asking | None = None
         self.cache_key: Any = None  # (cache key, ttl): store the result there on success
-        self.calls = 0  # @task calls the node made in this attempt (graphpool.func)
+        self.calls: Any = None  # the @task calls of this attempt (graphpool.func)
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"

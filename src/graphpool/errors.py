@@ -62,6 +62,7 @@ __all__ = [
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
+    "UnsupportedError",
     "WorkerCrashedError",
 ]
 
@@ -83,6 +84,13 @@ class InvalidNodeError(GraphpoolError, TypeError):
 
     A ``TypeError``, as LangGraph raises for it (not an :class:`InvalidGraphError`,
     which is a ``ValueError``).
+    """
+
+
+class UnsupportedError(InvalidGraphError, NotImplementedError):
+    """Something LangGraph refuses with ``NotImplementedError``, refused the same way.
+
+    Raised by ``@entrypoint`` and ``@task`` given a generator function.
     """
 
 

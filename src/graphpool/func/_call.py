@@ -29,7 +29,7 @@ from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NotInNodeError
 from ._future import TaskFuture, done_future
 
-__all__ = ["RETURN", "UPDATE", "TaskCall", "start_call"]
+__all__ = ["RETURN", "UPDATE", "Calls", "TaskCall", "asettle", "settle", "start_call"]
 
 RETURN = "__return__"  # the write a finished task call is saved as
 UPDATE = "__graphpool_task_update__"  # marks a task's update on the ``custom`` sink
@@ -45,6 +45,64 @@ class _Ident:
         self.id = ident
 
 
+class Calls:
+    """The task calls one attempt of a node (or of a task call) made, in order."""
+
+    __slots__ = ("futures",)
+
+    def __init__(self) -> None:
+        self.futures: list[TaskFuture[Any]] = []
+
+
+def _calls_of(parent: Any) -> Calls:
+    calls = parent.calls
+    if calls is None:
+        calls = parent.calls = Calls()
+    return cast(Calls, calls)
+
+
+def settle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    """Wait for every call ``parent`` made; the interrupts they raised, with ``error``'s.
+
+    As in LangGraph, where each call is a task of the step: a call that paused
+    pauses the run even if the entrypoint never waited for it, and the
+    interrupts of all calls that paused are pending together.
+    """
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        try:
+            future.result()
+        except BaseException:
+            pass
+    return _paused_all(calls, error)
+
+
+async def asettle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    """:func:`settle` for an async entrypoint (its calls may run on its loop)."""
+    import asyncio
+
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        try:
+            await asyncio.shield(asyncio.ensure_future(future))
+        except BaseException:
+            pass
+    return _paused_all(calls, error)
+
+
+def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    found = list(error.interrupts) if error is not None else []
+    seen = {getattr(i, "id", None) for i in found}
+    for future in calls.futures if calls is not None else ():
+        paused = future.exception() if future.done() and not future.cancelled() else None
+        if isinstance(paused, GraphInterrupt):
+            for item in paused.interrupts:
+                if getattr(item, "id", None) not in seen:
+                    seen.add(getattr(item, "id", None))
+                    found.append(item)
+    return GraphInterrupt(tuple(found)) if found else None
+
+
 class TaskCall:
     """A running task call, as code inside it sees it (``_context.RunningTask``)."""
 
@@ -55,7 +113,7 @@ class TaskCall:
         self.id = ident
         self.name = name
         self.config = config
-        self.calls = 0  # calls this one made (tasks calling tasks)
+        self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
 
     def __repr__(self) -> str:
@@ -91,31 +149,37 @@ def _parent() -> tuple[Any, str]:
     return parent, task.id
 
 
-def _next_index(parent: Any) -> int:
-    index = parent.calls or 0
-    parent.calls = index + 1
-    return index
-
-
 def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskFuture[Any]:
     """Start ``spec`` (a ``_TaskFunction``) with these arguments; its future."""
     parent, parent_id = _parent()
-    index = _next_index(parent)
+    calls = _calls_of(parent)
+    index = len(calls.futures)
     dispatcher = parent.dispatcher
     ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
-    run = dispatcher.run
-    saved = run.reuse.get(ident)
+    future = _reused(dispatcher, ident, spec, args, kwargs)
+    if future is None:
+        call = TaskCall(dispatcher, ident, spec.name, parent.config)
+        key = spec.cache_key(args, kwargs, dispatcher.services.cache)
+        future = _launch(call, spec, args, kwargs, key)
+    calls.futures.append(future)
+    return future
+
+
+def _reused(
+    dispatcher: Any, ident: str, spec: Any, args: Any, kwargs: Any
+) -> TaskFuture[Any] | None:
+    """A saved or cached result of this call, as a done future, or None."""
+    saved = dispatcher.run.reuse.get(ident)
     if saved is not None and saved.succeeded:
         return done_future(dict(saved.writes).get(RETURN))
-    cache_key = spec.cache_key(args, kwargs, dispatcher.services.cache)
+    cache = dispatcher.services.cache
+    cache_key = spec.cache_key(args, kwargs, cache)
     if cache_key is not None:
-        found = dispatcher.services.cache.get([cache_key])
+        found = cache.get([cache_key])
         if cache_key in found:
-            value = found[cache_key]
-            _finished(dispatcher, ident, spec.name, value)
-            return done_future(value)
-    call = TaskCall(dispatcher, ident, spec.name, parent.config)
-    return _launch(call, spec, args, kwargs, cache_key)
+            _finished(dispatcher, ident, spec.name, found[cache_key])
+            return done_future(found[cache_key])
+    return None
 
 
 def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:

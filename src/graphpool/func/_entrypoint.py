@@ -17,8 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypedDict, TypeVar
 
 from .._constants import END, START
-from ..errors import InvalidGraphError
+from .._context import CURRENT
+from ..errors import GraphInterrupt, InvalidGraphError, UnsupportedError
 from ..types import CachePolicy, Command, RetryPolicy
+from ._call import asettle, settle
+from ._schemas import io_types, root_model
 from ._stream import Chunks
 
 __all__ = ["Entrypoint", "entrypoint"]
@@ -67,13 +70,29 @@ def _node_for(func: Callable[..., Any], final: Any) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(func):
 
         async def anode(state: dict[str, Any], config: Any, runtime: Any) -> dict[str, Any]:
-            return written(await func(state.get("input"), **arguments(state, config, runtime)))
+            job = CURRENT.get()
+            try:
+                value = await func(state.get("input"), **arguments(state, config, runtime))
+            except GraphInterrupt as exc:
+                raise (await asettle(job, exc) or exc) from None
+            paused = await asettle(job, None)
+            if paused is not None:
+                raise paused
+            return written(value)
 
         anode.__name__ = func.__name__
         return anode
 
     def node(state: dict[str, Any], config: Any, runtime: Any) -> dict[str, Any]:
-        return written(func(state.get("input"), **arguments(state, config, runtime)))
+        job = CURRENT.get()
+        try:
+            value = func(state.get("input"), **arguments(state, config, runtime))
+        except GraphInterrupt as exc:
+            raise (settle(job, exc) or exc) from None
+        paused = settle(job, None)
+        if paused is not None:
+            raise paused
+        return written(value)
 
     node.__name__ = func.__name__
     return node
@@ -89,7 +108,8 @@ class entrypoint(Generic[R]):
     rest of a compiled graph's methods.
 
     Raises:
-        InvalidGraphError: a generator function, or one without parameters.
+        UnsupportedError: a generator function (a ``NotImplementedError``).
+        InvalidGraphError: a function without parameters.
     """
 
     def __init__(
@@ -125,7 +145,7 @@ class entrypoint(Generic[R]):
 
     def __call__(self, func: Callable[..., Any]) -> Entrypoint:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-            raise InvalidGraphError("Generators are not supported in the Functional API.")
+            raise UnsupportedError("Generators are not supported in the Functional API.")
         if not inspect.signature(func).parameters:
             raise InvalidGraphError("Entrypoint function must have at least one parameter")
         from .._builder import StateGraph
@@ -150,7 +170,7 @@ class entrypoint(Generic[R]):
             timeout=self.timeout,
             pool=self.pool,
         )
-        return Entrypoint(graph, name, func)
+        return Entrypoint(graph, name, func, _node_for(func, entrypoint.final))
 
 
 def _wrap(input: Any) -> Any:
@@ -169,12 +189,16 @@ class Entrypoint:
         node: the function's name (the graph's one node, the key of its updates).
     """
 
-    def __init__(self, graph: Any, node: str, func: Callable[..., Any]) -> None:
+    def __init__(
+        self, graph: Any, node: str, func: Callable[..., Any], body: Callable[..., Any]
+    ) -> None:
         self.graph = graph
         self.node = node
         self.func = func
+        self._body = body  # the graph's node, called directly when nested
         self.name = "LangGraph"
         self.checkpointer = graph.checkpointer
+        self.input_type, self.output_type = io_types(func, entrypoint.final)
 
     def __repr__(self) -> str:
         return f"<Entrypoint {self.node!r}>"
@@ -208,7 +232,18 @@ class Entrypoint:
     def invoke(
         self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
     ) -> Any:
-        """Run to the end: the function's return value (or ``{"__interrupt__": [...]}``)."""
+        """Run to the end: the function's return value (or ``{"__interrupt__": [...]}``).
+
+        Called inside another entrypoint, a task or a graph node, an entrypoint
+        without a checkpointer of its own runs as part of the caller: its task
+        calls are the caller's (saved with the caller's thread), and its
+        ``interrupt()`` pauses the caller. No second run, so a bounded pool
+        cannot deadlock on it.
+        """
+        parent = _nested_in() if self.checkpointer is None else None
+        if parent is not None and stream_mode == "values":
+            state = {"input": input, "previous": None}
+            return self._body(state, parent.config, parent.runtime)["output"]
         if stream_mode == "values":
             state = self.graph.invoke(_wrap(input), config, **kwargs)
             return _result(input, state)
@@ -218,6 +253,11 @@ class Entrypoint:
         self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
     ) -> Any:
         """:meth:`invoke` for async code."""
+        parent = _nested_in() if self.checkpointer is None else None
+        if parent is not None and stream_mode == "values":
+            state = {"input": input, "previous": None}
+            done = self._body(state, parent.config, parent.runtime)
+            return (await done if inspect.isawaitable(done) else done)["output"]
         if stream_mode == "values":
             state = await self.graph.ainvoke(_wrap(input), config, **kwargs)
             return _result(input, state)
@@ -240,7 +280,38 @@ class Entrypoint:
             )
         )
 
+    # -- schemas -------------------------------------------------------------
+
+    def get_input_schema(self, config: Any = None) -> Any:
+        """A pydantic model of the input (the function's first parameter)."""
+        return root_model("LangGraphInput", self.input_type)
+
+    def get_output_schema(self, config: Any = None) -> Any:
+        """A pydantic model of the return value."""
+        return root_model("LangGraphOutput", self.output_type)
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The input's JSON schema, titled ``LangGraphInput``."""
+        schema: dict[str, Any] = self.get_input_schema(config).model_json_schema()
+        return schema
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The return value's JSON schema, titled ``LangGraphOutput``."""
+        schema: dict[str, Any] = self.get_output_schema(config).model_json_schema()
+        return schema
+
     # -- the thread ----------------------------------------------------------
+
+    def update_state(self, config: Any, values: Any, as_node: str | None = None) -> Any:
+        """Set the thread's saved value (the next run's ``previous``), as if the
+        function had returned ``values``."""
+        update = {"output": values, "previous": values}
+        return self.graph.update_state(config, update, as_node=as_node or self.node)
+
+    async def aupdate_state(self, config: Any, values: Any, as_node: str | None = None) -> Any:
+        """:meth:`update_state` for async code."""
+        update = {"output": values, "previous": values}
+        return await self.graph.aupdate_state(config, update, as_node=as_node or self.node)
 
     def get_state(self, config: Any, **kwargs: Any) -> Any:
         """The thread's state: ``values`` is the last return value (None before one)."""
@@ -259,6 +330,12 @@ class Entrypoint:
         """:meth:`get_state_history` for async code."""
         async for snapshot in self.graph.aget_state_history(config, **kwargs):
             yield _snapshot(snapshot)
+
+
+def _nested_in() -> Any:
+    """The running node or task call this call is made in, or None."""
+    parent = CURRENT.get()
+    return parent if parent is not None and hasattr(parent, "dispatcher") else None
 
 
 def _snapshot(snapshot: Any) -> Any:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-from ..errors import InvalidGraphError
+from ..errors import InvalidGraphError, UnsupportedError
 from ..types import CachePolicy, RetryPolicy
 from ._call import start_call
 from ._future import TaskFuture
@@ -27,6 +27,13 @@ def _apply(fn: Callable[..., Any], packed: tuple[tuple[Any, ...], dict[str, Any]
     """How a process or Ray worker calls a task: ``fn(*args, **kwargs)``."""
     args, kwargs = packed
     return fn(*args, **kwargs)
+
+
+def _name_of(func: Any) -> str:
+    """A task's default name: the function's (through ``functools.partial``)."""
+    while isinstance(func, functools.partial) and not hasattr(func, "__name__"):
+        func = func.func
+    return str(getattr(func, "__name__", type(func).__name__))
 
 
 class _TaskFunction(Generic[T]):
@@ -51,7 +58,7 @@ class _TaskFunction(Generic[T]):
             else:
                 func.__name__ = name
         self.func = func
-        self.name: str = getattr(func, "__name__", type(func).__name__)
+        self.name = _name_of(func)
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
         self.timeout = timeout
@@ -160,8 +167,9 @@ def task(
             task.
 
     Raises:
-        InvalidGraphError: a generator function, an async function with
-            ``executor="process"``, or an unknown argument.
+        UnsupportedError: a generator function (a ``NotImplementedError``).
+        InvalidGraphError: an async function with ``executor="process"``, an
+            unknown executor or argument.
         NotInNodeError: (when called) outside an entrypoint or a node.
     """
     retry = kwargs.pop("retry", None)
@@ -171,7 +179,7 @@ def task(
 
     def decorator(func: Callable[..., Any]) -> _TaskFunction[Any]:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-            raise InvalidGraphError("Generators are not supported in the Functional API.")
+            raise UnsupportedError("Generators are not supported in the Functional API.")
         made: _TaskFunction[Any] = _TaskFunction(
             func,
             retry_policy=policies,
