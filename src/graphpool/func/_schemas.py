@@ -17,7 +17,10 @@ __all__ = ["io_types", "root_model"]
 
 def io_types(func: Callable[..., Any], final: Any) -> tuple[Any, Any]:
     """``(input type, output type)`` of an entrypoint function."""
-    sig = inspect.signature(func)
+    try:  # string annotations (``from __future__ import annotations``) resolved
+        sig = inspect.signature(func, eval_str=True)
+    except Exception:  # a name only the function's caller knows: leave them as written
+        sig = inspect.signature(func)
     first = next(iter(sig.parameters.values()))
     input_type = Any if first.annotation is inspect.Signature.empty else first.annotation
     returns = sig.return_annotation
