@@ -46,6 +46,14 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
         else:
             self.set_result(inner.result())
 
+    def cancel(self) -> bool:
+        """Cancel the call: an async one at its next ``await``, a sync one only while
+        it is still queued; the future itself is cancelled either way."""
+        inner = self._inner
+        if inner is not None and not inner.done():
+            inner.cancel()
+        return super().cancel()
+
     def result(self, timeout: float | None = None) -> T:
         """Wait for the task's value; raises what the task raised."""
         inner, pool = self._inner, self._pool
