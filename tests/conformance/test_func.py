@@ -292,6 +292,28 @@ def task_in_graph_node(lib: Any) -> Any:
     return graph.compile().invoke({"log": []})
 
 
+def _shape(event: dict[str, Any]) -> dict[str, Any]:
+    """A tasks/debug payload without its id (each library hashes its own)."""
+    return {k: plain(v) for k, v in event.items() if k != "id"}
+
+
+@scenario
+def tasks_and_debug_events(lib: Any) -> Any:
+    @lib.task
+    def inc(x: int) -> int:
+        return x + 1
+
+    @lib.entrypoint()
+    def main(x: int) -> int:
+        return inc(x).result() * 10
+
+    tasks = [_shape(e) for e in main.stream(1, stream_mode="tasks")]
+    debug = [
+        (e["step"], e["type"], _shape(e["payload"])) for e in main.stream(1, stream_mode="debug")
+    ]
+    return {"tasks": tasks, "debug": debug}
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_as_langgraph(name: str) -> None:
     expected = SCENARIOS[name](_lib("langgraph"))

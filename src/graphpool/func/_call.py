@@ -27,12 +27,11 @@ from .._context import CURRENT
 from .._core.interrupts import Asking
 from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NotInNodeError
+from ._events import RETURN, UPDATE, ended, started
 from ._future import TaskFuture, done_future
 
 __all__ = ["RETURN", "UPDATE", "Calls", "TaskCall", "asettle", "settle", "start_call"]
 
-RETURN = "__return__"  # the write a finished task call is saved as
-UPDATE = "__graphpool_task_update__"  # marks a task's update on the ``custom`` sink
 _PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
 
 
@@ -187,9 +186,7 @@ def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:
     hook = dispatcher.services.durability
     if hook is not None:
         hook.save(TaskResult(ident, name, ((RETURN, value),)), "task")
-    sink = dispatcher.services.sink
-    if sink is not None and "updates" in dispatcher.run.modes:
-        sink.push("custom", (UPDATE, {name: value}))
+    ended(dispatcher, ident, name, value)
 
 
 def _paused(call: TaskCall, error: GraphInterrupt) -> None:
@@ -198,6 +195,7 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
     answers = tuple(call.dispatcher.run.answers.get(call.id, ()))
     if hook is not None and answers:
         hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
+    ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
 
 
 def _run_sync(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
@@ -214,6 +212,7 @@ def _run_sync(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any)
             except Exception as exc:
                 delay = spec.retry_delay(exc, attempt)
                 if delay is None:
+                    ended(call.dispatcher, call.id, call.name, error=exc)
                     raise
                 attempt += 1
                 time.sleep(delay)
@@ -237,6 +236,7 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
             except Exception as exc:
                 delay = spec.retry_delay(exc, attempt)
                 if delay is None:
+                    ended(call.dispatcher, call.id, call.name, error=exc)
                     raise
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -254,6 +254,7 @@ def _done(call: TaskCall, spec: Any, value: Any, cache_key: Any) -> None:
 
 def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
     dispatcher = call.dispatcher
+    started(dispatcher, call.id, call.name, args, kwargs)
     context = contextvars.copy_context()
     if spec.is_async:
         try:

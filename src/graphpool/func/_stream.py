@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from ._call import UPDATE
+from ._events import TASK_EVENT, UPDATE
 
 __all__ = ["Chunks"]
 
@@ -26,10 +27,11 @@ class Chunks:
         wanted = ["updates"] if stream_mode is None else stream_mode
         self.wanted: list[str] = [wanted] if isinstance(wanted, str) else list(wanted)
         modes = list(dict.fromkeys(self.wanted))
-        if "updates" in modes and "custom" not in modes:
-            modes.append("custom")  # task updates travel on the custom sink
+        if {"updates", "tasks", "debug"} & set(modes) and "custom" not in modes:
+            modes.append("custom")  # task calls' chunks travel on the custom sink
         self.modes = modes
         self.subgraphs = subgraphs
+        self.step = 0  # the entrypoint's step, as LangGraph numbers it
 
     def out(self, item: Any) -> Iterator[Any]:
         """The caller's chunks for one chunk of the graph's ``(ns, mode, chunk)``."""
@@ -48,6 +50,8 @@ class Chunks:
             if isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == UPDATE:
                 if "updates" in self.wanted:
                     yield "updates", chunk[1]
+            elif isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == TASK_EVENT:
+                yield from self._call_event(chunk[1])
             elif "custom" in self.wanted:
                 yield mode, chunk
         elif mode == "values":
@@ -69,16 +73,28 @@ class Chunks:
         value = written.get("output") if isinstance(written, dict) else written
         return {**chunk, self.node: value}
 
+    def _call_event(self, payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        if "tasks" in self.wanted:
+            yield "tasks", payload
+        if "debug" in self.wanted:
+            kind = "task" if "input" in payload else "task_result"
+            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            yield "debug", {"step": self.step, "timestamp": stamp, "type": kind, "payload": payload}
+
     def _task_event(self, mode: str, chunk: Any) -> Any:
         payload = chunk.get("payload", chunk) if mode == "debug" else chunk
         if not isinstance(payload, dict) or payload.get("name") != self.node:
             return chunk
         payload = dict(payload)
-        if isinstance(payload.get("input"), dict):
-            payload["input"] = payload["input"].get("input")
-        result = payload.get("result")
-        if isinstance(result, dict):
-            payload["result"] = result.get("output")
-        elif isinstance(result, list):
-            payload["result"] = [(k, v) for k, v in result if k == "output"]
-        return {**chunk, "payload": payload} if mode == "debug" else payload
+        if "input" in payload:
+            given = payload["input"]
+            payload["input"] = given.get("input") if isinstance(given, dict) else given
+            payload["triggers"] = ("__start__",)
+        if "result" in payload and payload.get("error") is None and not payload.get("interrupts"):
+            result = payload["result"]
+            value = result.get("output") if isinstance(result, dict) else result
+            payload["result"] = {"__end__": value}
+        if mode == "tasks":
+            return payload
+        self.step = chunk.get("step", 1) - 1  # graphpool's START step is not LangGraph's
+        return {**chunk, "step": self.step, "payload": payload}
