@@ -66,3 +66,14 @@ def test_ray_fanout_spreads_shards_over_two_ray_nodes() -> None:
     shards = ast.literal_eval(lines[0].removeprefix("primes per shard: "))
     assert [i for i, _ in shards] == list(range(8))
     assert lines[1:3] == ["total: 33860", "ray nodes used: 2"]
+
+
+@pytest.mark.timeout(120)
+def test_functional_example_pauses_resumes_and_reuses_finished_tasks() -> None:
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    lines = run("functional.py", env=env)
+    assert lines == [
+        "asked: publish 9592 primes?",  # primes below 100,000
+        "result: {'counts': [2762, 2371, 2260, 2199], 'published': True}",
+        "fetch calls: 4",
+    ]
