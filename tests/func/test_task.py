@@ -119,3 +119,16 @@ def test_a_process_task_with_an_unpicklable_argument_names_it(pools) -> None:
     main.graph._pools = pools
     with pytest.raises(SerializationError, match="_pid"):
         main.invoke(threading.Lock())
+
+
+@pytest.mark.slow
+def test_the_entrypoints_executor_is_the_default_of_its_tasks(pools) -> None:
+    plain = task(_pid)
+
+    @entrypoint(executor="process")
+    def main(x: int) -> list[tuple[int, int]]:
+        return [plain(x).result(), plain(x + 1).result()]
+
+    main.graph._pools = pools
+    assert all(pid != os.getpid() for _, pid in main.invoke(1))
+    assert all(pid == os.getpid() for _, pid in main.invoke(1, {"executor": "thread"}))

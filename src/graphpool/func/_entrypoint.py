@@ -107,6 +107,11 @@ class entrypoint(Generic[R]):
     is an :class:`Entrypoint` with ``invoke``, ``stream``, ``get_state`` and the
     rest of a compiled graph's methods.
 
+    graphpool adds three keyword arguments: ``executor`` (where sync tasks without
+    one of their own run: ``"thread"`` or ``"process"``; a run's
+    ``config["executor"]`` overrides it), ``timeout`` (seconds the function may run)
+    and ``pool`` (a :class:`~graphpool.ThreadPool` its runs share with others).
+
     Raises:
         UnsupportedError: a generator function (a ``NotImplementedError``).
         InvalidGraphError: a function without parameters.
@@ -159,6 +164,9 @@ class entrypoint(Generic[R]):
             _node_for(func, entrypoint.final),
             retry_policy=self.retry_policy,
             cache_policy=self.cache_policy,
+            # the function itself stays in this process, where its tasks are
+            # started from; ``executor=`` is where its sync tasks run by default
+            executor=None if inspect.iscoroutinefunction(func) else "thread",
         )
         builder.add_edge(START, name)
         builder.add_edge(name, END)

@@ -78,17 +78,20 @@ class _TaskFunction(Generic[T]):
 
     def call_sync(self, call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run the function once, here or on the pool its ``executor`` names."""
-        if self.executor in (None, "thread"):
+        if self.executor_in(call.dispatcher.run) != "process":
             return self.func(*args, **kwargs)
         from .._pool._pickling import dumps_for_worker
 
-        services = call.dispatcher.services
         fn = functools.partial(_apply, self.func)
-        pool: Any = services.pools.of(self.executor)
-        if self.executor == "process":
-            payload = dumps_for_worker(self.name, fn, (args, kwargs))
-            return pool.call(payload, call.dispatcher.lane, node=self.name)
-        raise InvalidGraphError(f"task {self.name!r}: unknown executor {self.executor!r}.")
+        payload = dumps_for_worker(self.name, fn, (args, kwargs))
+        pool: Any = call.dispatcher.services.pools.process
+        return pool.call(payload, call.dispatcher.lane, node=self.name)
+
+    def executor_in(self, run: Any) -> str:
+        """Where a sync call runs in ``run``: the task's ``executor=``, else the run's
+        ``config["executor"]``, else the entrypoint's default; ``"process"`` or threads."""
+        chosen = self.executor or run.options.executor or run.topology.default_executor
+        return "process" if chosen == "process" else "thread"
 
     def retry_delay(self, error: Exception, attempt: int) -> float | None:
         """Seconds before attempt ``attempt + 1``, or None: give up."""
