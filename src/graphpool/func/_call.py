@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, cast
@@ -26,7 +25,8 @@ from typing import Any, cast
 from .._context import CURRENT
 from .._core.interrupts import Asking
 from ..checkpoint._records import TaskResult
-from ..errors import GraphInterrupt, NotInNodeError
+from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
+from ._attempts import Attempts
 from ._events import RETURN, UPDATE, ended, started
 from ._future import TaskFuture, done_future
 
@@ -122,6 +122,10 @@ class TaskCall:
     def runtime(self) -> Any:
         return self.dispatcher.services.runtime
 
+    def reset(self) -> None:
+        """A new attempt: its ``interrupt()`` calls are counted from the first again."""
+        self._asking = None
+
     def interrupt(self, value: Any) -> Any:
         if self._asking is None:
             run = self.dispatcher.run
@@ -198,37 +202,15 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
     ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
 
 
-def _run_sync(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
-    token = CURRENT.set(call)
-    try:
-        attempt = 1
-        while True:
-            try:
-                value = spec.call_sync(call, args, kwargs)
-                break
-            except GraphInterrupt as exc:
-                _paused(call, exc)
-                raise
-            except Exception as exc:
-                delay = spec.retry_delay(exc, attempt)
-                if delay is None:
-                    ended(call.dispatcher, call.id, call.name, error=exc)
-                    raise
-                attempt += 1
-                time.sleep(delay)
-    finally:
-        CURRENT.reset(token)
-    _done(call, spec, value, cache_key)
-    return value
-
-
 async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
     token = CURRENT.set(call)
     try:
         attempt = 1
         while True:
+            call.calls = None  # the attempt's own calls count from 0 again
+            call.reset()
             try:
-                value = await spec.func(*args, **kwargs)
+                value = await _attempt_async(call, spec, args, kwargs, attempt)
                 break
             except GraphInterrupt as exc:
                 _paused(call, exc)
@@ -242,11 +224,28 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
                 await asyncio.sleep(delay)
     finally:
         CURRENT.reset(token)
-    _done(call, spec, value, cache_key)
+    _done(call, spec, value, cache_key=cache_key)
     return value
 
 
-def _done(call: TaskCall, spec: Any, value: Any, cache_key: Any) -> None:
+async def _attempt_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, attempt: int) -> Any:
+    """One attempt of an async call, within the task's ``timeout``."""
+    if spec.timeout is None:
+        return await spec.func(*args, **kwargs)
+    try:
+        return await asyncio.wait_for(spec.func(*args, **kwargs), spec.timeout)
+    except asyncio.TimeoutError:
+        raise NodeTimeoutError(
+            f"Task {spec.name!r} timed out after {spec.timeout:g} s (attempt {attempt}, run "
+            f"{call.dispatcher.lane}).",
+            node=spec.name,
+            attempt=attempt,
+            run_id=str(call.dispatcher.lane),
+            timeout=spec.timeout,
+        ) from None
+
+
+def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
     if cache_key is not None:
         call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
     _finished(call.dispatcher, call.id, call.name, value)
@@ -265,8 +264,11 @@ def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -
         if loop is not None:
             return TaskFuture(context.run(loop.create_task, coro))
         body: Callable[[], Any] = functools.partial(asyncio.run, coro)
-    else:
-        body = functools.partial(_run_sync, call, spec, args, kwargs, cache_key)
-    pool = dispatcher.services.pools.thread
-    future = pool.submit_in(dispatcher.lane, context.run, body)
-    return TaskFuture(future, pool)
+        pool = dispatcher.services.pools.thread
+        return TaskFuture(pool.submit_in(dispatcher.lane, context.run, body), pool)
+    attempts = Attempts(call, spec, args, kwargs, context)
+    attempts.on_success = functools.partial(_done, call, spec, cache_key=cache_key)
+    attempts.on_pause = functools.partial(_paused, call)
+    attempts.on_failure = lambda error: ended(dispatcher, call.id, call.name, error=error)
+    attempts.start()
+    return attempts.future

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
 __all__ = ["TaskFuture", "done_future"]
 
 T = TypeVar("T")
+_RECHECK = 0.05  # seconds between looks for a queued attempt to run here
 
 
 class TaskFuture(concurrent.futures.Future[T], Generic[T]):
@@ -54,12 +56,33 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
             inner.cancel()
         return super().cancel()
 
+    def follow(self, inner: concurrent.futures.Future[Any]) -> None:
+        """Wait on ``inner`` now (a new attempt); whoever made it settles this future."""
+        self._inner = inner
+
     def result(self, timeout: float | None = None) -> T:
-        """Wait for the task's value; raises what the task raised."""
-        inner, pool = self._inner, self._pool
-        if not self.done() and pool is not None and isinstance(inner, concurrent.futures.Future):
-            pool.reclaim(inner)  # still queued: run it here instead of blocking a worker
-        return super().result(timeout)
+        """Wait for the task's value; raises what the task raised.
+
+        While it waits, a call still queued on the pool (a first attempt, or a
+        retry) is run in this thread instead (``reclaim``): a waiter never holds
+        a worker that its own call needs.
+        """
+        pool = self._pool
+        if pool is None or self.done():
+            return super().result(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done():
+            inner = self._inner
+            if isinstance(inner, concurrent.futures.Future) and pool.reclaim(inner):
+                continue
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            # wake now and then: a retry may have queued a new attempt to reclaim
+            concurrent.futures.wait(
+                [self], timeout=_RECHECK if left is None else min(left, _RECHECK)
+            )
+        return super().result(0 if deadline is not None else None)
 
     def __await__(self) -> Generator[Any, None, T]:
         inner = self._inner

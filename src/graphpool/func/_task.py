@@ -7,6 +7,7 @@ retry_policy=..., cache_policy=..., timeout=...)``; graphpool adds
 
 from __future__ import annotations
 
+import datetime
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -45,7 +46,7 @@ class _TaskFunction(Generic[T]):
         *,
         retry_policy: Sequence[RetryPolicy],
         cache_policy: CachePolicy | None = None,
-        timeout: float | None = None,
+        timeout: float | datetime.timedelta | None = None,
         name: str | None = None,
         executor: str | None = None,
     ) -> None:
@@ -61,7 +62,9 @@ class _TaskFunction(Generic[T]):
         self.name = _name_of(func)
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
-        self.timeout = timeout
+        self.timeout = (
+            timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
+        )
         self.executor = executor
         self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
             getattr(func, "__call__", None)  # noqa: B004
@@ -76,8 +79,15 @@ class _TaskFunction(Generic[T]):
 
     # -- what a call needs (``_call``) -------------------------------------------
 
-    def call_sync(self, call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run the function once, here or on the pool its ``executor`` names."""
+    def call_sync(
+        self,
+        call: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        submitted: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """Run the function once, here or on a worker process (``submitted`` is given
+        the worker's future, so a timeout can kill it)."""
         if self.executor_in(call.dispatcher.run) != "process":
             return self.func(*args, **kwargs)
         from .._pool._pickling import dumps_for_worker
@@ -85,7 +95,7 @@ class _TaskFunction(Generic[T]):
         fn = functools.partial(_apply, self.func)
         payload = dumps_for_worker(self.name, fn, (args, kwargs))
         pool: Any = call.dispatcher.services.pools.process
-        return pool.call(payload, call.dispatcher.lane, node=self.name)
+        return pool.call(payload, call.dispatcher.lane, node=self.name, submitted=submitted)
 
     def executor_in(self, run: Any) -> str:
         """Where a sync call runs in ``run``: the task's ``executor=``, else the run's
@@ -150,7 +160,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
-    timeout: float | None = None,
+    timeout: float | datetime.timedelta | None = None,
     executor: str | None = None,
     **kwargs: Any,
 ) -> Callable[[Callable[..., Any]], _TaskFunction[Any]] | _TaskFunction[Any]:
@@ -165,7 +175,10 @@ def task(
         name: the task's name in streams and checkpoints (default: the function's).
         retry_policy: retry failed calls (one policy or several, tried in turn).
         cache_policy: reuse results by argument key, in the entrypoint's ``cache``.
-        timeout: accepted for LangGraph compatibility.
+        timeout: seconds (or a ``timedelta``) one attempt may run; past it the
+            call fails with :class:`~graphpool.errors.NodeTimeoutError` (retried if
+            the policy says so). An async attempt is cancelled, a process worker
+            is killed; a thread cannot be stopped: it finishes, its result dropped.
         executor: graphpool's: ``"thread"`` (default) or ``"process"`` for a sync
             task.
 
