@@ -55,7 +55,8 @@ class Attempts:
             self.worker = []
             self.call.calls = None  # the attempt's own calls count from 0 again
             self.call.reset()
-        run_in = self.context.copy().run  # an abandoned attempt may still be in the last one
+        # a retry gets a copy: an abandoned attempt may still be inside the context
+        run_in = self.context.run if attempt == 1 else self.context.copy().run
         inner = self.pool.submit_in(self.call.dispatcher.lane, run_in, self._body)
         self.future.follow(inner)
         inner.add_done_callback(lambda f: self._ended(attempt, f))
