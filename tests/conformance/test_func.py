@@ -314,6 +314,17 @@ def tasks_and_debug_events(lib: Any) -> Any:
     return {"tasks": tasks, "debug": debug}
 
 
+@scenario
+def drawing(lib: Any) -> Any:
+    @lib.entrypoint()
+    def workflow(x: int) -> int:
+        return x
+
+    graph = workflow.get_graph()
+    edges = [(e.source, e.target, e.conditional) for e in graph.edges]
+    return {"mermaid": graph.draw_mermaid(), "nodes": list(graph.nodes), "edges": edges}
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_as_langgraph(name: str) -> None:
     expected = SCENARIOS[name](_lib("langgraph"))

@@ -308,6 +308,19 @@ class Entrypoint:
         schema: dict[str, Any] = self.get_output_schema(config).model_json_schema()
         return schema
 
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Any:
+        """The drawing LangGraph gives an entrypoint: its node first, entered from
+        ``__start__`` and left for ``__end__`` by a dotted (conditional) edge."""
+        from .._draw import DrawableGraph, DrawEdge, DrawNode
+
+        nodes = {
+            self.node: DrawNode(self.node, self.node, self.func),
+            START: DrawNode(START, START),
+            END: DrawNode(END, END),
+        }
+        edges = [DrawEdge(START, self.node), DrawEdge(self.node, END, conditional=True)]
+        return DrawableGraph(nodes, edges)
+
     # -- the thread ----------------------------------------------------------
 
     def update_state(self, config: Any, values: Any, as_node: str | None = None) -> Any:
