@@ -315,6 +315,26 @@ def tasks_and_debug_events(lib: Any) -> Any:
 
 
 @scenario
+def task_interrupting_twice(lib: Any) -> Any:
+    ran: list[str] = []
+
+    @lib.task
+    def ask() -> str:
+        ran.append("ask")
+        return lib.interrupt("first") + lib.interrupt("second")
+
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
+    def main(x: str) -> str:
+        return ask().result() + x
+
+    cfg = _thread()
+    out = [plain(main.invoke("!", cfg))]
+    out.append(plain(main.invoke(lib.Command(resume="A"), cfg)))
+    out.append(plain(main.invoke(lib.Command(resume="B"), cfg)))
+    return {"out": out, "ran": ran}
+
+
+@scenario
 def drawing(lib: Any) -> Any:
     @lib.entrypoint()
     def workflow(x: int) -> int:
