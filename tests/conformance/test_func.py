@@ -289,7 +289,9 @@ def task_in_graph_node(lib: Any) -> Any:
     graph.add_node("node", node)
     graph.add_edge(START, "node")
     graph.add_edge("node", END)
-    return graph.compile().invoke({"log": []})
+    compiled = graph.compile()
+    streamed = list(compiled.stream({"log": []}, stream_mode=["updates", "custom"]))
+    return {"invoke": compiled.invoke({"log": []}), "stream": sorted(map(repr, streamed))}
 
 
 def _shape(event: dict[str, Any]) -> dict[str, Any]:

@@ -27,10 +27,10 @@ from .._core.interrupts import Asking
 from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
 from ._attempts import Attempts
-from ._events import RETURN, UPDATE, ended, started
+from ._events import RETURN, ended, started
 from ._future import TaskFuture, done_future
 
-__all__ = ["RETURN", "UPDATE", "Calls", "TaskCall", "asettle", "settle", "start_call"]
+__all__ = ["RETURN", "Calls", "TaskCall", "asettle", "settle", "start_call"]
 
 _PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
 

@@ -1,7 +1,8 @@
 """What a task call tells the run's streams: its update, and its start and end events.
 
-Chunks made inside a running call travel on the run's ``custom`` sink, marked,
-and :class:`~graphpool.func._stream.Chunks` turns them into the caller's modes:
+The chunks go on the run's sink, which a run has when it streams ``custom`` or
+``messages`` (an entrypoint's stream always asks for ``custom`` underneath, see
+:class:`~graphpool.func._stream.Chunks`), and come out in the caller's modes:
 
 * ``updates``: ``{name: result}`` as the call finishes;
 * ``tasks`` and ``debug``: the call's start (its ``(args, kwargs)``, triggered by
@@ -11,28 +12,30 @@ and :class:`~graphpool.func._stream.Chunks` turns them into the caller's modes:
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-__all__ = ["TASK_EVENT", "UPDATE", "ended", "started"]
+__all__ = ["RETURN", "ended", "started"]
 
-UPDATE = "__graphpool_task_update__"
-TASK_EVENT = "__graphpool_task_event__"
 RETURN = "__return__"
 
 
-def _sink(dispatcher: Any, *modes: str) -> Any:
-    sink = dispatcher.services.sink
-    if sink is None or not any(m in dispatcher.run.modes for m in modes):
-        return None
-    return sink
+def _push(dispatcher: Any, kind: str, payload: dict[str, Any]) -> None:
+    sink, modes = dispatcher.services.sink, dispatcher.run.modes
+    if sink is None:
+        return
+    if "tasks" in modes:
+        sink.push("tasks", payload)
+    if "debug" in modes:
+        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        step = dispatcher.run.step
+        sink.push("debug", {"step": step, "timestamp": stamp, "type": kind, "payload": payload})
 
 
 def started(dispatcher: Any, ident: str, name: str, args: Any, kwargs: Any) -> None:
     """A call is starting."""
-    sink = _sink(dispatcher, "tasks", "debug")
-    if sink is not None:
-        payload = {"id": ident, "name": name, "input": (args, kwargs)}
-        sink.push("custom", (TASK_EVENT, {**payload, "triggers": ("__pregel_push",)}))
+    payload = {"id": ident, "name": name, "input": (args, kwargs)}
+    _push(dispatcher, "task", {**payload, "triggers": ("__pregel_push",)})
 
 
 def ended(
@@ -44,12 +47,10 @@ def ended(
     interrupts: tuple[Any, ...] = (),
 ) -> None:
     """A call finished with ``value``, failed with ``error`` or paused."""
-    if error is None and not interrupts:
-        sink = _sink(dispatcher, "updates")
-        if sink is not None:
-            sink.push("custom", (UPDATE, {name: value}))
-    sink = _sink(dispatcher, "tasks", "debug")
-    if sink is not None:
-        result = {RETURN: value} if error is None and not interrupts else None
-        payload = {"id": ident, "name": name, "error": error, "result": result}
-        sink.push("custom", (TASK_EVENT, {**payload, "interrupts": list(interrupts)}))
+    done = error is None and not interrupts
+    sink = dispatcher.services.sink
+    if done and sink is not None and "updates" in dispatcher.run.modes:
+        sink.push("updates", {name: value})
+    result = {RETURN: value} if done else None
+    payload = {"id": ident, "name": name, "error": error, "result": result}
+    _push(dispatcher, "task_result", {**payload, "interrupts": list(interrupts)})

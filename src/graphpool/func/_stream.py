@@ -1,19 +1,18 @@
 """An entrypoint's chunks: the one-node graph's chunks in LangGraph's entrypoint shapes.
 
-* ``values``: the return value (not the state dict); none for the new input;
-* ``updates``: ``{name: return value}``, and ``{task: result}`` for each
-  ``@task`` call as it finishes (the call pushes it on the ``custom`` sink,
-  marked with ``_call.UPDATE``, so the run needs no sink of its own for it);
-* ``tasks`` and ``debug``: the node's input and result as the function sees them.
+* ``values``: the return value (not the state dict);
+* ``updates``: ``{name: return value}`` (task calls' own updates pass as they are);
+* ``tasks`` and ``debug``: the node's input and result as the function sees them,
+  and ``debug`` steps counted as LangGraph counts an entrypoint's (no START step).
+
+The graph is asked for ``custom`` too: task calls send their chunks through the
+run's sink, which a run has only when it streams ``custom`` (``_events``).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
-
-from ._events import TASK_EVENT, UPDATE
 
 __all__ = ["Chunks"]
 
@@ -31,7 +30,6 @@ class Chunks:
             modes.append("custom")  # task calls' chunks travel on the custom sink
         self.modes = modes
         self.subgraphs = subgraphs
-        self.step = 0  # the entrypoint's step, as LangGraph numbers it
 
     def out(self, item: Any) -> Iterator[Any]:
         """The caller's chunks for one chunk of the graph's ``(ns, mode, chunk)``."""
@@ -47,12 +45,7 @@ class Chunks:
 
     def _turn(self, mode: str, chunk: Any) -> Iterator[tuple[str, Any]]:
         if mode == "custom":
-            if isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == UPDATE:
-                if "updates" in self.wanted:
-                    yield "updates", chunk[1]
-            elif isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == TASK_EVENT:
-                yield from self._call_event(chunk[1])
-            elif "custom" in self.wanted:
+            if "custom" in self.wanted:
                 yield mode, chunk
         elif mode == "values":
             if isinstance(chunk, dict) and "__interrupt__" in chunk:
@@ -73,15 +66,9 @@ class Chunks:
         value = written.get("output") if isinstance(written, dict) else written
         return {**chunk, self.node: value}
 
-    def _call_event(self, payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        if "tasks" in self.wanted:
-            yield "tasks", payload
-        if "debug" in self.wanted:
-            kind = "task" if "input" in payload else "task_result"
-            stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            yield "debug", {"step": self.step, "timestamp": stamp, "type": kind, "payload": payload}
-
     def _task_event(self, mode: str, chunk: Any) -> Any:
+        if mode == "debug":  # graphpool's START step is not LangGraph's
+            chunk = {**chunk, "step": chunk.get("step", 1) - 1}
         payload = chunk.get("payload", chunk) if mode == "debug" else chunk
         if not isinstance(payload, dict) or payload.get("name") != self.node:
             return chunk
@@ -94,7 +81,4 @@ class Chunks:
             result = payload["result"]
             value = result.get("output") if isinstance(result, dict) else result
             payload["result"] = {"__end__": value}
-        if mode == "tasks":
-            return payload
-        self.step = chunk.get("step", 1) - 1  # graphpool's START step is not LangGraph's
-        return {**chunk, "step": self.step, "payload": payload}
+        return payload if mode == "tasks" else {**chunk, "payload": payload}
