@@ -337,6 +337,27 @@ def task_interrupting_twice(lib: Any) -> Any:
 
 
 @scenario
+def messages_from_a_task(lib: Any) -> Any:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    @lib.task
+    def call_model(topic: str) -> str:
+        model = GenericFakeChatModel(messages=iter([AIMessage(content="hello there")]))
+        return model.invoke(topic).content
+
+    @lib.entrypoint()
+    def main(topic: str) -> str:
+        return call_model(topic).result()
+
+    keys = ("langgraph_node", "langgraph_step", "langgraph_triggers")
+    return [
+        (chunk.content, {k: meta.get(k) for k in keys})
+        for chunk, meta in main.stream("x", stream_mode="messages")
+    ]
+
+
+@scenario
 def drawing(lib: Any) -> Any:
     @lib.entrypoint()
     def workflow(x: int) -> int:

@@ -18,6 +18,7 @@ import concurrent.futures
 import threading
 from typing import Any
 
+from .. import _lc
 from .._context import CURRENT
 from ..errors import GraphInterrupt, NodeTimeoutError
 from ._future import TaskFuture
@@ -70,7 +71,8 @@ class Attempts:
     def _body(self) -> Any:
         token = CURRENT.set(self.call)
         try:
-            return self.spec.call_sync(self.call, self.args, self.kwargs, self.worker.append)
+            with _lc.bind_config(self.call.config):  # for chat models the call makes
+                return self.spec.call_sync(self.call, self.args, self.kwargs, self.worker.append)
         finally:
             CURRENT.reset(token)
 

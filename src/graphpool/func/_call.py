@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
+from .. import _lc
 from .._context import CURRENT
 from .._core.interrupts import Asking
 from ..checkpoint._records import TaskResult
@@ -161,11 +162,22 @@ def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task
     ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
     future = _reused(dispatcher, ident, spec, args, kwargs)
     if future is None:
-        call = TaskCall(dispatcher, ident, spec.name, parent.config)
+        call = TaskCall(dispatcher, ident, spec.name, _config_for(parent.config, spec.name))
         key = spec.cache_key(args, kwargs, dispatcher.services.cache)
         future = _launch(call, spec, args, kwargs, key)
     calls.futures.append(future)
     return future
+
+
+def _config_for(parent: Any, name: str) -> dict[str, Any]:
+    """The config a call's code sees: its parent's, naming the call as LangGraph names
+    a pushed task (what ``messages`` chunks and tracers report)."""
+    config = dict(parent or {})
+    metadata = dict(config.get("metadata") or {})
+    metadata.update(langgraph_node=name, langgraph_triggers=("__pregel_push",))
+    metadata["langgraph_path"] = ("__pregel_push", name)
+    config["metadata"] = metadata
+    return config
 
 
 def _reused(
@@ -210,7 +222,8 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
             call.calls = None  # the attempt's own calls count from 0 again
             call.reset()
             try:
-                value = await _attempt_async(call, spec, args, kwargs, attempt)
+                with _lc.bind_config(call.config):
+                    value = await _attempt_async(call, spec, args, kwargs, attempt)
                 break
             except GraphInterrupt as exc:
                 _paused(call, exc)

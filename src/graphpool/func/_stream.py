@@ -56,6 +56,11 @@ class Chunks:
             yield mode, self._update(chunk)
         elif mode in ("tasks", "debug"):
             yield mode, self._task_event(mode, chunk)
+        elif mode == "messages" and isinstance(chunk, tuple) and len(chunk) == 2:
+            message, metadata = chunk
+            if isinstance(metadata, dict) and "langgraph_step" in metadata:
+                metadata = {**metadata, "langgraph_step": metadata["langgraph_step"] - 1}
+            yield mode, (message, metadata)
         else:
             yield mode, chunk
 
