@@ -125,3 +125,45 @@ def test_update_state_sets_previous() -> None:
 
     main.update_state(_thread(), "seed")
     assert main.invoke(1, _thread()) == [1, "seed"]
+
+
+def test_a_failing_entrypoint_waits_for_its_running_calls_and_drops_queued_ones() -> None:
+    import threading
+
+    from polling import wait_until
+
+    import graphpool
+
+    pool = graphpool.ThreadPool(max_workers=2, name="tiny")
+    started, gate = threading.Event(), threading.Event()
+    ran: list[int] = []
+    futures: list[Any] = []
+
+    @task
+    def slow(i: int) -> int:
+        started.set()
+        gate.wait(10)
+        ran.append(i)
+        return i
+
+    @entrypoint(pool=pool)
+    def main(n: int) -> int:
+        futures.extend(slow(i) for i in range(n))  # one runs; the entrypoint holds a worker
+        started.wait(10)
+        raise KeyError("boom")
+
+    def open_gate_once_the_rest_are_cancelled() -> None:
+        wait_until(lambda: len(futures) == 5 and all(f.cancelled() for f in futures[1:]))
+        gate.set()
+
+    helper = threading.Thread(target=open_gate_once_the_rest_are_cancelled)
+    helper.start()
+    try:
+        with pytest.raises(KeyError):
+            main.invoke(5)
+        assert ran == [0]  # the running call finished before invoke returned
+    finally:
+        gate.set()
+        helper.join()
+        pool.shutdown(wait=True)  # runs whatever is still queued
+    assert ran == [0]  # the queued calls were dropped, not left to run

@@ -31,7 +31,7 @@ from ._attempts import Attempts
 from ._events import RETURN, ended, started
 from ._future import TaskFuture, done_future
 
-__all__ = ["RETURN", "Calls", "TaskCall", "asettle", "settle", "start_call"]
+__all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
 
 _PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
 
@@ -75,6 +75,14 @@ def settle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
         except BaseException:
             pass
     return _paused_all(calls, error)
+
+
+def cancel_pending(parent: Any) -> None:
+    """Cancel the calls ``parent`` made that have not finished (queued ones never start)."""
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        if not future.done():
+            future.cancel()
 
 
 async def asettle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:

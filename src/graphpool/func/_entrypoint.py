@@ -20,7 +20,7 @@ from .._constants import END, START
 from .._context import CURRENT
 from ..errors import GraphInterrupt, InvalidGraphError, UnsupportedError
 from ..types import CachePolicy, Command, RetryPolicy
-from ._call import asettle, settle
+from ._call import asettle, cancel_pending, settle
 from ._schemas import io_types, root_model
 from ._stream import Chunks
 
@@ -75,6 +75,10 @@ def _node_for(func: Callable[..., Any], final: Any) -> Callable[..., Any]:
                 value = await func(state.get("input"), **arguments(state, config, runtime))
             except GraphInterrupt as exc:
                 raise (await asettle(job, exc) or exc) from None
+            except BaseException:
+                cancel_pending(job)  # nothing the failed run started outlives it
+                await asettle(job, None)
+                raise
             paused = await asettle(job, None)
             if paused is not None:
                 raise paused
@@ -89,6 +93,10 @@ def _node_for(func: Callable[..., Any], final: Any) -> Callable[..., Any]:
             value = func(state.get("input"), **arguments(state, config, runtime))
         except GraphInterrupt as exc:
             raise (settle(job, exc) or exc) from None
+        except BaseException:
+            cancel_pending(job)  # nothing the failed run started outlives it
+            settle(job, None)
+            raise
         paused = settle(job, None)
         if paused is not None:
             raise paused

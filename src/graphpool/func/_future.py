@@ -50,10 +50,12 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
 
     def cancel(self) -> bool:
         """Cancel the call: an async one at its next ``await``, a sync one only while
-        it is still queued; the future itself is cancelled either way."""
+        it is still queued (a running one cannot be stopped: False, as
+        ``concurrent.futures`` answers, and it settles this future when it ends)."""
         inner = self._inner
-        if inner is not None and not inner.done():
-            inner.cancel()
+        if inner is not None and not inner.done() and not inner.cancel():
+            if isinstance(inner, concurrent.futures.Future):
+                return False
         return super().cancel()
 
     def follow(self, inner: concurrent.futures.Future[Any]) -> None:
