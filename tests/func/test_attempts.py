@@ -42,7 +42,7 @@ def test_a_timed_out_attempt_is_retried() -> None:
     attempts: list[int] = []
 
     @task(
-        timeout=0.2,
+        timeout=1.0,
         retry_policy=RetryPolicy(
             max_attempts=2, initial_interval=0.0, jitter=False, retry_on=NodeTimeoutError
         ),
@@ -50,7 +50,7 @@ def test_a_timed_out_attempt_is_retried() -> None:
     def slow_once() -> int:
         attempts.append(1)
         if len(attempts) == 1:
-            time.sleep(2)
+            time.sleep(5)
         return len(attempts)
 
     @entrypoint()
@@ -90,14 +90,20 @@ def _hang(path: str) -> int:
 
 @pytest.mark.slow
 def test_a_process_task_past_its_timeout_has_its_worker_killed(pools, tmp_path) -> None:
-    hang = task(timeout=1.0, executor="process")(_hang)
+    hang = task(timeout=3.0, executor="process")(_hang)
+    warm = task(executor="process")(os.getpid)
     marker = str(tmp_path / "pid")
 
     @entrypoint()
     def main(x: int) -> int:
         return hang(marker).result()
 
-    main.graph._pools = pools
+    @entrypoint()
+    def warm_up(x: int) -> int:
+        return warm().result()
+
+    main.graph._pools = warm_up.graph._pools = pools
+    warm_up.invoke(1)  # the timeout counts from the call: start the workers first
     with pytest.raises(NodeTimeoutError):
         main.invoke(1)
     pid = int(open(marker).read())

@@ -7,8 +7,9 @@ after an ``interrupt()`` or a crash the entrypoint runs again from the top and
 finished calls return their saved results without running again.
 """
 
-from ._entrypoint import Entrypoint, entrypoint
+from ._entrypoint import entrypoint
 from ._future import TaskFuture
 from ._task import task
+from ._workflow import Entrypoint
 
 __all__ = ["Entrypoint", "TaskFuture", "entrypoint", "task"]
