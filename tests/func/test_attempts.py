@@ -40,6 +40,7 @@ def test_a_thread_task_past_its_timeout_fails_and_its_late_result_is_dropped() -
 
 def test_a_timed_out_attempt_is_retried() -> None:
     attempts: list[int] = []
+    release = threading.Event()
 
     @task(
         timeout=1.0,
@@ -50,14 +51,17 @@ def test_a_timed_out_attempt_is_retried() -> None:
     def slow_once() -> int:
         attempts.append(1)
         if len(attempts) == 1:
-            time.sleep(5)
+            release.wait(10)
         return len(attempts)
 
     @entrypoint()
     def main(x: int) -> int:
         return slow_once().result()
 
-    assert main.invoke(1) == 2
+    try:
+        assert main.invoke(1) == 2
+    finally:
+        release.set()  # the abandoned first attempt ends
 
 
 def test_an_async_task_past_its_timeout_is_cancelled() -> None:
