@@ -98,7 +98,11 @@ def sequential_stream_order(lib: Any) -> Any:
         b = step(a).result()
         return b
 
-    return list(main.stream("a", stream_mode=["updates", "values"]))
+    return {
+        "stream": list(main.stream("a", stream_mode=["updates", "values"])),
+        "invoke_updates": main.invoke("a", stream_mode="updates"),
+        "invoke_custom": main.invoke("a", stream_mode="custom"),
+    }
 
 
 @scenario

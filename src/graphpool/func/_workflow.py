@@ -100,7 +100,7 @@ class Entrypoint:
         if stream_mode == "values":
             state = self.graph.invoke(_wrap(input), config, **kwargs)
             return _result(input, state)
-        return _last(self.stream(input, config, stream_mode=stream_mode, **kwargs))
+        return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
 
     async def ainvoke(
         self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
@@ -115,7 +115,7 @@ class Entrypoint:
             state = await self.graph.ainvoke(_wrap(input), config, **kwargs)
             return _result(input, state)
         found = [c async for c in self.astream(input, config, stream_mode=stream_mode, **kwargs)]
-        return _last(iter(found))
+        return found
 
     def batch(self, inputs: Sequence[Any], config: Any = None, **kwargs: Any) -> list[Any]:
         """:meth:`invoke` for each input."""
@@ -219,10 +219,3 @@ def _result(input: Any, state: Any) -> Any:
         found = {"__interrupt__": state["__interrupt__"]}
         return {**latest, **found} if isinstance(latest, dict) else found
     return state.get("output")
-
-
-def _last(chunks: Any) -> Any:
-    last = None
-    for last in chunks:  # noqa: B007
-        pass
-    return last
