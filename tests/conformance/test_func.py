@@ -10,6 +10,7 @@ after a resume shows up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import operator
 import types
 from typing import Annotated, Any, TypedDict
@@ -359,6 +360,38 @@ def messages_from_a_task(lib: Any) -> Any:
         (chunk.content, {k: meta.get(k) for k in keys})
         for chunk, meta in main.stream("x", stream_mode="messages")
     ]
+
+
+@dataclasses.dataclass
+class Ctx:
+    user: str
+
+
+@scenario
+def runtime_context_and_writers_in_tasks(lib: Any) -> Any:
+    if lib.name == "langgraph":
+        from langgraph.config import get_config, get_stream_writer
+        from langgraph.runtime import get_runtime
+    else:
+        from graphpool.config import get_config, get_stream_writer
+        from graphpool.runtime import get_runtime
+
+    @lib.task
+    def greet(x: int) -> str:
+        runtime = get_runtime(Ctx)
+        get_stream_writer()({"from": "task", "x": x})
+        return f"{x}-{runtime.context.user}-{get_config()['metadata']['langgraph_node']}"
+
+    @lib.entrypoint(context_schema=Ctx)
+    def main(x, *, runtime):  # injected by name
+        runtime.stream_writer("entry")
+        return greet(x).result() + runtime.context.user
+
+    modes = ["custom", "updates"]
+    return {
+        "stream": list(main.stream(1, context=Ctx(user="ann"), stream_mode=modes)),
+        "invoke": main.invoke(2, context=Ctx(user="bob")),
+    }
 
 
 @scenario
