@@ -4,13 +4,17 @@ A call made while a node (or another task) runs becomes a :class:`TaskCall`
 with a deterministic id: the parent's id and the call's position among the
 parent's calls in this attempt. So the entrypoint that runs again after an
 interrupt or a crash makes the same ids in the same order, and a call whose
-result the thread saved returns it without running (``tests/func/test_resume.py``).
+result the thread saved returns it without running (``tests/func/test_crash.py``,
+and the resume cases of ``tests/conformance/test_func.py``).
 
-The call starts at once on the run's pools, in the run's lane: sync functions
-on the thread pool (or the process or Ray pool, with ``executor=``), async ones
-on the caller's event loop. As it finishes its result is saved with the run's
-current checkpoint (a ``TaskResult`` named after the task) and streamed as an
-``updates`` chunk ``{name: result}``.
+The call starts at once on the run's pools, in the run's lane: a sync function
+through :class:`~graphpool.func._attempts.Attempts` (threads, or a worker
+process with ``executor="process"``), an async one on the caller's event loop
+(on a pool thread's own loop when called from sync code). As it finishes its
+result is saved with the run's current checkpoint (a ``TaskResult`` named after
+the task) and streamed (``_events``). A paused call saves the answers it used,
+so its next attempt replays them; :func:`settle` gathers every paused call's
+interrupts when the parent ends.
 """
 
 from __future__ import annotations
@@ -168,10 +172,10 @@ def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task
     index = len(calls.futures)
     dispatcher = parent.dispatcher
     ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
-    future = _reused(dispatcher, ident, spec, args, kwargs)
+    key = spec.cache_key(args, kwargs, dispatcher.services.cache)
+    future = _reused(dispatcher, ident, spec.name, key)
     if future is None:
         call = TaskCall(dispatcher, ident, spec.name, _config_for(parent.config, spec.name))
-        key = spec.cache_key(args, kwargs, dispatcher.services.cache)
         future = _launch(call, spec, args, kwargs, key)
     calls.futures.append(future)
     return future
@@ -188,19 +192,15 @@ def _config_for(parent: Any, name: str) -> dict[str, Any]:
     return config
 
 
-def _reused(
-    dispatcher: Any, ident: str, spec: Any, args: Any, kwargs: Any
-) -> TaskFuture[Any] | None:
+def _reused(dispatcher: Any, ident: str, name: str, cache_key: Any) -> TaskFuture[Any] | None:
     """A saved or cached result of this call, as a done future, or None."""
     saved = dispatcher.run.reuse.get(ident)
     if saved is not None and saved.succeeded:
         return done_future(dict(saved.writes).get(RETURN))
-    cache = dispatcher.services.cache
-    cache_key = spec.cache_key(args, kwargs, cache)
     if cache_key is not None:
-        found = cache.get([cache_key])
+        found = dispatcher.services.cache.get([cache_key])
         if cache_key in found:
-            _finished(dispatcher, ident, spec.name, found[cache_key])
+            _finished(dispatcher, ident, name, found[cache_key])
             return done_future(found[cache_key])
     return None
 
