@@ -11,6 +11,7 @@ from ._branch import Branch
 from ._checks import check_choice, check_seconds
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
+from ._nest import SubgraphNode
 from ._node import Callee, NodeSpec, callable_name
 from ._pool._registry import known_executors
 from ._schema import Schema
@@ -177,6 +178,9 @@ class StateGraph(Generic[StateT]):
                 )
             name, action = callable_name(node), node
         self._check_node_name(name)
+        subgraph = _subgraph_of(name, action, executor)
+        if subgraph is not None:
+            action = subgraph
         if not (callable(action) or is_runnable(action)):
             raise InvalidNodeError(
                 f"Node {name!r} must be a callable or a langchain Runnable, got {action!r}."
@@ -486,7 +490,7 @@ class StateGraph(Generic[StateT]):
                 if spec.cache_policy is None:
                     self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
         topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
-        return CompiledStateGraph(
+        compiled = CompiledStateGraph(
             self,
             topology,
             name=name or "LangGraph",
@@ -500,6 +504,9 @@ class StateGraph(Generic[StateT]):
             interrupt_before=before,
             interrupt_after=after,
         )
+        if checkpointer is True or checkpointer is False:  # a subgraph's choice (see _nest)
+            compiled.nest_checkpointer = checkpointer
+        return compiled
 
     def _interrupt_nodes(self, option: str, nodes: Any) -> Any:
         """``"*"`` or a frozenset of node names, checked to exist."""
@@ -516,9 +523,26 @@ class StateGraph(Generic[StateT]):
         return frozenset(names)
 
 
+def _subgraph_of(name: str, action: Any, executor: str | None) -> SubgraphNode | None:
+    """A compiled graph given as a node, as the node that runs it (a nested run)."""
+    from ._compiled import CompiledStateGraph
+
+    if not isinstance(action, CompiledStateGraph):
+        return None
+    if executor in ("process", "ray"):
+        raise InvalidGraphError(
+            f"Node {name!r} is a compiled graph: a subgraph runs in its parent's task, on the "
+            f"parent's pools (its own nodes choose their executors), not on executor="
+            f"{executor!r}. Drop executor= here, or set it on the subgraph's nodes."
+        )
+    return SubgraphNode(action)
+
+
 def _checkpointer(checkpointer: Any) -> Any:
-    """The saver to use, or None; anything but a graphpool saver is refused clearly."""
-    if checkpointer is None or checkpointer is False:
+    """The saver to use, or None; anything but a graphpool saver is refused clearly.
+
+    ``True`` and ``False`` are a subgraph's choices (see ``_nest``): no saver of its own."""
+    if checkpointer is None or checkpointer is False or checkpointer is True:
         return None
     from .checkpoint.base import BaseCheckpointSaver
 

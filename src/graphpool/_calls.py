@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._constants import INTERRUPT
+from ._nest import Nested
 from .errors import InvalidConfigError
 
 __all__ = ["Call", "Config", "batch_limit", "configs_for", "pick", "result_of"]
@@ -89,9 +90,14 @@ class Call:
             print(f"[{mode}] {chunk!r}")
         if mode not in self.shown:
             return
+        namespace: tuple[str, ...] = ()
+        if type(chunk) is Nested:  # made by a subgraph's run
+            if not self.namespaced and mode != "custom":
+                return
+            namespace, chunk = chunk
         item = (mode, chunk) if self.tagged else chunk
-        if self.namespaced:  # graphpool runs no subgraphs: every chunk is the root's
-            item = ((), *item) if self.tagged else ((), item)
+        if self.namespaced:
+            item = (namespace, *item) if self.tagged else (namespace, item)
         yield item
 
 

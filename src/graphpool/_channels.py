@@ -77,6 +77,9 @@ class LastValue(Channel):
                 "to merge writes from parallel nodes."
             )
         value = values[0]
+        if type(value) is int or type(value) is str:  # the common plain values: no call
+            self.value = value
+            return
         overwrite = _overwrite(value)
         self.value = value if overwrite is None else overwrite.value
 

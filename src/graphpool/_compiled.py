@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._calls import Call, Config, batch_limit, configs_for, pick, result_of
 from ._config import RunOptions
+from ._nest import nest_of, recast
 from ._observe import observe_async, observe_sync
 from ._pool import Pools, WorkerPool, default_pool
 from ._runnable import RunnableSurface
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from ._checkpointing import Checkpointing
     from ._core import ResumePlan, Run
     from ._draw import DrawableGraph
+    from ._nest import Nest
     from ._services import Services
     from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
     from .runtime import Runtime
@@ -64,6 +66,7 @@ class CompiledStateGraph(RunnableSurface):
         self.scheduling = scheduling
         self.stream_mode = "updates"  # what stream() gives without stream_mode, as LangGraph
         self.checkpointer = checkpointer
+        self.nest_checkpointer: bool | None = None  # compile(checkpointer=True/False)
         self.store = store
         self.cache = cache
         self.interrupt_before = interrupt_before
@@ -116,32 +119,63 @@ class CompiledStateGraph(RunnableSurface):
         from ._sink import EventSink
         from .runtime import Runtime
 
+        nest = nest_of(self)
+        own_thread = False
+        if nest is not None:  # a subgraph's run, inside its parent's task
+            config, own_thread = _inherited_config(nest, config)
+            if not own_thread:
+                config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
-        pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
+        if nest is not None:
+            pools = nest.job.dispatcher.pools
+        else:
+            pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
         if pools.primary.kind == "process" and options.executor is None:
             options = dataclasses.replace(options, executor="process")
         modes = call.modes
+        forwarding = nest is not None and nest.subgraphs
+        if forwarding:  # the root streams these modes from inside subgraphs too
+            extra = nest.modes.difference(("messages", "custom"), modes)  # type: ignore[union-attr]
+            modes = (*modes, *sorted(extra))
+            final_only = False
         sink = on_output = None
         if "messages" in modes:
             from ._stream_messages import attach
 
             options, sink, on_output = attach(options)
-        runtime: Runtime[Any] = Runtime(context=context, store=self.store)
-        if "custom" in modes:  # chunks a node writes go out while it runs
+        if nest is not None:
+            parent_runtime = nest.job.runtime
+            runtime: Runtime[Any] = Runtime(
+                context=parent_runtime.context if context is None else context,
+                store=self.store if self.store is not None else parent_runtime.store,
+            )
+            writer = nest.writer()
+            if writer is not None:
+                runtime = runtime.override(stream_writer=writer)
+        else:
+            runtime = Runtime(context=context, store=self.store)
+        if "custom" in modes and nest is None:  # chunks a node writes go out while it runs
             if sink is None:
                 sink = EventSink()
             runtime = runtime.override(stream_writer=functools.partial(sink.push, "custom"))
+        if call.namespaced and sink is None and nest is None:  # subgraphs' chunks come here
+            sink = EventSink()
         hook: Checkpointing | None = None
         plan: ResumePlan = FRESH
         checkpoint_ids = None
-        if self.checkpointer is not None:
+        saver = self.checkpointer
+        if nest is not None and not own_thread:
+            saver, config = self._nested_saver(nest, config)
+            if saver is not None:
+                resuming, resume = nest.resume_input()
+                if resuming:
+                    input = resume
+        if saver is not None:
             from ._checkpointing import open_thread
             from .checkpoint.base import new_checkpoint_id
 
             checkpoint_ids = new_checkpoint_id
-            hook, plan = open_thread(
-                self.checkpointer, input, config, options.recursion_limit, call.durability
-            )
+            hook, plan = open_thread(saver, input, config, options.recursion_limit, call.durability)
         elif isinstance(input, Command):
             raise InvalidResumeError(
                 "A Command input resumes a saved thread; compile the graph with a "
@@ -168,10 +202,53 @@ class CompiledStateGraph(RunnableSurface):
                 final_only=final_only,
                 on_output=on_output,
             )
-            yield run, Services(pools, observers, hook, sink, runtime, self.cache)
+            yield (
+                run,
+                Services(
+                    pools,
+                    observers,
+                    hook,
+                    sink,
+                    runtime,
+                    self.cache,
+                    nest=nest,
+                    subgraphs=call.namespaced and nest is None,
+                ),
+            )
         finally:
             if hook is not None:
                 hook.close()
+
+    def _nested_saver(self, nest: Nest, config: Any) -> tuple[BaseCheckpointSaver | None, Any]:
+        """Where a subgraph's run saves, by its ``compile(checkpointer=...)``: its own
+        saver; None: the parent's, under the task's namespace; True: the parent's,
+        one thread for every call of this node (``recast`` namespace); False: nowhere."""
+        if self.checkpointer is not None:
+            return self.checkpointer, config
+        if self.nest_checkpointer is False:
+            return None, config
+        durability = nest.job.dispatcher.services.durability
+        if durability is None:
+            return None, config
+        if self.nest_checkpointer is True:
+            config = _nested_config(config, recast(nest.ns))
+        return durability.saver, config
+
+    @staticmethod
+    def _events(run: Run, services: Services, events: Iterator[Any]) -> Iterator[Any]:
+        """A subgraph's events: relayed to the root's stream, and its pause raised
+        into the parent's task (which then pauses with the same interrupts)."""
+        nest = services.nest
+        if nest is None:
+            return events
+        return _nested_events(run, nest, events)
+
+    @staticmethod
+    def _aevents(run: Run, services: Services, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        nest = services.nest
+        if nest is None:
+            return events
+        return _anested_events(run, nest, events)
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Forget the cached results of ``nodes`` (default: every node with a
@@ -245,7 +322,7 @@ class CompiledStateGraph(RunnableSurface):
         with self._session(input, config, call, context=context) as (run, services):
             from ._driver import drive_sync
 
-            events = drive_sync(run, services, input)
+            events = self._events(run, services, drive_sync(run, services, input))
             for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
                 yield from call.out(mode, chunk)
 
@@ -278,7 +355,7 @@ class CompiledStateGraph(RunnableSurface):
         with self._session(input, config, call, context=context) as (run, services):
             from ._driver import drive_async
 
-            events = drive_async(run, services, input)
+            events = self._aevents(run, services, drive_async(run, services, input))
             observed = observe_async(services.observers, run.options.run_id, events)
             async with contextlib.aclosing(observed):
                 async for mode, chunk in observed:
@@ -330,7 +407,7 @@ class CompiledStateGraph(RunnableSurface):
         ):
             from ._driver import drive_sync
 
-            events = drive_sync(run, services, input)
+            events = self._events(run, services, drive_sync(run, services, input))
             observed = observe_sync(services.observers, run.options.run_id, events)
             return result_of(call, stream_mode, observed)
 
@@ -366,7 +443,7 @@ class CompiledStateGraph(RunnableSurface):
         ):
             from ._driver import drive_async
 
-            events = drive_async(run, services, input)
+            events = self._aevents(run, services, drive_async(run, services, input))
             observed = observe_async(services.observers, run.options.run_id, events)
             # closed at once if the caller is cancelled: its queued tasks go with it
             async with contextlib.aclosing(observed):
@@ -540,3 +617,52 @@ def _pools_for(pool: WorkerPool | None, ray_pool: Any = None) -> Pools:
     if pool.kind == "async":
         return Pools(default_pool(), _default_process_pool, primary=pool, async_pool=pool, ray=ray)
     raise InvalidConfigError(f"graphpool cannot run graphs on a pool of kind {pool.kind!r} yet.")
+
+
+def _nested_events(run: Run, nest: Nest, events: Iterator[Any]) -> Iterator[Any]:
+    yield from nest.relay(events)
+    if run.paused is not None:
+        from .errors import GraphInterrupt
+
+        raise GraphInterrupt(run.paused)
+
+
+async def _anested_events(run: Run, nest: Nest, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for mode, chunk in events:
+            for item in nest.relay([(mode, chunk)]):
+                yield item
+    if run.paused is not None:
+        from .errors import GraphInterrupt
+
+        raise GraphInterrupt(run.paused)
+
+
+def _nested_config(config: Mapping[str, Any] | None, ns: str) -> dict[str, Any]:
+    """A config addressing the subgraph namespace ``ns`` (its latest checkpoint)."""
+    nested = dict(config or {})
+    configurable = dict(nested.get("configurable") or {})
+    configurable.pop("checkpoint_id", None)
+    configurable["checkpoint_ns"] = ns
+    nested["configurable"] = configurable
+    return nested
+
+
+def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+    """A nested run's config: the parent task's, under what the call gave (as
+    LangGraph merges a node's config into a graph invoked inside it); and whether
+    it names a thread of its own (then it saves there, not under the parent's)."""
+    base = nest.job.config
+    given = dict(given or {})
+    merged = {**base, **given}
+    for key in ("configurable", "metadata"):
+        if key in given or key in base:
+            merged[key] = {**(base.get(key) or {}), **(given.get(key) or {})}
+    for key in ("langgraph_step", "langgraph_node", "langgraph_triggers", "langgraph_path"):
+        merged.get("metadata", {}).pop(key, None)
+    own = (given.get("configurable") or {}).get("thread_id")
+    parent = (base.get("configurable") or {}).get("thread_id")
+    own_thread = own is not None and own != parent
+    if own_thread:
+        merged["configurable"].pop("checkpoint_ns", None)
+    return merged, own_thread

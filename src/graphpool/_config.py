@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Mapping
@@ -83,9 +84,17 @@ _RUN_ONLY_KEYS = frozenset({"run_name", "run_id"})
 
 
 def _new_run_id() -> str:
+    """A random (version 4) UUID naming a run.
+
+    From ``random``, not ``os.urandom`` like ``uuid.uuid4()``: a run id is a
+    name, not a secret, and the ``getrandom`` system call lets go of the GIL,
+    which on a busy pool hands the caller's thread over to a worker and back
+    once per invoke. ``random`` is reseeded in forked children.
+    """
+    import random
     import uuid  # at the first run, not at import
 
-    return str(uuid.uuid4())
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _check_types(config: Mapping[str, Any]) -> None:
@@ -192,6 +201,13 @@ class RunOptions:
         run_id = str(config.get("run_id") or _new_run_id())
         return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
+    @functools.cached_property
+    def _for_nodes(self) -> tuple[dict[str, Any], Mapping[str, Any]]:
+        """What every node's config starts from: the config without the run-only
+        keys, and the caller's metadata (worked out once per run)."""
+        base = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
+        return base, self.config.get("metadata") or {}
+
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify).
 
@@ -199,9 +215,10 @@ class RunOptions:
         left out, as LangGraph leaves them out: passed on to a chat model they
         would give every model call of the run the same run id.
         """
-        config = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
+        base, metadata = self._for_nodes
+        config = base.copy()
         config["metadata"] = {
-            **(self.config.get("metadata") or {}),
+            **metadata,
             "langgraph_step": step,
             "langgraph_node": node,
             "langgraph_triggers": triggers,

@@ -119,12 +119,18 @@ class TaskJob:
     def run_sync(self, call: NodeCall | None = None) -> Outcome:
         """Run the attempt in this thread; the node itself through ``call`` if given."""
         task, run = self.task, self.dispatcher.run
-        self._began()
+        if run.observing:
+            self._began()
         token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
         try:
             if task.node in run.topology.plain and call is None:  # no routes to call: no body
                 callee = run.topology.nodes[task.node].callee
-                output = callee.call_sync(task.input, self.dispatcher.config_for(task, callee))
+                dispatcher = self.dispatcher
+                if callee.wants_config or dispatcher._bind_config:  # see config_for
+                    config = run.options.for_node(task.step, task.node, task.triggers)
+                    output = callee.call_sync(task.input, config)
+                else:
+                    output = callee.call_sync(task.input, None)
                 self.outcome = Outcome(task, run.finish(task, output), None)
             else:
                 self.outcome = Outcome(task, self._body_sync(call), None)
@@ -132,7 +138,9 @@ class TaskJob:
             self.outcome = Outcome(task, None, exc)
         finally:
             CURRENT.reset(token)
-        return self._ended()
+        if run.observing or self.cache_key is not None:
+            return self._ended()
+        return self.outcome
 
     def _body_sync(self, call: NodeCall | None) -> Any:
         """Drive the task's body (the node, then its routes); its result."""
@@ -178,6 +186,9 @@ class TaskJob:
             self.task.worker = where + current_thread().name
             self.task.started_at = time.time()
 
+    # _ended (and _began) are only called when there is something to do: an
+    # observed run, or a result to cache (the hot path skips both calls)
+
     def _ended(self) -> Outcome:
         """The attempt's outcome, stamped and (on success, with a cache policy) kept."""
         if self.dispatcher.run.observing:
@@ -201,7 +212,8 @@ class Dispatcher:
         self.run = run
         self.services = services
         self.pools = services.pools
-        self.lane = run.options.run_id
+        self.nest = services.nest  # a subgraph's run: the root's lane, admitted once
+        self.lane = run.options.run_id if self.nest is None else self.nest.lane
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
@@ -247,8 +259,31 @@ class Dispatcher:
         ]
         for task in list(self.inflight):
             self.abandon(task)
-        self.pools.primary.release(self.lane, time.monotonic() - self._began)
+        if self.nest is None:
+            self.pools.primary.release(self.lane, time.monotonic() - self._began)
         return cancelled
+
+    def reclaim(self, timeout: float | None) -> bool:
+        """Before the driver blocks: run one of this run's jobs that still waits in a
+        thread pool's queue, here, instead of sleeping until a worker takes it.
+        True if one ran (its outcome comes back through ``done``).
+
+        A nested run always does (it runs on a worker: waiting for another
+        worker could starve a bounded pool, see ``WorkerPool.reclaim``). A root
+        run's caller does when its wait has no deadline and the pool lets runs
+        execute in the caller (``runs_inline``): it would only sleep meanwhile,
+        and short nodes then cost no thread hand-off at all.
+        """
+        nested = self.nest is not None
+        if not nested and (timeout is not None or not self._may_hold):
+            return False
+        for _, runner, handle in list(self.inflight.values()):
+            pool = getattr(runner, "pool", None)
+            if handle is None or pool is None or not (nested or pool.runs_inline):
+                continue
+            if pool.reclaim(handle):
+                return True
+        return False
 
     # -- events --------------------------------------------------------------------
 
@@ -273,7 +308,7 @@ class Dispatcher:
             policy = self.run.topology.nodes[task.node].cache_policy
             if policy is not None and (hit := self._from_cache(job, policy)) is not None:
                 return hit
-        runner = self.runner_of(task.node)
+        runner = self._runners.get(task.node) or self.runner_of(task.node)
         if alone and self.services.sink is None:  # inline, chunks could not go out live
             ran = runner.run_inline(job)
             if ran is not None:

@@ -26,7 +26,8 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
     dispatch = Dispatcher(run, services, on_caller_loop=False)
     finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
     dispatch.done = finished.put
-    services.pools.primary.admit(dispatch.lane, run.options.admission_timeout)
+    if services.nest is None:  # a subgraph's run rides in its root's admission
+        services.pools.primary.admit(dispatch.lane, run.options.admission_timeout)
     dispatch.admitted()
     events = run.loop(input)
     reply: Any = None
@@ -45,6 +46,8 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 dispatch.watch_sink()
                 kept = dispatch.help(event.timeout)  # ran here, finished last
                 jobs = []
+                if not kept and finished.empty():
+                    dispatch.reclaim(event.timeout)  # its done callback has queued it
                 if not kept:
                     try:
                         jobs.append(finished.get(timeout=event.timeout))
@@ -76,7 +79,9 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
 
     dispatch.done = done
     primary, timeout = services.pools.primary, run.options.admission_timeout
-    if timeout == 0 or getattr(primary, "queue_size", 0) is None:  # admit never waits
+    if services.nest is not None:  # a subgraph's run rides in its root's admission
+        pass
+    elif timeout == 0 or getattr(primary, "queue_size", 0) is None:  # admit never waits
         primary.admit(dispatch.lane, timeout)
     else:  # waiting for room must not block the event loop
         await _admit_async(primary, dispatch.lane, timeout)

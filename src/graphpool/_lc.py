@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -78,6 +78,27 @@ def bind_config(config: Mapping[str, Any] | None) -> contextlib.AbstractContextM
     return _Bound(config)
 
 
+def call_bound(config: Mapping[str, Any], fn: Callable[[Any], Any], value: Any) -> Any:
+    """``fn(value)`` with ``config`` bound as by :func:`bind_config` (the hot path of
+    a plain node while langchain-core is loaded: no context manager object)."""
+    if not loaded():
+        return fn(value)
+    var = _child_config or _config_var()
+    token = var.set(config)
+    try:
+        return fn(value)
+    finally:
+        var.reset(token)
+
+
+def _config_var() -> Any:
+    global _child_config
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    _child_config = var_child_runnable_config
+    return _child_config
+
+
 _NO_BINDING = contextlib.nullcontext()
 _child_config: Any = None  # langchain-core's ContextVar, looked up once
 
@@ -91,12 +112,7 @@ class _Bound:
         self.config = config
 
     def __enter__(self) -> None:
-        global _child_config
-        if _child_config is None:
-            from langchain_core.runnables.config import var_child_runnable_config
-
-            _child_config = var_child_runnable_config
-        self.token = _child_config.set(self.config)
+        self.token = (_child_config or _config_var()).set(self.config)
 
     def __exit__(self, *exc_info: object) -> None:
         _child_config.reset(self.token)

@@ -100,8 +100,11 @@ class Callee:
 
     def call_sync(self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None) -> Any:
         """Call from a worker thread; an async function runs on the shared event loop."""
-        if config is None and not self.is_async and not self.injects:  # the hot path
-            return self.fn(value)
+        if not self.is_async and not self.injects and not self.runnable:  # the hot path
+            if config is None:
+                return self.fn(value)
+            if not self.wants_config:
+                return _lc.call_bound(config, self.fn, value)
         with _lc.bind_config(config):
             if self.runnable and not self.is_async:
                 return self.fn.invoke(value, config)  # type: ignore[attr-defined]

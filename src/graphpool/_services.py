@@ -20,6 +20,7 @@ from .runtime import Runtime
 if TYPE_CHECKING:
     from ._checkpointing import Checkpointing
     from ._core import Clock
+    from ._nest import Nest
 
 __all__ = ["SYSTEM_CLOCK", "Services", "SystemClock"]
 
@@ -47,6 +48,8 @@ class Services:
         runtime: what nodes may ask for (context, store, stream writer).
         cache: where nodes with a ``cache_policy`` keep their results, or None.
         clock: deadlines and timestamps.
+        nest: what a nested run (a subgraph) takes from its parent's task (``_nest``).
+        subgraphs: the caller streams with ``subgraphs=True``.
     """
 
     pools: Pools
@@ -56,3 +59,5 @@ class Services:
     runtime: Runtime[Any] = dataclasses.field(default_factory=Runtime)
     cache: Any = None
     clock: Clock = SYSTEM_CLOCK
+    nest: Nest | None = None
+    subgraphs: bool = False

@@ -11,7 +11,7 @@ the next step triggers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from .._channels import MISSING, Channel
@@ -49,10 +49,15 @@ class Collector:
     def __repr__(self) -> str:
         return f"<Collector next={list(self.triggered)} sends={len(self.sends)}>"
 
-    def apply(self, tasks: Iterable[Task]) -> dict[str, list[Any]]:
+    def apply(self, tasks: Sequence[Task]) -> dict[str, list[Any]]:
         """Apply the tasks' state writes, in the given order; returns them by key."""
         pending: dict[str, list[Any]] = {}
         writers: dict[str, list[str]] = {}
+        if len(tasks) == 1 and len(tasks[0].writes) == 1:  # a chain's step: one write
+            task = tasks[0]
+            key, value = task.writes[0]
+            self.channels[key].update(pending.setdefault(key, [value]), (task.node,))
+            return pending
         for task in tasks:
             for key, value in task.writes:
                 pending.setdefault(key, []).append(value)
@@ -74,7 +79,8 @@ class Collector:
 
         Returns whether an output key was written (a ``values`` chunk is due).
         """
-        tasks.sort(key=_order)
+        if len(tasks) > 1:
+            tasks.sort(key=_order)
         pending = self.apply(tasks)
         joins_from = self.topology.joins_from
         triggered = self.triggered
@@ -142,4 +148,6 @@ class Collector:
     def node_input(self, node: str) -> Any:
         """The state a pull task's node receives now, shaped by its input schema."""
         schema = self.topology.readers[node]
+        if schema.kind == "dict":
+            return schema.read(self.channels)
         return schema.coerce(schema.read(self.channels))

@@ -119,8 +119,12 @@ class Run:
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
         self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
+        self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
         self._streams_updates = "updates" in self.modes
+        # nothing to observe, stream per task or save per task: a step of one task
+        # may take run_tasks' fused path
+        self._quiet = not (observing or self._streams_tasks or plan.durable or plan.resuming)
         self._task_ids = 0
         self._values_due = False  # final_only: a values chunk would have gone out
         self._interrupts: list[Any] = []  # final_only: the interrupts of the run
@@ -172,8 +176,25 @@ class Run:
         while tasks:
             if self.observing:
                 yield Observed(self.step, tasks=tasks)
-            paused = yield from self.run_tasks(tasks)
+            if (
+                len(tasks) == 1  # the fused path of a step of one task, nothing to tell
+                and self._quiet
+                and (task := tasks[0]).state is TaskState.PENDING
+                and self.failures.timeout_of(task.node) is None
+            ):
+                task.start()
+                done = yield Launch(task, True)
+                if done is not None and done.error is None:
+                    task.succeed(*done.result)
+                    paused = []
+                    if self._streams_updates:
+                        yield from self._finished_events(task)
+                else:  # not run inline, or failed: the general loop takes it from here
+                    paused = yield from self.run_tasks(tasks, launched=(done,))
+            else:
+                paused = yield from self.run_tasks(tasks)
             if paused:
+                self.paused = tuple(i for t in paused for i in t.error.interrupts)  # type: ignore[union-attr]
                 yield from pausing.after_interrupts(self, tasks)
                 return
             wrote = self.state.commit(tasks)
@@ -183,6 +204,7 @@ class Run:
             if self.interrupt_after and pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if wrote:
                     yield from self.values()
+                self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
                 return
             # As in LangGraph, a step's ``values`` chunk goes out once the next
@@ -200,6 +222,7 @@ class Run:
                 else:
                     yield from self.values()
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
+                self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
                 return
 
@@ -281,7 +304,7 @@ class Run:
         """Last moment before a task starts (superstep tasks are ready when made)."""
 
     def run_tasks(
-        self, tasks: list[Task], then: Then | None = None
+        self, tasks: list[Task], then: Then | None = None, launched: tuple[Any, ...] = ()
     ) -> Generator[Event, Any, list[Task]]:
         """Run tasks within the concurrency limit, with timeouts and retries.
 
@@ -289,27 +312,35 @@ class Run:
         paused ones are returned); raises the error of one that failed for good.
         ``then(task)``, if given, runs as each task succeeds and returns more
         tasks to run (eager scheduling); otherwise the set is fixed. All task
-        state changes happen here, on the scheduler's side, so a late result of
-        an abandoned attempt can never touch a task.
+        state changes happen here (or in :meth:`_steps`' fused path for a step of
+        one task, which hands over to here as ``launched=(outcome or None,)``
+        unless that task succeeded at once), on the scheduler's side, so a late
+        result of an abandoned attempt can never touch a task.
         """
         clock, failures = self.clock, self.failures
-        queue = deque(
-            [t for t in tasks if t.state is TaskState.PENDING] if self.resuming else tasks
-        )
+        outcomes: list[Outcome] | None = None
+        if launched:  # a lone task :meth:`_steps` launched (its outcome, if it ran inline)
+            queue: deque[Task] = deque()
+            running = 1
+            if launched[0] is not None:
+                outcomes = [launched[0]]
+        else:
+            queue = deque(
+                [t for t in tasks if t.state is TaskState.PENDING] if self.resuming else tasks
+            )
+            running = 0
         limit = self.options.max_concurrency or len(queue) or 1
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
-        running = 0
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
-        remaining = len(queue)
+        remaining = len(queue) + running
         paused: list[Task] = []
         while remaining:
             now = clock.monotonic()
             while retries and retries[0][0] <= now:
                 queue.append(heapq.heappop(retries)[2])
-            outcomes: list[Outcome] | None = None
-            while queue and running < limit:
+            while queue and running < limit and outcomes is None:
                 task = queue.popleft()
                 self.prepare(task)
                 task.start()
@@ -373,6 +404,7 @@ class Run:
                     raise failures.given_up(task, error)
                 task.retry_later()
                 heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
+            outcomes = None
         return paused
 
     # -- inside a task (runs on a worker) -----------------------------------------

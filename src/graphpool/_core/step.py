@@ -36,6 +36,9 @@ def make_tasks(
     state: Collector,
 ) -> list[Task]:
     """The tasks of ``step``: pull tasks in graph order, then push tasks in send order."""
+    if len(triggered) == 1 and not sends:  # a chain's step
+        [(node, triggers)] = triggered.items()
+        return [Task(step, node, (0, node), triggers, state.node_input(node))]
     index = state.topology.index
     tasks = [
         Task(step, node, (0, node), triggered[node], state.node_input(node))
@@ -59,7 +62,7 @@ class Router:
         if output is None:
             return [], []
         if isinstance(output, dict):
-            return writable.writes_of(node, output), []
+            return writable.known_writes(node, output.items()), []
         if isinstance(output, Command):
             return self.command(node, output)
         if isinstance(output, Send):

@@ -55,11 +55,17 @@ class CheckpointTuple(NamedTuple):
     results: tuple[TaskResult, ...] = ()
 
 
+NS_KEY_SEP = "\x1f"
+"""Joins a thread id and a subgraph's checkpoint namespace into the key a saver
+stores the subgraph's checkpoints under (its own thread, next to the root's)."""
+
+
 def thread_config(thread_id: str, checkpoint_id: str) -> dict[str, Any]:
+    thread, _, ns = thread_id.partition(NS_KEY_SEP)
     return {
         "configurable": {
-            "thread_id": thread_id,
-            "checkpoint_ns": "",
+            "thread_id": thread,
+            "checkpoint_ns": ns,
             "checkpoint_id": checkpoint_id,
         }
     }
@@ -318,4 +324,7 @@ def thread_address(config: Mapping[str, Any] | None) -> tuple[str, str | None]:
             "A graph with a checkpointer needs config={'configurable': {'thread_id': ...}} "
             "to know which thread to save to and resume from."
         )
+    ns = configurable.get("checkpoint_ns")
+    if ns:  # a subgraph's checkpoints: a thread of their own
+        return f"{thread_id}{NS_KEY_SEP}{ns}", configurable.get("checkpoint_id")
     return str(thread_id), configurable.get("checkpoint_id")

@@ -1,0 +1,142 @@
+"""Subgraphs: a compiled graph run inside a task of another run (a nested run).
+
+A compiled graph added as a node, or invoked inside a node function, runs as a
+nested run in the thread (or coroutine) running the parent's task, as
+LangGraph's subgraphs do. :func:`nest_of` finds the parent's task and gives
+the nested run what it inherits (:class:`Nest`): the parent's pools and lane
+(no second admission, the same ``max_workers`` and fairness), its namespace
+``parent_node:task_id`` (LangGraph's ``checkpoint_ns`` form), the checkpointer
+(by the subgraph's ``compile(checkpointer=None|True|False)``), the store and
+context, and where its stream chunks go when the root streams with
+``subgraphs=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+from ._context import CURRENT
+
+__all__ = ["Nest", "Nested", "SubgraphNode", "nest_of", "recast"]
+
+NS_SEP = "|"
+NS_END = ":"
+
+
+class Nested(NamedTuple):
+    """A chunk a nested run made, on its way to the root's stream."""
+
+    namespace: tuple[str, ...]
+    chunk: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Nest:
+    """What a nested run takes from the task it runs in.
+
+    Attributes:
+        job: the parent's running task (a ``_dispatch.TaskJob``).
+        ns: the nested run's ``checkpoint_ns`` (``"node:task_id"``, ``|``-joined).
+        lane: the root run's lane in the pools (admitted once, by the root).
+        sink: the root's sink for chunks made inside tasks, or None.
+        subgraphs: the root streams with ``subgraphs=True``: forward every chunk.
+        modes: the stream modes the root makes.
+    """
+
+    job: Any
+    ns: str
+    lane: Any
+    sink: Any
+    subgraphs: bool
+    modes: frozenset[str]
+
+    @property
+    def namespace(self) -> tuple[str, ...]:
+        return tuple(self.ns.split(NS_SEP))
+
+    @property
+    def parent_run(self) -> Any:
+        return self.job.dispatcher.run
+
+    def relay(self, events: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+        """Pass the nested run's chunks on, copying those the root streams to its sink."""
+        sink, modes = self.sink, self.modes
+        forward = sink is not None and self.subgraphs
+        namespace = self.namespace
+        for mode, chunk in events:
+            if forward and mode in modes and type(chunk) is not Nested:
+                sink.push(mode, Nested(namespace, chunk))
+            yield mode, chunk
+
+    def writer(self) -> Any:
+        """The stream writer of nodes in the nested run: the root's custom chunks."""
+        sink, namespace = self.sink, self.namespace
+        if sink is None or "custom" not in self.modes:
+            return None
+        return lambda chunk: sink.push("custom", Nested(namespace, chunk))
+
+    def resume_input(self) -> tuple[bool, Any]:
+        """Whether the parent's task is being resumed (its nested run continues
+        from its saved checkpoint), and the input that continues it."""
+        run, task = self.parent_run, self.job.task
+        if not run.resuming or not task.id:
+            return False, None
+        saved = run.reuse.get(task.id)
+        if saved is None or saved.succeeded:
+            return False, None
+        from .types import Command
+
+        if run.resume_by_id:
+            return True, Command(resume=dict(run.resume_by_id))
+        if run.unaddressed:
+            return True, Command(resume=run.unaddressed[-1])
+        return True, None
+
+
+def recast(ns: str) -> str:
+    """A namespace without task ids (``a:1|b:2`` -> ``a|b``): where a subgraph
+    compiled with ``checkpointer=True`` keeps its one thread."""
+    return NS_SEP.join(part.split(NS_END)[0] for part in ns.split(NS_SEP))
+
+
+def nest_of(graph: Any) -> Nest | None:
+    """The nest of a graph invoked inside a running task of a graphpool run, or None."""
+    job = CURRENT.get()
+    dispatcher = getattr(job, "dispatcher", None)
+    if dispatcher is None:
+        return None
+    task = job.task  # type: ignore[union-attr]
+    if not task.id:  # a run without a checkpointer names its tasks only when asked
+        seed = f"{dispatcher.run.options.run_id}|ns|{task.step}|{task.order}"
+        task.id = str(uuid.uuid5(uuid.NAMESPACE_OID, seed))
+    parent = dispatcher.services.nest
+    part = f"{task.node}{NS_END}{task.id}"
+    ns = part if parent is None else f"{parent.ns}{NS_SEP}{part}"
+    if parent is not None:
+        return dataclasses.replace(parent, job=job, ns=ns)
+    services = dispatcher.services
+    return Nest(
+        job=job,
+        ns=ns,
+        lane=dispatcher.lane,
+        sink=services.sink,
+        subgraphs=services.subgraphs,
+        modes=dispatcher.run.modes,
+    )
+
+
+class SubgraphNode:
+    """A compiled graph as a node: ``graph.invoke(state, config)`` in the task."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.__name__ = graph.name
+
+    def __repr__(self) -> str:
+        return f"SubgraphNode({self.graph!r})"
+
+    def __call__(self, state: Any, config: Any) -> Any:
+        return self.graph.invoke(state, config)
