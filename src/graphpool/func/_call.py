@@ -40,13 +40,15 @@ __all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle",
 _PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
 
 
-class _Ident:
-    """What :class:`Asking` needs of a task: its id."""
+class _CallTask:
+    """A call as the runtime's helpers see a task: :class:`Asking` reads its id, a
+    graph invoked inside the call (``_nest``) its node, id, step and order."""
 
-    __slots__ = ("id",)
+    __slots__ = ("id", "node", "order", "step")
 
-    def __init__(self, ident: str) -> None:
-        self.id = ident
+    def __init__(self, ident: str, node: str, step: int) -> None:
+        self.id, self.node, self.step = ident, node, step
+        self.order = (0, ident)
 
 
 class Calls:
@@ -118,7 +120,7 @@ def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInter
 class TaskCall:
     """A running task call, as code inside it sees it (``_context.RunningTask``)."""
 
-    __slots__ = ("_asking", "calls", "config", "dispatcher", "id", "name")
+    __slots__ = ("_asking", "calls", "config", "dispatcher", "id", "name", "task")
 
     def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
         self.dispatcher = dispatcher
@@ -127,6 +129,7 @@ class TaskCall:
         self.config = config
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
+        self.task = _CallTask(ident, name, dispatcher.run.step)
 
     def __repr__(self) -> str:
         return f"<TaskCall {self.name!r} id={self.id}>"
@@ -145,7 +148,7 @@ class TaskCall:
             saved = run.reuse.get(self.id)
             if saved is not None and saved.error == _PAUSED and self.id not in run.answers:
                 run.answers[self.id] = list(saved.answers)
-            self._asking = Asking(run, cast(Any, _Ident(self.id)))
+            self._asking = Asking(run, cast(Any, self.task))
         return self._asking.interrupt(value)
 
 
