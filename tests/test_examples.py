@@ -77,3 +77,14 @@ def test_supervisor_example_runs_agent_subgraphs_on_the_shared_pool() -> None:
     workers = ast.literal_eval(lines[2].removeprefix("subgraph tasks ran on: "))
     assert workers and all(w.startswith("team") for w in workers)  # the pool's own threads
     assert lines[3] == "stream namespaces: ['supervisor graph', 'researcher', 'writer']"
+
+
+@pytest.mark.timeout(120)
+def test_functional_example_pauses_resumes_and_reuses_finished_tasks() -> None:
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    lines = run("functional.py", env=env)
+    assert lines == [
+        "asked: publish 9592 primes?",  # primes below 100,000
+        "result: {'counts': [2762, 2371, 2260, 2199], 'published': True}",
+        "fetch calls: 4",
+    ]

@@ -45,6 +45,7 @@ from .errors import (
     SerializationError,
     TaskCancelledError,
     ThreadBusyError,
+    UnsupportedError,
     WorkerCrashedError,
 )
 from .types import CachePolicy, Command, Interrupt, Overwrite, RetryPolicy, Send, interrupt
@@ -98,6 +99,7 @@ __all__ = [
     "ThreadBusyError",
     "ThreadPool",
     "Trace",
+    "UnsupportedError",
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",

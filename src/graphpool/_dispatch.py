@@ -41,6 +41,7 @@ class TaskJob:
         "_attempt",
         "abandoned",
         "cache_key",
+        "calls",
         "dispatcher",
         "handle",
         "outcome",
@@ -56,6 +57,7 @@ class TaskJob:
         self.outcome: Outcome | None = None
         self._asking: Asking | None = None
         self.cache_key: Any = None  # (cache key, ttl): store the result there on success
+        self.calls: Any = None  # the @task calls of this attempt (graphpool.func)
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"

@@ -65,6 +65,7 @@ __all__ = [
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
+    "UnsupportedError",
     "WorkerCrashedError",
 ]
 
@@ -86,6 +87,13 @@ class InvalidNodeError(GraphpoolError, TypeError):
 
     A ``TypeError``, as LangGraph raises for it (not an :class:`InvalidGraphError`,
     which is a ``ValueError``).
+    """
+
+
+class UnsupportedError(InvalidGraphError, NotImplementedError):
+    """Something LangGraph refuses with ``NotImplementedError``, refused the same way.
+
+    Raised by ``@entrypoint`` and ``@task`` given a generator function.
     """
 
 

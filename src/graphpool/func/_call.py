@@ -1,0 +1,298 @@
+"""One task call inside a running entrypoint or node: where it runs, what it saves.
+
+A call made while a node (or another task) runs becomes a :class:`TaskCall`
+with a deterministic id: the parent's id and the call's position among the
+parent's calls in this attempt. So the entrypoint that runs again after an
+interrupt or a crash makes the same ids in the same order, and a call whose
+result the thread saved returns it without running (``tests/func/test_crash.py``,
+and the resume cases of ``tests/conformance/test_func.py``).
+
+The call starts at once on the run's pools, in the run's lane: a sync function
+through :class:`~graphpool.func._attempts.Attempts` (threads, or a worker
+process with ``executor="process"``), an async one on the caller's event loop
+(on a pool thread's own loop when called from sync code). As it finishes its
+result is saved with the run's current checkpoint (a ``TaskResult`` named after
+the task) and streamed (``_events``). A paused call saves the answers it used,
+so its next attempt replays them; :func:`settle` gathers every paused call's
+interrupts when the parent ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+from .. import _lc
+from .._context import CURRENT
+from .._core.interrupts import Asking
+from ..checkpoint._records import TaskResult
+from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
+from ._attempts import Attempts
+from ._events import RETURN, ended, started
+from ._future import TaskFuture, done_future
+
+__all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
+
+_PAUSED = "__interrupted__"  # a paused call's saved answers (error field: never reused)
+
+
+class _CallTask:
+    """A call as the runtime's helpers see a task: :class:`Asking` reads its id, a
+    graph invoked inside the call (``_nest``) its node, id, step and order."""
+
+    __slots__ = ("id", "node", "order", "step")
+
+    def __init__(self, ident: str, node: str, step: int) -> None:
+        self.id, self.node, self.step = ident, node, step
+        self.order = (0, ident)
+
+
+class Calls:
+    """The task calls one attempt of a node (or of a task call) made, in order."""
+
+    __slots__ = ("futures",)
+
+    def __init__(self) -> None:
+        self.futures: list[TaskFuture[Any]] = []
+
+
+def _calls_of(parent: Any) -> Calls:
+    calls = parent.calls
+    if calls is None:
+        calls = parent.calls = Calls()
+    return cast(Calls, calls)
+
+
+def settle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    """Wait for every call ``parent`` made; the interrupts they raised, with ``error``'s.
+
+    As in LangGraph, where each call is a task of the step: a call that paused
+    pauses the run even if the entrypoint never waited for it, and the
+    interrupts of all calls that paused are pending together.
+    """
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        try:
+            future.result()
+        except BaseException:
+            pass
+    return _paused_all(calls, error)
+
+
+def cancel_pending(parent: Any) -> None:
+    """Cancel the calls ``parent`` made that have not finished (queued ones never start)."""
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        if not future.done():
+            future.cancel()
+
+
+async def asettle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    """:func:`settle` for an async entrypoint (its calls may run on its loop)."""
+    import asyncio
+
+    calls = parent.calls
+    for future in calls.futures if calls is not None else ():
+        try:
+            await asyncio.shield(asyncio.ensure_future(future))
+        except BaseException:
+            pass
+    return _paused_all(calls, error)
+
+
+def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInterrupt | None:
+    found = list(error.interrupts) if error is not None else []
+    seen = {getattr(i, "id", None) for i in found}
+    for future in calls.futures if calls is not None else ():
+        paused = future.exception() if future.done() and not future.cancelled() else None
+        if isinstance(paused, GraphInterrupt):
+            for item in paused.interrupts:
+                if getattr(item, "id", None) not in seen:
+                    seen.add(getattr(item, "id", None))
+                    found.append(item)
+    return GraphInterrupt(tuple(found)) if found else None
+
+
+class TaskCall:
+    """A running task call, as code inside it sees it (``_context.RunningTask``)."""
+
+    __slots__ = ("_asking", "calls", "config", "dispatcher", "id", "name", "task")
+
+    def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
+        self.dispatcher = dispatcher
+        self.id = ident
+        self.name = name
+        self.config = config
+        self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
+        self._asking: Asking | None = None
+        self.task = _CallTask(ident, name, dispatcher.run.step)
+
+    def __repr__(self) -> str:
+        return f"<TaskCall {self.name!r} id={self.id}>"
+
+    @property
+    def runtime(self) -> Any:
+        return self.dispatcher.services.runtime
+
+    def reset(self) -> None:
+        """A new attempt: its ``interrupt()`` calls are counted from the first again."""
+        self._asking = None
+
+    def interrupt(self, value: Any) -> Any:
+        if self._asking is None:
+            run = self.dispatcher.run
+            saved = run.reuse.get(self.id)
+            if saved is not None and saved.error == _PAUSED and self.id not in run.answers:
+                run.answers[self.id] = list(saved.answers)
+            self._asking = Asking(run, cast(Any, self.task))
+        return self._asking.interrupt(value)
+
+
+def _parent() -> tuple[Any, str]:
+    """The running node or task call, and its id (named on first use)."""
+    parent: Any = CURRENT.get()
+    if parent is None or not hasattr(parent, "dispatcher"):
+        raise NotInNodeError(
+            "Called get_config outside of a runnable context: a @task can only be called "
+            "inside an @entrypoint or a graph node."
+        )
+    if isinstance(parent, TaskCall):
+        return parent, parent.id
+    task = parent.task
+    if not task.id:  # a run without a checkpointer names its tasks only when asked
+        task.id = parent.dispatcher.run.new_task_id()
+    return parent, task.id
+
+
+def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskFuture[Any]:
+    """Start ``spec`` (a ``_TaskFunction``) with these arguments; its future."""
+    parent, parent_id = _parent()
+    calls = _calls_of(parent)
+    index = len(calls.futures)
+    dispatcher = parent.dispatcher
+    ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
+    key = spec.cache_key(args, kwargs, dispatcher.services.cache)
+    future = _reused(dispatcher, ident, spec.name, key)
+    if future is None:
+        call = TaskCall(dispatcher, ident, spec.name, _config_for(parent.config, spec.name))
+        future = _launch(call, spec, args, kwargs, key)
+    calls.futures.append(future)
+    return future
+
+
+def _config_for(parent: Any, name: str) -> dict[str, Any]:
+    """The config a call's code sees: its parent's, naming the call as LangGraph names
+    a pushed task (what ``messages`` chunks and tracers report)."""
+    config = dict(parent or {})
+    metadata = dict(config.get("metadata") or {})
+    metadata.update(langgraph_node=name, langgraph_triggers=("__pregel_push",))
+    metadata["langgraph_path"] = ("__pregel_push", name)
+    config["metadata"] = metadata
+    return config
+
+
+def _reused(dispatcher: Any, ident: str, name: str, cache_key: Any) -> TaskFuture[Any] | None:
+    """A saved or cached result of this call, as a done future, or None."""
+    saved = dispatcher.run.reuse.get(ident)
+    if saved is not None and saved.succeeded:
+        return done_future(dict(saved.writes).get(RETURN))
+    if cache_key is not None:
+        found = dispatcher.services.cache.get([cache_key])
+        if cache_key in found:
+            _finished(dispatcher, ident, name, found[cache_key])
+            return done_future(found[cache_key])
+    return None
+
+
+def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:
+    """Save a finished call's result and stream it as an update."""
+    hook = dispatcher.services.durability
+    if hook is not None:
+        hook.save(TaskResult(ident, name, ((RETURN, value),)), "task")
+    ended(dispatcher, ident, name, value)
+
+
+def _paused(call: TaskCall, error: GraphInterrupt) -> None:
+    """Save the answers a paused call consumed, so its next attempt replays them."""
+    hook = call.dispatcher.services.durability
+    answers = tuple(call.dispatcher.run.answers.get(call.id, ()))
+    if hook is not None and answers:
+        hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
+    ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
+
+
+async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
+    token = CURRENT.set(call)
+    try:
+        attempt = 1
+        while True:
+            call.calls = None  # the attempt's own calls count from 0 again
+            call.reset()
+            try:
+                with _lc.bind_config(call.config):
+                    value = await _attempt_async(call, spec, args, kwargs, attempt)
+                break
+            except GraphInterrupt as exc:
+                _paused(call, exc)
+                raise
+            except Exception as exc:
+                delay = spec.retry_delay(exc, attempt)
+                if delay is None:
+                    ended(call.dispatcher, call.id, call.name, error=exc)
+                    raise
+                attempt += 1
+                await asyncio.sleep(delay)
+    finally:
+        CURRENT.reset(token)
+    _done(call, spec, value, cache_key=cache_key)
+    return value
+
+
+async def _attempt_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, attempt: int) -> Any:
+    """One attempt of an async call, within the task's ``timeout``."""
+    if spec.timeout is None:
+        return await spec.func(*args, **kwargs)
+    try:
+        return await asyncio.wait_for(spec.func(*args, **kwargs), spec.timeout)
+    except asyncio.TimeoutError:
+        raise NodeTimeoutError(
+            f"Task {spec.name!r} timed out after {spec.timeout:g} s (attempt {attempt}, run "
+            f"{call.dispatcher.lane}).",
+            node=spec.name,
+            attempt=attempt,
+            run_id=str(call.dispatcher.lane),
+            timeout=spec.timeout,
+        ) from None
+
+
+def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
+    if cache_key is not None:
+        call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
+    _finished(call.dispatcher, call.id, call.name, value)
+
+
+def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
+    dispatcher = call.dispatcher
+    started(dispatcher, call.id, call.name, args, kwargs)
+    context = contextvars.copy_context()
+    if spec.is_async:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        coro = _run_async(call, spec, args, kwargs, cache_key)
+        if loop is not None:
+            return TaskFuture(context.run(loop.create_task, coro))
+        body: Callable[[], Any] = functools.partial(asyncio.run, coro)
+        pool = dispatcher.services.pools.thread
+        return TaskFuture(pool.submit_in(dispatcher.lane, context.run, body), pool)
+    attempts = Attempts(call, spec, args, kwargs, context)
+    attempts.on_success = functools.partial(_done, call, spec, cache_key=cache_key)
+    attempts.on_pause = functools.partial(_paused, call)
+    attempts.on_failure = lambda error: ended(dispatcher, call.id, call.name, error=error)
+    attempts.start()
+    return attempts.future
