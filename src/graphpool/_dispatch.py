@@ -90,10 +90,10 @@ class TaskJob:
 
     # -- what the node's code may ask for (``_context.RunningTask``) -------------
 
-    def interrupt(self, value: Any) -> Any:
+    def interrupt(self, value: Any, schema: Any = None, validate: Any = None) -> Any:
         if self._asking is None:  # counts this attempt's interrupt() calls
             self._asking = self.dispatcher.run.asking(self.task)
-        return self._asking.interrupt(value)
+        return self._asking.interrupt(value, schema, validate)
 
     @property
     def runtime(self) -> Runtime[Any]:

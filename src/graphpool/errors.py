@@ -64,6 +64,8 @@ __all__ = [
     "ThreadBusyError",
     "WorkerCrashedError",
 ]
+# Also here, as in LangGraph's ``langgraph.errors``: ``is_invalid_resume`` (a function,
+# so not in ``__all__``, which lists the exception tree).
 
 
 class GraphpoolError(Exception):
@@ -381,3 +383,22 @@ class GraphInterrupt(BaseException):
     def __init__(self, interrupts: tuple[object, ...] = ()) -> None:
         super().__init__(interrupts)
         self.interrupts = tuple(interrupts)
+
+
+_INVALID_RESUME = "_graphpool_invalid_resume"
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised by an answer that did not match ``response_schema``."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` is the ``pydantic.ValidationError`` that
+    ``interrupt(..., response_schema=...)`` raised for an answer not matching it.
+
+    The run fails and keeps nothing of the answer, so the interrupt can be answered
+    again. ``ToolNode`` raises such an error even where ``handle_tool_errors`` would
+    turn the tool's errors into a message: the model cannot fix a human's answer.
+    """
+    return getattr(error, _INVALID_RESUME, False) is True

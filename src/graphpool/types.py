@@ -316,10 +316,13 @@ class Interrupt:
     Attributes:
         value: what the node passed to ``interrupt()``, for the human to see.
         id: stable id of this interrupt; ``Command(resume={id: answer})`` answers it.
+        response_schema: the JSON Schema (a dict) of the answer the node expects, when
+            it gave ``interrupt(..., response_schema=...)``; else None.
     """
 
     value: Any
     id: str = "placeholder-id"
+    response_schema: Any = dataclasses.field(default=None, kw_only=True)
 
 
 class PregelTask(NamedTuple):
@@ -369,7 +372,7 @@ class StateUpdate(NamedTuple):
     task_id: str | None = None
 
 
-def interrupt(value: Any) -> Any:
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     """Pause the run inside a node and ask the caller for a value, as LangGraph's.
 
     The first time, the run stops once the step's other tasks are done, and
@@ -379,12 +382,25 @@ def interrupt(value: Any) -> Any:
     ``answer``. A node may call ``interrupt()`` several times; each call gets the
     answer for its position. Needs a checkpointer to be resumed.
 
+    ``response_schema`` describes the answer the node expects: a JSON Schema dict
+    (shown as given, answers not checked), or a Pydantic model, ``TypedDict`` or
+    dataclass, shown as its JSON Schema; the answer is then validated and this call
+    returns the validated object. The :class:`Interrupt` carries the schema.
+
     Raises:
         GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
             in the node does not catch it).
         NotInNodeError: when called outside a running node (a ``RuntimeError``).
+        pydantic.ValidationError: the answer does not match ``response_schema``;
+            nothing is kept, so the interrupt can be answered again
+            (:func:`graphpool.errors.is_invalid_resume` tells it apart).
     """
     from ._context import current_task
 
     current = current_task("interrupt()")
-    return current.interrupt(value)
+    if response_schema is None or isinstance(response_schema, dict):
+        return current.interrupt(value, response_schema, None)
+    from ._resume_schema import validator
+
+    schema, validate = validator(response_schema)
+    return current.interrupt(value, schema, validate)

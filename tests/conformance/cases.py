@@ -7,6 +7,7 @@ from . import (
     cases_checkpoint,
     cases_command,
     cases_edge,
+    cases_interrupts,
     cases_messages,
     cases_options,
     cases_parallel,
@@ -26,6 +27,7 @@ CASES = [
     *cases_build.CASES,
     *cases_messages.CASES,
     *cases_checkpoint.CASES,
+    *cases_interrupts.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
 ]

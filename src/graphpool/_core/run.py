@@ -34,7 +34,13 @@ from .._constants import END, INTERRUPT, START
 from .._node import Callee
 from .._topology import Topology
 from ..checkpoint._records import TaskResult
-from ..errors import GraphInterrupt, GraphRecursionError, InternalError, InvalidUpdateError
+from ..errors import (
+    GraphInterrupt,
+    GraphRecursionError,
+    InternalError,
+    InvalidUpdateError,
+    is_invalid_resume,
+)
 from ..types import Command, Send
 from . import pausing
 from .collector import Collector
@@ -304,6 +310,7 @@ class Run:
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
         remaining = len(queue)
         paused: list[Task] = []
+        invalid: tuple[Task, BaseException] | None = None
         while remaining:
             now = clock.monotonic()
             while retries and retries[0][0] <= now:
@@ -367,12 +374,19 @@ class Run:
                         task.step, task=task, end="failed" if delay is None else "retried"
                     )
                 if delay is None:
+                    if is_invalid_resume(error):  # keeps the question; others finish first
+                        remaining -= 1
+                        invalid = invalid or (task, error)
+                        continue
                     if self.durable:
                         yield Save(result_of(self, task), "task")
                     yield from self.task_event(task, start=False)
                     raise failures.given_up(task, error)
                 task.retry_later()
                 heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
+        if invalid is not None:  # an answer that failed its interrupt's response_schema
+            yield from self.task_event(invalid[0], start=False)
+            raise failures.given_up(*invalid)
         return paused
 
     # -- inside a task (runs on a worker) -----------------------------------------
