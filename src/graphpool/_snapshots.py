@@ -90,7 +90,7 @@ def _snapshot(graph: CompiledStateGraph, saved: CheckpointTuple, live: bool) -> 
     if done:
         run.state.apply(sorted(done, key=lambda t: t.order))
     return StateSnapshot(
-        values=graph.topology.writable.read(run.state.channels),
+        values=graph.topology.writable.shown(graph.topology.writable.read(run.state.channels)),
         next=tuple(upcoming),
         config=saved.config,
         metadata=saved.metadata,

@@ -109,9 +109,10 @@ class Collector:
         self.triggered, self.sends = {}, []
         return triggered, sends
 
-    def output(self) -> dict[str, Any]:
-        """The current values of the output keys that have one."""
-        return self.topology.output.read(self.channels)
+    def output(self) -> Any:
+        """The current values of the output keys that have one (a root state: its value)."""
+        output = self.topology.output
+        return output.shown(output.read(self.channels))
 
     def update_of(self, task: Task) -> Any:
         """A task's ``updates`` chunk: its writes to output keys (a list if a key repeats)."""
@@ -119,9 +120,10 @@ class Collector:
         if not writes:
             return None
         keys = [k for k, _ in writes]
+        shown = self.topology.output.shown
         if len(set(keys)) < len(keys):
-            return [{k: v} for k, v in writes]
-        return dict(writes)
+            return [shown({k: v}) for k, v in writes]
+        return shown(dict(writes))
 
     def state_after(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
         """The state ``task``'s node sees plus its own writes (what its routes read)."""
