@@ -114,7 +114,7 @@ class CompiledStateGraph(RunnableSurface):
         from ._core import FRESH, EagerRun, Run
         from ._services import SYSTEM_CLOCK, Services
         from ._sink import EventSink
-        from .runtime import Runtime
+        from .runtime import Runtime, server_info
 
         options = RunOptions.from_config(config)
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
@@ -126,7 +126,12 @@ class CompiledStateGraph(RunnableSurface):
             from ._stream_messages import attach
 
             options, sink, on_output = attach(options)
-        runtime: Runtime[Any] = Runtime(context=context, store=self.store)
+        runtime: Runtime[Any] = Runtime(
+            context=context,
+            store=self.store,
+            server_info=server_info((config or {}).get("configurable") or {}),
+            control=call.control,
+        )
         if "custom" in modes:  # chunks a node writes go out while it runs
             if sink is None:
                 sink = EventSink()
@@ -167,6 +172,7 @@ class CompiledStateGraph(RunnableSurface):
                 observing=not observers.quiet(),
                 final_only=final_only,
                 on_output=on_output,
+                control=call.control,
             )
             yield run, Services(pools, observers, hook, sink, runtime, self.cache)
         finally:

@@ -26,7 +26,7 @@ from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
 from .errors import InternalError, PoolShutDownError
-from .runtime import Runtime
+from .runtime import ExecutionInfo, Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
 
@@ -54,6 +54,8 @@ class TaskJob:
         self.outcome: Outcome | None = None
         self._asking: Asking | None = None
         self.cache_key: Any = None  # (cache key, ttl): store the result there on success
+        if not task.first_started:
+            task.first_started = time.time()
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
@@ -97,7 +99,24 @@ class TaskJob:
 
     @property
     def runtime(self) -> Runtime[Any]:
-        return self.dispatcher.services.runtime
+        return self.dispatcher.services.runtime.override(execution_info=self.execution_info())
+
+    def execution_info(self) -> ExecutionInfo:
+        """Where this attempt runs, for ``runtime.execution_info``."""
+        task, run = self.task, self.dispatcher.run
+        if not task.id:  # a run without a checkpointer names its tasks only when asked
+            task.id = run.new_task_id()
+        given = run.options.config  # the caller's config (for_node drops run_id)
+        run_id = given.get("run_id")
+        return ExecutionInfo(
+            checkpoint_id=run.checkpoint_id,
+            checkpoint_ns=f"{task.node}:{task.id}",
+            task_id=task.id,
+            thread_id=(given.get("configurable") or {}).get("thread_id"),
+            run_id=None if run_id is None else str(run_id),
+            node_attempt=self._attempt,
+            node_first_attempt_time=task.first_started,
+        )
 
     @property
     def config(self) -> dict[str, Any]:

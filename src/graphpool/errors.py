@@ -37,6 +37,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointNotFoundError",
     "EmptyInputError",
+    "GraphDrained",
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphpoolError",
@@ -120,6 +121,22 @@ class InvalidRouteError(InvalidUpdateError, KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class GraphDrained(GraphpoolError):
+    """The run stopped between steps because its ``RunControl`` asked it to drain
+    (``invoke(..., control=control)``, then ``control.request_drain(reason)``).
+
+    What the finished steps wrote is saved; with a checkpointer, ``invoke(None,
+    config)`` goes on from there.
+
+    Attributes:
+        reason: the reason given to ``request_drain``.
+    """
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        super().__init__(f"Graph drained: {reason}")
+        self.reason = reason
 
 
 class GraphRecursionError(GraphpoolError, RecursionError):

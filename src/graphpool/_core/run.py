@@ -35,6 +35,7 @@ from .._node import Callee
 from .._topology import Topology
 from ..checkpoint._records import TaskResult
 from ..errors import (
+    GraphDrained,
     GraphInterrupt,
     GraphRecursionError,
     InternalError,
@@ -88,6 +89,8 @@ class Run:
         final_only: the caller wants only the final state (``invoke``): one
             ``values`` chunk at the end instead of one per step.
         on_output: called with each task and its node's return value, on the worker.
+        control: the caller's ``RunControl``; once it asks to drain, the run stops
+            before its next step with GraphDrained (the thread is saved, and can go on).
     """
 
     def __init__(
@@ -104,8 +107,10 @@ class Run:
         observing: bool = False,
         final_only: bool = False,
         on_output: Callable[[Task, Any], None] | None = None,
+        control: Any = None,
     ) -> None:
         self.topology = topology
+        self.control = control  # a RunControl: a drain request stops the run between steps
         self.options = options
         self.modes = frozenset(modes)
         self.clock = clock
@@ -176,6 +181,9 @@ class Run:
     def _steps(self, input: Any) -> Events:
         tasks = yield from self._begin(input)
         while tasks:
+            control = self.control
+            if control is not None and control.drain_requested and tasks[0].node != START:
+                raise GraphDrained(control.drain_reason or "shutdown")
             if self.observing:
                 yield Observed(self.step, tasks=tasks)
             paused = yield from self.run_tasks(tasks)

@@ -55,6 +55,7 @@ class Task:
         "cached",
         "ended_at",
         "error",
+        "first_started",
         "handle",
         "id",
         "input",
@@ -100,6 +101,7 @@ class Task:
         self.worker = ""  # where the current attempt ran, and when (wall clock): set by the
         # dispatcher, for traces
         self.started_at = 0.0
+        self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
         self.ended_at = 0.0
 
     def __repr__(self) -> str:
