@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._checks import check_choice, check_seconds
+from ._checks import check_choice, check_timeout
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
@@ -184,8 +184,9 @@ class StateGraph(Generic[StateT]):
         policies = _policies(
             f"Node {name!r}: retry_policy", retry_policy if retry_policy is not None else retry
         )
+        idle = None
         if timeout is not None:
-            timeout = check_seconds(timeout, f"Node {name!r}: timeout", InvalidGraphError)
+            timeout, idle = check_timeout(timeout, f"Node {name!r}: timeout", InvalidGraphError)
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
@@ -203,6 +204,7 @@ class StateGraph(Generic[StateT]):
             input_schema=Schema(input_schema) if input_schema else None,
             retry_policy=policies,
             timeout=timeout,
+            idle=idle,
             executor=executor,
             metadata=metadata,
             destinations=_destinations(destinations),
@@ -234,7 +236,7 @@ class StateGraph(Generic[StateT]):
                 "set_node_defaults(error_handler=...) is not supported by graphpool yet."
             )
         if timeout is not None:
-            timeout = check_seconds(timeout, "set_node_defaults(): timeout", InvalidGraphError)
+            check_timeout(timeout, "set_node_defaults(): timeout", InvalidGraphError)
         if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
             raise InvalidGraphError(
                 f"set_node_defaults(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
@@ -438,10 +440,11 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
             )
-        if timeout is not None:
-            timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
-        else:
+        if timeout is None:
             timeout = self._node_defaults.get("timeout")
+        idle = None
+        if timeout is not None:
+            timeout, idle = check_timeout(timeout, "compile(): timeout", InvalidGraphError)
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
@@ -485,7 +488,9 @@ class StateGraph(Generic[StateT]):
             for name, spec in self.nodes.items():
                 if spec.cache_policy is None:
                     self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
-        topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
+        topology = Topology.of(
+            self, executor=executor, timeout=timeout, idle=idle, retry_policy=policies
+        )
         return CompiledStateGraph(
             self,
             topology,

@@ -114,7 +114,7 @@ class CompiledStateGraph(RunnableSurface):
         from ._core import FRESH, EagerRun, Run
         from ._services import SYSTEM_CLOCK, Services
         from ._sink import EventSink
-        from .runtime import Runtime, server_info
+        from .runtime import Runtime, coerce_context, server_info
 
         options = RunOptions.from_config(config)
         pools = self.pools if options.pool is None else _pools_for(options.pool, self._ray_pool)
@@ -127,7 +127,7 @@ class CompiledStateGraph(RunnableSurface):
 
             options, sink, on_output = attach(options)
         runtime: Runtime[Any] = Runtime(
-            context=context,
+            context=coerce_context(self.builder.context_schema, context),
             store=self.store,
             server_info=server_info((config or {}).get("configurable") or {}),
             control=call.control,

@@ -99,7 +99,24 @@ class TaskJob:
 
     @property
     def runtime(self) -> Runtime[Any]:
-        return self.dispatcher.services.runtime.override(execution_info=self.execution_info())
+        runtime = self.dispatcher.services.runtime
+        info = self.execution_info()
+        idle = self.dispatcher.run.failures.idle_of(self.task.node)
+        if idle is None:
+            return runtime.override(execution_info=info)
+        beat, writer = self._beat, runtime.stream_writer
+        if idle[1] == "auto":  # a chunk written is progress too
+
+            def writer(chunk: Any, _write: Any = runtime.stream_writer) -> None:
+                beat()
+                _write(chunk)
+
+        return runtime.override(execution_info=info, heartbeat=beat, stream_writer=writer)
+
+    def _beat(self) -> None:
+        """``runtime.heartbeat()``: the attempt shows progress (its idle limit restarts)."""
+        if not self.abandoned:
+            self.task.beat = self.dispatcher.run.clock.monotonic()
 
     def execution_info(self) -> ExecutionInfo:
         """Where this attempt runs, for ``runtime.execution_info``."""

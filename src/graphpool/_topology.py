@@ -54,6 +54,7 @@ class Topology:
     default_executor: str | None = None
     default_timeout: float | None = None
     default_retry: tuple[RetryPolicy, ...] = ()
+    default_idle: tuple[float, str] | None = None
 
     @classmethod
     def of(
@@ -62,6 +63,7 @@ class Topology:
         *,
         executor: str | None = None,
         timeout: float | None = None,
+        idle: tuple[float, str] | None = None,
         retry_policy: tuple[RetryPolicy, ...] = (),
     ) -> Topology:
         edges: dict[str, list[str]] = {}
@@ -92,6 +94,7 @@ class Topology:
             default_executor=executor,
             default_timeout=timeout,
             default_retry=retry_policy,
+            default_idle=idle,
         )
 
     @functools.cached_property
@@ -99,10 +102,24 @@ class Topology:
         """Seconds an attempt of each node may run (its own, else the graph default)."""
         default = self.default_timeout
         timeouts = {
-            n: s.timeout if s.timeout is not None else default for n, s in self.nodes.items()
+            n: s.timeout if s.timeout is not None or s.idle is not None else default
+            for n, s in self.nodes.items()
         }
         timeouts[START] = None
         return timeouts
+
+    @functools.cached_property
+    def idle_limits(self) -> Mapping[str, tuple[float, str] | None]:
+        """Each node's idle limit ``(seconds, refresh_on)`` (a ``TimeoutPolicy``'s), or None.
+
+        A node with a timeout of its own takes none of the graph default's."""
+        default = self.default_idle
+        limits = {
+            n: s.idle if s.idle is not None or s.timeout is not None else default
+            for n, s in self.nodes.items()
+        }
+        limits[START] = None
+        return limits
 
     @functools.cached_property
     def plain(self) -> frozenset[str]:

@@ -170,6 +170,17 @@ DEFAULT_RUNTIME: Runtime[Any] = Runtime()
 """A runtime with nothing set (what a node sees outside any run)."""
 
 
+def coerce_context(schema: Any, context: Any) -> Any:
+    """``context`` as nodes see it: a dict given for a dataclass or pydantic
+    ``context_schema`` becomes an instance (its errors, a ``TypeError`` or a
+    ``pydantic.ValidationError``, go to the caller), as LangGraph does."""
+    if not isinstance(context, dict) or not isinstance(schema, type):
+        return context
+    if dataclasses.is_dataclass(schema) or hasattr(schema, "model_validate"):
+        return schema(**context)
+    return context
+
+
 def server_info(configurable: dict[str, Any]) -> ServerInfo | None:
     """The :class:`ServerInfo` a config's ``configurable`` describes, or None."""
     assistant, graph = configurable.get("assistant_id"), configurable.get("graph_id")

@@ -20,6 +20,7 @@ __all__ = [
     "StateSnapshot",
     "StateUpdate",
     "StreamMode",
+    "TimeoutPolicy",
     "default_cache_key",
     "default_retry_on",
     "interrupt",
@@ -307,6 +308,46 @@ class CachePolicy(Generic[KeyFunc]):
             from ._checks import check_number
 
             check_number(ttl, "CachePolicy: ttl", InvalidConfigError, at_least=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeoutPolicy:
+    """How long an attempt of a node may run, as LangGraph's ``TimeoutPolicy``.
+
+    Give it as ``timeout=`` to ``add_node``, ``set_node_defaults`` or ``compile``
+    (a number of seconds means ``run_timeout``).
+
+    Attributes:
+        run_timeout: a hard cap in seconds (or a ``timedelta``), never refreshed.
+        idle_timeout: seconds the attempt may go without a sign of progress:
+            ``runtime.heartbeat()``, and with ``refresh_on="auto"`` also each chunk
+            it writes with the stream writer. Past either limit the attempt fails
+            with :class:`~graphpool.NodeTimeoutError` and its worker is stopped
+            (sync and process nodes too, unlike LangGraph).
+        refresh_on: ``"auto"`` or ``"heartbeat"`` (only ``runtime.heartbeat()``).
+
+    Raises:
+        InvalidConfigError: a limit that is not a finite number of seconds > 0,
+            or another ``refresh_on``.
+    """
+
+    run_timeout: Any = None
+    idle_timeout: Any = None
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    def __post_init__(self) -> None:
+        from ._checks import check_seconds
+        from .errors import InvalidConfigError
+
+        for field in ("run_timeout", "idle_timeout"):
+            value = getattr(self, field)
+            if value is not None:
+                seconds = check_seconds(value, f"TimeoutPolicy: {field}", InvalidConfigError)
+                object.__setattr__(self, field, seconds)
+        if self.refresh_on not in ("auto", "heartbeat"):
+            raise InvalidConfigError(
+                f"TimeoutPolicy: refresh_on={self.refresh_on!r}: choose 'auto' or 'heartbeat'."
+            )
 
 
 @dataclasses.dataclass(frozen=True)

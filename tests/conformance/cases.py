@@ -12,6 +12,7 @@ from . import (
     cases_options,
     cases_parallel,
     cases_routing,
+    cases_runtime,
     cases_state,
     cases_updates,
 )
@@ -30,6 +31,7 @@ CASES = [
     *cases_interrupts.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
+    *cases_runtime.CASES,
 ]
 
 _names = [c.name for c in CASES]

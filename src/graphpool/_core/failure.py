@@ -20,16 +20,38 @@ __all__ = ["FailureManager"]
 class FailureManager:
     """Timeouts and retry decisions for one run's tasks."""
 
-    __slots__ = ("run_id", "timeout_of", "topology")
+    __slots__ = ("idle_of", "run_id", "timeout_of", "topology")
 
     def __init__(self, topology: Topology, run_id: str) -> None:
         self.topology = topology
         self.run_id = run_id
         self.timeout_of = topology.timeouts.__getitem__
         """Seconds an attempt of a node may run, or None."""
+        self.idle_of = topology.idle_limits.__getitem__
+        """``(seconds, refresh_on)`` an attempt may go without progress, or None."""
+
+    def first_deadline(self, task: Task, now: float) -> float | None:
+        """When an attempt starting ``now`` times out unless it shows progress (or None)."""
+        cap, idle = self.timeout_of(task.node), self.idle_of(task.node)
+        task.beat = now
+        limits = [x for x in (cap, idle[0] if idle else None) if x is not None]
+        return now + min(limits) if limits else None
+
+    def refreshed(self, task: Task, began: float, now: float) -> float | None:
+        """A later deadline for an attempt past its deadline that showed progress
+        (``runtime.heartbeat()``) within its idle limit; None: it timed out."""
+        idle = self.idle_of(task.node)
+        if idle is None:
+            return None
+        deadline = task.beat + idle[0]
+        cap = self.timeout_of(task.node)
+        if cap is not None:
+            deadline = min(deadline, began + cap)
+        return deadline if deadline > now else None
 
     def timeout_error(self, task: Task) -> NodeTimeoutError:
-        limit = self.timeout_of(task.node) or 0.0
+        idle = self.idle_of(task.node)
+        limit = self.timeout_of(task.node) or (idle[0] if idle else 0.0)
         return NodeTimeoutError(
             f"Node {task.node!r} timed out after {limit:g} s (attempt {task.attempt}, run "
             f"{self.run_id}).",

@@ -182,7 +182,7 @@ class Run:
         tasks = yield from self._begin(input)
         while tasks:
             control = self.control
-            if control is not None and control.drain_requested and tasks[0].node != START:
+            if control is not None and control.drain_requested:
                 raise GraphDrained(control.drain_reason or "shutdown")
             if self.observing:
                 yield Observed(self.step, tasks=tasks)
@@ -316,6 +316,7 @@ class Run:
         retries: list[tuple[float, int, Task]] = []
         running = 0
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
+        began: dict[Task, float] = {}  # when those started (their hard cap counts from it)
         remaining = len(queue)
         paused: list[Task] = []
         invalid: tuple[Task, BaseException] | None = None
@@ -329,9 +330,10 @@ class Run:
                 self.prepare(task)
                 task.start()
                 running += 1
-                timeout = failures.timeout_of(task.node)
+                timeout = failures.first_deadline(task, now)
                 if timeout is not None:
-                    deadlines[task] = now + timeout
+                    deadlines[task] = timeout
+                    began[task] = now
                 if self.observing:
                     yield Observed(task.step, task=task)
                 if self._streams_tasks:
@@ -351,11 +353,16 @@ class Run:
                     finished = {o[0] for o in outcomes}
                     for task, deadline in list(deadlines.items()):
                         if deadline <= now and task not in finished:
+                            later = failures.refreshed(task, began[task], now)
+                            if later is not None:  # it showed progress: more time
+                                deadlines[task] = later
+                                continue
                             yield Abandon(task)
                             outcomes.append(Outcome(task, None, failures.timeout_error(task)))
             for task, result, error in outcomes:
                 running -= 1
                 deadlines.pop(task, None)
+                began.pop(task, None)
                 if error is None:
                     task.succeed(*result)
                     remaining -= 1

@@ -52,6 +52,7 @@ class Task:
 
     __slots__ = (
         "attempt",
+        "beat",
         "cached",
         "ended_at",
         "error",
@@ -102,6 +103,7 @@ class Task:
         # dispatcher, for traces
         self.started_at = 0.0
         self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
+        self.beat = 0.0  # the run clock's time of the attempt's last sign of progress
         self.ended_at = 0.0
 
     def __repr__(self) -> str:
