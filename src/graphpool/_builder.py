@@ -106,6 +106,7 @@ class StateGraph(Generic[StateT]):
         self.branches: dict[str, dict[str, Branch]] = {}
         self.compiled = False
         self._node_defaults: dict[str, Any] = {}
+        self._error_handlers: dict[str, Any] = {}  # node -> its add_node(error_handler=)
 
     # -- nodes ---------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class StateGraph(Generic[StateT]):
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
         cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
         **unsupported: Any,
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -146,6 +148,10 @@ class StateGraph(Generic[StateT]):
                 function and its input must pickle, closures included),
                 ``"async"`` (default for ``async def`` nodes: an event loop),
                 ``"ray"`` (a Ray task on a Ray cluster, see :class:`~graphpool.RayPool`).
+            error_handler: a node function run, in the same step, in place of this
+                node once its attempts are used up: it gets the same state (and the
+                failure in a parameter annotated ``NodeError``), and its update and
+                ``Command(goto=...)`` count instead (see ``graphpool._handlers``).
             resources: what a Ray task of this node needs, so Ray places it on a
                 machine that has it: ``{"num_cpus": 2, "num_gpus": 1, "memory":
                 4 * 2**30, "custom": {"my_resource": 1}}`` (any subset).
@@ -198,6 +204,14 @@ class StateGraph(Generic[StateT]):
             from ._pool._ray import check_resources
 
             resources = check_resources(name, resources)
+        if error_handler is not None:
+            if not callable(error_handler):
+                raise InvalidGraphError(
+                    f"Node {name!r}: error_handler={error_handler!r} must be a function."
+                )
+            self._error_handlers[name] = error_handler
+        else:
+            self._error_handlers.pop(name, None)
         self.nodes[name] = NodeSpec(
             name=name,
             callee=callee,
@@ -224,17 +238,20 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Policies for every node that does not set its own (applied by ``compile()``).
 
-        ``retry_policy`` and ``timeout`` (seconds or a ``timedelta``) act as
-        ``compile(retry_policy=..., timeout=...)`` do; ``cache_policy`` applies to
-        nodes without one.
+        ``retry_policy`` and ``timeout`` (seconds, a ``timedelta`` or a
+        ``TimeoutPolicy``) act as ``compile(retry_policy=..., timeout=...)`` do;
+        ``cache_policy`` applies to nodes without one; ``error_handler`` handles the
+        failures of nodes without their own (see :meth:`add_node`).
 
         Raises:
-            InvalidGraphError: a bad value, or ``error_handler`` (not supported yet).
+            InvalidGraphError: a bad value.
         """
         if error_handler is not None:
-            raise InvalidGraphError(
-                "set_node_defaults(error_handler=...) is not supported by graphpool yet."
-            )
+            if not callable(error_handler):
+                raise InvalidGraphError(
+                    f"set_node_defaults(error_handler={error_handler!r}): pass a function."
+                )
+            self._node_defaults["error_handler"] = error_handler
         if timeout is not None:
             check_timeout(timeout, "set_node_defaults(): timeout", InvalidGraphError)
         if cache_policy is not None and not isinstance(cache_policy, CachePolicy):

@@ -113,6 +113,11 @@ class TaskJob:
 
         return runtime.override(execution_info=info, heartbeat=beat, stream_writer=writer)
 
+    @property
+    def failure(self) -> Any:
+        """An error handler's task: the NodeError it handles (see ``_handlers``)."""
+        return self.task.failure
+
     def _beat(self) -> None:
         """``runtime.heartbeat()``: the attempt shows progress (its idle limit restarts)."""
         if not self.abandoned:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._branch import Branch
 from ._constants import END, START
+from ._handlers import handler_specs
 from ._node import NodeSpec
 from ._schema import Schema
 from .types import RetryPolicy
@@ -39,6 +40,8 @@ class Topology:
             ``writable`` has every state key (the union of the three).
         default_executor, default_timeout, default_retry: ``compile()``'s
             defaults for nodes that set none of their own.
+        handled_by: the error-handler node (a hidden node in ``nodes``) that runs
+            in place of each node whose attempts are used up.
     """
 
     nodes: Mapping[str, NodeSpec]
@@ -55,6 +58,7 @@ class Topology:
     default_timeout: float | None = None
     default_retry: tuple[RetryPolicy, ...] = ()
     default_idle: tuple[float, str] | None = None
+    handled_by: Mapping[str, str] = dataclasses.field(default_factory=dict)  # error handlers
 
     @classmethod
     def of(
@@ -80,9 +84,13 @@ class Topology:
             for source in join.sources:
                 joins_from.setdefault(source, []).append(i)
         writable = builder.state_schema.merged(builder.input_schema, builder.output_schema)
+        handlers, handled_by = handler_specs(
+            builder.nodes, builder._error_handlers, builder._node_defaults.get("error_handler")
+        )
+        nodes = {**builder.nodes, **handlers}
         return cls(
-            nodes=dict(builder.nodes),
-            index={name: i for i, name in enumerate(builder.nodes)},
+            nodes=nodes,
+            index={name: i for i, name in enumerate(nodes)},
             edges={k: tuple(v) for k, v in edges.items()},
             joins=joins,
             joins_from={k: tuple(v) for k, v in joins_from.items()},
@@ -95,6 +103,7 @@ class Topology:
             default_timeout=timeout,
             default_retry=retry_policy,
             default_idle=idle,
+            handled_by=handled_by,
         )
 
     @functools.cached_property

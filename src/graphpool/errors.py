@@ -148,19 +148,30 @@ class GraphRecursionError(GraphpoolError, RecursionError):
 
 
 class NodeError(GraphpoolError):
-    """A task failed for a reason outside the node's own code.
+    """A task failed for a reason outside the node's own code; or, given to a node's
+    ``error_handler`` (a parameter annotated ``NodeError``), the failure it handles.
 
     Attributes:
         node: name of the node.
         attempt: 1-based number of the attempt that failed.
         run_id: id of the run the task belonged to.
+        error: for an error handler, what the node raised (else None).
     """
 
-    def __init__(self, message: str, *, node: str, attempt: int = 1, run_id: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        error: BaseException | None = None,
+    ) -> None:
         super().__init__(message)
         self.node = node
         self.attempt = attempt
         self.run_id = run_id
+        self.error = error
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_node_error, (type(self), str(self), self.node, self.attempt, self.run_id))

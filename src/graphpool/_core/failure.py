@@ -61,6 +61,22 @@ class FailureManager:
             timeout=limit,
         )
 
+    def handler_task(self, task: Task, error: BaseException) -> Task | None:
+        """The task of the error handler that runs in place of ``task``, which failed
+        for good with ``error``; None if its node has none (see ``_handlers``)."""
+        handler = self.topology.handled_by.get(task.node)
+        if handler is None or task.failure is not None:  # handlers have no handlers
+            return None
+        stand_in = Task(task.step, handler, task.order, task.triggers, task.input)  # its place
+        stand_in.failure = NodeError(
+            f"Node {task.node!r} failed: {error!r}",
+            node=task.node,
+            attempt=task.attempt,
+            run_id=self.run_id,
+            error=error,
+        )
+        return stand_in
+
     def retry_delay(self, task: Task) -> float | None:
         """Seconds to wait before the failed ``task`` runs again, or None: give up."""
         assert task.error is not None

@@ -388,6 +388,14 @@ class Run:
                     yield Observed(
                         task.step, task=task, end="failed" if delay is None else "retried"
                     )
+                stand_in = None if delay is not None else failures.handler_task(task, error)
+                if stand_in is not None:  # its error handler runs in its place
+                    if self.durable:
+                        stand_in.id = task_id(self.checkpoint_id, (2, stand_in.order))
+                    if task in tasks:
+                        tasks[tasks.index(task)] = stand_in
+                    queue.append(stand_in)
+                    continue
                 if delay is None:
                     if is_invalid_resume(error):  # keeps the question; others finish first
                         remaining -= 1

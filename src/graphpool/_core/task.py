@@ -56,6 +56,7 @@ class Task:
         "cached",
         "ended_at",
         "error",
+        "failure",
         "first_started",
         "handle",
         "id",
@@ -103,6 +104,7 @@ class Task:
         # dispatcher, for traces
         self.started_at = 0.0
         self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
+        self.failure: Any = None  # an error handler's task: the NodeError it handles
         self.beat = 0.0  # the run clock's time of the attempt's last sign of progress
         self.ended_at = 0.0
 
