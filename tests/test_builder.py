@@ -154,7 +154,7 @@ def test_set_node_defaults_apply_where_a_node_sets_nothing() -> None:
     assert graph.topology.timeouts["flaky"] == 30.0 and graph.topology.timeouts["own"] == 5.0
     assert nodes["flaky"].cache_policy == CachePolicy()
     with pytest.raises(InvalidGraphError, match="error_handler"):
-        builder.set_node_defaults(error_handler=lambda s: {})
+        builder.set_node_defaults(error_handler="not a function")
 
 
 def test_defer_is_refused_in_eager_scheduling() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ._branch import Branch
 from ._constants import END, START
-from ._handlers import handler_specs
+from ._handlers import DEFAULT_HANDLER, handler_specs
 from ._node import NodeSpec
 from ._schema import Schema
 from .types import RetryPolicy
@@ -87,7 +87,13 @@ class Topology:
         handlers, handled_by = handler_specs(
             builder.nodes, builder._error_handlers, builder._node_defaults.get("error_handler")
         )
-        nodes = {**builder.nodes, **handlers}
+        nodes: dict[str, NodeSpec] = {}
+        for name, spec in builder.nodes.items():  # LangGraph's order: a handler first
+            own = handled_by.get(name)
+            if own is not None and own != DEFAULT_HANDLER:
+                nodes[own] = handlers[own]
+            nodes[name] = spec
+        nodes.update(handlers)  # the default handler last
         return cls(
             nodes=nodes,
             index={name: i for i, name in enumerate(nodes)},

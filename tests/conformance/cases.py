@@ -7,6 +7,7 @@ from . import (
     cases_checkpoint,
     cases_command,
     cases_edge,
+    cases_handlers,
     cases_interrupts,
     cases_messages,
     cases_options,
@@ -32,6 +33,7 @@ CASES = [
     *cases_options.CASES,
     *cases_updates.CASES,
     *cases_runtime.CASES,
+    *cases_handlers.CASES,
 ]
 
 _names = [c.name for c in CASES]
