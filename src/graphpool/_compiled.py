@@ -190,6 +190,12 @@ class CompiledStateGraph(RunnableSurface):
         names = [n for n in (nodes or specs) if specs[n].cache_policy is not None]
         self.cache.clear([node_namespace(n, specs[n].callee.fn) for n in names])
 
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """:meth:`clear_cache`, off the event loop."""
+        import asyncio
+
+        await asyncio.to_thread(self.clear_cache, nodes)
+
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
 
