@@ -13,7 +13,7 @@ from .errors import InvalidConfigError
 
 __all__ = ["Call", "Config", "batch_limit", "configs_for", "pick", "result_of"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom", "checkpoints"})
 Config = Mapping[str, Any] | None
 
 

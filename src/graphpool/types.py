@@ -84,6 +84,11 @@ class Command(Generic[N]):
 
     PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
 
+    def __repr__(self) -> str:  # LangGraph's: only the fields that are set
+        fields = (f.name for f in dataclasses.fields(self))
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in fields if getattr(self, k))
+        return f"Command({shown})"
+
     def update_items(self) -> list[tuple[str, Any]]:
         """The update as ``(key, value)`` pairs (dict order, or list order)."""
         update = self.update

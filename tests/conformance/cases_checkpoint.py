@@ -402,3 +402,46 @@ def case_async_interrupt_and_resume(lib):
         return asyncio.run(go())
 
     return Scenario(graph, mode="script", script=script)
+
+
+def _checkpoint_chunks(chunks, snapshot_config):
+    """``checkpoints`` chunks with their ids replaced by their order of appearance."""
+    names: dict = {}
+
+    def name(config):
+        if config is None:
+            return None
+        ident = config["configurable"]["checkpoint_id"]
+        return names.setdefault(ident, len(names))
+
+    out = [
+        {
+            "config": name(c["config"]),
+            "parent": name(c["parent_config"]),
+            "values": c["values"],
+            "metadata": c["metadata"],
+            "next": c["next"],
+            "tasks": [(t["name"], t["interrupts"], t["state"], bool(t["id"])) for t in c["tasks"]],
+        }
+        for c in chunks
+    ]
+    return out, name(snapshot_config)
+
+
+@case()
+def case_checkpoints_stream(lib):
+    g = lib.StateGraph(Log)
+    g.add_node("a", _say("a"))
+    g.add_node("b", _say("b"))
+    g.add_edge(lib.START, "a")
+    g.add_edge("a", "b")
+    graph = g.compile(checkpointer=lib.MemorySaver(), interrupt_after=["a"])
+
+    def script(graph):
+        first = list(graph.stream({"log": [], "n": 0}, _thread(), stream_mode="checkpoints"))
+        snap = graph.get_state(_thread())
+        # (a resumed run does not stream the checkpoint it resumes from, as
+        # LangGraph's does: see README, "Differences from LangGraph")
+        return _checkpoint_chunks(first, snap.config)
+
+    return Scenario(graph, mode="script", script=script)

@@ -193,7 +193,7 @@ class Run:
             wrote = self.state.commit(tasks)
             self.fresh = True
             if self.durable:
-                yield Save(export(self, tasks), "loop")
+                yield from self.save_checkpoint(tasks, "loop")
             if self.interrupt_after and pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if wrote:
                     yield from self.values()
@@ -217,6 +217,46 @@ class Run:
                 yield from pausing.stop_at_breakpoint(self)
                 return
 
+    def save_checkpoint(self, tasks: Iterable[Task], source: str, **where: Any) -> Events:
+        """Save the run's state now as a checkpoint (see ``records.export``), and send
+        it to the ``checkpoints`` stream as LangGraph's checkpoint events look."""
+        parent = self.checkpoint_id
+        checkpoint = export(self, tasks, **where)
+        yield Save(checkpoint, source)
+        if "checkpoints" not in self.modes:
+            return
+        thread = (self.options.config.get("configurable") or {}).get("thread_id")
+
+        def address(ident: str) -> dict[str, Any]:
+            return {
+                "configurable": {"checkpoint_ns": "", "thread_id": thread, "checkpoint_id": ident}
+            }
+
+        orders: list[tuple[str, tuple[int, Any]]] = (
+            [(START, (0, START))] if checkpoint.start else []
+        )
+        orders += [(node, (0, node)) for node, _ in checkpoint.triggered]
+        orders += [(send.node, (1, i)) for i, send in enumerate(checkpoint.sends)]
+        yield Emit(
+            "checkpoints",
+            {
+                "config": address(checkpoint.id),
+                "parent_config": address(parent) if parent else None,
+                "values": self.state.output(),
+                "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
+                "next": [node for node, _ in orders],
+                "tasks": [
+                    {
+                        "id": task_id(checkpoint.id, order),
+                        "name": node,
+                        "interrupts": (),
+                        "state": None,
+                    }
+                    for node, order in orders
+                ],
+            },
+        )
+
     def values(self, interrupts: Any = None) -> Events:
         """A ``values`` chunk of the state now (with ``interrupts``, if given)."""
         if "values" not in self.modes:
@@ -233,7 +273,7 @@ class Run:
         """The first step's tasks: START with the input, or where a restored run left off."""
         if not self.resuming:
             if self.durable:
-                yield Save(export(self, (), step=self.step - 1, start=(input,)), "input")
+                yield from self.save_checkpoint((), "input", step=self.step - 1, start=(input,))
             return [self.start_task(input)]
         return (yield from self._resumed_tasks())
 
