@@ -523,7 +523,7 @@ class Run:
             payload = {
                 "id": task.id,
                 "name": task.node,
-                "error": repr(error) if error is not None and not paused else None,
+                "error": error if error is not None and not paused else None,
                 "result": dict(w for w in task.writes if w[0] in self.state.output_keys),
                 "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
             }
