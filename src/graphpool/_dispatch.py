@@ -25,7 +25,7 @@ from ._pool import NodeRunner
 from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
-from .errors import InternalError, PoolShutDownError
+from .errors import InternalError, NodeCancelledError, PoolShutDownError
 from .runtime import ExecutionInfo, Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
@@ -207,10 +207,32 @@ class TaskJob:
         except StopIteration as stop:
             self.outcome = Outcome(task, stop.value, None)
         except BaseException as exc:
-            self.outcome = Outcome(task, None, exc)
+            self.outcome = Outcome(task, None, self._own_cancel(exc))
         finally:
             CURRENT.reset(token)
         return self._ended()
+
+    def _own_cancel(self, error: BaseException) -> BaseException:
+        """A ``CancelledError`` the node raised itself (its task was not being
+        cancelled) becomes NodeCancelledError; any other error is kept as it is."""
+        import asyncio
+
+        current = asyncio.current_task()
+        if (
+            not isinstance(error, asyncio.CancelledError)
+            or self.abandoned
+            or current is None
+            or getattr(current, "cancelling", lambda: 0)()  # Task.cancelling: Python 3.11+
+        ):
+            return error
+        own = NodeCancelledError(
+            f"Node {self.task.node!r} raised asyncio.CancelledError",
+            node=self.task.node,
+            attempt=self._attempt,
+            run_id=self.dispatcher.lane,
+        )
+        own.__cause__ = error
+        return own
 
     def _began(self, where: str = "") -> None:
         if self.dispatcher.run.observing:  # stamps for observers (traces, progress, logs)

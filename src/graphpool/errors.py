@@ -53,6 +53,7 @@ __all__ = [
     "InvalidUpdateError",
     "MissingRendererError",
     "MissingStateKeyError",
+    "NodeCancelledError",
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
@@ -200,6 +201,14 @@ class NodeTimeoutError(NodeError, TimeoutError):
     ) -> None:
         super().__init__(message, node=node, attempt=attempt, run_id=run_id)
         self.timeout = timeout
+
+
+class NodeCancelledError(NodeError):
+    """An async node raised ``asyncio.CancelledError`` itself (nothing cancelled it).
+
+    The run fails with this error, naming the node, instead of treating the node as
+    torn down; a retry policy may retry it like any other failure.
+    """
 
 
 class WorkerCrashedError(NodeError):

@@ -162,3 +162,29 @@ def case_timeout_policy_idle_refreshed_by_heartbeat(lib):
         return out
 
     return Scenario(graph_of(beating, idle), mode="script", script=script)
+
+
+@case()
+def case_node_raising_cancelled_error_fails_the_run(lib):
+    errors = _mod(lib, "errors")
+
+    async def fine(state):
+        return {"seen": ["fine"]}
+
+    async def boom(state):
+        raise asyncio.CancelledError("raised by the node itself")
+
+    g = lib.StateGraph(Count)
+    g.add_node("fine", fine)
+    g.add_node("boom", boom)
+    g.add_edge(lib.START, "fine")
+    g.add_edge(lib.START, "boom")
+
+    def script(graph):
+        try:
+            asyncio.run(graph.ainvoke({"seen": []}))
+        except errors.NodeCancelledError as exc:
+            return [exc.node, str(exc)]
+        return None
+
+    return Scenario(g.compile(), mode="script", script=script)
