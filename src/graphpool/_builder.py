@@ -14,7 +14,7 @@ from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._node import Callee, NodeSpec, callable_name
 from ._pool._registry import known_executors
-from ._schema import Schema
+from ._schema import Schema, annotated_input
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
 from .types import CachePolicy, RetryPolicy
@@ -216,7 +216,7 @@ class StateGraph(Generic[StateT]):
         self.nodes[name] = NodeSpec(
             name=name,
             callee=callee,
-            input_schema=Schema(input_schema) if input_schema else None,
+            input_schema=self._node_input(input_schema, action),
             retry_policy=policies,
             timeout=timeout,
             idle=idle,
@@ -228,6 +228,14 @@ class StateGraph(Generic[StateT]):
             defer=bool(defer),
         )
         return self
+
+    def _node_input(self, given: Any, action: Any) -> Schema | None:
+        """A node's input schema: the one given, else the state class its first
+        parameter is annotated with (as LangGraph infers it), else None (the state's)."""
+        cls = given or (None if is_runnable(action) else annotated_input(action))
+        if cls is None or cls is self.state_schema.cls:
+            return None
+        return Schema(cls)
 
     def set_node_defaults(
         self,

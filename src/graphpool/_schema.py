@@ -26,7 +26,7 @@ from ._channels import MISSING, Channel, LastValue, Reduced
 from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
 
-__all__ = ["ROOT", "Schema"]
+__all__ = ["ROOT", "Schema", "annotated_input"]
 
 ROOT = "__root__"
 """The one key of a state that is a single value (LangGraph's root channel name)."""
@@ -237,3 +237,22 @@ class Schema:
                 key,
                 getattr(self.cls, "__name__", self.cls),
             )
+
+
+def annotated_input(fn: Any) -> Any:
+    """The class ``fn``'s first parameter is annotated with, when it is a state schema
+    (a class with type hints), as LangGraph infers a node's input schema; else None."""
+    call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's method
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.ismethod(call)):
+        return None
+    try:
+        hints = get_type_hints(call) or get_type_hints(fn)
+        if not hints:
+            return None
+        first = next(iter(inspect.signature(fn).parameters), None)
+        hint = hints.get(first) if first is not None else None
+        if isinstance(hint, type) and get_type_hints(hint):
+            return hint
+    except (NameError, TypeError, ValueError, AttributeError):
+        return None
+    return None

@@ -83,7 +83,10 @@ class Topology:
         for i, join in enumerate(joins):
             for source in join.sources:
                 joins_from.setdefault(source, []).append(i)
-        writable = builder.state_schema.merged(builder.input_schema, builder.output_schema)
+        privates = [s.input_schema for s in builder.nodes.values() if s.input_schema is not None]
+        writable = builder.state_schema.merged(
+            builder.input_schema, builder.output_schema, *privates
+        )
         handlers, handled_by = handler_specs(
             builder.nodes, builder._error_handlers, builder._node_defaults.get("error_handler")
         )

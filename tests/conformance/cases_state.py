@@ -326,3 +326,32 @@ def case_root_state_sends_and_snapshot(lib):
         return [out, state.values, state.next, graph.get_state(config).values]
 
     return Scenario(graph, mode="script", script=script)
+
+
+# -- a node's input schema, read from its first parameter's annotation ---------------
+
+
+class Overall(TypedDict):
+    foo: Annotated[int, operator.add]
+    bar: str
+
+
+class Private(TypedDict):
+    baz: str
+
+
+@case()
+def case_node_input_schema_from_annotation(lib):
+    def first(state: Overall):
+        return {"foo": 1, "baz": f"seen {sorted(state)}"}
+
+    def second(state: Private):
+        return {"foo": 1, "bar": f"{sorted(state)} {state['baz']}"}
+
+    g = lib.StateGraph(Overall)
+    g.add_node("first", first)
+    g.add_node("second", second)
+    g.add_edge(lib.START, "first")
+    g.add_edge("first", "second")
+    # (the ``updates`` stream differs: LangGraph's shows the private key's write too)
+    return Scenario(g.compile(), {"foo": 0}, stream=False)
