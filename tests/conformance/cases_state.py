@@ -353,5 +353,5 @@ def case_node_input_schema_from_annotation(lib):
     g.add_node("second", second)
     g.add_edge(lib.START, "first")
     g.add_edge("first", "second")
-    # (the ``updates`` stream differs: LangGraph's shows the private key's write too)
+    # (the ``values`` stream differs: LangGraph's shows private keys too; README)
     return Scenario(g.compile(), {"foo": 0}, stream=False)

@@ -115,8 +115,9 @@ class Collector:
         return output.shown(output.read(self.channels))
 
     def update_of(self, task: Task) -> Any:
-        """A task's ``updates`` chunk: its writes to output keys (a list if a key repeats)."""
-        writes = [(k, v) for k, v in task.writes if k in self.output_keys]
+        """A task's ``updates`` chunk: its state writes, to any key of the state (as
+        LangGraph streams every channel, not only the output's); a list if a key repeats."""
+        writes = task.writes
         if not writes:
             return None
         keys = [k for k, _ in writes]

@@ -524,7 +524,7 @@ class Run:
                 "id": task.id,
                 "name": task.node,
                 "error": error if error is not None and not paused else None,
-                "result": dict(w for w in task.writes if w[0] in self.state.output_keys),
+                "result": dict(task.writes),  # every state key, as LangGraph streams them
                 "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
             }
         if "tasks" in self.modes:
