@@ -102,6 +102,7 @@ class CompiledStateGraph(RunnableSurface):
         *,
         context: Any = None,
         final_only: bool = False,
+        every_key: bool = False,
     ) -> Iterator[tuple[Run, Services]]:
         """A run of this graph and the services it uses, for as long as it runs.
 
@@ -173,6 +174,7 @@ class CompiledStateGraph(RunnableSurface):
                 final_only=final_only,
                 on_output=on_output,
                 control=call.control,
+                every_key=every_key,
             )
             yield run, Services(pools, observers, hook, sink, runtime, self.cache)
         finally:
@@ -254,7 +256,10 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context) as (run, services):
+        with self._session(input, config, call, context=context, every_key=True) as (
+            run,
+            services,
+        ):
             from ._driver import drive_sync
 
             events = drive_sync(run, services, input)
@@ -287,7 +292,10 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context) as (run, services):
+        with self._session(input, config, call, context=context, every_key=True) as (
+            run,
+            services,
+        ):
             from ._driver import drive_async
 
             events = drive_async(run, services, input)

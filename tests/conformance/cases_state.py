@@ -353,5 +353,31 @@ def case_node_input_schema_from_annotation(lib):
     g.add_node("second", second)
     g.add_edge(lib.START, "first")
     g.add_edge("first", "second")
-    # (the ``values`` stream differs: LangGraph's shows private keys too; README)
-    return Scenario(g.compile(), {"foo": 0}, stream=False)
+    return Scenario(g.compile(), {"foo": 0})
+
+
+class Outward(TypedDict):
+    bar: str
+
+
+@case()
+def case_stream_shows_every_key_invoke_the_output(lib):
+    g = lib.StateGraph(Overall, output_schema=Outward)
+    g.add_node("one", lambda s: {"foo": 1, "bar": "b"})
+    g.add_node("two", lambda s: {"foo": 1})
+    g.add_edge(lib.START, "one")
+    g.add_edge("one", "two")
+    graph = g.compile()
+
+    def script(graph):
+        modes = ["values", "updates", "tasks"]
+        tasks = lambda chunks: [  # noqa: E731
+            (m, c.get("name"), c.get("result")) if m == "tasks" else (m, c) for m, c in chunks
+        ]
+        return [
+            tasks(graph.stream({"foo": 0}, stream_mode=modes)),
+            tasks(graph.invoke({"foo": 0}, stream_mode=modes)),
+            graph.invoke({"foo": 0}),
+        ]
+
+    return Scenario(graph, mode="script", script=script)

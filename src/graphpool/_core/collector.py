@@ -36,15 +36,18 @@ class Collector:
         barriers: for each join edge, the sources that have run since it last fired.
     """
 
-    __slots__ = ("barriers", "channels", "output_keys", "sends", "topology", "triggered")
+    __slots__ = ("barriers", "channels", "output_keys", "sends", "shown", "topology", "triggered")
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, *, every_key: bool = False) -> None:
         self.topology = topology
+        # what ``values`` chunks show: the output schema's keys, or (``stream()``,
+        # as LangGraph streams every channel) every key of the state
+        self.shown = topology.writable if every_key else topology.output
         self.channels: dict[str, Channel] = topology.writable.new_channels()
         self.triggered: dict[str, tuple[str, ...]] = {}
         self.sends: list[Send] = []
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
-        self.output_keys = frozenset(topology.output.keys)
+        self.output_keys = frozenset(self.shown.keys)
 
     def __repr__(self) -> str:
         return f"<Collector next={list(self.triggered)} sends={len(self.sends)}>"
@@ -111,17 +114,18 @@ class Collector:
 
     def output(self) -> Any:
         """The current values of the output keys that have one (a root state: its value)."""
-        output = self.topology.output
-        return output.shown(output.read(self.channels))
+        shown = self.shown
+        return shown.shown(shown.read(self.channels))
 
     def update_of(self, task: Task) -> Any:
-        """A task's ``updates`` chunk: its state writes, to any key of the state (as
-        LangGraph streams every channel, not only the output's); a list if a key repeats."""
-        writes = task.writes
+        """A task's ``updates`` chunk: its writes to the keys chunks show (every key
+        under ``stream()``, the output's under ``invoke()``, as LangGraph's); a list
+        if a key repeats."""
+        writes = [(k, v) for k, v in task.writes if k in self.output_keys]
         if not writes:
             return None
         keys = [k for k, _ in writes]
-        shown = self.topology.output.shown
+        shown = self.shown.shown
         if len(set(keys)) < len(keys):
             return [shown({k: v}) for k, v in writes]
         return shown(dict(writes))

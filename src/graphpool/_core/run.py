@@ -91,6 +91,8 @@ class Run:
         on_output: called with each task and its node's return value, on the worker.
         control: the caller's ``RunControl``; once it asks to drain, the run stops
             before its next step with GraphDrained (the thread is saved, and can go on).
+        every_key: ``values`` chunks show every state key, as LangGraph's ``stream()``
+            does (else the output schema's keys, as its ``invoke()`` returns).
     """
 
     def __init__(
@@ -108,13 +110,14 @@ class Run:
         final_only: bool = False,
         on_output: Callable[[Task, Any], None] | None = None,
         control: Any = None,
+        every_key: bool = False,
     ) -> None:
         self.topology = topology
         self.control = control  # a RunControl: a drain request stops the run between steps
         self.options = options
         self.modes = frozenset(modes)
         self.clock = clock
-        self.state = Collector(topology)
+        self.state = Collector(topology, every_key=every_key)
         self.router = Router(topology)
         self.failures = FailureManager(topology, options.run_id)
         self.interrupt_before = interrupt_before
@@ -524,7 +527,7 @@ class Run:
                 "id": task.id,
                 "name": task.node,
                 "error": error if error is not None and not paused else None,
-                "result": dict(task.writes),  # every state key, as LangGraph streams them
+                "result": dict(task.writes),  # every key, under invoke() too (LangGraph's)
                 "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
             }
         if "tasks" in self.modes:
