@@ -440,8 +440,15 @@ def case_checkpoints_stream(lib):
     def script(graph):
         first = list(graph.stream({"log": [], "n": 0}, _thread(), stream_mode="checkpoints"))
         snap = graph.get_state(_thread())
+        debug = list(graph.stream({"log": [], "n": 0}, _thread("d"), stream_mode="debug"))
+        checkpoints = [c["payload"] for c in debug if c["type"] == "checkpoint"]
+        steps = [(c["type"], c["step"]) for c in debug]
         # (a resumed run does not stream the checkpoint it resumes from, as
         # LangGraph's does: see README, "Differences from LangGraph")
-        return _checkpoint_chunks(first, snap.config)
+        return [
+            _checkpoint_chunks(first, snap.config),
+            _checkpoint_chunks(checkpoints, graph.get_state(_thread("d")).config),
+            steps,
+        ]
 
     return Scenario(graph, mode="script", script=script)

@@ -222,11 +222,12 @@ class Run:
 
     def save_checkpoint(self, tasks: Iterable[Task], source: str, **where: Any) -> Events:
         """Save the run's state now as a checkpoint (see ``records.export``), and send
-        it to the ``checkpoints`` stream as LangGraph's checkpoint events look."""
+        it to the ``checkpoints`` stream (and ``debug``, as a ``checkpoint`` event) as
+        LangGraph's checkpoint events look."""
         parent = self.checkpoint_id
         checkpoint = export(self, tasks, **where)
         yield Save(checkpoint, source)
-        if "checkpoints" not in self.modes:
+        if "checkpoints" not in self.modes and "debug" not in self.modes:
             return
         thread = (self.options.config.get("configurable") or {}).get("thread_id")
 
@@ -240,25 +241,30 @@ class Run:
         )
         orders += [(node, (0, node)) for node, _ in checkpoint.triggered]
         orders += [(send.node, (1, i)) for i, send in enumerate(checkpoint.sends)]
-        yield Emit(
-            "checkpoints",
-            {
-                "config": address(checkpoint.id),
-                "parent_config": address(parent) if parent else None,
-                "values": self.state.output(),
-                "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
-                "next": [node for node, _ in orders],
-                "tasks": [
-                    {
-                        "id": task_id(checkpoint.id, order),
-                        "name": node,
-                        "interrupts": (),
-                        "state": None,
-                    }
-                    for node, order in orders
-                ],
-            },
-        )
+        payload = {
+            "config": address(checkpoint.id),
+            "parent_config": address(parent) if parent else None,
+            "values": self.state.output(),
+            "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
+            "next": [node for node, _ in orders],
+            "tasks": [
+                {"id": task_id(checkpoint.id, order), "name": node, "interrupts": (), "state": None}
+                for node, order in orders
+            ],
+        }
+        if "checkpoints" in self.modes:
+            yield Emit("checkpoints", payload)
+        if "debug" in self.modes:
+            stamp = datetime.datetime.fromtimestamp(self.clock.time(), datetime.timezone.utc)
+            yield Emit(
+                "debug",
+                {
+                    "step": checkpoint.step,
+                    "timestamp": stamp.isoformat(),
+                    "type": "checkpoint",
+                    "payload": payload,
+                },
+            )
 
     def values(self, interrupts: Any = None) -> Events:
         """A ``values`` chunk of the state now (with ``interrupts``, if given)."""
