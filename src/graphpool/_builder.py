@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -172,7 +171,7 @@ class StateGraph(Generic[StateT]):
                 f"add_node(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
             )
         if isinstance(node, str):
-            name = _plain(node)
+            name = node
             if action is None:
                 raise InvalidGraphError(
                     f"add_node({name!r}) needs a function as its second argument."
@@ -316,10 +315,6 @@ class StateGraph(Generic[StateT]):
         (a join); separate edges trigger it in every step where any source ran.
         """
         self._warn_if_compiled()
-        end_key = _plain(end_key)
-        start_key = (
-            _plain(start_key) if isinstance(start_key, str) else [_plain(k) for k in start_key]
-        )
         if end_key == START:
             raise InvalidGraphError("START cannot be the end of an edge.")
         if isinstance(start_key, str):
@@ -564,8 +559,3 @@ def _checkpointer(checkpointer: Any) -> Any:
             "savers store LangGraph's own checkpoint format."
         )
     return checkpointer
-
-
-def _plain(name: Any) -> Any:
-    """A node name as a plain ``str`` (a ``str`` enum member gives its value)."""
-    return name.value if isinstance(name, enum.Enum) and isinstance(name, str) else name

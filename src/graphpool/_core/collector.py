@@ -83,7 +83,7 @@ class Collector:
         triggered = self.triggered
         for task in tasks:
             for route in task.routes:
-                if type(route) is str:
+                if isinstance(route, str):  # a node name (a str enum member too)
                     triggered[route] = ("branch:to:" + route,)
                 else:
                     self.sends.append(route)
