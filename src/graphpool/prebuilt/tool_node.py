@@ -214,6 +214,8 @@ class ToolNode:
             tool_call_id=call["id"],
             store=run.store,
             tools=list(self._tools.values()),
+            execution_info=run.execution_info,
+            server_info=run.server_info,
         )
 
     def _parse(self, input: Any) -> tuple[list[ToolCall], str]:
