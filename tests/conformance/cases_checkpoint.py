@@ -443,12 +443,35 @@ def case_checkpoints_stream(lib):
         debug = list(graph.stream({"log": [], "n": 0}, _thread("d"), stream_mode="debug"))
         checkpoints = [c["payload"] for c in debug if c["type"] == "checkpoint"]
         steps = [(c["type"], c["step"]) for c in debug]
-        # (a resumed run does not stream the checkpoint it resumes from, as
-        # LangGraph's does: see README, "Differences from LangGraph")
+        rest = list(graph.stream(None, _thread(), stream_mode=["checkpoints", "updates"]))
+        resumed = [c for mode, c in rest if mode == "checkpoints"]
         return [
+            [mode for mode, _ in rest],
+            _checkpoint_chunks(first + resumed, graph.get_state(_thread()).config),
             _checkpoint_chunks(first, snap.config),
             _checkpoint_chunks(checkpoints, graph.get_state(_thread("d")).config),
             steps,
         ]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_checkpoints_stream_of_a_resumed_interrupt(lib):
+    g = lib.StateGraph(Log)
+    g.add_node("ask", _asker(lib, "ask"))
+    g.add_edge(lib.START, "ask")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        first = list(graph.stream({"log": [], "n": 0}, _thread(), stream_mode="checkpoints"))
+        resumed = list(
+            graph.stream(lib.Command(resume="yes"), _thread(), stream_mode="checkpoints")
+        )
+        chunks, _ = _checkpoint_chunks(first + resumed, None)
+        asked = [[i["value"] for t in c["tasks"] for i in t["interrupts"]] for c in resumed]
+        for chunk in chunks:
+            chunk["tasks"] = [(name, len(interrupts)) for name, interrupts, *_ in chunk["tasks"]]
+        return [chunks, asked]
 
     return Scenario(graph, mode="script", script=script)

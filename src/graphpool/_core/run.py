@@ -23,6 +23,7 @@ continues a saved thread, reusing the saved results of its unfinished step.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import heapq
 import uuid
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._constants import END, INTERRUPT, START
 from .._node import Callee
 from .._topology import Topology
-from ..checkpoint._records import TaskResult
+from ..checkpoint._records import Checkpoint, TaskResult
 from ..errors import (
     GraphDrained,
     GraphInterrupt,
@@ -143,6 +144,8 @@ class Run:
         self.reuse = plan.reuse
         self.resume_by_id = plan.resume_by_id
         self.unaddressed = list(plan.unaddressed)
+        self._restored = plan.checkpoint
+        self._restored_from = (plan.parent_id, plan.source)
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
         if plan.step is not None:
@@ -227,6 +230,10 @@ class Run:
         parent = self.checkpoint_id
         checkpoint = export(self, tasks, **where)
         yield Save(checkpoint, source)
+        yield from self._checkpoint_events(checkpoint, parent, source)
+
+    def _checkpoint_events(self, checkpoint: Checkpoint, parent: str, source: str) -> Events:
+        """``checkpoints`` and ``debug`` chunks for ``checkpoint`` (saved after ``parent``)."""
         if "checkpoints" not in self.modes and "debug" not in self.modes:
             return
         thread = (self.options.config.get("configurable") or {}).get("thread_id")
@@ -248,8 +255,8 @@ class Run:
             "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
             "next": [node for node, _ in orders],
             "tasks": [
-                {"id": task_id(checkpoint.id, order), "name": node, "interrupts": (), "state": None}
-                for node, order in orders
+                {"id": ident, "name": node, "interrupts": self._asked(ident), "state": None}
+                for node, ident in ((n, task_id(checkpoint.id, o)) for n, o in orders)
             ],
         }
         if "checkpoints" in self.modes:
@@ -266,6 +273,14 @@ class Run:
                 },
             )
 
+    def _asked(self, ident: str) -> tuple[dict[str, Any], ...]:
+        """The pending interrupts a restored task asked, as LangGraph's checkpoint
+        chunks show them (dicts)."""
+        saved = self.reuse.get(ident)
+        if saved is None:
+            return ()
+        return tuple(dataclasses.asdict(i) for i in saved.interrupts)
+
     def values(self, interrupts: Any = None) -> Events:
         """A ``values`` chunk of the state now (with ``interrupts``, if given)."""
         if "values" not in self.modes:
@@ -280,6 +295,8 @@ class Run:
 
     def _begin(self, input: Any) -> Generator[Event, Any, list[Task]]:
         """The first step's tasks: START with the input, or where a restored run left off."""
+        if self.resuming and self._restored is not None:  # LangGraph streams it first
+            yield from self._checkpoint_events(self._restored, *self._restored_from)
         if not self.resuming:
             if self.durable:
                 yield from self.save_checkpoint((), "input", step=self.step - 1, start=(input,))
