@@ -193,14 +193,29 @@ class NodeTimeoutError(NodeError, TimeoutError):
     Retried like any transient failure when the node's retry policy allows it.
 
     Attributes:
-        timeout: the limit, in seconds.
+        timeout: the limit that was passed, in seconds.
+        kind: ``"run"`` (the hard cap) or ``"idle"`` (a ``TimeoutPolicy``'s idle
+            limit: no sign of progress for that long), as LangGraph's.
+        run_timeout, idle_timeout: the attempt's limits (None: not set).
     """
 
     def __init__(
-        self, message: str, *, node: str, attempt: int = 1, run_id: str = "", timeout: float = 0
+        self,
+        message: str,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        timeout: float = 0,
+        kind: str = "run",
+        run_timeout: float | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         super().__init__(message, node=node, attempt=attempt, run_id=run_id)
         self.timeout = timeout
+        self.kind = kind
+        self.run_timeout = run_timeout if run_timeout is not None or kind == "idle" else timeout
+        self.idle_timeout = idle_timeout
 
 
 class NodeCancelledError(NodeError):

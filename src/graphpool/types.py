@@ -37,22 +37,38 @@ class Send:
     Returned from a conditional edge (or in ``Command.goto``) to fan out over
     data: ``[Send("worker", {"item": x}) for x in items]`` starts one task per
     item, each seeing only its own ``arg`` instead of the graph state.
+
+    ``timeout`` (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) limits this
+    task's attempts instead of the node's own timeout. It is not checkpointed: a
+    resumed run runs a saved ``Send`` under the node's timeout.
     """
 
-    __slots__ = ("arg", "node")
+    __slots__ = ("arg", "node", "timeout")
 
-    def __init__(self, node: str, arg: Any) -> None:
+    def __init__(self, node: str, arg: Any, *, timeout: Any = None) -> None:
         self.node = node
         self.arg = arg
+        self.timeout = timeout
+        if timeout is not None:
+            from ._checks import check_timeout
+            from .errors import InvalidConfigError
+
+            check_timeout(timeout, f"Send({node!r}): timeout", InvalidConfigError)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Send) and (self.node, self.arg) == (other.node, other.arg)
+        return isinstance(other, Send) and (self.node, self.arg, self.timeout) == (
+            other.node,
+            other.arg,
+            other.timeout,
+        )
 
     def __hash__(self) -> int:
         return hash(self.node)
 
     def __repr__(self) -> str:
-        return f"Send(node={self.node!r}, arg={self.arg!r})"
+        if self.timeout is None:
+            return f"Send(node={self.node!r}, arg={self.arg!r})"
+        return f"Send(node={self.node!r}, arg={self.arg!r}, timeout={self.timeout!r})"
 
 
 N = TypeVar("N")

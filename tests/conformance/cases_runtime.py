@@ -188,3 +188,33 @@ def case_node_raising_cancelled_error_fails_the_run(lib):
         return None
 
     return Scenario(g.compile(), mode="script", script=script)
+
+
+@case()
+def case_send_timeout_overrides_the_node_and_names_its_kind(lib):
+    types, errors = _mod(lib, "types"), _mod(lib, "errors")
+
+    async def slow(state):
+        await asyncio.sleep(0.3)
+        return {"n": 1}
+
+    def route(state):
+        return [lib.Send("slow", state, timeout=types.TimeoutPolicy(idle_timeout=0.05))]
+
+    g = lib.StateGraph(Count)
+    g.add_node("slow", slow, timeout=types.TimeoutPolicy(idle_timeout=5.0))
+    g.add_conditional_edges(lib.START, route)
+    capped = lib.StateGraph(Count)
+    capped.add_node("slow", slow, timeout=0.05)
+    capped.add_edge(lib.START, "slow")
+
+    def script(graph):
+        seen = []
+        for each in (graph, capped.compile()):
+            try:
+                asyncio.run(each.ainvoke({"n": 0}))
+            except errors.NodeTimeoutError as exc:
+                seen.append((exc.node, exc.kind, exc.idle_timeout, exc.run_timeout))
+        return seen
+
+    return Scenario(g.compile(), mode="script", script=script)

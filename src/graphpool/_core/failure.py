@@ -30,9 +30,16 @@ class FailureManager:
         self.idle_of = topology.idle_limits.__getitem__
         """``(seconds, refresh_on)`` an attempt may go without progress, or None."""
 
+    def _limits(self, task: Task) -> tuple[float | None, tuple[float, str] | None]:
+        """The task's hard cap and idle limit: its ``Send``'s, else its node's."""
+        if task.limits is not None:
+            cap, idle = task.limits
+            return cap, idle
+        return self.timeout_of(task.node), self.idle_of(task.node)
+
     def first_deadline(self, task: Task, now: float) -> float | None:
         """When an attempt starting ``now`` times out unless it shows progress (or None)."""
-        cap, idle = self.timeout_of(task.node), self.idle_of(task.node)
+        cap, idle = self._limits(task)
         task.beat = now
         limits = [x for x in (cap, idle[0] if idle else None) if x is not None]
         return now + min(limits) if limits else None
@@ -40,25 +47,29 @@ class FailureManager:
     def refreshed(self, task: Task, began: float, now: float) -> float | None:
         """A later deadline for an attempt past its deadline that showed progress
         (``runtime.heartbeat()``) within its idle limit; None: it timed out."""
-        idle = self.idle_of(task.node)
+        cap, idle = self._limits(task)
         if idle is None:
             return None
         deadline = task.beat + idle[0]
-        cap = self.timeout_of(task.node)
         if cap is not None:
             deadline = min(deadline, began + cap)
         return deadline if deadline > now else None
 
     def timeout_error(self, task: Task) -> NodeTimeoutError:
-        idle = self.idle_of(task.node)
-        limit = self.timeout_of(task.node) or (idle[0] if idle else 0.0)
+        cap, idle = self._limits(task)
+        kind = "idle" if idle is not None and (cap is None or idle[0] < cap) else "run"
+        limit = idle[0] if kind == "idle" and idle is not None else (cap or 0.0)
+        what = "without progress for" if kind == "idle" else "after"
         return NodeTimeoutError(
-            f"Node {task.node!r} timed out after {limit:g} s (attempt {task.attempt}, run "
+            f"Node {task.node!r} timed out {what} {limit:g} s (attempt {task.attempt}, run "
             f"{self.run_id}).",
             node=task.node,
             attempt=task.attempt,
             run_id=self.run_id,
             timeout=limit,
+            kind=kind,
+            idle_timeout=idle[0] if idle is not None else None,
+            run_timeout=cap,
         )
 
     def handler_task(self, task: Task, error: BaseException) -> Task | None:

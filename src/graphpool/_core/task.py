@@ -61,6 +61,7 @@ class Task:
         "handle",
         "id",
         "input",
+        "limits",
         "node",
         "order",
         "output",
@@ -105,6 +106,7 @@ class Task:
         self.started_at = 0.0
         self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
         self.failure: Any = None  # an error handler's task: the NodeError it handles
+        self.limits: Any = None  # a Send's own (cap, idle) limits instead of the node's
         self.beat = 0.0  # the run clock's time of the attempt's last sign of progress
         self.ended_at = 0.0
 
