@@ -61,6 +61,7 @@ __all__ = [
     "PoolShutDownError",
     "ReducerError",
     "RenderError",
+    "SavedFailure",
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
@@ -216,6 +217,12 @@ class NodeTimeoutError(NodeError, TimeoutError):
         self.kind = kind
         self.run_timeout = run_timeout if run_timeout is not None or kind == "idle" else timeout
         self.idle_timeout = idle_timeout
+
+
+class SavedFailure(GraphpoolError):
+    """What a node raised, as a checkpoint keeps it (its ``repr``): the ``error`` an
+    error handler gets in its ``NodeError`` when a run resumed after a crash runs
+    the handler again (the original exception is gone with the crashed process)."""
 
 
 class NodeCancelledError(NodeError):

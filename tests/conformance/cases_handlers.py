@@ -93,3 +93,37 @@ def case_default_error_handler_name_is_taken(lib):
     g.add_node("__default_error_handler__", lambda s: {"log": ["mine"]})
     g.add_edge(lib.START, "__default_error_handler__")
     return Scenario(g.compile(), {"log": []})
+
+
+@case()
+def case_resumed_run_runs_the_handler_not_the_failed_node(lib):
+    NodeError = _node_error(lib)
+    calls = {"node": 0, "handler": 0}
+    crash = [True]
+
+    def failing(state):
+        calls["node"] += 1
+        raise RuntimeError("boom")
+
+    def handler(state, error: NodeError):
+        calls["handler"] += 1
+        if crash[0]:
+            raise RuntimeError("handler crash")
+        return {"log": [f"recovered {error.node} {'boom' in str(error.error)}"]}
+
+    g = _graph(lib, error_handler=handler)
+    g.add_node("fail", failing)
+    g.add_edge(lib.START, "fail")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+
+    def script(graph):
+        try:
+            graph.invoke({"log": []}, config)
+        except RuntimeError as exc:
+            first = str(exc)
+        state = graph.get_state(config)
+        crash[0] = False
+        return [first, dict(calls), state.next, graph.invoke(None, config), dict(calls)]
+
+    return Scenario(graph, mode="script", script=script)

@@ -41,6 +41,7 @@ from ..errors import (
     GraphRecursionError,
     InternalError,
     InvalidUpdateError,
+    SavedFailure,
     is_invalid_resume,
 )
 from ..types import Command, Send
@@ -320,8 +321,14 @@ class Run:
             tasks = [self.start_task(self.start[0])]
         else:
             tasks = self.next_tasks()
-        for task in tasks:
+        for i, task in enumerate(tasks):
             saved = self.reuse.get(task.id)
+            if saved is not None and saved.error is not None:  # failed, with a handler?
+                stand_in = self.failures.handler_task(task, SavedFailure(saved.error))
+                if stand_in is not None:
+                    stand_in.id = task_id(self.checkpoint_id, (2, stand_in.order))
+                    tasks[i] = task = stand_in
+                    saved = self.reuse.get(task.id)
             if saved is not None and saved.succeeded:
                 task.start()
                 task.succeed(None, list(saved.writes), list(saved.routes))
@@ -456,7 +463,8 @@ class Run:
                     )
                 stand_in = None if delay is not None else failures.handler_task(task, error)
                 if stand_in is not None:  # its error handler runs in its place
-                    if self.durable:
+                    if self.durable:  # the failure is kept: a resumed run runs the handler
+                        yield Save(result_of(self, task), "task")
                         stand_in.id = task_id(self.checkpoint_id, (2, stand_in.order))
                     if task in tasks:
                         tasks[tasks.index(task)] = stand_in
