@@ -154,7 +154,7 @@ def test_set_node_defaults_apply_where_a_node_sets_nothing() -> None:
     assert graph.topology.timeouts["flaky"] == 30.0 and graph.topology.timeouts["own"] == 5.0
     assert nodes["flaky"].cache_policy == CachePolicy()
     with pytest.raises(InvalidGraphError, match="error_handler"):
-        builder.set_node_defaults(error_handler=lambda s: {})
+        builder.set_node_defaults(error_handler="not a function")
 
 
 def test_defer_is_refused_in_eager_scheduling() -> None:
@@ -163,3 +163,25 @@ def test_defer_is_refused_in_eager_scheduling() -> None:
     builder.add_edge(START, "d")
     with pytest.raises(InvalidGraphError, match="defer=True"):
         builder.compile(scheduling="eager")
+
+
+def test_str_enum_node_names_run_and_stream_under_their_member() -> None:
+    import enum
+
+    class Name(str, enum.Enum):
+        FIRST = "first"
+        SECOND = "second"
+
+    class One(TypedDict):
+        x: int
+
+    builder = StateGraph(One)
+    builder.add_node(Name.FIRST, lambda s: {"x": s["x"] * 10})
+    builder.add_node(Name.SECOND, lambda s: {"x": s["x"] + 1})
+    builder.add_edge(START, Name.FIRST)
+    builder.add_edge(Name.FIRST, Name.SECOND)
+    graph = builder.compile()
+    assert graph.invoke({"x": 2}) == {"x": 21}
+    updates = list(graph.stream({"x": 2}, stream_mode="updates"))
+    assert updates == [{"first": {"x": 20}}, {"second": {"x": 21}}]
+    assert [type(next(iter(u))) for u in updates] == [Name, Name]  # LangGraph's keys

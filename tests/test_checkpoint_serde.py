@@ -96,6 +96,7 @@ def roundtrip(value):
         Send("node", {"x": 1}),
         Overwrite([1, 2]),
         Interrupt({"ask": "ok?"}, id="0" * 32),
+        Interrupt("why?", id="1" * 32, response_schema={"type": "object", "title": "T"}),
     ],
 )
 def test_supported_values_round_trip_with_their_types(value) -> None:

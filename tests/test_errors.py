@@ -44,6 +44,7 @@ ALLOWED = {
     ("_pool/_ray.py", "ImportError"),
     ("_pool/_prometheus.py", "ImportError"),
     ("_runnable.py", "ImportError"),  # pydantic, for a graph's JSON schemas
+    ("_resume_schema.py", "ImportError"),  # pydantic, for interrupt(response_schema=<type>)
     ("_draw_text.py", "ImportError"),  # grandalf, for draw_ascii() as LangGraph's
     # testing.py's fault injection raises the transient error a node would meet.
     ("testing.py", "ConnectionError"),

@@ -1,5 +1,6 @@
 """``cache_policy`` on nodes with ``compile(cache=...)``, compared with LangGraph."""
 
+import asyncio
 import operator
 from typing import Annotated
 
@@ -19,7 +20,7 @@ class S(TypedDict):
     log: Annotated[list, operator.add]
 
 
-def _run(lib: str):
+def _run(lib: str, clear_async: bool = False):
     graph_mod = graphpool if lib == "graphpool" else langgraph_graph
     policy_cls = graphpool.CachePolicy if lib == "graphpool" else langgraph.types.CachePolicy
     cache = InMemoryCache() if lib == "graphpool" else langgraph.cache.memory.InMemoryCache()
@@ -40,13 +41,17 @@ def _run(lib: str):
         list(graph.stream({"x": 1, "log": []})),  # cached: the node does not run
         graph.invoke({"x": 2, "log": []}),
     ]
-    graph.clear_cache()
+    if clear_async:
+        asyncio.run(graph.aclear_cache())
+    else:
+        graph.clear_cache()
     out.append(graph.invoke({"x": 1, "log": []}))
     return out, calls
 
 
-def test_a_cached_node_does_not_run_again_as_in_langgraph() -> None:
-    ours, theirs = _run("graphpool"), _run("langgraph")
+@pytest.mark.parametrize("clear_async", [False, True], ids=["clear_cache", "aclear_cache"])
+def test_a_cached_node_does_not_run_again_as_in_langgraph(clear_async: bool) -> None:
+    ours, theirs = _run("graphpool", clear_async), _run("langgraph", clear_async)
     assert ours == theirs
     assert ours[1] == [1, 2, 1]
     assert ours[0][1][0] == {"slow": {"log": ["slow 1"]}, "__metadata__": {"cached": True}}

@@ -8,13 +8,13 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._checks import check_choice, check_seconds
+from ._checks import check_choice, check_timeout
 from ._constants import END, RESERVED_NAMES, START
 from ._lc import is_runnable
 from ._nest import SubgraphNode
 from ._node import Callee, NodeSpec, callable_name
 from ._pool._registry import known_executors
-from ._schema import Schema
+from ._schema import Schema, annotated_input
 from ._topology import Topology
 from .errors import InvalidGraphError, InvalidNodeError
 from .types import CachePolicy, RetryPolicy
@@ -107,6 +107,7 @@ class StateGraph(Generic[StateT]):
         self.branches: dict[str, dict[str, Branch]] = {}
         self.compiled = False
         self._node_defaults: dict[str, Any] = {}
+        self._error_handlers: dict[str, Any] = {}  # node -> its add_node(error_handler=)
 
     # -- nodes ---------------------------------------------------------------
 
@@ -125,6 +126,7 @@ class StateGraph(Generic[StateT]):
         destinations: Mapping[str, str] | Sequence[str] | None = None,
         defer: bool = False,
         cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
         **unsupported: Any,
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -147,6 +149,10 @@ class StateGraph(Generic[StateT]):
                 function and its input must pickle, closures included),
                 ``"async"`` (default for ``async def`` nodes: an event loop),
                 ``"ray"`` (a Ray task on a Ray cluster, see :class:`~graphpool.RayPool`).
+            error_handler: a node function run, in the same step, in place of this
+                node once its attempts are used up: it gets the same state (and the
+                failure in a parameter annotated ``NodeError``), and its update and
+                ``Command(goto=...)`` count instead (see ``graphpool._handlers``).
             resources: what a Ray task of this node needs, so Ray places it on a
                 machine that has it: ``{"num_cpus": 2, "num_gpus": 1, "memory":
                 4 * 2**30, "custom": {"my_resource": 1}}`` (any subset).
@@ -188,8 +194,9 @@ class StateGraph(Generic[StateT]):
         policies = _policies(
             f"Node {name!r}: retry_policy", retry_policy if retry_policy is not None else retry
         )
+        idle = None
         if timeout is not None:
-            timeout = check_seconds(timeout, f"Node {name!r}: timeout", InvalidGraphError)
+            timeout, idle = check_timeout(timeout, f"Node {name!r}: timeout", InvalidGraphError)
         callee = Callee.of(action)
         if executor is not None:
             _check_executor(name, executor, callee)
@@ -201,12 +208,21 @@ class StateGraph(Generic[StateT]):
             from ._pool._ray import check_resources
 
             resources = check_resources(name, resources)
+        if error_handler is not None:
+            if not callable(error_handler):
+                raise InvalidGraphError(
+                    f"Node {name!r}: error_handler={error_handler!r} must be a function."
+                )
+            self._error_handlers[name] = error_handler
+        else:
+            self._error_handlers.pop(name, None)
         self.nodes[name] = NodeSpec(
             name=name,
             callee=callee,
-            input_schema=Schema(input_schema) if input_schema else None,
+            input_schema=self._node_input(input_schema, action),
             retry_policy=policies,
             timeout=timeout,
+            idle=idle,
             executor=executor,
             metadata=metadata,
             destinations=_destinations(destinations),
@@ -215,6 +231,14 @@ class StateGraph(Generic[StateT]):
             defer=bool(defer),
         )
         return self
+
+    def _node_input(self, given: Any, action: Any) -> Schema | None:
+        """A node's input schema: the one given, else the state class its first
+        parameter is annotated with (as LangGraph infers it), else None (the state's)."""
+        cls = given or (None if is_runnable(action) else annotated_input(action))
+        if cls is None or cls is self.state_schema.cls:
+            return None
+        return Schema(cls)
 
     def set_node_defaults(
         self,
@@ -226,19 +250,22 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Policies for every node that does not set its own (applied by ``compile()``).
 
-        ``retry_policy`` and ``timeout`` (seconds or a ``timedelta``) act as
-        ``compile(retry_policy=..., timeout=...)`` do; ``cache_policy`` applies to
-        nodes without one.
+        ``retry_policy`` and ``timeout`` (seconds, a ``timedelta`` or a
+        ``TimeoutPolicy``) act as ``compile(retry_policy=..., timeout=...)`` do;
+        ``cache_policy`` applies to nodes without one; ``error_handler`` handles the
+        failures of nodes without their own (see :meth:`add_node`).
 
         Raises:
-            InvalidGraphError: a bad value, or ``error_handler`` (not supported yet).
+            InvalidGraphError: a bad value.
         """
         if error_handler is not None:
-            raise InvalidGraphError(
-                "set_node_defaults(error_handler=...) is not supported by graphpool yet."
-            )
+            if not callable(error_handler):
+                raise InvalidGraphError(
+                    f"set_node_defaults(error_handler={error_handler!r}): pass a function."
+                )
+            self._node_defaults["error_handler"] = error_handler
         if timeout is not None:
-            timeout = check_seconds(timeout, "set_node_defaults(): timeout", InvalidGraphError)
+            check_timeout(timeout, "set_node_defaults(): timeout", InvalidGraphError)
         if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
             raise InvalidGraphError(
                 f"set_node_defaults(cache_policy={cache_policy!r}): pass a graphpool.CachePolicy."
@@ -442,10 +469,11 @@ class StateGraph(Generic[StateT]):
             raise InvalidGraphError(
                 f"compile(scheduling={scheduling!r}): choose 'superstep' or 'eager'."
             )
-        if timeout is not None:
-            timeout = check_seconds(timeout, "compile(): timeout", InvalidGraphError)
-        else:
+        if timeout is None:
             timeout = self._node_defaults.get("timeout")
+        idle = None
+        if timeout is not None:
+            timeout, idle = check_timeout(timeout, "compile(): timeout", InvalidGraphError)
         if ray_pool is not None and getattr(ray_pool, "kind", None) != "ray":
             raise InvalidGraphError(f"compile(ray_pool={ray_pool!r}): pass a graphpool.RayPool.")
         if executor is not None:
@@ -489,7 +517,9 @@ class StateGraph(Generic[StateT]):
             for name, spec in self.nodes.items():
                 if spec.cache_policy is None:
                     self.nodes[name] = dataclasses.replace(spec, cache_policy=default_cache)
-        topology = Topology.of(self, executor=executor, timeout=timeout, retry_policy=policies)
+        topology = Topology.of(
+            self, executor=executor, timeout=timeout, idle=idle, retry_policy=policies
+        )
         compiled = CompiledStateGraph(
             self,
             topology,

@@ -14,7 +14,7 @@ from .errors import InvalidConfigError
 
 __all__ = ["Call", "Config", "batch_limit", "configs_for", "pick", "result_of"]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom"})
+_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom", "checkpoints"})
 Config = Mapping[str, Any] | None
 
 
@@ -34,6 +34,8 @@ class Call:
         interrupt_before / interrupt_after: breakpoints for this run (None: the graph's).
         durability: when checkpoints are written: ``sync`` (before the next
             step; also what ``async`` does here), or ``exit`` (when the run ends).
+        control: the caller's :class:`~graphpool.runtime.RunControl` (``control=``),
+            which may ask the run to stop between steps.
     """
 
     modes: tuple[str, ...]
@@ -44,6 +46,7 @@ class Call:
     interrupt_before: Collection[str] | None = None
     interrupt_after: Collection[str] | None = None
     durability: str = "sync"
+    control: Any = None
 
     @classmethod
     def of(
@@ -59,11 +62,18 @@ class Call:
         unknown: Mapping[str, Any] | None = None,
     ) -> Call:
         """Check a call's options; raises InvalidConfigError naming a bad one."""
+        unknown = dict(unknown or {})
+        control = unknown.pop("control", None)
+        if control is not None:
+            from .runtime import RunControl
+
+            if not isinstance(control, RunControl):
+                raise InvalidConfigError(f"control={control!r}: give a RunControl, or None.")
         if unknown:
             raise InvalidConfigError(
                 f"Unknown argument(s) {sorted(unknown)}: graphpool's invoke/stream take "
                 "config, context, stream_mode, print_mode, interrupt_before, interrupt_after, "
-                "durability, subgraphs and debug."
+                "durability, subgraphs, debug and control."
             )
         shown = check_modes("stream_mode", stream_mode)
         printed = check_modes("print_mode", print_mode)
@@ -82,6 +92,7 @@ class Call:
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability or "sync",
+            control=control,
         )
 
     def out(self, mode: str, chunk: Any) -> Iterator[Any]:

@@ -235,6 +235,8 @@ def _plan(
         resume_by_id=resume_by_id,
         unaddressed=unaddressed,
         command=command,
+        parent_id=((saved.parent_config or {}).get("configurable") or {}).get("checkpoint_id", ""),
+        source=str(saved.metadata.get("source", "loop")),
     )
 
 

@@ -106,6 +106,7 @@ class CompiledStateGraph(RunnableSurface):
         *,
         context: Any = None,
         final_only: bool = False,
+        every_key: bool = False,
     ) -> Iterator[tuple[Run, Services]]:
         """A run of this graph and the services it uses, for as long as it runs.
 
@@ -118,7 +119,7 @@ class CompiledStateGraph(RunnableSurface):
         from ._core import FRESH, EagerRun, Run
         from ._services import SYSTEM_CLOCK, Services
         from ._sink import EventSink
-        from .runtime import Runtime
+        from .runtime import Runtime, coerce_context, server_info
 
         nest = nest_of(self)
         own_thread = False
@@ -155,14 +156,23 @@ class CompiledStateGraph(RunnableSurface):
         if nest is not None:
             parent_runtime = nest.job.runtime
             runtime: Runtime[Any] = Runtime(
-                context=parent_runtime.context if context is None else context,
+                context=parent_runtime.context
+                if context is None
+                else coerce_context(self.builder.context_schema, context),
                 store=self.store if self.store is not None else parent_runtime.store,
+                server_info=parent_runtime.server_info,
+                control=parent_runtime.control,
             )
             writer = nest.writer()
             if writer is not None:
                 runtime = runtime.override(stream_writer=writer)
         else:
-            runtime = Runtime(context=context, store=self.store)
+            runtime = Runtime(
+                context=coerce_context(self.builder.context_schema, context),
+                store=self.store,
+                server_info=server_info((config or {}).get("configurable") or {}),
+                control=call.control,
+            )
         if "custom" in modes and nest is None:  # chunks a node writes go out while it runs
             if sink is None:
                 sink = EventSink()
@@ -247,6 +257,8 @@ class CompiledStateGraph(RunnableSurface):
                 observing=not observers.quiet(),
                 final_only=final_only,
                 on_output=on_output,
+                control=call.control,
+                every_key=every_key,
             )
             session = (
                 run,
@@ -314,6 +326,12 @@ class CompiledStateGraph(RunnableSurface):
         names = [n for n in (nodes or specs) if specs[n].cache_policy is not None]
         self.cache.clear([node_namespace(n, specs[n].callee.fn) for n in names])
 
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """:meth:`clear_cache`, off the event loop."""
+        import asyncio
+
+        await asyncio.to_thread(self.clear_cache, nodes)
+
     def get_graph(self, config: Config = None, *, xray: int | bool = False) -> DrawableGraph:
         """A drawable view of this graph: ``get_graph().draw_mermaid()`` gives LangGraph's text.
 
@@ -379,7 +397,10 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context) as (run, services):
+        with self._session(input, config, call, context=context, every_key=True) as (
+            run,
+            services,
+        ):
             from ._driver import drive_sync
 
             events = self._events(run, services, drive_sync(run, services, input))
@@ -412,7 +433,10 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context) as (run, services):
+        with self._session(input, config, call, context=context, every_key=True) as (
+            run,
+            services,
+        ):
             from ._driver import drive_async
 
             events = self._aevents(run, services, drive_async(run, services, input))

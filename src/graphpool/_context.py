@@ -18,8 +18,11 @@ __all__ = ["CURRENT", "RunningTask", "current_task"]
 class RunningTask(Protocol):
     """What a node's code may ask of the task running it."""
 
-    def interrupt(self, value: Any) -> Any:
-        """The answer to this call's ``interrupt(value)``; raises GraphInterrupt to pause."""
+    def interrupt(self, value: Any, schema: Any, validate: Any) -> Any:
+        """The answer to this call's ``interrupt(value)``; raises GraphInterrupt to pause.
+
+        ``schema`` goes on the Interrupt; ``validate`` (or None) checks an answer
+        before it is kept, and gives what the call returns."""
         ...
 
     @property

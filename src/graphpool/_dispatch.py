@@ -27,8 +27,8 @@ from ._pool import NodeRunner
 from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
-from .errors import InternalError, ParentCommand, PoolShutDownError
-from .runtime import Runtime
+from .errors import InternalError, NodeCancelledError, ParentCommand, PoolShutDownError
+from .runtime import ExecutionInfo, Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
 
@@ -58,6 +58,8 @@ class TaskJob:
         self._asking: Asking | None = None
         self.cache_key: Any = None  # (cache key, ttl): store the result there on success
         self.calls: Any = None  # the @task calls of this attempt (graphpool.func)
+        if not task.first_started:
+            task.first_started = time.time()
 
     def __repr__(self) -> str:
         return f"<TaskJob {self.task.node!r} attempt={self.attempt}>"
@@ -94,14 +96,53 @@ class TaskJob:
 
     # -- what the node's code may ask for (``_context.RunningTask``) -------------
 
-    def interrupt(self, value: Any) -> Any:
+    def interrupt(self, value: Any, schema: Any = None, validate: Any = None) -> Any:
         if self._asking is None:  # counts this attempt's interrupt() calls
             self._asking = self.dispatcher.run.asking(self.task)
-        return self._asking.interrupt(value)
+        return self._asking.interrupt(value, schema, validate)
 
     @property
     def runtime(self) -> Runtime[Any]:
-        return self.dispatcher.services.runtime
+        runtime = self.dispatcher.services.runtime
+        info = self.execution_info()
+        idle = self.dispatcher.run.failures.idle_of(self.task.node)
+        if idle is None:
+            return runtime.override(execution_info=info)
+        beat, writer = self._beat, runtime.stream_writer
+        if idle[1] == "auto":  # a chunk written is progress too
+
+            def writer(chunk: Any, _write: Any = runtime.stream_writer) -> None:
+                beat()
+                _write(chunk)
+
+        return runtime.override(execution_info=info, heartbeat=beat, stream_writer=writer)
+
+    @property
+    def failure(self) -> Any:
+        """An error handler's task: the NodeError it handles (see ``_handlers``)."""
+        return self.task.failure
+
+    def _beat(self) -> None:
+        """``runtime.heartbeat()``: the attempt shows progress (its idle limit restarts)."""
+        if not self.abandoned:
+            self.task.beat = self.dispatcher.run.clock.monotonic()
+
+    def execution_info(self) -> ExecutionInfo:
+        """Where this attempt runs, for ``runtime.execution_info``."""
+        task, run = self.task, self.dispatcher.run
+        if not task.id:  # a run without a checkpointer names its tasks only when asked
+            task.id = run.new_task_id()
+        given = run.options.config  # the caller's config (for_node drops run_id)
+        run_id = given.get("run_id")
+        return ExecutionInfo(
+            checkpoint_id=run.checkpoint_id,
+            checkpoint_ns=f"{task.node}:{task.id}",
+            task_id=task.id,
+            thread_id=(given.get("configurable") or {}).get("thread_id"),
+            run_id=None if run_id is None else str(run_id),
+            node_attempt=self._attempt,
+            node_first_attempt_time=task.first_started,
+        )
 
     @property
     def config(self) -> dict[str, Any]:
@@ -182,7 +223,7 @@ class TaskJob:
         except ParentCommand as exc:
             self.outcome = self._parent_command(exc)
         except BaseException as exc:
-            self.outcome = Outcome(task, None, exc)
+            self.outcome = Outcome(task, None, self._own_cancel(exc))
         finally:
             CURRENT.reset(token)
         return self._ended()
@@ -198,6 +239,28 @@ class TaskJob:
             return Outcome(task, self.dispatcher.run.finish(task, own), None)
         except BaseException as error:
             return Outcome(task, None, error)
+
+    def _own_cancel(self, error: BaseException) -> BaseException:
+        """A ``CancelledError`` the node raised itself (its task was not being
+        cancelled) becomes NodeCancelledError; any other error is kept as it is."""
+        import asyncio
+
+        current = asyncio.current_task()
+        if (
+            not isinstance(error, asyncio.CancelledError)
+            or self.abandoned
+            or current is None
+            or getattr(current, "cancelling", lambda: 0)()  # Task.cancelling: Python 3.11+
+        ):
+            return error
+        own = NodeCancelledError(
+            f"Node {self.task.node!r} raised asyncio.CancelledError",
+            node=self.task.node,
+            attempt=self._attempt,
+            run_id=self.dispatcher.lane,
+        )
+        own.__cause__ = error
+        return own
 
     def _began(self, where: str = "") -> None:
         if self.dispatcher.run.observing:  # stamps for observers (traces, progress, logs)

@@ -151,6 +151,7 @@ class NodeSpec:
     input_schema: Any | None = None
     retry_policy: tuple[RetryPolicy, ...] = ()
     timeout: float | None = None
+    idle: tuple[float, str] | None = None  # TimeoutPolicy's (idle_timeout, refresh_on)
     executor: str | None = None
     metadata: Mapping[str, Any] | None = None
     destinations: Mapping[str, str] | tuple[str, ...] | None = None  # a dict: {target: label}

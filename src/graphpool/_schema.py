@@ -4,6 +4,11 @@ A schema is a TypedDict, a dataclass or a pydantic model (anything with type
 hints). Nodes of a TypedDict graph receive a plain dict; nodes of a dataclass or
 pydantic graph receive an instance built from the current values, so defaults
 and validation apply, as in LangGraph.
+
+A type without type hints (``list``, ``list[str]``, ``Annotated[list, operator.add]``)
+makes the whole state one value, as LangGraph's root channel: it is kept under the
+key :data:`ROOT`, nodes receive the value itself and return the new one (reduced
+when the type is ``Annotated`` with a reducer), and the graph outputs the value.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from ._channels import MISSING, Channel, LastValue, Reduced
 from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
 
-__all__ = ["Schema"]
+__all__ = ["ROOT", "Schema", "annotated_input"]
+
+ROOT = "__root__"
+"""The one key of a state that is a single value (LangGraph's root channel name)."""
 
 logger = logging.getLogger("graphpool")
 
@@ -69,6 +77,10 @@ class Schema:
 
     __slots__ = ("_warned", "cls", "fields", "keys", "kind")
 
+    fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]]
+    keys: tuple[str, ...]
+    _warned: set[tuple[str, str]]  # (node, key) of dropped writes told
+
     def __init__(self, cls: Any) -> None:
         self.cls = cls
         if cls is dict or cls is Any:
@@ -76,13 +88,17 @@ class Schema:
                 "StateGraph needs a state schema with declared keys (a TypedDict, dataclass "
                 f"or pydantic model), got {cls!r}."
             )
+        if not hasattr(cls, "__annotations__"):  # one value, as LangGraph's root channel
+            self.fields = {ROOT: _reducer_of(ROOT, cls)}
+            self.keys, self.kind, self._warned = (ROOT,), "root", set()
+            return
         try:
             hints = get_type_hints(cls, include_extras=True)
         except Exception as exc:
             raise InvalidGraphError(
                 f"Cannot read the type hints of state schema {cls!r}: {exc}"
             ) from exc
-        self.fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]] = {
+        self.fields = {
             key: _reducer_of(key, typ)
             for key, typ in hints.items()
             if not key.startswith("__") and get_origin(typ) is not ClassVar
@@ -90,7 +106,7 @@ class Schema:
         if not self.fields:
             raise InvalidGraphError(f"State schema {cls!r} declares no keys.")
         self.keys = tuple(self.fields)
-        self._warned: set[tuple[str, str]] = set()  # (node, key) of dropped writes told
+        self._warned = set()
         if _is_pydantic(cls):
             self.kind = "pydantic"
         elif dataclasses.is_dataclass(cls):
@@ -132,10 +148,17 @@ class Schema:
         return out
 
     def coerce(self, values: dict[str, Any]) -> Any:
-        """What a node of this schema receives: a dict, or an instance of the class."""
+        """What a node of this schema receives: a dict, an instance of the class, or
+        (a root state) the value itself."""
         if self.kind == "dict":
             return values
+        if self.kind == "root":
+            return values.get(ROOT)
         return self.cls(**values)
+
+    def shown(self, values: dict[str, Any]) -> Any:
+        """The state as the graph outputs it: the dict, or (a root state) the value."""
+        return values.get(ROOT) if self.kind == "root" else values
 
     def updates_of(self, obj: Any) -> list[tuple[str, Any]] | None:
         """The ``(key, value)`` writes in a node's return value, or None if it is not one.
@@ -145,6 +168,8 @@ class Schema:
         writes its attributes; for pydantic, a ``None`` left at a non-None
         default is not written.
         """
+        if self.kind == "root":
+            return [(ROOT, obj)]
         if isinstance(obj, dict):
             return [(k, v) for k, v in obj.items() if k in self.fields]
         return self._object_updates(obj)
@@ -174,6 +199,8 @@ class Schema:
         A dict's keys that are not in the schema are dropped, as LangGraph drops
         them, with a warning on the ``graphpool`` logger (see :meth:`known_writes`).
         """
+        if self.kind == "root":
+            return [(ROOT, obj)]
         if isinstance(obj, dict):
             return self.known_writes(node, obj.items())
         writes = self._object_updates(obj)
@@ -210,3 +237,22 @@ class Schema:
                 key,
                 getattr(self.cls, "__name__", self.cls),
             )
+
+
+def annotated_input(fn: Any) -> Any:
+    """The class ``fn``'s first parameter is annotated with, when it is a state schema
+    (a class with type hints), as LangGraph infers a node's input schema; else None."""
+    call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's method
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.ismethod(call)):
+        return None
+    try:
+        hints = get_type_hints(call) or get_type_hints(fn)
+        if not hints:
+            return None
+        first = next(iter(inspect.signature(fn).parameters), None)
+        hint = hints.get(first) if first is not None else None
+        if isinstance(hint, type) and get_type_hints(hint):
+            return hint
+    except (NameError, TypeError, ValueError, AttributeError):
+        return None
+    return None

@@ -108,7 +108,7 @@ def _snapshot(
     if done:
         run.state.apply(sorted(done, key=lambda t: t.order))
     return StateSnapshot(
-        values=graph.topology.writable.read(run.state.channels),
+        values=graph.topology.writable.shown(graph.topology.writable.read(run.state.channels)),
         next=tuple(upcoming),
         config=_with_map(saved),
         metadata=saved.metadata,

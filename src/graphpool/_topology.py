@@ -9,6 +9,7 @@ from typing import Any
 
 from ._branch import Branch
 from ._constants import END, START
+from ._handlers import DEFAULT_HANDLER, handler_specs
 from ._node import NodeSpec
 from ._schema import Schema
 from .types import RetryPolicy
@@ -39,6 +40,8 @@ class Topology:
             ``writable`` has every state key (the union of the three).
         default_executor, default_timeout, default_retry: ``compile()``'s
             defaults for nodes that set none of their own.
+        handled_by: the error-handler node (a hidden node in ``nodes``) that runs
+            in place of each node whose attempts are used up.
     """
 
     nodes: Mapping[str, NodeSpec]
@@ -54,6 +57,8 @@ class Topology:
     default_executor: str | None = None
     default_timeout: float | None = None
     default_retry: tuple[RetryPolicy, ...] = ()
+    default_idle: tuple[float, str] | None = None
+    handled_by: Mapping[str, str] = dataclasses.field(default_factory=dict)  # error handlers
 
     @classmethod
     def of(
@@ -62,6 +67,7 @@ class Topology:
         *,
         executor: str | None = None,
         timeout: float | None = None,
+        idle: tuple[float, str] | None = None,
         retry_policy: tuple[RetryPolicy, ...] = (),
     ) -> Topology:
         edges: dict[str, list[str]] = {}
@@ -77,10 +83,23 @@ class Topology:
         for i, join in enumerate(joins):
             for source in join.sources:
                 joins_from.setdefault(source, []).append(i)
-        writable = builder.state_schema.merged(builder.input_schema, builder.output_schema)
+        privates = [s.input_schema for s in builder.nodes.values() if s.input_schema is not None]
+        writable = builder.state_schema.merged(
+            builder.input_schema, builder.output_schema, *privates
+        )
+        handlers, handled_by = handler_specs(
+            builder.nodes, builder._error_handlers, builder._node_defaults.get("error_handler")
+        )
+        nodes: dict[str, NodeSpec] = {}
+        for name, spec in builder.nodes.items():  # LangGraph's order: a handler first
+            own = handled_by.get(name)
+            if own is not None and own != DEFAULT_HANDLER:
+                nodes[own] = handlers[own]
+            nodes[name] = spec
+        nodes.update(handlers)  # the default handler last
         return cls(
-            nodes=dict(builder.nodes),
-            index={name: i for i, name in enumerate(builder.nodes)},
+            nodes=nodes,
+            index={name: i for i, name in enumerate(nodes)},
             edges={k: tuple(v) for k, v in edges.items()},
             joins=joins,
             joins_from={k: tuple(v) for k, v in joins_from.items()},
@@ -92,6 +111,8 @@ class Topology:
             default_executor=executor,
             default_timeout=timeout,
             default_retry=retry_policy,
+            default_idle=idle,
+            handled_by=handled_by,
         )
 
     @functools.cached_property
@@ -99,10 +120,24 @@ class Topology:
         """Seconds an attempt of each node may run (its own, else the graph default)."""
         default = self.default_timeout
         timeouts = {
-            n: s.timeout if s.timeout is not None else default for n, s in self.nodes.items()
+            n: s.timeout if s.timeout is not None or s.idle is not None else default
+            for n, s in self.nodes.items()
         }
         timeouts[START] = None
         return timeouts
+
+    @functools.cached_property
+    def idle_limits(self) -> Mapping[str, tuple[float, str] | None]:
+        """Each node's idle limit ``(seconds, refresh_on)`` (a ``TimeoutPolicy``'s), or None.
+
+        A node with a timeout of its own takes none of the graph default's."""
+        default = self.default_idle
+        limits = {
+            n: s.idle if s.idle is not None or s.timeout is not None else default
+            for n, s in self.nodes.items()
+        }
+        limits[START] = None
+        return limits
 
     @functools.cached_property
     def plain(self) -> frozenset[str]:

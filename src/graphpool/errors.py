@@ -39,6 +39,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointNotFoundError",
     "EmptyInputError",
+    "GraphDrained",
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphpoolError",
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidUpdateError",
     "MissingRendererError",
     "MissingStateKeyError",
+    "NodeCancelledError",
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
@@ -62,12 +64,15 @@ __all__ = [
     "PoolShutDownError",
     "ReducerError",
     "RenderError",
+    "SavedFailure",
     "SerializationError",
     "TaskCancelledError",
     "ThreadBusyError",
     "UnsupportedError",
     "WorkerCrashedError",
 ]
+# Also here, as in LangGraph's ``langgraph.errors``: ``is_invalid_resume`` (a function,
+# so not in ``__all__``, which lists the exception tree).
 
 
 class GraphpoolError(Exception):
@@ -131,6 +136,22 @@ class InvalidRouteError(InvalidUpdateError, KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
+class GraphDrained(GraphpoolError):
+    """The run stopped between steps because its ``RunControl`` asked it to drain
+    (``invoke(..., control=control)``, then ``control.request_drain(reason)``).
+
+    What the finished steps wrote is saved; with a checkpointer, ``invoke(None,
+    config)`` goes on from there.
+
+    Attributes:
+        reason: the reason given to ``request_drain``.
+    """
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        super().__init__(f"Graph drained: {reason}")
+        self.reason = reason
+
+
 class GraphRecursionError(GraphpoolError, RecursionError):
     """The run reached ``recursion_limit`` supersteps without finishing.
 
@@ -140,19 +161,30 @@ class GraphRecursionError(GraphpoolError, RecursionError):
 
 
 class NodeError(GraphpoolError):
-    """A task failed for a reason outside the node's own code.
+    """A task failed for a reason outside the node's own code; or, given to a node's
+    ``error_handler`` (a parameter annotated ``NodeError``), the failure it handles.
 
     Attributes:
         node: name of the node.
         attempt: 1-based number of the attempt that failed.
         run_id: id of the run the task belonged to.
+        error: for an error handler, what the node raised (else None).
     """
 
-    def __init__(self, message: str, *, node: str, attempt: int = 1, run_id: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        error: BaseException | None = None,
+    ) -> None:
         super().__init__(message)
         self.node = node
         self.attempt = attempt
         self.run_id = run_id
+        self.error = error
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_node_error, (type(self), str(self), self.node, self.attempt, self.run_id))
@@ -173,14 +205,43 @@ class NodeTimeoutError(NodeError, TimeoutError):
     Retried like any transient failure when the node's retry policy allows it.
 
     Attributes:
-        timeout: the limit, in seconds.
+        timeout: the limit that was passed, in seconds.
+        kind: ``"run"`` (the hard cap) or ``"idle"`` (a ``TimeoutPolicy``'s idle
+            limit: no sign of progress for that long), as LangGraph's.
+        run_timeout, idle_timeout: the attempt's limits (None: not set).
     """
 
     def __init__(
-        self, message: str, *, node: str, attempt: int = 1, run_id: str = "", timeout: float = 0
+        self,
+        message: str,
+        *,
+        node: str,
+        attempt: int = 1,
+        run_id: str = "",
+        timeout: float = 0,
+        kind: str = "run",
+        run_timeout: float | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         super().__init__(message, node=node, attempt=attempt, run_id=run_id)
         self.timeout = timeout
+        self.kind = kind
+        self.run_timeout = run_timeout if run_timeout is not None or kind == "idle" else timeout
+        self.idle_timeout = idle_timeout
+
+
+class SavedFailure(GraphpoolError):
+    """What a node raised, as a checkpoint keeps it (its ``repr``): the ``error`` an
+    error handler gets in its ``NodeError`` when a run resumed after a crash runs
+    the handler again (the original exception is gone with the crashed process)."""
+
+
+class NodeCancelledError(NodeError):
+    """An async node raised ``asyncio.CancelledError`` itself (nothing cancelled it).
+
+    The run fails with this error, naming the node, instead of treating the node as
+    torn down; a retry policy may retry it like any other failure.
+    """
 
 
 class WorkerCrashedError(NodeError):
@@ -413,3 +474,22 @@ class ParentCommand(BaseException):
     @property
     def command(self) -> Any:
         return self.args[0]
+
+
+_INVALID_RESUME = "_graphpool_invalid_resume"
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised by an answer that did not match ``response_schema``."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` is the ``pydantic.ValidationError`` that
+    ``interrupt(..., response_schema=...)`` raised for an answer not matching it.
+
+    The run fails and keeps nothing of the answer, so the interrupt can be answered
+    again. ``ToolNode`` raises such an error even where ``handle_tool_errors`` would
+    turn the tool's errors into a message: the model cannot fix a human's answer.
+    """
+    return getattr(error, _INVALID_RESUME, False) is True

@@ -20,6 +20,7 @@ __all__ = [
     "StateSnapshot",
     "StateUpdate",
     "StreamMode",
+    "TimeoutPolicy",
     "default_cache_key",
     "default_retry_on",
     "interrupt",
@@ -36,22 +37,38 @@ class Send:
     Returned from a conditional edge (or in ``Command.goto``) to fan out over
     data: ``[Send("worker", {"item": x}) for x in items]`` starts one task per
     item, each seeing only its own ``arg`` instead of the graph state.
+
+    ``timeout`` (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) limits this
+    task's attempts instead of the node's own timeout. It is not checkpointed: a
+    resumed run runs a saved ``Send`` under the node's timeout.
     """
 
-    __slots__ = ("arg", "node")
+    __slots__ = ("arg", "node", "timeout")
 
-    def __init__(self, node: str, arg: Any) -> None:
+    def __init__(self, node: str, arg: Any, *, timeout: Any = None) -> None:
         self.node = node
         self.arg = arg
+        self.timeout = timeout
+        if timeout is not None:
+            from ._checks import check_timeout
+            from .errors import InvalidConfigError
+
+            check_timeout(timeout, f"Send({node!r}): timeout", InvalidConfigError)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Send) and (self.node, self.arg) == (other.node, other.arg)
+        return isinstance(other, Send) and (self.node, self.arg, self.timeout) == (
+            other.node,
+            other.arg,
+            other.timeout,
+        )
 
     def __hash__(self) -> int:
         return hash(self.node)
 
     def __repr__(self) -> str:
-        return f"Send(node={self.node!r}, arg={self.arg!r})"
+        if self.timeout is None:
+            return f"Send(node={self.node!r}, arg={self.arg!r})"
+        return f"Send(node={self.node!r}, arg={self.arg!r}, timeout={self.timeout!r})"
 
 
 N = TypeVar("N")
@@ -82,6 +99,11 @@ class Command(Generic[N]):
     goto: Send | str | Sequence[Send | str] = ()
 
     PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:  # LangGraph's: only the fields that are set
+        fields = (f.name for f in dataclasses.fields(self))
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in fields if getattr(self, k))
+        return f"Command({shown})"
 
     def update_items(self) -> list[tuple[str, Any]]:
         """The update as ``(key, value)`` pairs (dict order, or list order)."""
@@ -310,16 +332,59 @@ class CachePolicy(Generic[KeyFunc]):
 
 
 @dataclasses.dataclass(frozen=True)
+class TimeoutPolicy:
+    """How long an attempt of a node may run, as LangGraph's ``TimeoutPolicy``.
+
+    Give it as ``timeout=`` to ``add_node``, ``set_node_defaults`` or ``compile``
+    (a number of seconds means ``run_timeout``).
+
+    Attributes:
+        run_timeout: a hard cap in seconds (or a ``timedelta``), never refreshed.
+        idle_timeout: seconds the attempt may go without a sign of progress:
+            ``runtime.heartbeat()``, and with ``refresh_on="auto"`` also each chunk
+            it writes with the stream writer. Past either limit the attempt fails
+            with :class:`~graphpool.NodeTimeoutError` and its worker is stopped
+            (sync and process nodes too, unlike LangGraph).
+        refresh_on: ``"auto"`` or ``"heartbeat"`` (only ``runtime.heartbeat()``).
+
+    Raises:
+        InvalidConfigError: a limit that is not a finite number of seconds > 0,
+            or another ``refresh_on``.
+    """
+
+    run_timeout: Any = None
+    idle_timeout: Any = None
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    def __post_init__(self) -> None:
+        from ._checks import check_seconds
+        from .errors import InvalidConfigError
+
+        for field in ("run_timeout", "idle_timeout"):
+            value = getattr(self, field)
+            if value is not None:
+                seconds = check_seconds(value, f"TimeoutPolicy: {field}", InvalidConfigError)
+                object.__setattr__(self, field, seconds)
+        if self.refresh_on not in ("auto", "heartbeat"):
+            raise InvalidConfigError(
+                f"TimeoutPolicy: refresh_on={self.refresh_on!r}: choose 'auto' or 'heartbeat'."
+            )
+
+
+@dataclasses.dataclass(frozen=True)
 class Interrupt:
     """A pause requested by :func:`interrupt`, as returned under ``"__interrupt__"``.
 
     Attributes:
         value: what the node passed to ``interrupt()``, for the human to see.
         id: stable id of this interrupt; ``Command(resume={id: answer})`` answers it.
+        response_schema: the JSON Schema (a dict) of the answer the node expects, when
+            it gave ``interrupt(..., response_schema=...)``; else None.
     """
 
     value: Any
     id: str = "placeholder-id"
+    response_schema: Any = dataclasses.field(default=None, kw_only=True)
 
 
 class PregelTask(NamedTuple):
@@ -369,7 +434,7 @@ class StateUpdate(NamedTuple):
     task_id: str | None = None
 
 
-def interrupt(value: Any) -> Any:
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     """Pause the run inside a node and ask the caller for a value, as LangGraph's.
 
     The first time, the run stops once the step's other tasks are done, and
@@ -379,12 +444,25 @@ def interrupt(value: Any) -> Any:
     ``answer``. A node may call ``interrupt()`` several times; each call gets the
     answer for its position. Needs a checkpointer to be resumed.
 
+    ``response_schema`` describes the answer the node expects: a JSON Schema dict
+    (shown as given, answers not checked), or a Pydantic model, ``TypedDict`` or
+    dataclass, shown as its JSON Schema; the answer is then validated and this call
+    returns the validated object. The :class:`Interrupt` carries the schema.
+
     Raises:
         GraphInterrupt: to pause the run (a ``BaseException``: ``except Exception``
             in the node does not catch it).
         NotInNodeError: when called outside a running node (a ``RuntimeError``).
+        pydantic.ValidationError: the answer does not match ``response_schema``;
+            nothing is kept, so the interrupt can be answered again
+            (:func:`graphpool.errors.is_invalid_resume` tells it apart).
     """
     from ._context import current_task
 
     current = current_task("interrupt()")
-    return current.interrupt(value)
+    if response_schema is None or isinstance(response_schema, dict):
+        return current.interrupt(value, response_schema, None)
+    from ._resume_schema import validator
+
+    schema, validate = validator(response_schema)
+    return current.interrupt(value, schema, validate)

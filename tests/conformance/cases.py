@@ -7,10 +7,13 @@ from . import (
     cases_checkpoint,
     cases_command,
     cases_edge,
+    cases_handlers,
+    cases_interrupts,
     cases_messages,
     cases_options,
     cases_parallel,
     cases_routing,
+    cases_runtime,
     cases_state,
     cases_subgraphs,
     cases_updates,
@@ -27,9 +30,12 @@ CASES = [
     *cases_build.CASES,
     *cases_messages.CASES,
     *cases_checkpoint.CASES,
+    *cases_interrupts.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
     *cases_subgraphs.CASES,
+    *cases_runtime.CASES,
+    *cases_handlers.CASES,
 ]
 
 _names = [c.name for c in CASES]

@@ -402,3 +402,76 @@ def case_async_interrupt_and_resume(lib):
         return asyncio.run(go())
 
     return Scenario(graph, mode="script", script=script)
+
+
+def _checkpoint_chunks(chunks, snapshot_config):
+    """``checkpoints`` chunks with their ids replaced by their order of appearance."""
+    names: dict = {}
+
+    def name(config):
+        if config is None:
+            return None
+        ident = config["configurable"]["checkpoint_id"]
+        return names.setdefault(ident, len(names))
+
+    out = [
+        {
+            "config": name(c["config"]),
+            "parent": name(c["parent_config"]),
+            "values": c["values"],
+            "metadata": c["metadata"],
+            "next": c["next"],
+            "tasks": [(t["name"], t["interrupts"], t["state"], bool(t["id"])) for t in c["tasks"]],
+        }
+        for c in chunks
+    ]
+    return out, name(snapshot_config)
+
+
+@case()
+def case_checkpoints_stream(lib):
+    g = lib.StateGraph(Log)
+    g.add_node("a", _say("a"))
+    g.add_node("b", _say("b"))
+    g.add_edge(lib.START, "a")
+    g.add_edge("a", "b")
+    graph = g.compile(checkpointer=lib.MemorySaver(), interrupt_after=["a"])
+
+    def script(graph):
+        first = list(graph.stream({"log": [], "n": 0}, _thread(), stream_mode="checkpoints"))
+        snap = graph.get_state(_thread())
+        debug = list(graph.stream({"log": [], "n": 0}, _thread("d"), stream_mode="debug"))
+        checkpoints = [c["payload"] for c in debug if c["type"] == "checkpoint"]
+        steps = [(c["type"], c["step"]) for c in debug]
+        rest = list(graph.stream(None, _thread(), stream_mode=["checkpoints", "updates"]))
+        resumed = [c for mode, c in rest if mode == "checkpoints"]
+        return [
+            [mode for mode, _ in rest],
+            _checkpoint_chunks(first + resumed, graph.get_state(_thread()).config),
+            _checkpoint_chunks(first, snap.config),
+            _checkpoint_chunks(checkpoints, graph.get_state(_thread("d")).config),
+            steps,
+        ]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_checkpoints_stream_of_a_resumed_interrupt(lib):
+    g = lib.StateGraph(Log)
+    g.add_node("ask", _asker(lib, "ask"))
+    g.add_edge(lib.START, "ask")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        first = list(graph.stream({"log": [], "n": 0}, _thread(), stream_mode="checkpoints"))
+        resumed = list(
+            graph.stream(lib.Command(resume="yes"), _thread(), stream_mode="checkpoints")
+        )
+        chunks, _ = _checkpoint_chunks(first + resumed, None)
+        asked = [[i["value"] for t in c["tasks"] for i in t["interrupts"]] for c in resumed]
+        for chunk in chunks:
+            chunk["tasks"] = [(name, len(interrupts)) for name, interrupts, *_ in chunk["tasks"]]
+        return [chunks, asked]
+
+    return Scenario(graph, mode="script", script=script)

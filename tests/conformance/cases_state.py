@@ -277,3 +277,107 @@ def case_none_written_explicitly(lib):
     g.add_node("clear", lambda s: {"a": None})
     g.add_edge(lib.START, "clear")
     return Scenario(g.compile(), {"a": 5, "b": None})
+
+
+# -- a root state: the schema is one type without keys --------------------------------
+
+
+@case()
+def case_root_state_reduced_list(lib):
+    def first(state: list):
+        return [f"first saw {len(state)}"]
+
+    def second(state):
+        return [lib.Command(update=["cmd"]), ["plain"]]
+
+    g = lib.StateGraph(Annotated[list, operator.add])
+    g.add_node("first", first)
+    g.add_node("second", second)
+    g.add_edge(lib.START, "first")
+    g.add_edge("first", "second")
+    return Scenario(g.compile(), ["in"])
+
+
+@case()
+def case_root_state_last_value(lib):
+    g = lib.StateGraph(str)
+    g.add_node("shout", lambda s: s.upper())
+    g.add_node("nothing", lambda s: None)
+    g.add_conditional_edges("shout", lambda s: "nothing" if s.isupper() else lib.END)
+    g.add_edge(lib.START, "shout")
+    return Scenario(g.compile(), "hello")
+
+
+@case()
+def case_root_state_sends_and_snapshot(lib):
+    def fan(state):
+        return [lib.Send("leaf", n) for n in state]
+
+    g = lib.StateGraph(Annotated[list, operator.add])
+    g.add_node("leaf", lambda n: [n * 10])
+    g.add_conditional_edges(lib.START, fan)
+    graph = g.compile(checkpointer=lib.MemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+
+    def script(graph):
+        out = graph.invoke([1, 2], config)
+        state = graph.get_state(config)
+        graph.update_state(config, [99])
+        return [out, state.values, state.next, graph.get_state(config).values]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+# -- a node's input schema, read from its first parameter's annotation ---------------
+
+
+class Overall(TypedDict):
+    foo: Annotated[int, operator.add]
+    bar: str
+
+
+class Private(TypedDict):
+    baz: str
+
+
+@case()
+def case_node_input_schema_from_annotation(lib):
+    def first(state: Overall):
+        return {"foo": 1, "baz": f"seen {sorted(state)}"}
+
+    def second(state: Private):
+        return {"foo": 1, "bar": f"{sorted(state)} {state['baz']}"}
+
+    g = lib.StateGraph(Overall)
+    g.add_node("first", first)
+    g.add_node("second", second)
+    g.add_edge(lib.START, "first")
+    g.add_edge("first", "second")
+    return Scenario(g.compile(), {"foo": 0})
+
+
+class Outward(TypedDict):
+    bar: str
+
+
+@case()
+def case_stream_shows_every_key_invoke_the_output(lib):
+    g = lib.StateGraph(Overall, output_schema=Outward)
+    g.add_node("one", lambda s: {"foo": 1, "bar": "b"})
+    g.add_node("two", lambda s: {"foo": 1})
+    g.add_edge(lib.START, "one")
+    g.add_edge("one", "two")
+    graph = g.compile()
+
+    def script(graph):
+        modes = ["values", "updates", "tasks"]
+        tasks = lambda chunks: [  # noqa: E731
+            (m, c.get("name"), c.get("result")) if m == "tasks" else (m, c) for m, c in chunks
+        ]
+        return [
+            tasks(graph.stream({"foo": 0}, stream_mode=modes)),
+            tasks(graph.invoke({"foo": 0}, stream_mode=modes)),
+            graph.invoke({"foo": 0}),
+        ]
+
+    return Scenario(graph, mode="script", script=script)

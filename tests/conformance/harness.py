@@ -175,7 +175,7 @@ def norm(value: Any) -> Any:
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(norm(v) for v in value)
     if type(value).__name__ == "Interrupt":  # ids are each library's own hashes
-        return ("<Interrupt>", norm(value.value))
+        return ("<Interrupt>", norm(value.value), norm(getattr(value, "response_schema", None)))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: norm(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return ("<dataclass>", type(value).__name__, fields)

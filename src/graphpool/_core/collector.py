@@ -36,15 +36,18 @@ class Collector:
         barriers: for each join edge, the sources that have run since it last fired.
     """
 
-    __slots__ = ("barriers", "channels", "output_keys", "sends", "topology", "triggered")
+    __slots__ = ("barriers", "channels", "output_keys", "sends", "shown", "topology", "triggered")
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, *, every_key: bool = False) -> None:
         self.topology = topology
+        # what ``values`` chunks show: the output schema's keys, or (``stream()``,
+        # as LangGraph streams every channel) every key of the state
+        self.shown = topology.writable if every_key else topology.output
         self.channels: dict[str, Channel] = topology.writable.new_channels()
         self.triggered: dict[str, tuple[str, ...]] = {}
         self.sends: list[Send] = []
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
-        self.output_keys = frozenset(topology.output.keys)
+        self.output_keys = frozenset(self.shown.keys)
 
     def __repr__(self) -> str:
         return f"<Collector next={list(self.triggered)} sends={len(self.sends)}>"
@@ -86,7 +89,7 @@ class Collector:
         triggered = self.triggered
         for task in tasks:
             for route in task.routes:
-                if type(route) is str:
+                if isinstance(route, str):  # a node name (a str enum member too)
                     triggered[route] = ("branch:to:" + route,)
                 else:
                     self.sends.append(route)
@@ -115,19 +118,23 @@ class Collector:
         self.triggered, self.sends = {}, []
         return triggered, sends
 
-    def output(self) -> dict[str, Any]:
-        """The current values of the output keys that have one."""
-        return self.topology.output.read(self.channels)
+    def output(self) -> Any:
+        """The current values of the output keys that have one (a root state: its value)."""
+        shown = self.shown
+        return shown.shown(shown.read(self.channels))
 
     def update_of(self, task: Task) -> Any:
-        """A task's ``updates`` chunk: its writes to output keys (a list if a key repeats)."""
+        """A task's ``updates`` chunk: its writes to the keys chunks show (every key
+        under ``stream()``, the output's under ``invoke()``, as LangGraph's); a list
+        if a key repeats."""
         writes = [(k, v) for k, v in task.writes if k in self.output_keys]
         if not writes:
             return None
         keys = [k for k, _ in writes]
+        shown = self.shown.shown
         if len(set(keys)) < len(keys):
-            return [{k: v} for k, v in writes]
-        return dict(writes)
+            return [shown({k: v}) for k, v in writes]
+        return shown(dict(writes))
 
     def state_after(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
         """The state ``task``'s node sees plus its own writes (what its routes read)."""

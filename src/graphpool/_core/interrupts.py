@@ -11,6 +11,7 @@ that the first unanswered ``interrupt()`` takes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GraphInterrupt
@@ -39,17 +40,22 @@ class Asking:
         self.run, self.task, self.calls = run, task, 0
         self.asked: list[Interrupt] = []  # answered in this attempt, for the step's record
 
-    def interrupt(self, value: Any) -> Any:
+    def interrupt(
+        self, value: Any, schema: Any = None, validate: Callable[[Any], Any] | None = None
+    ) -> Any:
+        """The answer to this attempt's next ``interrupt(value)``, checked by
+        ``validate`` (an answer that fails it is not kept); or GraphInterrupt."""
         index = self.calls
         self.calls += 1
-        found, ident = self._answer(index)
+        found, ident = self._answer(index, validate)
+        asked = Interrupt(value, ident, response_schema=schema)
         if found is not _MISSING:
-            self.asked.append(Interrupt(value, ident))
+            self.asked.append(asked)
             self.run.asked[self.task.id] = self.asked
             return found
-        raise GraphInterrupt((Interrupt(value, ident),))
+        raise GraphInterrupt((asked,))
 
-    def _answer(self, index: int) -> tuple[Any, str]:
+    def _answer(self, index: int, validate: Callable[[Any], Any] | None) -> tuple[Any, str]:
         """The answer to the ``index``-th ``interrupt()`` (or _MISSING), and its id."""
         run, task = self.run, self.task
         if not task.id:  # a run without a checkpointer names its tasks only when asked
@@ -57,13 +63,16 @@ class Asking:
         answers = run.answers.setdefault(task.id, [])
         ident = interrupt_id(task.id, index)
         if index < len(answers):
-            return answers[index], ident
+            answer = answers[index]
+            return (answer if validate is None else validate(answer)), ident
         value = run.resume_by_id.get(ident, _MISSING)
         if value is _MISSING and run.unaddressed:
             try:
                 value = run.unaddressed.pop()
             except IndexError:  # another task took it first
                 value = _MISSING
-        if value is not _MISSING:
-            answers.append(value)
-        return value, ident
+        if value is _MISSING:
+            return value, ident
+        checked = value if validate is None else validate(value)  # raises before keeping
+        answers.append(value)
+        return checked, ident

@@ -49,6 +49,7 @@ class ResumePlan:
         updates: the ``Command(update=...)`` writes of earlier resumes of the same
             checkpoint (saved as results of :data:`INPUT`), applied again first:
             the step they were given to has not committed yet.
+        parent_id, source: the saved checkpoint's parent id and metadata source.
     """
 
     durable: bool = False
@@ -61,6 +62,8 @@ class ResumePlan:
     unaddressed: tuple[Any, ...] = ()
     command: Command | None = None
     updates: tuple[TaskResult, ...] = ()
+    parent_id: str = ""  # the saved checkpoint's parent, and the source it was saved
+    source: str = "loop"  # from: what a resumed run's first ``checkpoints`` chunk shows
 
 
 INPUT = "__input__"

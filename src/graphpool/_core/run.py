@@ -23,6 +23,7 @@ continues a saved thread, reusing the saved results of its unfinished step.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import heapq
 import uuid
@@ -33,8 +34,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._constants import END, INTERRUPT, START
 from .._node import Callee
 from .._topology import Topology
-from ..checkpoint._records import TaskResult
-from ..errors import GraphInterrupt, GraphRecursionError, InternalError, InvalidUpdateError
+from ..checkpoint._records import Checkpoint, TaskResult
+from ..errors import (
+    GraphDrained,
+    GraphInterrupt,
+    GraphRecursionError,
+    InternalError,
+    InvalidUpdateError,
+    SavedFailure,
+    is_invalid_resume,
+)
 from ..types import Command, Send
 from . import pausing
 from .collector import Collector
@@ -82,6 +91,10 @@ class Run:
         final_only: the caller wants only the final state (``invoke``): one
             ``values`` chunk at the end instead of one per step.
         on_output: called with each task and its node's return value, on the worker.
+        control: the caller's ``RunControl``; once it asks to drain, the run stops
+            before its next step with GraphDrained (the thread is saved, and can go on).
+        every_key: ``values`` chunks show every state key, as LangGraph's ``stream()``
+            does (else the output schema's keys, as its ``invoke()`` returns).
     """
 
     def __init__(
@@ -98,12 +111,15 @@ class Run:
         observing: bool = False,
         final_only: bool = False,
         on_output: Callable[[Task, Any], None] | None = None,
+        control: Any = None,
+        every_key: bool = False,
     ) -> None:
         self.topology = topology
+        self.control = control  # a RunControl: a drain request stops the run between steps
         self.options = options
         self.modes = frozenset(modes)
         self.clock = clock
-        self.state = Collector(topology)
+        self.state = Collector(topology, every_key=every_key)
         self.router = Router(topology)
         self.failures = FailureManager(topology, options.run_id)
         self.interrupt_before = interrupt_before
@@ -133,6 +149,8 @@ class Run:
         self.reuse = plan.reuse
         self.resume_by_id = plan.resume_by_id
         self.unaddressed = list(plan.unaddressed)
+        self._restored = plan.checkpoint
+        self._restored_from = (plan.parent_id, plan.source)
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
         if plan.step is not None:
@@ -174,13 +192,16 @@ class Run:
     def _steps(self, input: Any) -> Events:
         tasks = yield from self._begin(input)
         while tasks:
+            control = self.control
+            if control is not None and control.drain_requested:
+                raise GraphDrained(control.drain_reason or "shutdown")
             if self.observing:
                 yield Observed(self.step, tasks=tasks)
             if (
                 len(tasks) == 1  # the fused path of a step of one task, nothing to tell
                 and self._quiet
                 and (task := tasks[0]).state is TaskState.PENDING
-                and self.failures.timeout_of(task.node) is None
+                and self.failures.unlimited(task)
             ):
                 task.start()
                 done = yield Launch(task, True)
@@ -200,7 +221,7 @@ class Run:
             wrote = self.state.commit(tasks)
             self.fresh = True
             if self.durable:
-                yield Save(export(self, tasks), "loop")
+                yield from self.save_checkpoint(tasks, "loop")
             if self.interrupt_after and pausing.at_breakpoint(self, self.interrupt_after, tasks):
                 if wrote:
                     yield from self.values()
@@ -226,6 +247,64 @@ class Run:
                 yield from pausing.stop_at_breakpoint(self)
                 return
 
+    def save_checkpoint(self, tasks: Iterable[Task], source: str, **where: Any) -> Events:
+        """Save the run's state now as a checkpoint (see ``records.export``), and send
+        it to the ``checkpoints`` stream (and ``debug``, as a ``checkpoint`` event) as
+        LangGraph's checkpoint events look."""
+        parent = self.checkpoint_id
+        checkpoint = export(self, tasks, **where)
+        yield Save(checkpoint, source)
+        yield from self._checkpoint_events(checkpoint, parent, source)
+
+    def _checkpoint_events(self, checkpoint: Checkpoint, parent: str, source: str) -> Events:
+        """``checkpoints`` and ``debug`` chunks for ``checkpoint`` (saved after ``parent``)."""
+        if "checkpoints" not in self.modes and "debug" not in self.modes:
+            return
+        thread = (self.options.config.get("configurable") or {}).get("thread_id")
+
+        def address(ident: str) -> dict[str, Any]:
+            return {
+                "configurable": {"checkpoint_ns": "", "thread_id": thread, "checkpoint_id": ident}
+            }
+
+        orders: list[tuple[str, tuple[int, Any]]] = (
+            [(START, (0, START))] if checkpoint.start else []
+        )
+        orders += [(node, (0, node)) for node, _ in checkpoint.triggered]
+        orders += [(send.node, (1, i)) for i, send in enumerate(checkpoint.sends)]
+        payload = {
+            "config": address(checkpoint.id),
+            "parent_config": address(parent) if parent else None,
+            "values": self.state.output(),
+            "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
+            "next": [node for node, _ in orders],
+            "tasks": [
+                {"id": ident, "name": node, "interrupts": self._asked(ident), "state": None}
+                for node, ident in ((n, task_id(checkpoint.id, o)) for n, o in orders)
+            ],
+        }
+        if "checkpoints" in self.modes:
+            yield Emit("checkpoints", payload)
+        if "debug" in self.modes:
+            stamp = datetime.datetime.fromtimestamp(self.clock.time(), datetime.timezone.utc)
+            yield Emit(
+                "debug",
+                {
+                    "step": checkpoint.step,
+                    "timestamp": stamp.isoformat(),
+                    "type": "checkpoint",
+                    "payload": payload,
+                },
+            )
+
+    def _asked(self, ident: str) -> tuple[dict[str, Any], ...]:
+        """The pending interrupts a restored task asked, as LangGraph's checkpoint
+        chunks show them (dicts)."""
+        saved = self.reuse.get(ident)
+        if saved is None:
+            return ()
+        return tuple(dataclasses.asdict(i) for i in saved.interrupts)
+
     def values(self, interrupts: Any = None) -> Events:
         """A ``values`` chunk of the state now (with ``interrupts``, if given)."""
         if "values" not in self.modes:
@@ -240,9 +319,11 @@ class Run:
 
     def _begin(self, input: Any) -> Generator[Event, Any, list[Task]]:
         """The first step's tasks: START with the input, or where a restored run left off."""
+        if self.resuming and self._restored is not None:  # LangGraph streams it first
+            yield from self._checkpoint_events(self._restored, *self._restored_from)
         if not self.resuming:
             if self.durable:
-                yield Save(export(self, (), step=self.step - 1, start=(input,)), "input")
+                yield from self.save_checkpoint((), "input", step=self.step - 1, start=(input,))
             return [self.start_task(input)]
         return (yield from self._resumed_tasks())
 
@@ -263,8 +344,14 @@ class Run:
             tasks = [self.start_task(self.start[0])]
         else:
             tasks = self.next_tasks()
-        for task in tasks:
+        for i, task in enumerate(tasks):
             saved = self.reuse.get(task.id)
+            if saved is not None and saved.error is not None:  # failed, with a handler?
+                stand_in = self.failures.handler_task(task, SavedFailure(saved.error))
+                if stand_in is not None:
+                    stand_in.id = task_id(self.checkpoint_id, (2, stand_in.order))
+                    tasks[i] = task = stand_in
+                    saved = self.reuse.get(task.id)
             if saved is not None and saved.succeeded:
                 task.start()
                 task.succeed(None, list(saved.writes), list(saved.routes))
@@ -334,8 +421,10 @@ class Run:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
+        began: dict[Task, float] = {}  # when those started (their hard cap counts from it)
         remaining = len(queue) + running
         paused: list[Task] = []
+        invalid: tuple[Task, BaseException] | None = None
         while remaining:
             now = clock.monotonic()
             while retries and retries[0][0] <= now:
@@ -345,9 +434,10 @@ class Run:
                 self.prepare(task)
                 task.start()
                 running += 1
-                timeout = failures.timeout_of(task.node)
+                timeout = failures.first_deadline(task, now)
                 if timeout is not None:
-                    deadlines[task] = now + timeout
+                    deadlines[task] = timeout
+                    began[task] = now
                 if self.observing:
                     yield Observed(task.step, task=task)
                 if self._streams_tasks:
@@ -367,11 +457,16 @@ class Run:
                     finished = {o[0] for o in outcomes}
                     for task, deadline in list(deadlines.items()):
                         if deadline <= now and task not in finished:
+                            later = failures.refreshed(task, began[task], now)
+                            if later is not None:  # it showed progress: more time
+                                deadlines[task] = later
+                                continue
                             yield Abandon(task)
                             outcomes.append(Outcome(task, None, failures.timeout_error(task)))
             for task, result, error in outcomes:
                 running -= 1
                 deadlines.pop(task, None)
+                began.pop(task, None)
                 if error is None:
                     task.succeed(*result)
                     remaining -= 1
@@ -397,7 +492,20 @@ class Run:
                     yield Observed(
                         task.step, task=task, end="failed" if delay is None else "retried"
                     )
+                stand_in = None if delay is not None else failures.handler_task(task, error)
+                if stand_in is not None:  # its error handler runs in its place
+                    if self.durable:  # the failure is kept: a resumed run runs the handler
+                        yield Save(result_of(self, task), "task")
+                        stand_in.id = task_id(self.checkpoint_id, (2, stand_in.order))
+                    if task in tasks:
+                        tasks[tasks.index(task)] = stand_in
+                    queue.append(stand_in)
+                    continue
                 if delay is None:
+                    if is_invalid_resume(error):  # keeps the question; others finish first
+                        remaining -= 1
+                        invalid = invalid or (task, error)
+                        continue
                     if self.durable:
                         yield Save(result_of(self, task), "task")
                     yield from self.task_event(task, start=False)
@@ -405,6 +513,9 @@ class Run:
                 task.retry_later()
                 heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
             outcomes = None
+        if invalid is not None:  # an answer that failed its interrupt's response_schema
+            yield from self.task_event(invalid[0], start=False)
+            raise failures.given_up(*invalid)
         return paused
 
     # -- inside a task (runs on a worker) -----------------------------------------
@@ -478,8 +589,8 @@ class Run:
             payload = {
                 "id": task.id,
                 "name": task.node,
-                "error": repr(error) if error is not None and not paused else None,
-                "result": dict(w for w in task.writes if w[0] in self.state.output_keys),
+                "error": error if error is not None and not paused else None,
+                "result": dict(task.writes),  # every key, under invoke() too (LangGraph's)
                 "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
             }
         if "tasks" in self.modes:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._checks import check_timeout
 from .._topology import Topology
-from ..errors import InvalidRouteError, ParentCommand
+from ..errors import InvalidConfigError, InvalidRouteError, ParentCommand
 from ..types import Command, Send
 from .collector import Collector
 from .task import Task
@@ -44,7 +45,11 @@ def make_tasks(
         Task(step, node, (0, node), triggered[node], state.node_input(node))
         for node in sorted(triggered, key=index.__getitem__)
     ]
-    tasks.extend(Task(step, s.node, (1, i), PUSH, s.arg) for i, s in enumerate(sends))
+    for i, send in enumerate(sends):
+        task = Task(step, send.node, (1, i), PUSH, send.arg)
+        if send.timeout is not None:  # its own limits instead of the node's
+            task.limits = check_timeout(send.timeout, "Send: timeout", InvalidConfigError)
+        tasks.append(task)
     return tasks
 
 

@@ -52,12 +52,16 @@ class Task:
 
     __slots__ = (
         "attempt",
+        "beat",
         "cached",
         "ended_at",
         "error",
+        "failure",
+        "first_started",
         "handle",
         "id",
         "input",
+        "limits",
         "node",
         "order",
         "output",
@@ -100,6 +104,10 @@ class Task:
         self.worker = ""  # where the current attempt ran, and when (wall clock): set by the
         # dispatcher, for traces
         self.started_at = 0.0
+        self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
+        self.failure: Any = None  # an error handler's task: the NodeError it handles
+        self.limits: Any = None  # a Send's own (cap, idle) limits instead of the node's
+        self.beat = 0.0  # the run clock's time of the attempt's last sign of progress
         self.ended_at = 0.0
 
     def __repr__(self) -> str:

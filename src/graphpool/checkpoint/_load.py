@@ -76,7 +76,9 @@ class Decoder:
             "uuid": lambda o: _built(o, uuid.UUID, _str(o)),
             "send": lambda o: Send(_str(o, "node"), _field(o, "arg")),
             "overwrite": lambda o: Overwrite(_field(o, "v")),
-            "interrupt": lambda o: Interrupt(_field(o, "v"), id=_str(o, "id")),
+            "interrupt": lambda o: Interrupt(
+                _field(o, "v"), id=_str(o, "id"), response_schema=o.get("schema")
+            ),
             "enum": self._dec_enum,
             "namedtuple": self._dec_namedtuple,
             "dataclass": self._dec_dataclass,

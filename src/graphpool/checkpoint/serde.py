@@ -24,7 +24,7 @@ dataclass            ``{"$t": "dataclass", "cls": ..., "v": {field: value}}``
 pydantic model       ``{"$t": "pydantic", "cls": ..., "v": {field: value}, "set": [fields set]}``
 NamedTuple           ``{"$t": "namedtuple", "cls": ..., "v": [...]}``
 Send, Overwrite,     ``{"$t": "send", "node": ..., "arg": ...}``, ``{"$t": "overwrite", "v": ...}``,
-Interrupt            ``{"$t": "interrupt", "v": ..., "id": ...}``
+Interrupt            ``{"$t": "interrupt", "v": ..., "id": ...}`` (+ ``"schema"``)
 ===================  ====================================================================
 
 Types are matched exactly: a subclass of ``dict``, ``list`` or ``str`` (say a
@@ -129,8 +129,14 @@ class JsonSerializer:
             uuid.UUID: lambda v: {TAG: "uuid", "v": str(v)},
             Send: lambda v: {TAG: "send", "node": v.node, "arg": self._enc(v.arg)},
             Overwrite: lambda v: {TAG: "overwrite", "v": self._enc(v.value)},
-            Interrupt: lambda v: {TAG: "interrupt", "v": self._enc(v.value), "id": v.id},
+            Interrupt: self._enc_interrupt,
         }
+
+    def _enc_interrupt(self, v: Interrupt) -> dict[str, Any]:
+        out = {TAG: "interrupt", "v": self._enc(v.value), "id": v.id}
+        if v.response_schema is not None:
+            out["schema"] = self._enc(v.response_schema)
+        return out
 
     def __repr__(self) -> str:
         return f"JsonSerializer(allowed_modules={list(self.allowed_modules)!r})"

@@ -142,14 +142,14 @@ class TaskCall:
         """A new attempt: its ``interrupt()`` calls are counted from the first again."""
         self._asking = None
 
-    def interrupt(self, value: Any) -> Any:
+    def interrupt(self, value: Any, schema: Any = None, validate: Any = None) -> Any:
         if self._asking is None:
             run = self.dispatcher.run
             saved = run.reuse.get(self.id)
             if saved is not None and saved.error == _PAUSED and self.id not in run.answers:
                 run.answers[self.id] = list(saved.answers)
             self._asking = Asking(run, cast(Any, self.task))
-        return self._asking.interrupt(value)
+        return self._asking.interrupt(value, schema, validate)
 
 
 def _parent() -> tuple[Any, str]:

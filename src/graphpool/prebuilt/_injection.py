@@ -79,7 +79,8 @@ class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
         tool_call_id: the id of the call being answered.
         store: the graph's store, or None.
         tools: every tool of the ``ToolNode``.
-        execution_info, server_info: None in graphpool (LangGraph's platform data).
+        execution_info, server_info: the running node's (see ``graphpool.runtime``);
+            None outside a graph run.
     """
 
     state: StateT

@@ -26,7 +26,7 @@ from pydantic import ValidationError  # noqa: E402
 from .._checks import check_positive_int  # noqa: E402
 from .._context import CURRENT  # noqa: E402
 from .._pool import WorkerPool, default_pool  # noqa: E402
-from ..errors import InvalidConfigError, InvalidMessagesError  # noqa: E402
+from ..errors import InvalidConfigError, InvalidMessagesError, is_invalid_resume  # noqa: E402
 from ..runtime import Runtime  # noqa: E402
 from ..types import Command  # noqa: E402
 from ._injection import (  # noqa: E402
@@ -214,6 +214,8 @@ class ToolNode:
             tool_call_id=call["id"],
             store=run.store,
             tools=list(self._tools.values()),
+            execution_info=run.execution_info,
+            server_info=run.server_info,
         )
 
     def _parse(self, input: Any) -> tuple[list[ToolCall], str]:
@@ -272,7 +274,7 @@ class ToolNode:
     def _wrapper_failed(self, error: Exception, request: ToolCallRequest) -> Outcome:
         """A wrapper raised: as LangGraph, ``handle_tool_errors`` decides (a handler may
         raise it again); with ``False`` it is raised."""
-        if self._handle is False:
+        if self._handle is False or is_invalid_resume(error):
             raise error
         return error_message(error_text(self._handle, error), request.tool_call)
 
@@ -316,6 +318,8 @@ class ToolNode:
             try:
                 response = _invoke(tool, call, config)
             except ValidationError as exc:
+                if is_invalid_resume(exc):  # a human's answer, not the model's arguments
+                    raise
                 raise self._bad_args(exc, request) from exc
             return normalise(response, tool.name)
         except Exception as exc:
@@ -331,6 +335,8 @@ class ToolNode:
             try:
                 response = await tool.ainvoke(call, config)  # type: ignore[arg-type]
             except ValidationError as exc:
+                if is_invalid_resume(exc):  # a human's answer, not the model's arguments
+                    raise
                 raise self._bad_args(exc, request) from exc
             return normalise(response, tool.name)
         except Exception as exc:
@@ -342,7 +348,7 @@ class ToolNode:
         return ToolInvocationError(call["name"], error, call["args"], injected)
 
     def _failed(self, error: Exception, request: ToolCallRequest) -> Outcome:
-        if not isinstance(error, self._handled):
+        if not isinstance(error, self._handled) or is_invalid_resume(error):
             raise error
         return error_message(error_text(self._handle, error), request.tool_call)
 

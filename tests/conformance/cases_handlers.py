@@ -1,0 +1,129 @@
+"""Error handlers: ``add_node(error_handler=...)`` and ``set_node_defaults(error_handler=...)``."""
+
+import importlib
+import operator
+from typing import Annotated, TypedDict
+
+from .harness import Scenario, make_registry
+
+CASES, case = make_registry()
+
+
+class Log(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def _failing(word):
+    def node(state):
+        raise ValueError(f"{word} failed")
+
+    return node
+
+
+def _node_error(lib):
+    return importlib.import_module(f"{lib.name}.errors").NodeError
+
+
+def _graph(lib, **defaults):
+    g = lib.StateGraph(Log)
+    if defaults:
+        g.set_node_defaults(**defaults)
+    return g
+
+
+@case()
+def case_error_handler_runs_after_retries_and_routes(lib):
+    NodeError = _node_error(lib)
+    attempts = []
+
+    def flaky(state):
+        attempts.append(1)
+        raise ValueError("always")
+
+    def handler(state, error: NodeError):
+        note = f"{error.node}:{type(error.error).__name__}:{len(attempts)}"
+        return lib.Command(update={"log": [note]}, goto="after")
+
+    policy = lib.RetryPolicy(
+        max_attempts=3, initial_interval=0.001, jitter=False, retry_on=ValueError
+    )
+    g = _graph(lib)
+    g.add_node("flaky", flaky, retry_policy=policy, error_handler=handler)
+    g.add_node("after", lambda s: {"log": ["after"]})
+    g.add_node("side", lambda s: {"log": ["side"]})
+    g.add_edge(lib.START, "flaky")
+    g.add_edge(lib.START, "side")
+    return Scenario(g.compile(), {"log": []})
+
+
+@case()
+def case_default_error_handler_and_own_handler(lib):
+    NodeError = _node_error(lib)
+
+    def own(state, error: NodeError):
+        return {"log": [f"own:{error.node}"]}
+
+    def default(state, error: NodeError, config):
+        return {"log": [f"default:{error.node}:{len(state['log'])}"]}
+
+    g = _graph(lib, error_handler=default)
+    g.add_node("a", _failing("a"), error_handler=own)
+    g.add_node("b", _failing("b"))
+    g.add_node("c", lambda s: {"log": ["c"]})
+    g.add_edge(lib.START, "a")
+    g.add_edge(lib.START, "b")
+    g.add_edge("b", "c")
+    return Scenario(g.compile(), {"log": ["in"]})
+
+
+@case(expect="RuntimeError")
+def case_error_handler_that_raises_fails_the_run(lib):
+    def broken(state):
+        raise RuntimeError("handler failed")
+
+    g = _graph(lib, error_handler=lambda s: {"log": ["default must not run"]})
+    g.add_node("a", _failing("a"), error_handler=broken)
+    g.add_edge(lib.START, "a")
+    return Scenario(g.compile(), {"log": []}, error_mentions=("handler failed",))
+
+
+@case(expect="build_error", build_value_error=True)
+def case_default_error_handler_name_is_taken(lib):
+    g = _graph(lib, error_handler=lambda s: {"log": ["x"]})
+    g.add_node("__default_error_handler__", lambda s: {"log": ["mine"]})
+    g.add_edge(lib.START, "__default_error_handler__")
+    return Scenario(g.compile(), {"log": []})
+
+
+@case()
+def case_resumed_run_runs_the_handler_not_the_failed_node(lib):
+    NodeError = _node_error(lib)
+    calls = {"node": 0, "handler": 0}
+    crash = [True]
+
+    def failing(state):
+        calls["node"] += 1
+        raise RuntimeError("boom")
+
+    def handler(state, error: NodeError):
+        calls["handler"] += 1
+        if crash[0]:
+            raise RuntimeError("handler crash")
+        return {"log": [f"recovered {error.node} {'boom' in str(error.error)}"]}
+
+    g = _graph(lib, error_handler=handler)
+    g.add_node("fail", failing)
+    g.add_edge(lib.START, "fail")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+
+    def script(graph):
+        try:
+            graph.invoke({"log": []}, config)
+        except RuntimeError as exc:
+            first = str(exc)
+        state = graph.get_state(config)
+        crash[0] = False
+        return [first, dict(calls), state.next, graph.invoke(None, config), dict(calls)]
+
+    return Scenario(graph, mode="script", script=script)
