@@ -66,3 +66,15 @@ def test_ray_fanout_spreads_shards_over_two_ray_nodes() -> None:
     shards = ast.literal_eval(lines[0].removeprefix("primes per shard: "))
     assert [i for i, _ in shards] == list(range(8))
     assert lines[1:3] == ["total: 33860", "ray nodes used: 2"]
+
+
+def test_otel_example_prints_the_span_tree() -> None:
+    pytest.importorskip("opentelemetry.sdk", reason="needs graphpool[otel] (opentelemetry-sdk)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *sys.path])}
+    assert run("otel_spans.py", env) == [
+        "request",
+        "  graphpool.run",
+        "    fetch (step 1)",
+        "    rank (step 1)",
+        "    answer (step 2)",
+    ]

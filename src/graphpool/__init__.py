@@ -78,6 +78,7 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
+    "OpenTelemetryObserver",
     "Overwrite",
     "PoolCollector",
     "PoolSaturatedError",
@@ -116,6 +117,7 @@ _LAZY = {  # loaded on first use: ``import graphpool`` stays light
     "PoolCollector": "._pool._prometheus",
     "default_process_pool": "._pool._process",
     "Trace": "._trace",
+    "OpenTelemetryObserver": "._otel",
 }
 
 
@@ -123,6 +125,7 @@ __getattr__ = lazy_names(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from ._otel import OpenTelemetryObserver
     from ._pool._async import AsyncPool
     from ._pool._process import ProcessPool, default_process_pool
     from ._pool._prometheus import PoolCollector, serve_metrics
