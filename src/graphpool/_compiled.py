@@ -8,6 +8,7 @@ import functools
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import _lc
 from ._calls import Call, Config, batch_limit, configs_for, pick, result_of
 from ._config import RunOptions
 from ._nest import nest_of, recast
@@ -126,6 +127,7 @@ class CompiledStateGraph(RunnableSurface):
             if not own_thread:
                 config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
+        callbacks = bool(options.config.get("callbacks")) and _lc.loaded()  # the caller's
         if nest is not None:
             pools = nest.job.dispatcher.pools
         else:
@@ -143,6 +145,10 @@ class CompiledStateGraph(RunnableSurface):
             from ._stream_messages import attach
 
             options, sink, on_output = attach(options)
+        if callbacks:  # one callback run for the run and one per node, as LangGraph's
+            from ._lc_callbacks import attach as with_callback_runs
+
+            options = with_callback_runs(options, self.get_name(), input)
         if nest is not None:
             parent_runtime = nest.job.runtime
             runtime: Runtime[Any] = Runtime(
@@ -202,6 +208,8 @@ class CompiledStateGraph(RunnableSurface):
                 final_only=final_only,
                 on_output=on_output,
             )
+            if options.callbacks is not None:
+                options.callbacks.core = run
             yield (
                 run,
                 Services(
