@@ -37,7 +37,8 @@ def blocks(text: str) -> list[dict[str, Any]]:
     for match in _FENCE.finditer(text):
         before = text[: match.start()]
         line = before.count("\n") + 1
-        headings = re.findall(r"^#+ (.+)$", before, re.M)
+        prose = re.sub(r"^```.*?^```", "", before, flags=re.S | re.M)  # not code comments
+        headings = re.findall(r"^#+ (.+)$", prose, re.M)
         previous = before.rstrip("\n").rsplit("\n", 1)[-1]
         mark = _MARK.match(previous)
         code = match.group(1)
@@ -57,6 +58,12 @@ def blocks(text: str) -> list[dict[str, Any]]:
 RUNNER = r"""
 import importlib.util, json, sys, traceback
 
+def installed(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # its parent package is missing
+        return False
+
 blocks, out = json.load(open(sys.argv[1])), sys.argv[2]
 spaces, results = {}, {}
 for block in blocks:
@@ -65,7 +72,7 @@ for block in blocks:
         results[block["id"]] = ["skip", mark.partition(",")[2].strip() or mark]
         continue
     if mark.startswith("needs "):
-        missing = [m for m in mark[6:].split() if importlib.util.find_spec(m) is None]
+        missing = [m for m in mark[6:].split() if not installed(m)]
         if missing:
             results[block["id"]] = ["skip", f"needs {', '.join(missing)}, not installed"]
             continue
