@@ -382,6 +382,7 @@ def _parser() -> argparse.ArgumentParser:
         "--thread",
         "--thread-id",
         dest="thread_id",
+        metavar="ID",
         help="the thread to run in or resume (config['configurable']['thread_id'])",
     )
     run.add_argument(
