@@ -2,9 +2,10 @@
 
     pip install 'graphpool[ray]'
     python examples/ray_fanout.py                               # a 2-node cluster on loopback
-    GRAPHPOOL_RAY_ADDRESS=auto python examples/ray_fanout.py    # the cluster `ray start` runs
+    RAY_ADDRESS=auto python examples/ray_fanout.py              # the cluster `ray start` runs
 
-Without ``GRAPHPOOL_RAY_ADDRESS`` the script starts its own cluster for the
+With ``RAY_ADDRESS`` (Ray's own variable) or ``GRAPHPOOL_RAY_ADDRESS`` it runs
+on that cluster. Without either, the script starts its own cluster for the
 demo: two ``ray start`` processes on 127.0.0.1 (a head and a second node),
 stopped at the end.
 """
@@ -58,8 +59,8 @@ for i in range(8):
     builder.add_edge(f"shard{i}", END)
 
 with contextlib.ExitStack() as stack:
-    address = os.environ.get("GRAPHPOOL_RAY_ADDRESS")
-    if not address:
+    address = None  # RayPool then follows GRAPHPOOL_RAY_ADDRESS, else Ray's own rules
+    if not (os.environ.get("GRAPHPOOL_RAY_ADDRESS") or os.environ.get("RAY_ADDRESS")):
         address = stack.enter_context(LocalRayCluster(nodes=2, num_cpus=1)).address
     pool = RayPool(address=address)
     stack.callback(pool.shutdown)

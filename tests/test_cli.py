@@ -195,3 +195,163 @@ def test_missing_matplotlib_is_reported_before_the_run(
     assert exit_.value.code == 2
     out, err = capsys.readouterr()
     assert out == "" and "pip install 'graphpool[plot]'" in err
+
+
+def test_log_level_is_accepted_after_the_command_too(
+    target: str, capsys: pytest.CaptureFixture
+) -> None:
+    import logging
+
+    log = logging.getLogger("graphpool")
+    try:
+        argv = ["run", f"{target}:builder", "--input", '{"n": 2}', "--log-level", "DEBUG"]
+        assert main([*argv, "--progress", "none"]) == 0
+        err = capsys.readouterr().err
+        assert "step=1 node=step task step started (attempt 1)" in err
+        assert log.level == logging.DEBUG
+        # given before the command and not after it, the command's default leaves it alone
+        assert main(["--log-level", "INFO", "draw", f"{target}:builder"]) == 0
+        assert log.level == logging.INFO
+    finally:
+        for handler in log.handlers[:]:
+            if not isinstance(handler, logging.NullHandler):
+                log.removeHandler(handler)
+        log.setLevel(logging.NOTSET)
+
+
+PAUSING_SCRIPT = """
+import dataclasses, json, operator, sys
+from typing import Annotated, TypedDict
+from graphpool import START, Command, StateGraph, interrupt
+from graphpool.checkpoint.sqlite import SqliteSaver
+
+@dataclasses.dataclass
+class Item:
+    name: str
+    ok: str = ""
+
+class S(TypedDict, total=False):
+    items: Annotated[list, operator.add]
+
+def pack(state):
+    return {"items": [Item("box")]}
+
+def ask(state):
+    answer = interrupt(f"ship {state['items'][-1].name}?")
+    return {"items": [Item("box", ok=answer)]}
+
+builder = StateGraph(S)
+builder.add_node("pack", pack)
+builder.add_node("ask", ask)
+builder.add_edge(START, "pack")
+builder.add_edge("pack", "ask")
+
+if __name__ == "__main__":
+    db, thread, what = sys.argv[1:4]
+    graph = builder.compile(checkpointer=SqliteSaver(db))
+    config = {"configurable": {"thread_id": thread}}
+    data = {"items": []} if what == "start" else Command(resume=what)
+    out = graph.invoke(data, config)
+    print(json.dumps([dataclasses.asdict(i) for i in out["items"]]))
+"""
+
+
+@pytest.fixture
+def pausing(tmp_path: Path) -> Path:
+    path = tmp_path / "shipping.py"
+    path.write_text(PAUSING_SCRIPT)
+    return path
+
+
+def _script(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        cwd=path.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_resume_an_interrupt_from_the_shell(pausing: Path) -> None:
+    db = str(pausing.parent / "runs.db")
+    common = ["run", f"{pausing.name}:builder", "--sqlite", db, "--thread", "t1"]
+    first = graphpool_cmd(*common, "--input", '{"items": []}', cwd=pausing.parent)
+    assert first.returncode == 0, first.stderr
+    paused = json.loads(first.stdout.strip().splitlines()[-1])
+    assert paused["__interrupt__"][0]["value"] == "ship box?"
+    assert "--thread t1 --resume VALUE" in first.stderr
+    second = graphpool_cmd(*common, "--resume", '"yes"', cwd=pausing.parent)
+    assert second.returncode == 0, second.stderr
+    final = json.loads(second.stdout.strip().splitlines()[-1])
+    assert final == {"items": [{"name": "box", "ok": ""}, {"name": "box", "ok": "yes"}]}
+
+
+def test_a_thread_the_script_saved_resumes_through_the_command_and_back(pausing: Path) -> None:
+    db = str(pausing.parent / "runs.db")
+    started = _script(pausing, db, "t1", "start")
+    assert started.returncode == 0, started.stderr
+    # saved by ``python shipping.py`` (classes in __main__), continued by the command
+    done = graphpool_cmd(
+        "run",
+        f"{pausing.name}:builder",
+        "--sqlite",
+        db,
+        "--thread",
+        "t1",
+        "--resume",
+        "yes",
+        cwd=pausing.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    final = json.loads(done.stdout.strip().splitlines()[-1])
+    assert final["items"][-1] == {"name": "box", "ok": "yes"}
+    # and the other way: started by the command, continued by the script
+    begun = graphpool_cmd(
+        "run",
+        f"{pausing.name}:builder",
+        "--sqlite",
+        db,
+        "--thread",
+        "t2",
+        "--input",
+        "{}",
+        cwd=pausing.parent,
+    )
+    assert begun.returncode == 0, begun.stderr
+    resumed = _script(pausing, db, "t2", "no")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)[-1] == {"name": "box", "ok": "no"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--resume", "1"], "--resume needs --thread"),
+        (["--thread", "t", "--resume", "1"], "--resume needs a checkpointer"),
+        (["--thread", "t", "--resume", "1", "--input", "{}"], "--input or --resume, not both"),
+    ],
+)
+def test_resume_usage_errors(
+    target: str, extra: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", f"{target}:builder", *extra])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sqlite_flag_refuses_a_graph_compiled_with_its_own_checkpointer(tmp_path: Path) -> None:
+    path = tmp_path / "own.py"
+    path.write_text(
+        "from typing import TypedDict\n"
+        "from graphpool import START, StateGraph\n"
+        "from graphpool.checkpoint import InMemorySaver\n"
+        "class S(TypedDict):\n    x: int\n"
+        "b = StateGraph(S)\nb.add_node('a', lambda s: s)\nb.add_edge(START, 'a')\n"
+        "g = b.compile(checkpointer=InMemorySaver())\n"
+    )
+    with pytest.raises(Exception, match="compiled with its own checkpointer"):
+        load_target(f"{path}:g", checkpointer=object())

@@ -46,6 +46,7 @@ ALLOWED = {
     ("_runnable.py", "ImportError"),  # pydantic, for a graph's JSON schemas
     ("_resume_schema.py", "ImportError"),  # pydantic, for interrupt(response_schema=<type>)
     ("_draw_text.py", "ImportError"),  # grandalf, for draw_ascii() as LangGraph's
+    ("_otel.py", "ImportError"),  # opentelemetry, for OpenTelemetryObserver
     # testing.py's fault injection raises the transient error a node would meet.
     ("testing.py", "ConnectionError"),
     # The Ray test cluster behind graphpool.testing (not the runtime): a Ray node

@@ -88,3 +88,15 @@ def test_functional_example_pauses_resumes_and_reuses_finished_tasks() -> None:
         "result: {'counts': [2762, 2371, 2260, 2199], 'published': True}",
         "fetch calls: 4",
     ]
+
+
+def test_otel_example_prints_the_span_tree() -> None:
+    pytest.importorskip("opentelemetry.sdk", reason="needs graphpool[otel] (opentelemetry-sdk)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *sys.path])}
+    assert run("otel_spans.py", env) == [
+        "request",
+        "  graphpool.run",
+        "    fetch (step 1)",
+        "    rank (step 1)",
+        "    answer (step 2)",
+    ]

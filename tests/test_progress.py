@@ -89,3 +89,26 @@ def test_without_rich_a_terminal_gets_plain_lines_and_a_hint(
     assert isinstance(make_progress(_Terminal(), "auto"), PlainProgress)
     monkeypatch.delitem(sys.modules, "rich.console")
     assert isinstance(make_progress(_Terminal(), "auto"), LiveProgress)
+
+
+def test_the_nodes_column_lists_the_steps_nodes_while_running_and_after() -> None:
+    from graphpool._observe import TaskAttempt
+
+    progress = LiveProgress(io.StringIO(), force_terminal=True)
+
+    def nodes_column() -> list[str]:
+        return list(progress._table().columns[-1]._cells)
+
+    def ended(node: str, outcome: str) -> TaskAttempt:
+        return TaskAttempt("r", 1, node, 1, "w", 0.0, 0.0, outcome, None)
+
+    for node in ("fetch", "fetch", "fetch", "rank"):
+        progress.on_task_start("r", 1, node, 1)
+    assert nodes_column() == ["fetch x3, rank"]
+    progress.on_task_end(ended("rank", "succeeded"))
+    progress.on_task_end(ended("fetch", "retried"))
+    progress.on_task_start("r", 1, "fetch", 2)  # a retry: the same task, not a fourth
+    assert nodes_column() == ["fetch x3, rank"]
+    for _ in range(3):
+        progress.on_task_end(ended("fetch", "succeeded"))
+    assert nodes_column() == ["fetch x3, rank"]  # the same meaning once the step is over

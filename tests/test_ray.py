@@ -37,6 +37,8 @@ from graphpool import (
     WorkerCrashedError,
 )
 from graphpool._pool import Pools
+from graphpool._pool._ray import ADDRESS_ENV
+from graphpool._testing_ray import _AUTH_ENV, LOOPBACK_ENV
 from graphpool.errors import PoolShutDownError, TaskCancelledError
 from graphpool.testing import LocalRayCluster
 
@@ -317,11 +319,109 @@ def test_config_executor_sends_nodes_to_ray(pools) -> None:
     assert graph.invoke({})["out"] == [os.getpid()]
 
 
+def _driver_env(*, to_cluster: bool) -> dict[str, str]:
+    """A driver process's environment: no Ray or graphpool-Ray settings but, to reach
+    the test cluster, its auth token and Ray's loopback switch (as the cluster set them)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
+    if to_cluster:
+        names = (*_AUTH_ENV, LOOPBACK_ENV)
+        env.update({k: v for k, v in os.environ.items() if k in names})
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(graphpool.__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    return env
+
+
+RAY_ADDRESS_DRIVER = """
+import os, sys, time
+t0 = time.monotonic()
+from typing import TypedDict
+from graphpool import START, StateGraph
+
+class S(TypedDict):
+    pid: int
+
+def where(state):
+    print("printed by the node", flush=True)  # forwarded to the driver by default
+    return {"pid": os.getpid()}
+
+b = StateGraph(S)
+b.add_node("n", where, executor="ray")
+b.add_edge(START, "n")
+ran_elsewhere = b.compile().invoke({"pid": 0})["pid"] != os.getpid()
+print("graph", ran_elsewhere, time.monotonic() - t0, flush=True)
+time.sleep(3)  # Ray forwards worker output a moment later
+"""
+
+BARE_DRIVER = """
+import time
+t0 = time.monotonic()
+import ray
+ray.init()
+print("bare", time.monotonic() - t0, ray.get_runtime_context().gcs_address)
+"""
+
+
+@needs_ray
+@pytest.mark.timeout(240)
+def test_ray_address_alone_joins_a_ray_start_cluster_as_fast_as_bare_ray_init(cluster) -> None:
+    # The cluster is ``ray start --head`` (and a worker node) on loopback; the
+    # drivers are told its address only through Ray's own RAY_ADDRESS.
+    env = {**_driver_env(to_cluster=True), "RAY_ADDRESS": cluster.address}
+
+    def drive(code: str, **extra: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return (done.stdout + done.stderr).splitlines()
+
+    [bare] = [line.split() for line in drive(BARE_DRIVER) if line.startswith("bare ")]
+    assert bare[2] == cluster.address  # Ray itself joined the running cluster
+    out = drive(RAY_ADDRESS_DRIVER)
+    [graph] = [line.split() for line in out if line.startswith("graph ")]
+    assert graph[1] == "True"  # the node ran in a Ray worker process
+    # what used to wait ~60 s for a raylet on the wrong address, then fail
+    assert float(graph[2]) < float(bare[1]) + 10, (graph, bare)
+    assert any("printed by the node" in line for line in out)  # log_to_driver by default
+    quiet = drive(RAY_ADDRESS_DRIVER, GRAPHPOOL_RAY_LOG_TO_DRIVER="0")
+    assert not any("printed by the node" in line for line in quiet)
+
+
+def test_init_arguments_follow_the_environment(monkeypatch) -> None:
+    for name in (ADDRESS_ENV, "GRAPHPOOL_RAY_LOG_TO_DRIVER"):
+        monkeypatch.delenv(name, raising=False)
+    plain = RayPool().init_arguments()
+    assert plain["address"] is None  # ray.init decides: RAY_ADDRESS, `ray start`, or local
+    assert plain["log_to_driver"] is True and plain["include_dashboard"] is False
+    assert "_node_ip_address" not in plain
+    monkeypatch.setenv(ADDRESS_ENV, "ray://head:10001")
+    monkeypatch.setenv("GRAPHPOOL_RAY_LOG_TO_DRIVER", "no")
+    from_env = RayPool().init_arguments()
+    assert from_env["address"] == "ray://head:10001" and from_env["log_to_driver"] is False
+    given = RayPool("auto", log_to_driver=True, namespace="x").init_arguments()
+    assert given["address"] == "auto" and given["log_to_driver"] is True
+    assert given["namespace"] == "x"
+
+
+def test_the_runtime_never_patches_ray() -> None:
+    import inspect
+
+    from graphpool._pool import _ray as ray_module
+
+    source = inspect.getsource(ray_module)
+    assert "resolve_ip_for_localhost" not in source and "_node_ip_address" not in source
+
+
 @needs_ray
 @pytest.mark.parametrize("where", ["env", "local"])
 def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
-    # GRAPHPOOL_RAY_ADDRESS joins the cluster; without it, a local instance is
-    # started, listening on loopback only.
+    # GRAPHPOOL_RAY_ADDRESS joins the cluster; without any address, Ray starts
+    # a local instance of one node, on loopback with Ray's own switch (README).
     script = tmp_path / "driver.py"
     script.write_text(
         "import os, subprocess\n"
@@ -336,14 +436,11 @@ def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
         "print(b.compile().invoke({'pid': 0})['pid'] != os.getpid())\n"
         "print(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(graphpool.__file__).parents[1]), env.get("PYTHONPATH", "")]
-    )
+    env = _driver_env(to_cluster=where == "env")
     if where == "env":
-        env.update({k: v for k, v in os.environ.items() if k.startswith("RAY_AUTH")})
         env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
     else:
+        env[LOOPBACK_ENV] = "0"
         env["HOME"] = str(tmp_path)  # Ray keeps a local instance's token in ~/.ray
         env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="gp-")  # short: Ray's socket paths
     try:
@@ -388,10 +485,8 @@ def test_a_sigkilled_driver_leaves_no_ray_task_running(cluster, tmp_path) -> Non
     # for a driver that exits; its worker process goes.
     script, pid_file = tmp_path / "driver.py", tmp_path / "task.pid"
     script.write_text(ORPHAN_DRIVER)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "GRAPHPOOL_RAY"))}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("RAY_AUTH")})
+    env = _driver_env(to_cluster=True)
     env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
-    env["PYTHONPATH"] = str(Path(graphpool.__file__).parents[1])
     log = tmp_path / "driver.log"
     with open(log, "wb") as out:
         driver = subprocess.Popen(

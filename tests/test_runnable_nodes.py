@@ -46,6 +46,7 @@ class Recorder(BaseCallbackHandler):
                 {
                     "name": kwargs.get("name"),
                     "run_id": run_id,
+                    "parent_run_id": parent_run_id,
                     "tags": tags or [],
                     "metadata": metadata or {},
                 }
@@ -162,9 +163,13 @@ def test_runnable_node_gets_the_callers_callbacks_tags_and_metadata(asynchronous
     assert run["metadata"]["langgraph_node"] == "work"
     assert run["metadata"]["langgraph_step"] == 1
     assert seen["configurable"]["thread"] == "t"
-    # like LangGraph: the run's own name and id are not handed to its nodes
+    # like LangGraph: the run's own name and id are not handed to its nodes; the
+    # name goes to the graph's own callback run, with the node's run below it
     assert "run_name" not in seen and "run_id" not in seen
-    assert not recorder.named("whole run")
+    [whole] = recorder.named("whole run")
+    [node_run] = recorder.named("work")
+    assert node_run["parent_run_id"] == whole["run_id"]
+    assert run["parent_run_id"] == node_run["run_id"]
 
 
 def test_runnables_called_inside_plain_nodes_inherit_the_node_config() -> None:

@@ -7,12 +7,13 @@ Change ``from langgraph.graph import StateGraph, END`` to
 import logging as _logging
 from typing import TYPE_CHECKING
 
+from . import _env
 from ._builder import StateGraph
 from ._compiled import CompiledStateGraph
 from ._constants import END, START
 from ._lazy import lazy_names
 from ._observe import RunObserver, TaskAttempt
-from ._pool import ThreadPool, WorkerPool
+from ._pool import ThreadPool, WorkerPool, default_pool
 from ._pool._stats import PoolStats
 from ._version import __version__
 from .errors import (
@@ -84,8 +85,10 @@ __all__ = [
     "NodeError",
     "NodeTimeoutError",
     "NotInNodeError",
+    "OpenTelemetryObserver",
     "Overwrite",
     "ParentCommand",
+    "PoolCollector",
     "PoolSaturatedError",
     "PoolShutDownError",
     "PoolStats",
@@ -109,6 +112,8 @@ __all__ = [
     "WorkerCrashedError",
     "WorkerPool",
     "__version__",
+    "default_pool",
+    "default_process_pool",
     "interrupt",
     "serve_metrics",
 ]
@@ -119,7 +124,10 @@ _LAZY = {  # loaded on first use: ``import graphpool`` stays light
     "RayPool": "._pool._ray",
     "RayStatistics": "._pool._ray",
     "serve_metrics": "._pool._prometheus",
+    "PoolCollector": "._pool._prometheus",
+    "default_process_pool": "._pool._process",
     "Trace": "._trace",
+    "OpenTelemetryObserver": "._otel",
 }
 
 
@@ -127,11 +135,15 @@ __getattr__ = lazy_names(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from ._otel import OpenTelemetryObserver
     from ._pool._async import AsyncPool
-    from ._pool._process import ProcessPool
-    from ._pool._prometheus import serve_metrics
+    from ._pool._process import ProcessPool, default_process_pool
+    from ._pool._prometheus import PoolCollector, serve_metrics
     from ._pool._ray import RayPool, RayStatistics
     from ._trace import Trace
+
+# GRAPHPOOL_* variables for the default pools: a bad value fails here, named.
+_env.settings()
 
 # A library stays silent unless the application configures logging.
 _logging.getLogger("graphpool").addHandler(_logging.NullHandler())

@@ -3,6 +3,8 @@
 ::
 
     graphpool run examples/seed_demo.py:graph --input '{"results": []}' --trace t.json
+    graphpool run app.py:graph --sqlite runs.db --thread t1 --input '{"q": "go"}'
+    graphpool run app.py:graph --sqlite runs.db --thread t1 --resume '"yes"'
     graphpool draw examples/seed_demo.py:graph --png graph.png
 
 ``MODULE:ATTR`` names a Python file (``path/to/file.py``) or an importable module
@@ -10,6 +12,10 @@
 function of no arguments returning one of those. Whatever the module prints while
 it is imported goes to stderr, so that stdout carries only the command's result:
 for ``run``, the final state as one line of JSON, the last line of stdout.
+
+A Python file is imported under its own name, and the classes it defines are
+named as if it ran as ``python file.py`` (``__main__:Item``), so a thread that
+the script saved and one the command saved hold the same class paths.
 
 Exit status: 0 on success, 1 when the run raised (traceback on stderr), 2 for a
 usage error (bad target, bad input).
@@ -68,6 +74,7 @@ def _import_module(spec: str) -> Any:
 
         cloudpickle.register_pickle_by_value(module)
         loader.loader.exec_module(module)
+        _as_main(module)
         return module
     sys.path.insert(0, os.getcwd())
     try:
@@ -78,8 +85,48 @@ def _import_module(spec: str) -> Any:
         raise
 
 
-def load_target(target: str, *, scheduling: str | None = None) -> CompiledStateGraph:
+def _as_main(module: Any) -> None:
+    """Name a script's classes as ``python script.py`` names them: ``__main__:Item``.
+
+    Checkpoint serializers store a class by ``module:qualname``; without this a
+    thread saved by the script (``__main__:Item``) and one saved through this
+    command (``script:Item``) could not load each other. Each class is also put
+    in ``__main__``'s namespace, where the loader looks (never over a name there).
+    """
+    main = sys.modules.get("__main__")
+    if main is None or main is module:
+        return
+    own = module.__name__
+    todo = [(name, value) for name, value in vars(module).items() if isinstance(value, type)]
+    for name, cls in todo:
+        if cls.__module__ != own or cls.__qualname__ != name:
+            continue  # imported from elsewhere, or an alias
+        if name in vars(main):
+            continue  # __main__ has its own thing under that name: leave both as they are
+        setattr(main, name, cls)
+        for inner in _defined_in(cls, own):
+            inner.__module__ = "__main__"
+
+
+def _defined_in(cls: type, module_name: str) -> list[type]:
+    """``cls`` and the classes nested in it, all defined in ``module_name``."""
+    found, todo = [], [cls]
+    while todo:
+        current = todo.pop()
+        if current.__module__ != module_name:
+            continue
+        found.append(current)
+        todo.extend(v for v in vars(current).values() if isinstance(v, type))
+    return found
+
+
+def load_target(
+    target: str, *, scheduling: str | None = None, checkpointer: Any = None
+) -> CompiledStateGraph:
     """The compiled graph ``MODULE:ATTR`` names (a builder is compiled; a factory is called).
+
+    ``checkpointer``: compile a builder with it, or give it to a compiled graph
+    that has none.
 
     Raises:
         UsageError: the target is malformed, missing, or not a graphpool graph.
@@ -97,13 +144,20 @@ def load_target(target: str, *, scheduling: str | None = None) -> CompiledStateG
         if callable(obj) and not isinstance(obj, (StateGraph, CompiledStateGraph, type)):
             obj = obj()
     if isinstance(obj, StateGraph):
-        return obj.compile(scheduling=scheduling or "superstep")
+        return obj.compile(scheduling=scheduling or "superstep", checkpointer=checkpointer)
     if isinstance(obj, CompiledStateGraph):
         if scheduling is not None and scheduling != obj.scheduling:
             raise UsageError(
                 f"{target} is already compiled with scheduling={obj.scheduling!r}; point at "
                 "the StateGraph builder to choose --scheduling"
             )
+        if checkpointer is not None:
+            if obj.checkpointer is not None:
+                raise UsageError(
+                    f"{target} is compiled with its own checkpointer ({obj.checkpointer!r}); "
+                    "drop --sqlite to use it"
+                )
+            obj.checkpointer = checkpointer
         return obj
     kind = type(obj)
     if kind.__module__.startswith("langgraph"):
@@ -156,8 +210,46 @@ def _run(args: argparse.Namespace) -> int:
         from ._timeline import figure_class
 
         figure_class()  # no matplotlib: say so before the run, not after it
-    graph = load_target(args.target, scheduling=args.scheduling)
-    data = _read_input(args.input)
+    saver = _saver(args)
+    try:
+        return _run_with(args, saver)
+    finally:
+        if saver is not None:
+            saver.close()
+
+
+def _saver(args: argparse.Namespace) -> Any:
+    if args.resume is not None and args.thread_id is None:
+        raise UsageError("--resume needs --thread: the thread whose interrupt it answers")
+    if args.resume is not None and args.input is not None:
+        raise UsageError("give --input or --resume, not both")
+    if args.sqlite is None:
+        return None
+    from .checkpoint.sqlite import SqliteSaver
+
+    return SqliteSaver(args.sqlite)
+
+
+def _resume_value(text: str) -> Any:
+    """``--resume``'s JSON value; text that is not JSON is taken as a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _run_with(args: argparse.Namespace, saver: Any) -> int:
+    graph = load_target(args.target, scheduling=args.scheduling, checkpointer=saver)
+    if args.resume is not None and graph.checkpointer is None:
+        raise UsageError(
+            f"--resume needs a checkpointer: {args.target} has none; add --sqlite FILE.db"
+        )
+    if args.resume is not None:
+        from .types import Command
+
+        data: Any = Command(resume=_resume_value(args.resume))
+    else:
+        data = _read_input(args.input or "{}")
     config: dict[str, Any] = {}
     if args.workers is not None:
         config["max_workers"] = args.workers
@@ -194,8 +286,17 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"trace: {len(trace.attempts)} task attempts -> {', '.join(written)}", file=sys.stderr
         )
+    if isinstance(result, dict) and result.get("__interrupt__"):
+        print(_paused(args, result["__interrupt__"]), file=sys.stderr)
     print(json.dumps(result, default=_jsonable, ensure_ascii=False, indent=args.indent))
     return 0
+
+
+def _paused(args: argparse.Namespace, interrupts: Any) -> str:
+    values = ", ".join(json.dumps(i.value, default=_jsonable) for i in interrupts)
+    where = ["--sqlite", args.sqlite] if args.sqlite else []
+    command = ["graphpool", "run", args.target, *where, "--thread", args.thread_id or "?"]
+    return f"paused at interrupt({values}); continue with: {' '.join(command)} --resume VALUE"
 
 
 def _draw(args: argparse.Namespace) -> int:
@@ -235,21 +336,36 @@ class _LogDefaults(logging.Filter):
         return True
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="graphpool", description="Run or draw a graphpool (LangGraph-style) graph."
-    )
-    parser.add_argument("--version", action="version", version=f"graphpool {__version__}")
-    parser.add_argument(
+def _logging_options(default: Any) -> argparse.ArgumentParser:
+    """``--log-level``, accepted before and after the command (``graphpool run ... --log-level``).
+
+    The command's copy defaults to SUPPRESS, so it leaves a value given before it alone.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=default,
         help="log the graphpool logger to stderr at this level (run id, step, node on each line)",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    return options
 
-    run = commands.add_parser("run", help="run a graph and print its final state as JSON")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphpool",
+        description="Run or draw a graphpool (LangGraph-style) graph.",
+        parents=[_logging_options(None)],
+    )
+    parser.add_argument("--version", action="version", version=f"graphpool {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    logging_options = _logging_options(argparse.SUPPRESS)
+
+    run = commands.add_parser(
+        "run", help="run a graph and print its final state as JSON", parents=[logging_options]
+    )
     run.add_argument("target", metavar="MODULE:ATTR")
-    run.add_argument("--input", default="{}", help="input as JSON, or @file.json (default {})")
+    run.add_argument("--input", help="input as JSON, or @file.json (default {})")
     run.add_argument(
         "--workers", type=_positive, help="most tasks of the run at once (max_workers)"
     )
@@ -262,7 +378,24 @@ def _parser() -> argparse.ArgumentParser:
         "--async", dest="use_async", action="store_true", help="drive the run with ainvoke"
     )
     run.add_argument("--recursion-limit", type=_positive, help="most supersteps (recursion_limit)")
-    run.add_argument("--thread-id", help="config['configurable']['thread_id']")
+    run.add_argument(
+        "--thread",
+        "--thread-id",
+        dest="thread_id",
+        metavar="ID",
+        help="the thread to run in or resume (config['configurable']['thread_id'])",
+    )
+    run.add_argument(
+        "--sqlite",
+        metavar="FILE",
+        help="save checkpoints in this SQLite file (a SqliteSaver), so --thread can resume",
+    )
+    run.add_argument(
+        "--resume",
+        metavar="VALUE",
+        help="answer the thread's interrupt(): Command(resume=VALUE), VALUE as JSON "
+        "(text that is not JSON is a string); needs --thread",
+    )
     run.add_argument(
         "--scheduling",
         choices=["superstep", "eager"],
@@ -279,7 +412,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--indent", type=int, help="pretty-print the JSON result")
     run.set_defaults(handler=_run)
 
-    draw = commands.add_parser("draw", help="print a graph's Mermaid text (as LangGraph's)")
+    draw = commands.add_parser(
+        "draw", help="print a graph's Mermaid text (as LangGraph's)", parents=[logging_options]
+    )
     draw.add_argument("target", metavar="MODULE:ATTR")
     draw.add_argument("-o", "--output", help="write the Mermaid text here instead of stdout")
     draw.add_argument("--png", help="also draw a PNG picture here")

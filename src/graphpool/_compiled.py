@@ -128,6 +128,7 @@ class CompiledStateGraph(RunnableSurface):
             if not own_thread:
                 config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
+        callbacks = bool(options.config.get("callbacks")) and _lc.loaded()  # the caller's
         if nest is not None:
             pools = nest.job.dispatcher.pools
         else:
@@ -153,6 +154,10 @@ class CompiledStateGraph(RunnableSurface):
             else:
                 root = nest.job.dispatcher.run.on_output
                 options, sink, on_output = attach(options, ns=nest.ns, root=root)
+        if callbacks:  # one callback run for the run and one per node, as LangGraph's
+            from ._lc_callbacks import attach as with_callback_runs
+
+            options = with_callback_runs(options, self.get_name(), input)
         if nest is not None:
             parent_runtime = nest.job.runtime
             runtime: Runtime[Any] = Runtime(
@@ -260,6 +265,8 @@ class CompiledStateGraph(RunnableSurface):
                 control=call.control,
                 every_key=every_key,
             )
+            if options.callbacks is not None:
+                options.callbacks.core = run
             session = (
                 run,
                 Services(

@@ -145,6 +145,8 @@ class RunOptions:
         config: the caller's config, normalised, as handed to nodes.
         observer: who is told about the run's steps and task attempts
             (``config["trace"]``, ``config["observer"]`` and the ``graphpool`` logger).
+        callbacks: the run's langchain-core callback runs, when its config has
+            ``callbacks`` (see ``_lc_callbacks``); else None.
     """
 
     recursion_limit: int = DEFAULT_RECURSION_LIMIT
@@ -155,6 +157,7 @@ class RunOptions:
     pool: Any = None
     admission_timeout: float | None = None
     observer: ObserverGroup = dataclasses.field(default_factory=ObserverGroup)
+    callbacks: Any = None  # _lc_callbacks.GraphCallbacks: the config has langchain callbacks
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RunOptions:
@@ -225,4 +228,6 @@ class RunOptions:
             "langgraph_path": ("__pregel_pull", node),
             "graphpool_run_id": self.run_id,
         }
+        if self.callbacks is not None:  # the node's own callback run, as LangGraph's
+            self.callbacks.bind(config)
         return config

@@ -44,6 +44,7 @@ class TaskJob:
         "calls",
         "dispatcher",
         "handle",
+        "lc_run",  # the attempt's langchain callback run (runs with callbacks only)
         "outcome",
         "task",
     )
@@ -263,17 +264,25 @@ class TaskJob:
         return own
 
     def _began(self, where: str = "") -> None:
-        if self.dispatcher.run.observing:  # stamps for observers (traces, progress, logs)
+        run = self.dispatcher.run
+        if run.observing:  # stamps for observers (traces, progress, logs)
             self.task.worker = where + current_thread().name
             self.task.started_at = time.time()
+            if run.options.callbacks is not None:  # config has langchain callbacks
+                self.lc_run = run.options.callbacks.task_started(self)
 
     # _ended (and _began) are only called when there is something to do: an
     # observed run, or a result to cache (the hot path skips both calls)
 
     def _ended(self) -> Outcome:
         """The attempt's outcome, stamped and (on success, with a cache policy) kept."""
-        if self.dispatcher.run.observing:
+        run = self.dispatcher.run
+        if run.observing:
             self.task.ended_at = time.time()
+            lc_run = getattr(self, "lc_run", None)  # unset unless the run has callbacks
+            if lc_run is not None:
+                self.lc_run = None
+                run.options.callbacks.task_ended(self, lc_run)
         if self.cache_key is not None:
             self._keep()
         assert self.outcome is not None

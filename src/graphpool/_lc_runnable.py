@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._lc import require
+from ._lc_callbacks import TRACED
 
 require("langchain_core.runnables", "graph.as_runnable() (with_retry, astream_events, ...)")
 
@@ -81,7 +82,9 @@ class GraphRunnable(Runnable[Any, Any]):
         tasks = _TaskRuns(run)
         final = None
         held: list[Any] = []  # updates wait for their task's end, as LangGraph orders them
-        child = {**config, "callbacks": run.get_child()}
+        children = run.get_child()
+        setattr(children, TRACED, True)  # this reports the graph's runs: the run opens none
+        child = {**config, "callbacks": children}
         stream: Any = graph.astream(input, child, stream_mode=shape.run_modes, **kwargs)
         try:
             async with contextlib.aclosing(stream):  # stopped here: the run stops at once

@@ -156,6 +156,10 @@ class ObserverGroup:
     def __repr__(self) -> str:
         return f"<ObserverGroup {[type(o).__name__ for o in self.observers]}>"
 
+    def adding(self, observer: RunObserver) -> ObserverGroup:
+        """A group with these observers and ``observer``."""
+        return ObserverGroup((*self.observers[1:], observer))
+
     def run_started(self, run_id: str) -> None:
         for o in self.observers:
             o.on_run_start(run_id)

@@ -2,7 +2,9 @@
 
 Both are :class:`~graphpool.RunObserver` objects fed by the run's hooks. The live
 display (``graphpool[cli]``, rich imported only when it is used) shows one row per
-superstep: tasks running, done, retried and failed, and which nodes are running.
+superstep: tasks running, done, retried and failed, and the nodes the step runs
+(every node that started a task in it, ``name xN`` for N tasks of one node;
+the column means the same during the step and after it).
 The plain one writes a line per event, for logs and pipes.
 """
 
@@ -24,8 +26,12 @@ class _Step:
 
     def __init__(self) -> None:
         self.running: Counter[str] = Counter()
-        self.seen: list[str] = []
+        self.seen: Counter[str] = Counter()  # tasks per node, in the order they started
         self.done = self.retried = self.failed = 0
+
+    def nodes(self) -> str:
+        """The step's nodes: each that started a task, ``xN`` for N tasks of it."""
+        return ", ".join(f"{n} x{k}" if k > 1 else n for n, k in self.seen.items())
 
 
 class _Tally(RunObserver):
@@ -50,8 +56,8 @@ class _Tally(RunObserver):
         with self.lock:
             s = self._step(step)
             s.running[node] += 1
-            if node not in s.seen:
-                s.seen.append(node)
+            if attempt == 1:  # a retry is the same task again
+                s.seen[node] += 1
 
     def on_task_end(self, attempt: TaskAttempt) -> None:
         with self.lock:
@@ -148,9 +154,6 @@ class LiveProgress(_Tally):
                 table.add_column(name, justify=justify)  # type: ignore[arg-type]
             for number, s in sorted(self.steps.items()):
                 busy = sum(s.running.values())
-                nodes = ", ".join(
-                    f"{n} x{k}" if k > 1 else n for n, k in s.running.items()
-                ) if busy else ", ".join(s.seen)  # fmt: skip
                 style = "red" if s.failed else ("yellow" if busy else "green")
                 table.add_row(
                     str(number),
@@ -158,7 +161,7 @@ class LiveProgress(_Tally):
                     str(s.done),
                     str(s.retried),
                     str(s.failed),
-                    nodes,
+                    s.nodes(),
                     style=style,
                 )
             return table

@@ -8,9 +8,15 @@ Each Ray node is its own ``ray start --block`` process, with its own raylet and
 object store: a head, then workers that join it, just as on separate machines.
 Ray would advertise the machine's outward address and listen on every
 interface; here every node is told ``127.0.0.1`` and kept there (see
-``_pool._ray._keep_loopback``), so nothing listens beyond loopback. The cluster uses
+:func:`keep_loopback`), so nothing listens beyond loopback. The cluster uses
 Ray's token authentication with a fresh token. Every process it started is
 stopped by process group at the end.
+
+Drivers reach it as Ray's own rules say (the runtime never patches Ray): while
+the cluster runs, this process keeps loopback addresses as given (for a driver
+in this process), and its environment holds ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``,
+Ray's switch that makes a driver started from here use 127.0.0.1 as its own
+address, as the nodes do.
 
 Run as ``python -m graphpool._testing_ray start ...`` it is Ray's own
 ``ray`` command line, with loopback addresses kept as given.
@@ -18,6 +24,7 @@ Run as ``python -m graphpool._testing_ray start ...`` it is Ray's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -28,13 +35,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LocalRayCluster"]
+__all__ = ["LocalRayCluster", "keep_loopback"]
 
 _AUTH_ENV = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")
+LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch: set to 0, a Ray driver (or a single ``ray start --head``) uses
+127.0.0.1 as this machine's address (it refuses to start a worker node, though)."""
 
 
 def _free_port() -> int:
@@ -55,8 +65,9 @@ class LocalRayCluster:
 
     ``address`` is what a driver joins (``RayPool(address=cluster.address)``).
     While the cluster runs, this process's environment holds its auth token
-    settings (``RAY_AUTH_MODE``, ``RAY_AUTH_TOKEN_PATH``) so a driver here can
-    connect; they are restored on :meth:`stop`.
+    settings (``RAY_AUTH_MODE``, ``RAY_AUTH_TOKEN_PATH``) and
+    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, so a driver here or started from
+    here can connect; they are restored on :meth:`stop`.
     """
 
     def __init__(
@@ -75,6 +86,7 @@ class LocalRayCluster:
         self.processes: list[subprocess.Popen[bytes]] = []
         self._folder: Path | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._loopback: contextlib.ExitStack | None = None
 
     def __repr__(self) -> str:
         return f"<LocalRayCluster {self.address or 'stopped'} nodes={len(self.processes)}>"
@@ -119,13 +131,17 @@ class LocalRayCluster:
         except BaseException:
             self.stop()
             raise
-        for name in _AUTH_ENV:
+        for name, value in (*((n, env[n]) for n in _AUTH_ENV), (LOOPBACK_ENV, "0")):
             self._saved_env[name] = os.environ.get(name)
-            os.environ[name] = env[name]
+            os.environ[name] = value
         _reload_ray_config()
+        if "ray" in sys.modules:  # already imported: it read the switch above too early
+            self._loopback = contextlib.ExitStack()
+            self._loopback.enter_context(keep_loopback(sys.modules["ray"]))
 
     def _environment(self, token: Path) -> dict[str, str]:
         env = dict(os.environ)
+        env.pop(LOOPBACK_ENV, None)  # set by a running cluster: worker nodes refuse it
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
         # Ray workers import graphpool (and run node functions) from here.
         home = str(package_root())
@@ -164,6 +180,9 @@ class LocalRayCluster:
                 pass
             process.wait()
         self.processes.clear()
+        if self._loopback is not None:
+            self._loopback.close()
+            self._loopback = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -190,15 +209,37 @@ def _reload_ray_config() -> None:
         config.initialize("")
 
 
+@contextlib.contextmanager
+def keep_loopback(ray: Any) -> Iterator[None]:
+    """Let Ray keep a loopback address as given (a test helper; the runtime never does this).
+
+    Ray rewrites ``127.0.0.1``/``localhost`` to the machine's outward address,
+    and its servers then listen on every interface. Kept on loopback, a node
+    listens on 127.0.0.1 only, and a driver in this process reaches a head
+    started on loopback. (A Ray private hook; if a Ray version lacks it, Ray's
+    default holds.)
+    """
+    services: Any = getattr(getattr(ray, "_private", None), "services", None)
+    original = getattr(services, "resolve_ip_for_localhost", None)
+    if original is None:
+        yield
+        return
+    services.resolve_ip_for_localhost = lambda host: host
+    try:
+        yield
+    finally:
+        services.resolve_ip_for_localhost = original
+
+
 def main(argv: list[str] | None = None) -> int:
     """Ray's ``ray`` command line, keeping loopback addresses as given."""
-    from ._pool._ray import _keep_loopback, require_ray
+    from ._pool._ray import require_ray
 
     ray = require_ray()
     from ray.scripts.scripts import main as ray_main
 
     sys.argv = ["ray", *(sys.argv[1:] if argv is None else argv)]
-    with _keep_loopback(ray):
+    with keep_loopback(ray):
         return int(ray_main() or 0)
 
 

@@ -371,11 +371,16 @@ _lock = threading.Lock()
 
 
 def default_process_pool() -> ProcessPool:
-    """The process-wide process pool for nodes with ``executor="process"``."""
+    """The process-wide process pool for nodes with ``executor="process"``.
+
+    Sized by ``GRAPHPOOL_PROCESS_WORKERS``/``GRAPHPOOL_PROCESS_IDLE_TIMEOUT`` when set.
+    """
     global _default
     if _default is None:
         with _lock:
             if _default is None:
-                _default = ProcessPool()
+                from .._env import settings
+
+                _default = ProcessPool(**settings().process_options())  # GRAPHPOOL_PROCESS_*
                 atexit.register(_default.shutdown, wait=True, cancel_futures=True)
     return _default

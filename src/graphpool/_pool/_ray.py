@@ -22,6 +22,14 @@ worker went within a fraction of a second here). Through Ray Client
 (``ray://``) the cluster first waits ``RAY_CLIENT_RECONNECT_GRACE_PERIOD``
 seconds (30 by default) for the client to come back.
 
+Which cluster: Ray's own rules, after graphpool's. An ``address`` given to
+:class:`RayPool` or ``GRAPHPOOL_RAY_ADDRESS`` wins; otherwise ``ray.init()``
+decides as it does for any Ray program: ``RAY_ADDRESS``, else the cluster
+``ray start`` runs on this machine, else a new local instance (no dashboard).
+Ray's internals are never patched. What a node prints is forwarded to the
+driver's terminal, as Ray does (``log_to_driver=False`` or
+``GRAPHPOOL_RAY_LOG_TO_DRIVER=0`` turns it off).
+
 Ray is imported on first use only: ``pip install 'graphpool[ray]'``.
 """
 
@@ -29,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -37,9 +44,10 @@ import os
 import pickle
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._env import settings
 from ..errors import (
     InvalidGraphError,
     PoolShutDownError,
@@ -59,7 +67,8 @@ __all__ = [
 ]
 
 ADDRESS_ENV = "GRAPHPOOL_RAY_ADDRESS"
-"""Environment variable with the Ray cluster to join: ``auto``, ``host:port`` or ``ray://host:port``."""
+"""Environment variable with the Ray cluster to join: ``auto``, ``host:port`` or
+``ray://host:port``; it wins over Ray's own ``RAY_ADDRESS``."""
 
 INLINE_LIMIT = 100 * 1024
 """Inputs smaller than this (pickled) travel inside the task, as Ray itself does
@@ -188,8 +197,13 @@ class RayPool(WorkerPool):
         address: the cluster to join: ``"auto"`` (the one ``ray start`` runs on
             this machine), ``"host:port"`` or ``"ray://host:port"`` (Ray
             Client). Default: the ``GRAPHPOOL_RAY_ADDRESS`` environment
-            variable; if unset, a local Ray instance is started on loopback.
+            variable; if unset, Ray's own choice, as a bare ``ray.init()``
+            makes it: ``RAY_ADDRESS``, else the cluster ``ray start`` runs on
+            this machine, else a new local instance (without a dashboard).
             If this process already called ``ray.init()``, that connection is used.
+        log_to_driver: forward what nodes print to this process's stdout and
+            stderr (Ray's default). Default: ``GRAPHPOOL_RAY_LOG_TO_DRIVER``,
+            else True.
         scheduling_strategy: Ray's placement rule for node tasks. The default,
             ``"SPREAD"``, spreads a fan-out over the cluster's machines; Ray's
             ``"DEFAULT"`` fills the driver's own machine first and moves work
@@ -208,10 +222,12 @@ class RayPool(WorkerPool):
         address: str | None = None,
         *,
         scheduling_strategy: Any = "SPREAD",
+        log_to_driver: bool | None = None,
         **init_options: Any,
     ) -> None:
         self.address = address
         self.scheduling_strategy = scheduling_strategy
+        self.log_to_driver = log_to_driver
         self.init_options = init_options
         self._ray: Any = None
         self._remote: Any = None
@@ -225,7 +241,8 @@ class RayPool(WorkerPool):
 
     def __repr__(self) -> str:
         state = "shut down" if self._shutdown else "connected" if self._ray else "not connected"
-        return f"<RayPool address={self.address or os.environ.get(ADDRESS_ENV)!r} {state}>"
+        address = self.address or os.environ.get(ADDRESS_ENV) or os.environ.get("RAY_ADDRESS")
+        return f"<RayPool address={address!r} {state}>"
 
     # -- connection ------------------------------------------------------------
 
@@ -245,15 +262,29 @@ class RayPool(WorkerPool):
                 self._ray = ray
         return self._ray
 
-    def _init(self, ray: Any) -> None:
-        address = self.address or os.environ.get(ADDRESS_ENV) or None
-        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
-        if address is None or address == "local":
-            # A local instance: its servers listen on loopback only, no dashboard.
-            options.update(include_dashboard=False, _node_ip_address="127.0.0.1")
+    def init_arguments(self) -> dict[str, Any]:
+        """The ``ray.init`` arguments :meth:`connect` uses (when Ray is not yet initialised).
+
+        ``address`` is None unless given here or in ``GRAPHPOOL_RAY_ADDRESS``:
+        then ``ray.init`` follows Ray's own rules (``RAY_ADDRESS``, a ``ray
+        start`` cluster on this machine, else a local instance).
+        ``include_dashboard`` only matters to a local instance Ray starts.
+        """
+        env = settings()
+        log = self.log_to_driver
+        if log is None:
+            log = env.ray_log_to_driver if env.ray_log_to_driver is not None else True
+        options: dict[str, Any] = {
+            "address": self.address or env.ray_address or None,
+            "log_to_driver": log,
+            "logging_level": logging.ERROR,
+            "include_dashboard": False,
+        }
         options.update(self.init_options)
-        with _keep_loopback(ray):
-            ray.init(address=address, **options)
+        return options
+
+    def _init(self, ray: Any) -> None:
+        ray.init(**self.init_arguments())
 
     # -- node calls ------------------------------------------------------------
 
@@ -431,27 +462,6 @@ def _worker_lost(errors: Any) -> tuple[type[BaseException], ...]:
         "TaskCancelledError",
     )
     return tuple(getattr(errors, n) for n in names if hasattr(errors, n))
-
-
-@contextlib.contextmanager
-def _keep_loopback(ray: Any) -> Iterator[None]:
-    """Let ``ray.init`` keep a loopback address as given.
-
-    Ray rewrites ``127.0.0.1``/``localhost`` to the machine's outward address,
-    and its servers then listen on every interface. Kept on loopback, a local
-    instance listens on 127.0.0.1 only, and a driver reaches a head started on
-    loopback. (A Ray private hook; if a Ray version lacks it, Ray's default holds.)
-    """
-    services: Any = getattr(getattr(ray, "_private", None), "services", None)
-    original = getattr(services, "resolve_ip_for_localhost", None)
-    if original is None:
-        yield
-        return
-    services.resolve_ip_for_localhost = lambda host: host
-    try:
-        yield
-    finally:
-        services.resolve_ip_for_localhost = original
 
 
 _default: RayPool | None = None

@@ -430,10 +430,16 @@ _default_lock = threading.Lock()
 
 
 def default_pool() -> ThreadPool:
-    """The process-wide thread pool used by runs that name no pool."""
+    """The process-wide thread pool used by runs that name no pool.
+
+    Sized by the ``GRAPHPOOL_*`` environment variables when set (see ``graphpool._env``).
+    """
     global _default
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = ThreadPool(name="graphpool-default", inline=True)
+                from .._env import settings
+
+                options = settings().thread_options()  # GRAPHPOOL_MAX_WORKERS, ...
+                _default = ThreadPool(name="graphpool-default", inline=True, **options)
     return _default
