@@ -45,6 +45,7 @@ ALLOWED = {
     ("_pool/_prometheus.py", "ImportError"),
     ("_runnable.py", "ImportError"),  # pydantic, for a graph's JSON schemas
     ("_draw_text.py", "ImportError"),  # grandalf, for draw_ascii() as LangGraph's
+    ("server/_deps.py", "ImportError"),  # starlette and uvicorn, for graphpool serve
     # testing.py's fault injection raises the transient error a node would meet.
     ("testing.py", "ConnectionError"),
     # The Ray test cluster behind graphpool.testing (not the runtime): a Ray node

@@ -1,0 +1,81 @@
+"""Each run's events, kept in memory while the run is recent, for every client that follows.
+
+A run's worker :meth:`RunEvents.push` es events; a stream, a join or a reconnect
+reads them with :meth:`RunEvents.follow` from any index, so a client that connects
+late (or reconnects with ``Last-Event-ID``) sees every event once, in order.
+Events live on this event loop only: they do not survive a restart (yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator
+
+__all__ = ["Broker", "RunEvents"]
+
+KEEP_FINISHED = 1000  # finished runs whose events stay for late joiners
+
+
+class RunEvents:
+    """One run's ordered events ``(event, json data)``; ``done`` once it finished."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.done = False
+        self.result: object = None  # the run's result (wait, join), set before it is done
+        self._changed = asyncio.Event()
+
+    def push(self, event: str, data: str) -> None:
+        self.events.append((event, data))
+        self._wake()
+
+    def close(self) -> None:
+        self.done = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def follow(self, start: int = 0) -> AsyncIterator[tuple[int, str, str]]:
+        """``(index, event, data)`` from ``start`` on, until the run is done."""
+        index = start
+        while True:
+            changed = self._changed
+            while index < len(self.events):
+                event, data = self.events[index]
+                yield index, event, data
+                index += 1
+            if self.done:
+                return
+            await changed.wait()
+
+    async def finished(self) -> None:
+        while not self.done:
+            await self._changed.wait()
+
+
+class Broker:
+    """Run id to :class:`RunEvents`; forgets the oldest finished runs past a bound."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunEvents] = {}
+        self._finished: collections.deque[str] = collections.deque()
+
+    def open(self, run_id: str) -> RunEvents:
+        events = self._runs.get(run_id)
+        if events is None:
+            events = self._runs[run_id] = RunEvents()
+        return events
+
+    def get(self, run_id: str) -> RunEvents | None:
+        return self._runs.get(run_id)
+
+    def close(self, run_id: str) -> None:
+        events = self._runs.get(run_id)
+        if events is not None:
+            events.close()
+            self._finished.append(run_id)
+            while len(self._finished) > KEEP_FINISHED:
+                self._runs.pop(self._finished.popleft(), None)

@@ -1,0 +1,311 @@
+"""``/runs`` and ``/threads/{id}/runs``: admit a run, then stream, wait, join or cancel it.
+
+A run is admitted (committed to the queue) before any reply; the worker takes it
+from there. Stateless runs (no thread in the path) get a thread of their own,
+deleted when the run ends unless ``on_completion="keep"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ApiError, not_found
+from ._events import API_MODES
+from ._http import Body, json_response, read_body
+from ._queue import FINAL
+from ._runtime import Runtime
+from ._sse import event_stream, resume_index
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+__all__ = ["routes"]
+
+_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+_UNSUPPORTED = ("webhook",)
+
+
+def _rt(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _modes(body: Body) -> list[str]:
+    modes = body.get("stream_mode", (str, list), "values")
+    modes = [modes] if isinstance(modes, str) else modes
+    for mode in modes:
+        if mode not in API_MODES:
+            raise ApiError(
+                422, f"stream_mode: {mode!r} is not supported; choose from {sorted(API_MODES)}"
+            )
+    return list(dict.fromkeys(modes))
+
+
+def _nodes(body: Body, name: str) -> Any:
+    value = body.get(name, (str, list))
+    if isinstance(value, str) and value != "*":
+        raise ApiError(422, f"{name}: must be '*' or an array of node names")
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise ApiError(422, f"{name}: must be '*' or an array of node names")
+    return value
+
+
+def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
+    """The run's parameters, validated; what the worker reads back."""
+    for name in _UNSUPPORTED:
+        if body.data.get(name) is not None:
+            raise ApiError(422, f"{name}: not supported by graphpool serve yet")
+    command = body.get("command", dict)
+    if command is not None:
+        Body(command, "command.").get("goto", (str, list))
+    checkpoint = body.get("checkpoint", dict) or {}
+    return {
+        "input": body.data.get("input"),
+        "command": command,
+        "config": body.get("config", dict),
+        "context": body.get("context", dict),
+        "stream_mode": _modes(body),
+        "subgraphs": body.get("stream_subgraphs", bool, False),
+        "resumable": body.get("stream_resumable", bool, False),
+        "interrupt_before": _nodes(body, "interrupt_before"),
+        "interrupt_after": _nodes(body, "interrupt_after"),
+        "checkpoint_id": body.get("checkpoint_id", str) or checkpoint.get("checkpoint_id"),
+        "durability": body.choice("durability", ("sync", "async", "exit")),
+        "on_disconnect": body.choice("on_disconnect", ("cancel", "continue"), "continue"),
+        "on_completion": body.choice("on_completion", ("delete", "keep"), "delete"),
+        "temporary": temporary,
+    }
+
+
+async def _admit(request: Request, thread_id: str | None, data: Any = None) -> dict[str, Any]:
+    """Validate a run request, commit the run, and return it (the API's Run)."""
+    rt = _rt(request)
+    stateless = thread_id is None
+    body = Body(await read_body(request) if data is None else data)
+    assistant_id = body.get("assistant_id", str)
+    if assistant_id is None:
+        raise ApiError(422, "assistant_id: required")
+    assistant = rt.assistant(assistant_id)
+    strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
+    if strategy == "rollback":
+        raise ApiError(422, "multitask_strategy: 'rollback' is not supported yet")
+    if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
+    after = body.get("after_seconds", float, 0)
+    kwargs = _kwargs(body, temporary=stateless)
+    tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
+    if thread_id is None or (if_not_exists == "create" and not rt.storage.get_thread(thread_id)):
+        thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
+    else:
+        rt.thread(thread_id)
+        rt.storage.update_thread(thread_id, metadata=tags)
+    run_id = str(uuid.uuid4())
+    rt.broker.open(run_id)
+    admission = rt.queue.admit(
+        {
+            "run_id": run_id,
+            "thread_id": thread_id,
+            "assistant_id": assistant["assistant_id"],
+            "metadata": body.get("metadata", dict) or {},
+            "kwargs": kwargs,
+            "multitask_strategy": strategy,
+            "temporary": stateless,
+            "available_at": time.time() + after if after else 0.0,
+        }
+    )
+    if not admission.admitted:
+        rt.broker.close(run_id)
+        raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
+    for earlier in admission.interrupt:
+        _cancel(request, earlier)
+    run = rt.storage.get_run(run_id)
+    assert run is not None
+    return run
+
+
+def _cancel(request: Request, run_id: str) -> None:
+    rt = _rt(request)
+    if rt.queue.cancel_pending(run_id):
+        rt.broker.close(run_id)
+    else:
+        request.app.state.worker.cancel(run_id)
+
+
+def _location(run: dict[str, Any], stateless: bool) -> dict[str, str]:
+    if stateless:
+        return {"Content-Location": f"/runs/{run['run_id']}"}
+    return {"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
+
+
+async def _finished(rt: Runtime, run_id: str) -> dict[str, Any] | None:
+    """Wait for the run to end; its record (None if it was deleted)."""
+    events = rt.broker.get(run_id)
+    if events is not None:
+        await events.finished()
+    while True:
+        run = rt.storage.get_run(run_id)
+        if run is None or run["status"] in FINAL:
+            return run
+        await asyncio.sleep(0.05)
+
+
+async def _result(rt: Runtime, run_id: str, thread_id: str) -> Any:
+    await _finished(rt, run_id)
+    events = rt.broker.get(run_id)
+    result = events.result if events is not None else rt.storage.run_result(run_id)
+    if result is None:
+        thread = rt.storage.get_thread(thread_id)
+        result = thread["values"] if thread else None
+    return result
+
+
+async def create(request: Request) -> Response:
+    thread_id = request.path_params.get("thread_id")
+    run = await _admit(request, thread_id)
+    return json_response(run, headers=_location(run, thread_id is None))
+
+
+async def create_batch(request: Request) -> Response:
+    payloads = await read_body(request, array=True)
+    runs = []
+    for index, payload in enumerate(payloads):
+        if not isinstance(payload, dict):
+            raise ApiError(422, f"[{index}]: must be an object")
+        runs.append(await _admit(request, None, payload))
+    return json_response(runs)
+
+
+async def stream(request: Request) -> Response:
+    rt = _rt(request)
+    thread_id = request.path_params.get("thread_id")
+    run = await _admit(request, thread_id)
+    events = rt.broker.open(run["run_id"])
+
+    async def disconnected() -> None:
+        _cancel(request, run["run_id"])
+
+    cancel = run["kwargs"]["on_disconnect"] == "cancel"
+    headers = _location(run, thread_id is None)
+    if thread_id is not None:
+        headers["Location"] = f"/threads/{thread_id}/runs/{run['run_id']}/stream"
+    return event_stream(events, headers=headers, on_disconnect=disconnected if cancel else None)
+
+
+async def wait(request: Request) -> Response:
+    rt = _rt(request)
+    thread_id = request.path_params.get("thread_id")
+    run = await _admit(request, thread_id)
+    result = await _result(rt, run["run_id"], run["thread_id"])
+    return json_response(result, headers=_location(run, thread_id is None))
+
+
+def _run(request: Request) -> dict[str, Any]:
+    rt = _rt(request)
+    thread_id = request.path_params["thread_id"]
+    run_id = request.path_params["run_id"]
+    run = rt.storage.get_run(run_id, thread_id)
+    if run is None:
+        raise not_found("Run", run_id)
+    return run
+
+
+async def get(request: Request) -> Response:
+    return json_response(_run(request))
+
+
+async def list_runs(request: Request) -> Response:
+    rt = _rt(request)
+    thread_id = request.path_params["thread_id"]
+    rt.thread(thread_id)
+    query = request.query_params
+    try:
+        limit, offset = int(query.get("limit", 10)), int(query.get("offset", 0))
+    except ValueError:
+        raise ApiError(422, "limit, offset: must be integers") from None
+    return json_response(
+        rt.storage.list_runs(thread_id, limit=limit, offset=offset, status=query.get("status"))
+    )
+
+
+async def delete(request: Request) -> Response:
+    rt = _rt(request)
+    run = _run(request)
+    if run["status"] not in FINAL:
+        raise ApiError(409, f"Run {run['run_id']!r} is {run['status']}: cancel it first")
+    rt.storage.delete_run(run["run_id"])
+    return json_response(None, 204)
+
+
+async def cancel(request: Request) -> Response:
+    rt = _rt(request)
+    run = _run(request)
+    action = request.query_params.get("action", "interrupt")
+    if action not in ("interrupt", "rollback"):
+        raise ApiError(422, "action: must be 'interrupt' or 'rollback'")
+    if run["status"] not in FINAL:
+        _cancel(request, run["run_id"])
+    if request.query_params.get("wait") in ("1", "true"):
+        await _finished(rt, run["run_id"])
+    if action == "rollback":
+        await _finished(rt, run["run_id"])
+        rt.storage.delete_run(run["run_id"])
+    return json_response(None, 202)
+
+
+async def cancel_many(request: Request) -> Response:
+    rt = _rt(request)
+    body = Body(await read_body(request))
+    thread_id = body.get("thread_id", str)
+    run_ids = body.strings("run_ids") or []
+    status = body.choice("status", ("pending", "running", "all"))
+    if thread_id and not run_ids:
+        run_ids = [r["run_id"] for r in rt.storage.active_runs(thread_id)]
+    if status and not run_ids:
+        raise ApiError(422, "status: cancelling by status alone is not supported yet")
+    for run_id in run_ids:
+        _cancel(request, run_id)
+    return json_response(None, 204)
+
+
+async def join(request: Request) -> Response:
+    rt = _rt(request)
+    run = _run(request)
+    return json_response(await _result(rt, run["run_id"], run["thread_id"]))
+
+
+async def join_stream(request: Request) -> Response:
+    rt = _rt(request)
+    run = _run(request)
+    events = rt.broker.get(run["run_id"])
+    if events is None:  # finished long ago (or on another process): nothing to replay
+        events = rt.broker.open(run["run_id"])
+        rt.broker.close(run["run_id"])
+    start = resume_index(request.headers.get("last-event-id"))
+    return event_stream(events, start=start)
+
+
+def routes() -> list[Route]:
+    from starlette.routing import Route
+
+    runs = "/threads/{thread_id}/runs"
+    one = runs + "/{run_id}"
+    return [
+        Route("/runs", create, methods=["POST"]),
+        Route("/runs/stream", stream, methods=["POST"]),
+        Route("/runs/wait", wait, methods=["POST"]),
+        Route("/runs/batch", create_batch, methods=["POST"]),
+        Route("/runs/cancel", cancel_many, methods=["POST"]),
+        Route(runs, create, methods=["POST"]),
+        Route(runs, list_runs, methods=["GET"]),
+        Route(runs + "/stream", stream, methods=["POST"]),
+        Route(runs + "/wait", wait, methods=["POST"]),
+        Route(one, get, methods=["GET"]),
+        Route(one, delete, methods=["DELETE"]),
+        Route(one + "/cancel", cancel, methods=["POST"]),
+        Route(one + "/join", join, methods=["GET"]),
+        Route(one + "/stream", join_stream, methods=["GET"]),
+    ]

@@ -1,0 +1,413 @@
+"""The server's records in one SQLite file: assistants, threads and runs (the run queue).
+
+Checkpoints and store items share the file through graphpool's own saver and store
+(their own connections). Every write here is one transaction committed before the
+call returns: a run the API accepted is on disk (durable admission).
+
+One connection, used by the event loop's thread and the worker's tasks under a lock;
+each statement is short, so the loop never waits long.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .._sqlite import open_database
+from ._json import dumps, loads, now
+
+__all__ = ["Storage"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS gp_assistants (
+        assistant_id TEXT PRIMARY KEY, graph_id TEXT NOT NULL, name TEXT NOT NULL,
+        description TEXT, config TEXT NOT NULL, context TEXT NOT NULL,
+        metadata TEXT NOT NULL, version INTEGER NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS gp_threads (
+        thread_id TEXT PRIMARY KEY, metadata TEXT NOT NULL, status TEXT NOT NULL,
+        state_values TEXT, interrupts TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS gp_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT UNIQUE NOT NULL,
+        thread_id TEXT NOT NULL, assistant_id TEXT NOT NULL, status TEXT NOT NULL,
+        metadata TEXT NOT NULL, kwargs TEXT NOT NULL, multitask_strategy TEXT NOT NULL,
+        temporary INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,
+        available_at REAL NOT NULL DEFAULT 0, lease_owner TEXT, lease_until REAL,
+        result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS gp_runs_status ON gp_runs (status, seq)",
+    "CREATE INDEX IF NOT EXISTS gp_runs_thread ON gp_runs (thread_id, seq)",
+)
+
+ACTIVE = ("pending", "running")
+
+_ASSISTANT_JSON = ("config", "context", "metadata")
+_ASSISTANT_SORT = frozenset({"assistant_id", "graph_id", "name", "created_at", "updated_at"})
+_THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at"})
+
+
+class Storage:
+    """Assistants, threads and runs in SQLite; rows come back as the API's JSON dicts."""
+
+    def __init__(self, path: str) -> None:
+        self.conn, _ = open_database(path, owner="graphpool serve", timeout=30.0)
+        self.lock = threading.RLock()
+        with self.transaction() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock (rolled back on error)."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            cursor = self.conn.execute(sql, tuple(params))
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- assistants ------------------------------------------------------------
+
+    def put_assistant(self, record: Mapping[str, Any], *, replace: bool = True) -> dict[str, Any]:
+        stamp = now()
+        row = {
+            "assistant_id": record.get("assistant_id") or str(uuid.uuid4()),
+            "graph_id": record["graph_id"],
+            "name": record.get("name") or record["graph_id"],
+            "description": record.get("description"),
+            "config": dumps(record.get("config") or {}),
+            "context": dumps(record.get("context") or {}),
+            "metadata": dumps(record.get("metadata") or {}),
+            "version": record.get("version", 1),
+            "created_at": record.get("created_at") or stamp,
+            "updated_at": stamp,
+        }
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        with self.transaction() as db:
+            db.execute(
+                f"{verb} INTO gp_assistants ({', '.join(row)}) "
+                f"VALUES ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
+            )
+        found = self.get_assistant(row["assistant_id"])
+        assert found is not None
+        return found
+
+    def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
+        return _assistant(rows[0]) if rows else None
+
+    def delete_assistant(self, assistant_id: str) -> bool:
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
+        return cursor.rowcount > 0
+
+    def search_assistants(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[dict[str, Any]]:
+        where, params = _filters(graph_id=graph_id, metadata=metadata)
+        if name:
+            where.append("name LIKE ?")
+            params.append(f"%{name}%")
+        order = sort_by if sort_by in _ASSISTANT_SORT else "created_at"
+        direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
+        rows = self._rows(
+            f"SELECT * FROM gp_assistants {_where(where)} ORDER BY {order} {direction}, "
+            "rowid LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_assistant(row) for row in rows]
+
+    def count_assistants(
+        self, *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> int:
+        where, params = _filters(graph_id=graph_id, metadata=metadata)
+        return int(
+            self._rows(f"SELECT COUNT(*) AS n FROM gp_assistants {_where(where)}", params)[0]["n"]
+        )
+
+    # -- threads ---------------------------------------------------------------
+
+    def create_thread(
+        self, thread_id: str | None, metadata: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], bool]:
+        """The new thread, and True; or the existing one with that id, and False."""
+        stamp = now()
+        thread_id = thread_id or str(uuid.uuid4())
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO gp_threads VALUES (?, ?, 'idle', NULL, '{}', ?, ?)",
+                (thread_id, dumps(dict(metadata or {})), stamp, stamp),
+            )
+        found = self.get_thread(thread_id)
+        assert found is not None
+        return found, cursor.rowcount > 0
+
+    def get_thread(self, thread_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM gp_threads WHERE thread_id = ?", (thread_id,))
+        return _thread(rows[0]) if rows else None
+
+    def update_thread(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        values: Any = ...,
+        interrupts: Any = None,
+    ) -> dict[str, Any] | None:
+        """Merge ``metadata`` into the thread's; set the other fields given."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT metadata FROM gp_threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            sets: list[str] = ["updated_at = ?"]
+            params: list[Any] = [now()]
+            if metadata:
+                sets.append("metadata = ?")
+                params.append(dumps({**loads(row[0], {}), **metadata}))
+            if status is not None:
+                sets.append("status = ?")
+                params.append(status)
+            if values is not ...:
+                sets.append("state_values = ?")
+                params.append(None if values is None else dumps(values))
+            if interrupts is not None:
+                sets.append("interrupts = ?")
+                params.append(dumps(interrupts))
+            db.execute(
+                f"UPDATE gp_threads SET {', '.join(sets)} WHERE thread_id = ?",
+                (*params, thread_id),
+            )
+        return self.get_thread(thread_id)
+
+    def delete_thread(self, thread_id: str) -> bool:
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
+            db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
+        return cursor.rowcount > 0
+
+    def search_threads(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[dict[str, Any]]:
+        where, params = self._thread_filters(ids, metadata, values, status)
+        order = sort_by if sort_by in _THREAD_SORT else "created_at"
+        direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
+        rows = self._rows(
+            f"SELECT * FROM gp_threads {_where(where)} ORDER BY {order} {direction}, rowid "
+            "LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_thread(row) for row in rows]
+
+    def count_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int:
+        where, params = self._thread_filters(None, metadata, values, status)
+        sql = f"SELECT COUNT(*) AS n FROM gp_threads {_where(where)}"
+        return int(self._rows(sql, params)[0]["n"])
+
+    @staticmethod
+    def _thread_filters(
+        ids: Sequence[str] | None,
+        metadata: Mapping[str, Any] | None,
+        values: Mapping[str, Any] | None,
+        status: str | None,
+    ) -> tuple[list[str], list[Any]]:
+        where, params = _filters(metadata=metadata)
+        for key, value in (values or {}).items():
+            where.append("json_extract(state_values, ?) = json_extract(?, '$')")
+            params += [_json_path(key), dumps(value)]
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if ids:
+            where.append(f"thread_id IN ({', '.join('?' for _ in ids)})")
+            params += list(ids)
+        return where, params
+
+    # -- runs ------------------------------------------------------------------
+
+    def active_runs(self, thread_id: str) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT * FROM gp_runs WHERE thread_id = ? AND status IN ('pending', 'running') "
+            "ORDER BY seq",
+            (thread_id,),
+        )
+        return [_run(row) for row in rows]
+
+    def insert_run(self, db: sqlite3.Connection, run: Mapping[str, Any]) -> None:
+        """Add a pending run inside the caller's transaction (see ``_queue``)."""
+        stamp = now()
+        db.execute(
+            "INSERT INTO gp_runs (run_id, thread_id, assistant_id, status, metadata, kwargs, "
+            "multitask_strategy, temporary, available_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run["run_id"],
+                run["thread_id"],
+                run["assistant_id"],
+                dumps(run.get("metadata") or {}),
+                dumps(run["kwargs"]),
+                run["multitask_strategy"],
+                int(bool(run.get("temporary"))),
+                run.get("available_at", 0.0),
+                stamp,
+                stamp,
+            ),
+        )
+        db.execute(
+            "UPDATE gp_threads SET status = 'busy', updated_at = ? WHERE thread_id = ?",
+            (stamp, run["thread_id"]),
+        )
+
+    def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
+        if not rows or (thread_id is not None and rows[0]["thread_id"] != thread_id):
+            return None
+        return _run(rows[0])
+
+    def run_record(self, run_id: str) -> dict[str, Any] | None:
+        """The run's row with its stored kwargs (what the worker needs)."""
+        rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        return {**_run(rows[0]), "kwargs": loads(rows[0]["kwargs"]), "attempt": rows[0]["attempt"]}
+
+    def list_runs(
+        self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = ["thread_id = ?"], [thread_id]
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        rows = self._rows(
+            f"SELECT * FROM gp_runs {_where(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_run(row) for row in rows]
+
+    def delete_run(self, run_id: str) -> bool:
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM gp_runs WHERE run_id = ?", (run_id,))
+        return cursor.rowcount > 0
+
+    def run_result(self, run_id: str) -> Any:
+        rows = self._rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))
+        return loads(rows[0]["result"]) if rows and rows[0]["result"] is not None else None
+
+
+# -- rows to API shapes ------------------------------------------------------
+
+
+def _assistant(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in _ASSISTANT_JSON:
+        out[key] = loads(row[key], {})
+    return out
+
+
+def _thread(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "thread_id": row["thread_id"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "metadata": loads(row["metadata"], {}),
+        "status": row["status"],
+        "values": loads(row["state_values"]),
+        "interrupts": loads(row["interrupts"], {}),
+    }
+
+
+def _run(row: Mapping[str, Any]) -> dict[str, Any]:
+    kwargs = loads(row["kwargs"], {})
+    return {
+        "run_id": row["run_id"],
+        "thread_id": row["thread_id"],
+        "assistant_id": row["assistant_id"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "status": row["status"],
+        "metadata": loads(row["metadata"], {}),
+        "kwargs": kwargs,
+        "multitask_strategy": row["multitask_strategy"],
+    }
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace('"', "") + '"'
+
+
+def _filters(
+    *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if graph_id:
+        where.append("graph_id = ?")
+        params.append(graph_id)
+    for key, value in (metadata or {}).items():
+        where.append("json_extract(metadata, ?) = json_extract(?, '$')")
+        params += [_json_path(key), dumps(value)]
+    return where, params
+
+
+def _where(conditions: Sequence[str]) -> str:
+    return f"WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def copy_checkpoints(storage: Storage, source: str, target: str) -> None:
+    """Copy a thread's checkpoints and task results (graphpool's saver tables, in the
+    same file) to another thread id: the rows as they are, under the new id."""
+    with storage.transaction() as db:
+        for table in ("graphpool_checkpoints", "graphpool_results"):
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            kept = [c for c in columns if c not in ("seq", "thread_id")]
+            if not columns:
+                continue
+            listed = ", ".join(kept)
+            db.execute(
+                f"INSERT INTO {table} (thread_id, {listed}) "
+                f"SELECT ?, {listed} FROM {table} WHERE thread_id = ?"
+                + (" ORDER BY seq" if "seq" in columns else ""),
+                (target, source),
+            )

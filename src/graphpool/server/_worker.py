@@ -1,0 +1,205 @@
+"""The worker loop: lease queued runs and run them with ``astream`` on the shared pools.
+
+At most ``concurrency`` runs at once in this process; each run's events go to the
+broker as they come, and its end (status, result, the thread's new state) is one
+transaction (``RunQueue.finish``). Leases are renewed every ``lease / 3`` seconds;
+expired ones (a process that died) are put back in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from .._compiled import CompiledStateGraph
+from ..types import Command
+from ._errors import ApiError
+from ._events import EventShaper, library_modes
+from ._json import dumps, plain
+from ._runtime import Runtime
+
+__all__ = ["Worker"]
+
+log = logging.getLogger("graphpool.server")
+
+LEASE_SECONDS = 30.0
+
+
+class Worker:
+    """Runs queued runs; :meth:`cancel` stops one that is running here."""
+
+    def __init__(self, runtime: Runtime, concurrency: int) -> None:
+        self.runtime = runtime
+        self.concurrency = concurrency
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.runtime.queue.recover()
+        self._loop_task = asyncio.get_running_loop().create_task(self._take())
+        self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def stop(self) -> None:
+        for task in (self._loop_task, self._beat_task, *self.running.values()):
+            if task is not None:
+                task.cancel()
+        tasks = [t for t in (self._loop_task, self._beat_task, *self.running.values()) if t]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel the run if it runs in this process; whether it did."""
+        task = self.running.get(run_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def _take(self) -> None:
+        queue = self.runtime.queue
+        while True:
+            if len(self.running) >= self.concurrency:
+                await queue.wait(1.0)
+                continue
+            run_id = queue.claim(self.owner, LEASE_SECONDS)
+            if run_id is None:
+                await queue.wait(1.0)
+                continue
+            task = asyncio.get_running_loop().create_task(self._execute(run_id))
+            self.running[run_id] = task
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for run_id, running in list(self.running.items()):
+            if running is task:
+                del self.running[run_id]
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
+            self.runtime.queue.recover()
+
+    async def _execute(self, run_id: str) -> None:
+        runtime = self.runtime
+        record = runtime.storage.run_record(run_id)
+        if record is None:
+            return
+        events = runtime.broker.open(run_id)
+        kwargs: dict[str, Any] = record["kwargs"]
+        assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
+        graph = runtime.graphs.get(assistant.get("graph_id", ""))
+        events.push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
+        status, result = "error", None
+        config = _config(record, assistant)
+        try:
+            if graph is None:
+                raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
+            status, result = await self._drive(graph, record, kwargs, config, events.push)
+        except asyncio.CancelledError:
+            status = "interrupted"
+        except Exception as exc:  # a failed run is reported to its clients, not raised
+            log.info("run %s failed: %r", run_id, exc)
+            result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
+            events.push("error", dumps(result["__error__"]))
+        thread = await self._thread_after(graph, config, status)
+        try:
+            runtime.queue.finish(run_id, status, result, thread)
+            if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
+                runtime.storage.delete_thread(record["thread_id"])
+                runtime.saver.delete_thread(record["thread_id"])
+        finally:
+            events.result = result
+            runtime.broker.close(run_id)
+
+    async def _drive(
+        self,
+        graph: CompiledStateGraph,
+        record: Mapping[str, Any],
+        kwargs: Mapping[str, Any],
+        config: dict[str, Any],
+        push: Any,
+    ) -> tuple[str, Any]:
+        modes = kwargs.get("stream_mode") or ["values"]
+        shaper = EventShaper(modes)
+        subgraphs = bool(kwargs.get("subgraphs"))
+        resumed = record["attempt"] > 1 and await _has_checkpoint(graph, config)
+        options: dict[str, Any] = {
+            "stream_mode": library_modes(modes),
+            "subgraphs": subgraphs,
+            "context": kwargs.get("context") or None,
+        }
+        for key in ("interrupt_before", "interrupt_after", "durability"):
+            if kwargs.get(key) is not None:
+                options[key] = kwargs[key]
+        last_values: Any = None
+        async for item in graph.astream(None if resumed else _input(kwargs), config, **options):
+            ns, mode, chunk = item if subgraphs else ((), *item)
+            if mode == "values" and not ns:
+                last_values = chunk
+            for event, data in shaper.shape(ns, mode, chunk):
+                push(event, dumps(data))
+        return "success", plain(last_values)
+
+    async def _thread_after(
+        self, graph: CompiledStateGraph | None, config: dict[str, Any], status: str
+    ) -> dict[str, Any]:
+        """The thread's status, values and pending interrupts after a run."""
+        thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
+        thread.update(values=None, interrupts={})
+        if graph is None:
+            return thread
+        with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
+            snapshot = await graph.aget_state({"configurable": config["configurable"]})
+            thread["values"] = plain(snapshot.values)
+            pending: dict[str, list[Any]] = {}
+            for task in snapshot.tasks:
+                if task.interrupts:
+                    pending[task.id] = plain(list(task.interrupts))
+            thread["interrupts"] = pending
+            if status != "error" and (snapshot.next or pending):
+                thread["status"] = "interrupted"
+        return thread
+
+
+def _input(kwargs: Mapping[str, Any]) -> Any:
+    command = kwargs.get("command")
+    if command:
+        goto = command.get("goto") or ()
+        return Command(update=command.get("update"), resume=command.get("resume"), goto=goto)
+    return kwargs.get("input")
+
+
+def _config(record: Mapping[str, Any], assistant: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's config: the assistant's, then the request's, then the run's own keys."""
+    kwargs = record["kwargs"]
+    base: dict[str, Any] = dict(assistant.get("config") or {})
+    asked: dict[str, Any] = dict(kwargs.get("config") or {})
+    config = {**base, **asked}
+    configurable = {**(base.get("configurable") or {}), **(asked.get("configurable") or {})}
+    configurable.update(
+        thread_id=record["thread_id"],
+        run_id=record["run_id"],
+        assistant_id=record["assistant_id"],
+        graph_id=assistant.get("graph_id"),
+    )
+    if kwargs.get("checkpoint_id"):
+        configurable["checkpoint_id"] = kwargs["checkpoint_id"]
+    config["configurable"] = configurable
+    config["metadata"] = {**(config.get("metadata") or {}), **(record.get("metadata") or {})}
+    return config
+
+
+async def _has_checkpoint(graph: CompiledStateGraph, config: Mapping[str, Any]) -> bool:
+    """Whether a run retried after its process died has a checkpoint to resume from."""
+    snapshot = await graph.aget_state({"configurable": config["configurable"]})
+    return (
+        snapshot.metadata is not None
+        and snapshot.metadata.get("run_id") == config["configurable"]["run_id"]
+    )
