@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
+import threading
 import time
 from typing import Annotated
 
@@ -87,3 +88,24 @@ def _fail() -> StateGraph:
 
 
 fail = _fail().compile()
+
+
+# Three runs meet here: only if the server runs them at once (a run alone waits 20 s
+# and fails with BrokenBarrierError).
+MEETING = threading.Barrier(3, timeout=20)
+
+
+def gather(state: State) -> State:
+    MEETING.wait()
+    return {"items": ["met"]}
+
+
+def _meet() -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node("gather", gather)
+    builder.add_edge(START, "gather")
+    builder.add_edge("gather", END)
+    return builder
+
+
+meet = _meet().compile()

@@ -1,0 +1,157 @@
+"""Runs through the SDK: background, wait, stream, join, cancel, and double-texting."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+
+
+def _events(parts) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    return [(part.event, part.data) for part in parts]
+
+
+def test_stream_modes(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    seen = _events(
+        client.runs.stream(
+            thread_id, "chain", input={"items": []}, stream_mode=["updates", "custom", "debug"]
+        )
+    )
+    names = [event for event, _ in seen]
+    assert names[0] == "metadata"
+    assert ("custom", {"progress": "first"}) in seen
+    assert [data for event, data in seen if event == "updates"] == [
+        {"first": {"items": ["hello"]}},
+        {"second": {"items": ["second"]}},
+    ]
+    assert "debug" in names
+    assert "values" not in names  # only the modes asked for
+
+
+def test_stream_values_default(client) -> None:
+    seen = _events(client.runs.stream(None, "chain", input={"items": ["a"]}))
+    values = [data for event, data in seen if event == "values"]
+    assert values == [
+        {"items": ["a"]},
+        {"items": ["a", "hello"]},
+        {"items": ["a", "hello", "second"]},
+    ]
+
+
+def test_background_run_then_join(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "chain", input={"items": []}, metadata={"who": "me"})
+    assert run["status"] in ("pending", "running")
+    assert run["thread_id"] == thread_id and run["metadata"] == {"who": "me"}
+    assert client.runs.join(thread_id, run["run_id"]) == {"items": ["hello", "second"]}
+    done = client.runs.get(thread_id, run["run_id"])
+    assert done["status"] == "success"
+    assert [r["run_id"] for r in client.runs.list(thread_id)] == [run["run_id"]]
+    assert client.threads.get(thread_id)["status"] == "idle"
+    client.runs.delete(thread_id, run["run_id"])
+    assert client.runs.list(thread_id) == []
+
+
+def test_join_stream_replays_from_last_event_id(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "chain", input={"items": []}, stream_mode="updates")
+    everything = list(client.runs.join_stream(thread_id, run["run_id"]))
+    assert [p.event for p in everything] == ["metadata", "updates", "updates"]
+    rest = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id=everything[1].id))
+    assert [(p.id, p.data) for p in rest] == [(everything[2].id, everything[2].data)]
+
+
+def test_wait_reports_a_failed_run(client) -> None:
+    result = client.runs.wait(None, "fail", input={}, raise_error=False)
+    assert result["__error__"]["error"] == "KeyError"
+    with pytest.raises(Exception, match="KeyError"):
+        client.runs.wait(None, "fail", input={})
+    thread_id = client.threads.create()["thread_id"]
+    seen = _events(client.runs.stream(thread_id, "fail", input={}))
+    assert seen[-1][0] == "error"
+    assert client.threads.get(thread_id)["status"] == "error"
+
+
+def test_interrupt_and_resume_with_command(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    paused = client.runs.wait(thread_id, "ask", input={"items": []})
+    (pending,) = paused["__interrupt__"]
+    assert pending["value"] == {"question": "name?"}
+    thread = client.threads.get(thread_id)
+    assert thread["status"] == "interrupted"
+    state = client.threads.get_state(thread_id)
+    assert state["next"] == ["question"]
+    assert state["interrupts"][0]["id"] == pending["id"]
+    done = client.runs.wait(thread_id, "ask", command={"resume": "bob"})
+    assert done == {"items": ["second"], "answer": "bob"}
+    assert client.threads.get(thread_id)["status"] == "idle"
+
+
+def test_interrupt_before_then_continue(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    client.runs.wait(thread_id, "chain", input={"items": []}, interrupt_before=["second"])
+    state = client.threads.get_state(thread_id)
+    assert state["next"] == ["second"] and state["values"] == {"items": ["hello"]}
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+    assert client.runs.wait(thread_id, "chain", input=None) == {"items": ["hello", "second"]}
+
+
+def test_multitask_reject_and_enqueue(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    first = client.runs.create(thread_id, "slow", input={"items": []})
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.runs.create(thread_id, "slow", input={}, multitask_strategy="reject")
+    assert info.value.response.status_code == 409
+    second = client.runs.create(
+        thread_id, "slow", input={"items": []}, multitask_strategy="enqueue"
+    )
+    assert client.runs.join(thread_id, second["run_id"]) == {"items": ["slept", "slept"]}
+    assert client.runs.get(thread_id, first["run_id"])["status"] == "success"
+
+
+def test_multitask_interrupt_cancels_the_running_run(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    first = client.runs.create(thread_id, "slow", input={"items": ["one"]})
+    second = client.runs.create(
+        thread_id, "chain", input={"items": ["two"]}, multitask_strategy="interrupt"
+    )
+    client.runs.join(thread_id, second["run_id"])
+    assert client.runs.get(thread_id, first["run_id"])["status"] == "interrupted"
+    assert client.runs.get(thread_id, second["run_id"])["status"] == "success"
+
+
+def test_cancel_a_running_run(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "slow", input={"items": []})
+    client.runs.cancel(thread_id, run["run_id"], wait=True)
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "interrupted"
+    assert client.threads.get(thread_id)["status"] != "busy"
+
+
+def test_stateless_runs_and_batch(client) -> None:
+    assert client.runs.wait(None, "chain", input={"items": []}) == {"items": ["hello", "second"]}
+    made = client.runs.create_batch(
+        [{"assistant_id": "chain", "input": {"items": [str(i)]}} for i in range(3)]
+    )
+    assert len({run["run_id"] for run in made}) == 3
+
+
+def test_on_run_created_gets_the_ids(client) -> None:
+    seen: list[dict[str, str]] = []
+    thread_id = client.threads.create()["thread_id"]
+    client.runs.wait(thread_id, "chain", input={"items": []}, on_run_created=seen.append)
+    assert seen and seen[0]["thread_id"] == thread_id
+    assert client.runs.get(thread_id, seen[0]["run_id"])["status"] == "success"
+
+
+def test_if_not_exists_create(client) -> None:
+    import uuid
+
+    thread_id = str(uuid.uuid4())
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.runs.wait(thread_id, "chain", input={"items": []})
+    assert info.value.response.status_code == 404
+    client.runs.wait(thread_id, "chain", input={"items": []}, if_not_exists="create")
+    assert client.threads.get(thread_id)["values"] == {"items": ["hello", "second"]}
