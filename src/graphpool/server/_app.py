@@ -80,7 +80,7 @@ class BearerAuth:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return json_response({"detail": exc.message}, exc.status)
+    return json_response({"detail": exc.message}, exc.status, exc.headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -93,10 +93,12 @@ def create_app(
     database: str,
     *,
     concurrency: int = 64,
+    max_queue: int = 10_000,
     auth_token: str | None = None,
 ) -> Starlette:
     """The server's ASGI app for ``graphs``, keeping everything in the SQLite file
-    ``database``; runs at most ``concurrency`` runs at once."""
+    ``database``; runs at most ``concurrency`` runs at once, and answers 503 to new
+    runs while ``max_queue`` wait."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.routing import Route
@@ -105,7 +107,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = Runtime(graphs, database)
+        runtime = Runtime(graphs, database, max_queue=max_queue)
         worker = Worker(runtime, concurrency)
         app.state.runtime = runtime
         app.state.worker = worker

@@ -3,14 +3,15 @@
 A run's worker :meth:`RunEvents.push` es events; a stream, a join or a reconnect
 reads them with :meth:`RunEvents.follow` from any index, so a client that connects
 late (or reconnects with ``Last-Event-ID``) sees every event once, in order.
-Events live on this event loop only: they do not survive a restart (yet).
+Events live on this event loop; a run created with ``stream_resumable`` also
+writes each one to the database, so a server started again replays them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 __all__ = ["Broker", "RunEvents"]
 
@@ -24,10 +25,15 @@ class RunEvents:
         self.events: list[tuple[str, str]] = []
         self.done = False
         self.result: object = None  # the run's result (wait, join), set before it is done
+        # stream_resumable: each event is also written here, to survive a restart
+        self.persist: Callable[[int, str, str], None] | None = None
         self._changed = asyncio.Event()
 
     def push(self, event: str, data: str) -> None:
+        index = len(self.events)
         self.events.append((event, data))
+        if self.persist is not None:
+            self.persist(index, event, data)
         self._wake()
 
     def close(self) -> None:

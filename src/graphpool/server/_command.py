@@ -31,6 +31,12 @@ def add_serve_command(commands: Any) -> None:
         "--workers", type=int, default=64, help="most runs at once in this process (64)"
     )
     serve.add_argument(
+        "--max-queue",
+        type=int,
+        default=10_000,
+        help="most runs waiting; past it new runs get 503 with Retry-After (10000)",
+    )
+    serve.add_argument(
         "--auth-token",
         default=os.environ.get(TOKEN_ENV),
         help=f"require this bearer token on every endpoint but /ok (or ${TOKEN_ENV})",
@@ -69,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         graphs,
         _database(args, config.root),
         concurrency=max(1, args.workers),
+        max_queue=max(1, args.max_queue),
         auth_token=args.auth_token or None,
     )
     logging.getLogger("graphpool.server").info("serving %s", ", ".join(graphs))

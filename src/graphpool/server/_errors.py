@@ -13,10 +13,11 @@ class ApiError(GraphpoolError):
     Raised by the server's routes and validators (``graphpool serve``).
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def not_found(what: str, ident: str) -> ApiError:

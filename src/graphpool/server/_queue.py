@@ -21,14 +21,33 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..checkpoint._lease import Lease, holder_alive
 from ._json import dumps, now
 from ._storage import Storage
 
-__all__ = ["Admission", "RunQueue", "SqliteRunQueue"]
+__all__ = ["Admission", "RunQueue", "SqliteRunQueue", "owner_id"]
+
+
+def owner_id() -> str:
+    """This process as a lease owner: host, pid and start time, so that a restarted
+    server on the same host takes back its dead predecessor's runs at once."""
+    lease = Lease.mine()
+    return json.dumps([lease.owner, lease.pid, lease.host, lease.started])
+
+
+def _owner_alive(owner: str | None, lease_until: float, lease_seconds: float) -> bool:
+    try:
+        key, pid, host, started = json.loads(owner or "")
+    except (ValueError, TypeError):
+        return lease_until > time.time()
+    holder = Lease(key, pid, host, started)
+    return holder_alive(holder, lease_until - lease_seconds, lease_seconds)
+
 
 FINAL = frozenset({"success", "error", "interrupted", "timeout"})
 
@@ -37,15 +56,17 @@ class Admission:
     """What admitting a run did: ``admitted`` False if ``reject`` met a busy thread;
     ``interrupt``: the thread's earlier runs the new one displaces."""
 
-    def __init__(self, admitted: bool, interrupt: list[str]) -> None:
+    def __init__(self, admitted: bool, interrupt: list[str], full: bool = False) -> None:
         self.admitted = admitted
         self.interrupt = interrupt
+        self.full = full  # refused: the queue holds ``max_pending`` runs already
 
 
 class RunQueue(abc.ABC):
     """Durable queue of runs; see the module docstring for the states."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_pending: int = 10_000) -> None:
+        self.max_pending = max_pending
         self._wakeup: asyncio.Event | None = None
 
     @abc.abstractmethod
@@ -62,8 +83,9 @@ class RunQueue(abc.ABC):
         """Extend the leases ``owner`` holds on ``run_ids``."""
 
     @abc.abstractmethod
-    def recover(self) -> int:
-        """Put running runs whose lease expired back to pending; how many."""
+    def recover(self, lease_seconds: float) -> int:
+        """Put running runs whose holder died (lease expired, or its pid is gone on
+        this host) back to pending; how many."""
 
     @abc.abstractmethod
     def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
@@ -93,12 +115,17 @@ class RunQueue(abc.ABC):
 class SqliteRunQueue(RunQueue):
     """The queue as the ``gp_runs`` table of :class:`~._storage.Storage`."""
 
-    def __init__(self, storage: Storage) -> None:
-        super().__init__()
+    def __init__(self, storage: Storage, max_pending: int = 10_000) -> None:
+        super().__init__(max_pending)
         self.storage = storage
 
     def admit(self, run: Mapping[str, Any]) -> Admission:
         with self.storage.transaction() as db:
+            (pending,) = db.execute(
+                "SELECT COUNT(*) FROM gp_runs WHERE status = 'pending'"
+            ).fetchone()
+            if pending >= self.max_pending:
+                return Admission(False, [], full=True)
             active = [
                 row[0]
                 for row in db.execute(
@@ -139,16 +166,20 @@ class SqliteRunQueue(RunQueue):
                 (time.time() + lease_seconds, owner, *run_ids),
             )
 
-    def recover(self) -> int:
+    def recover(self, lease_seconds: float) -> int:
         with self.storage.transaction() as db:
-            cursor = db.execute(
-                "UPDATE gp_runs SET status = 'pending', lease_owner = NULL "
-                "WHERE status = 'running' AND lease_until < ?",
-                (time.time(),),
-            )
-        if cursor.rowcount:
+            rows = db.execute(
+                "SELECT run_id, lease_owner, lease_until FROM gp_runs WHERE status = 'running'"
+            ).fetchall()
+            dead = [r[0] for r in rows if not _owner_alive(r[1], r[2] or 0.0, lease_seconds)]
+            for run_id in dead:
+                db.execute(
+                    "UPDATE gp_runs SET status = 'pending', lease_owner = NULL WHERE run_id = ?",
+                    (run_id,),
+                )
+        if dead:
             self.notify()
-        return cursor.rowcount
+        return len(dead)
 
     def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
         stamp = now()

@@ -117,6 +117,9 @@ async def _admit(request: Request, thread_id: str | None, data: Any = None) -> d
             "available_at": time.time() + after if after else 0.0,
         }
     )
+    if admission.full:
+        rt.broker.close(run_id)
+        raise ApiError(503, "the run queue is full; try again later", {"Retry-After": "1"})
     if not admission.admitted:
         rt.broker.close(run_id)
         raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
@@ -281,9 +284,11 @@ async def join_stream(request: Request) -> Response:
     rt = _rt(request)
     run = _run(request)
     events = rt.broker.get(run["run_id"])
-    if events is None:  # finished long ago (or on another process): nothing to replay
+    if events is None:  # not run here since this server started: what was kept, if any
         events = rt.broker.open(run["run_id"])
-        rt.broker.close(run["run_id"])
+        events.events.extend(rt.storage.run_events(run["run_id"]))
+        if run["status"] in FINAL:
+            rt.broker.close(run["run_id"])
     start = resume_index(request.headers.get("last-event-id"))
     return event_stream(events, start=start)
 

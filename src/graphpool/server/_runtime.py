@@ -26,9 +26,11 @@ def default_assistant_id(graph_id: str) -> str:
 class Runtime:
     """Everything a route or the worker needs; built once by the app at startup."""
 
-    def __init__(self, graphs: Mapping[str, CompiledStateGraph], database: str) -> None:
+    def __init__(
+        self, graphs: Mapping[str, CompiledStateGraph], database: str, *, max_queue: int = 10_000
+    ) -> None:
         self.storage = Storage(database)
-        self.queue: RunQueue = SqliteRunQueue(self.storage)
+        self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue)
         self.broker = Broker()
         self.saver = SqliteSaver(database)
         self.store = SqliteStore(database)

@@ -39,6 +39,9 @@ _SCHEMA = (
         temporary INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,
         available_at REAL NOT NULL DEFAULT 0, lease_owner TEXT, lease_until REAL,
         result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS gp_run_events (
+        run_id TEXT NOT NULL, idx INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (run_id, idx))""",
     "CREATE INDEX IF NOT EXISTS gp_runs_status ON gp_runs (status, seq)",
     "CREATE INDEX IF NOT EXISTS gp_runs_thread ON gp_runs (thread_id, seq)",
 )
@@ -210,6 +213,11 @@ class Storage:
     def delete_thread(self, thread_id: str) -> bool:
         with self.transaction() as db:
             cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
+            db.execute(
+                "DELETE FROM gp_run_events WHERE run_id IN "
+                "(SELECT run_id FROM gp_runs WHERE thread_id = ?)",
+                (thread_id,),
+            )
             db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
         return cursor.rowcount > 0
 
@@ -329,7 +337,22 @@ class Storage:
     def delete_run(self, run_id: str) -> bool:
         with self.transaction() as db:
             cursor = db.execute("DELETE FROM gp_runs WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM gp_run_events WHERE run_id = ?", (run_id,))
         return cursor.rowcount > 0
+
+    def append_event(self, run_id: str, index: int, event: str, data: str) -> None:
+        """Keep a resumable run's event (``stream_resumable``) for reconnects."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO gp_run_events VALUES (?, ?, ?, ?)",
+                (run_id, index, event, data),
+            )
+
+    def run_events(self, run_id: str) -> list[tuple[str, str]]:
+        rows = self._rows(
+            "SELECT event, data FROM gp_run_events WHERE run_id = ? ORDER BY idx", (run_id,)
+        )
+        return [(row["event"], row["data"]) for row in rows]
 
     def run_result(self, run_id: str) -> Any:
         rows = self._rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))

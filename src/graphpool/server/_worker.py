@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import os
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..types import Command
 from ._errors import ApiError
 from ._events import EventShaper, library_modes
 from ._json import dumps, plain
+from ._queue import owner_id
 from ._runtime import Runtime
 
 __all__ = ["Worker"]
@@ -36,13 +36,13 @@ class Worker:
     def __init__(self, runtime: Runtime, concurrency: int) -> None:
         self.runtime = runtime
         self.concurrency = concurrency
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = owner_id()
         self.running: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._beat_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.runtime.queue.recover()
+        self.runtime.queue.recover(LEASE_SECONDS)
         self._loop_task = asyncio.get_running_loop().create_task(self._take())
         self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
 
@@ -84,7 +84,7 @@ class Worker:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
             self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
-            self.runtime.queue.recover()
+            self.runtime.queue.recover(LEASE_SECONDS)
 
     async def _execute(self, run_id: str) -> None:
         runtime = self.runtime
@@ -93,6 +93,10 @@ class Worker:
             return
         events = runtime.broker.open(run_id)
         kwargs: dict[str, Any] = record["kwargs"]
+        if kwargs.get("resumable"):
+            if not events.events:  # a run taken over after a restart: what went out before
+                events.events.extend(runtime.storage.run_events(run_id))
+            events.persist = functools.partial(runtime.storage.append_event, run_id)
         assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         events.push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))

@@ -109,3 +109,40 @@ def _meet() -> StateGraph:
 
 
 meet = _meet().compile()
+
+
+# For the restart test: each node notes what it did in a tally file; "later" waits
+# until the test creates the "go" file (the test kills the server meanwhile).
+
+
+def _note(line: str) -> None:
+    with open(os.path.join(os.environ["GRAPHPOOL_TEST_DIR"], "tally"), "a") as tally:
+        tally.write(line + "\n")
+
+
+def early(state: State) -> State:
+    _note("early")
+    return {"items": ["early"]}
+
+
+def later(state: State) -> State:
+    _note("later waiting")
+    go = os.path.join(os.environ["GRAPHPOOL_TEST_DIR"], "go")
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _note("later done")
+    return {"items": ["later"]}
+
+
+def _crash() -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node("early", early)
+    builder.add_node("later", later)
+    builder.add_edge(START, "early")
+    builder.add_edge("early", "later")
+    builder.add_edge("later", END)
+    return builder
+
+
+crash = _crash().compile()
