@@ -155,3 +155,49 @@ def test_if_not_exists_create(client) -> None:
     assert info.value.response.status_code == 404
     client.runs.wait(thread_id, "chain", input={"items": []}, if_not_exists="create")
     assert client.threads.get(thread_id)["values"] == {"items": ["hello", "second"]}
+
+
+def test_stream_subgraphs_names_the_namespace(client) -> None:
+    parts = list(
+        client.runs.stream(
+            None, "nested", input={"items": []}, stream_mode="updates", stream_subgraphs=True
+        )
+    )
+    events = [p.event for p in parts if p.event != "metadata"]
+    assert events[0] == "updates"
+    inner = [p for p in parts if p.event.startswith("updates|child:")]
+    assert [p.data for p in inner] == [{"inner": {"items": ["second"]}}]
+    flat = list(client.runs.stream(None, "nested", input={"items": []}, stream_mode="updates"))
+    assert all("|" not in p.event for p in flat)
+
+
+def test_tasks_mode(client) -> None:
+    parts = list(client.runs.stream(None, "chain", input={"items": []}, stream_mode="tasks"))
+    tasks = [p.data for p in parts if p.event == "tasks"]
+    assert [t["name"] for t in tasks if "input" in t] == ["first", "second"]
+    assert [t["name"] for t in tasks if "result" in t] == ["first", "second"]
+
+
+def test_after_seconds_waits_in_the_queue(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "chain", input={"items": []}, after_seconds=1)
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "pending"
+    assert client.runs.join(thread_id, run["run_id"]) == {"items": ["hello", "second"]}
+
+
+def test_on_disconnect_cancel(client) -> None:
+    import time
+
+    thread_id = client.threads.create()["thread_id"]
+    parts = client.runs.stream(thread_id, "slow", input={"items": []}, on_disconnect="cancel")
+    first = next(iter(parts))
+    assert first.event == "metadata"
+    parts.close()  # the client goes away mid-run
+    deadline = time.monotonic() + 20
+    while (run := client.runs.get(thread_id, first.data["run_id"]))["status"] in (
+        "pending",
+        "running",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert run["status"] == "interrupted"

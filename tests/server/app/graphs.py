@@ -146,3 +146,25 @@ def _crash() -> StateGraph:
 
 
 crash = _crash().compile()
+
+
+# A parent whose node is a compiled subgraph (for stream_subgraphs).
+def _child() -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node("inner", second)
+    builder.add_edge(START, "inner")
+    builder.add_edge("inner", END)
+    return builder
+
+
+def _nested() -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node("outer", first)
+    builder.add_node("child", _child().compile())
+    builder.add_edge(START, "outer")
+    builder.add_edge("outer", "child")
+    builder.add_edge("child", END)
+    return builder
+
+
+nested = _nested().compile()
