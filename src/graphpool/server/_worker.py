@@ -40,6 +40,7 @@ class Worker:
         self.running: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._beat_task: asyncio.Task[None] | None = None
+        self.stopping = False
 
     def start(self) -> None:
         self.runtime.queue.recover(LEASE_SECONDS)
@@ -47,6 +48,7 @@ class Worker:
         self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
 
     async def stop(self) -> None:
+        self.stopping = True
         for task in (self._loop_task, self._beat_task, *self.running.values()):
             if task is not None:
                 task.cancel()
@@ -67,7 +69,12 @@ class Worker:
             if len(self.running) >= self.concurrency:
                 await queue.wait(1.0)
                 continue
-            run_id = queue.claim(self.owner, LEASE_SECONDS)
+            try:
+                run_id = queue.claim(self.owner, LEASE_SECONDS)
+            except Exception:  # the database was busy or gone: try again, keep serving
+                log.exception("claiming a run failed")
+                await asyncio.sleep(1.0)
+                continue
             if run_id is None:
                 await queue.wait(1.0)
                 continue
@@ -83,10 +90,21 @@ class Worker:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
-            self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
-            self.runtime.queue.recover(LEASE_SECONDS)
+            try:
+                self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
+                self.runtime.queue.recover(LEASE_SECONDS)
+            except Exception:  # next beat tries again; leases last three beats
+                log.exception("renewing run leases failed")
 
     async def _execute(self, run_id: str) -> None:
+        try:
+            await self._execute_run(run_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the run stays leased to this process; a restart retries it
+            log.exception("run %s could not be recorded", run_id)
+
+    async def _execute_run(self, run_id: str) -> None:
         runtime = self.runtime
         record = runtime.storage.run_record(run_id)
         if record is None:
@@ -107,6 +125,8 @@ class Worker:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
             status, result = await self._drive(graph, record, kwargs, config, events.push)
         except asyncio.CancelledError:
+            if self.stopping:  # shutting down: the run stays leased; a restart resumes it
+                raise
             status = "interrupted"
         except Exception as exc:  # a failed run is reported to its clients, not raised
             log.info("run %s failed: %r", run_id, exc)
