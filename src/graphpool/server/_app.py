@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._compiled import CompiledStateGraph
-from .._version import __version__
 from ._errors import ApiError
 from ._http import json_response
 from ._runtime import Runtime
@@ -31,21 +30,6 @@ __all__ = ["create_app"]
 log = logging.getLogger("graphpool.server")
 
 OPEN_PATHS = frozenset({"/ok"})
-
-
-async def ok(request: Request) -> Response:
-    return json_response({"ok": True})
-
-
-async def info(request: Request) -> Response:
-    return json_response(
-        {
-            "version": __version__,
-            "graphpool_version": __version__,
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
-            "metadata": {},
-        }
-    )
 
 
 class BearerAuth:
@@ -101,9 +85,14 @@ def create_app(
     runs while ``max_queue`` wait."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
-    from starlette.routing import Route
 
-    from . import _routes_assistants, _routes_runs, _routes_store, _routes_threads
+    from . import (
+        _routes_assistants,
+        _routes_runs,
+        _routes_store,
+        _routes_system,
+        _routes_threads,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -119,8 +108,7 @@ def create_app(
             runtime.close()
 
     routes = [
-        Route("/ok", ok, methods=["GET"]),
-        Route("/info", info, methods=["GET"]),
+        *_routes_system.routes(),
         *_routes_assistants.routes(),
         *_routes_threads.routes(),
         *_routes_runs.routes(),

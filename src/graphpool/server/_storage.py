@@ -340,6 +340,12 @@ class Storage:
             db.execute("DELETE FROM gp_run_events WHERE run_id = ?", (run_id,))
         return cursor.rowcount > 0
 
+    def status_counts(self, table: str) -> dict[str, int]:
+        """How many rows of ``gp_runs`` or ``gp_threads`` have each status."""
+        assert table in ("gp_runs", "gp_threads")
+        rows = self._rows(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
+        return {row["status"]: int(row["n"]) for row in rows}
+
     def append_event(self, run_id: str, index: int, event: str, data: str) -> None:
         """Keep a resumable run's event (``stream_resumable``) for reconnects."""
         with self.transaction() as db:

@@ -1,0 +1,36 @@
+"""``/ok``, ``/info``, ``/metrics``, and a clear 501 for what is not served yet."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+
+
+def test_ok_and_info(server: str) -> None:
+    assert httpx.get(server + "/ok").json() == {"ok": True}
+    info = httpx.get(server + "/info").json()
+    assert info["flags"]["crons"] is False
+
+
+def test_metrics_count_runs_by_status(server: str, client) -> None:
+    def successes() -> int:
+        text = httpx.get(server + "/metrics").text
+        (line,) = [
+            x for x in text.splitlines() if x.startswith('graphpool_serve_runs{status="success"}')
+        ]
+        return int(line.split()[-1])
+
+    thread_id = client.threads.create()["thread_id"]
+    before = successes()
+    client.runs.wait(thread_id, "chain", input={"items": []})
+    assert successes() == before + 1
+    assert "# TYPE graphpool_serve_running_here gauge" in httpx.get(server + "/metrics").text
+
+
+def test_crons_are_refused_clearly(client) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.crons.create("chain", schedule="* * * * *", input={})
+    assert info.value.response.status_code == 501
+    assert "not supported" in info.value.response.json()["detail"]
