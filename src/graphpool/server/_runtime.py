@@ -32,8 +32,13 @@ class Runtime:
         self.storage = Storage(database)
         self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue)
         self.broker = Broker()
-        self.saver = SqliteSaver(database)
-        self.store = SqliteStore(database)
+        # One connection and one lock for the server's tables, the checkpoints and the
+        # store: connections of one process contending for a SQLite file's write lock
+        # wait in SQLite's busy handler, which sleeps in steps of up to 100 ms; that
+        # cut bench_server.py's throughput by half and stretched its p99 fourfold.
+        self.saver = SqliteSaver(self.storage.conn)
+        self.store = SqliteStore(self.storage.conn)
+        self.saver._lock = self.store._lock = self.storage.lock
         self.graphs = {
             name: graph.copy({"checkpointer": self.saver, "store": self.store})
             for name, graph in graphs.items()
