@@ -73,3 +73,28 @@ def test_copy_keeps_state(client) -> None:
     client.runs.wait(copied["thread_id"], "chain", input={"items": ["more"]})
     assert len(client.threads.get_state(copied["thread_id"])["values"]["items"]) == 5
     assert len(client.threads.get_state(thread_id)["values"]["items"]) == 2
+
+
+def test_create_with_supersteps(client) -> None:
+    thread = client.threads.create(
+        graph_id="chain",
+        supersteps=[{"updates": [{"values": {"items": ["x"]}, "as_node": "first"}]}],
+    )
+    state = client.threads.get_state(thread["thread_id"])
+    assert state["values"] == {"items": ["x"]}
+    assert state["next"] == ["second"]
+    assert client.threads.get(thread["thread_id"])["status"] == "interrupted"
+    done = client.runs.wait(thread["thread_id"], "chain", input=None)
+    assert done == {"items": ["x", "second"]}
+
+
+def test_bad_supersteps_are_refused(client) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.threads.create(
+            graph_id="chain", supersteps=[{"updates": [{"values": {}, "as_node": "nope"}]}]
+        )
+    assert info.value.response.status_code == 422
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.threads.create(supersteps=[{"updates": [{"values": {}, "as_node": "first"}]}])
+    assert info.value.response.status_code == 422
+    assert "graph_id" in info.value.response.json()["detail"]

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..errors import GraphpoolError
+from ..types import StateUpdate
 from ._errors import ApiError
 from ._http import Body, json_response, read_body
 from ._json import plain
@@ -84,12 +86,60 @@ async def create(request: Request) -> Response:
     body = Body(await read_body(request))
     thread_id = body.get("thread_id", str)
     if_exists = body.choice("if_exists", ("raise", "do_nothing"), "raise")
-    if body.get("supersteps", list):
-        raise ApiError(422, "supersteps: not supported by graphpool serve yet")
-    thread, created = rt.storage.create_thread(thread_id, body.get("metadata", dict))
+    supersteps = _supersteps(body)
+    metadata = body.get("metadata", dict) or {}
+    graph = None
+    if supersteps:
+        graph_id = metadata.get("graph_id")
+        if not isinstance(graph_id, str):
+            raise ApiError(422, "supersteps: need the thread's graph_id (metadata.graph_id)")
+        graph = rt.graph(graph_id)
+    thread, created = rt.storage.create_thread(thread_id, metadata)
     if not created and if_exists == "raise":
         raise ApiError(409, f"Thread {thread_id!r} already exists")
+    if created and graph is not None:
+        config = _config(thread["thread_id"], None)
+        try:
+            await graph.abulk_update_state(config, supersteps)
+        except GraphpoolError as exc:
+            rt.storage.delete_thread(thread["thread_id"])
+            rt.saver.delete_thread(thread["thread_id"])
+            raise ApiError(422, f"supersteps: {exc}") from None
+        thread = await _record_state(rt, graph, thread["thread_id"])
     return json_response(thread)
+
+
+def _supersteps(body: Body) -> list[list[StateUpdate]]:
+    """``supersteps``: ``[{"updates": [{"values": ..., "as_node": ...}]}]``, checked."""
+    steps = body.get("supersteps", list) or []
+    out = []
+    for i, step in enumerate(steps):
+        updates = step.get("updates") if isinstance(step, dict) else None
+        if not isinstance(updates, list):
+            raise ApiError(422, f"supersteps[{i}].updates: must be an array")
+        made = []
+        for j, update in enumerate(updates):
+            where = f"supersteps[{i}].updates[{j}]."
+            item = Body(update if isinstance(update, dict) else {}, where)
+            if item.data.get("command") is not None:
+                raise ApiError(422, f"{where}command: not supported by graphpool serve yet")
+            made.append(StateUpdate(item.data.get("values"), item.get("as_node", str)))
+        out.append(made)
+    return out
+
+
+async def _record_state(rt: Runtime, graph: Any, thread_id: str) -> dict[str, Any]:
+    """Copy the thread's latest checkpoint (values, interrupts, status) to its record."""
+    snapshot = await graph.aget_state(_config(thread_id, None))
+    pending = {t.id: plain(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
+    updated = rt.storage.update_thread(
+        thread_id,
+        values=plain(snapshot.values),
+        interrupts=pending,
+        status="interrupted" if snapshot.next or pending else "idle",
+    )
+    assert updated is not None
+    return updated
 
 
 async def get(request: Request) -> Response:
@@ -203,15 +253,11 @@ async def update_state(request: Request) -> Response:
     if body.get("checkpoint_id", str):
         checkpoint = {"checkpoint_id": body.get("checkpoint_id", str)}
     config = _config(thread_id, checkpoint)
-    saved = await graph.aupdate_state(config, body.data.get("values"), body.get("as_node", str))
-    snapshot = await graph.aget_state(_config(thread_id, None))
-    pending = {t.id: plain(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
-    rt.storage.update_thread(
-        thread_id,
-        values=plain(snapshot.values),
-        interrupts=pending,
-        status="interrupted" if snapshot.next or pending else "idle",
-    )
+    try:
+        saved = await graph.aupdate_state(config, body.data.get("values"), body.get("as_node", str))
+    except GraphpoolError as exc:
+        raise ApiError(422, str(exc)) from None
+    await _record_state(rt, graph, thread_id)
     return json_response({"checkpoint": _checkpoint(thread_id, saved)})
 
 
