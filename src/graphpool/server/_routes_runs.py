@@ -18,6 +18,7 @@ from ._http import Body, json_response, read_body
 from ._queue import FINAL
 from ._runtime import Runtime
 from ._sse import event_stream, resume_index
+from ._webhook import check_url
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["routes"]
 
 _STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
-_UNSUPPORTED = ("webhook",)
+_UNSUPPORTED: tuple[str, ...] = ()
 
 
 def _rt(request: Request) -> Runtime:
@@ -79,6 +80,7 @@ def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
         "on_disconnect": body.choice("on_disconnect", ("cancel", "continue"), "continue"),
         "on_completion": body.choice("on_completion", ("delete", "keep"), "delete"),
         "temporary": temporary,
+        "webhook": check_url(body.get("webhook", str)) if body.get("webhook", str) else None,
     }
 
 

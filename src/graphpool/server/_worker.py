@@ -22,6 +22,7 @@ from ._events import EventShaper, library_modes
 from ._json import dumps, plain
 from ._queue import owner_id
 from ._runtime import Runtime
+from ._webhook import send
 
 __all__ = ["Worker"]
 
@@ -41,6 +42,7 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._beat_task: asyncio.Task[None] | None = None
         self.stopping = False
+        self._webhooks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self.runtime.queue.recover(LEASE_SECONDS)
@@ -119,6 +121,7 @@ class Worker:
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         events.push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
         status, result = "error", None
+        finished: dict[str, Any] | None = None
         config = _config(record, assistant)
         try:
             if graph is None:
@@ -135,12 +138,23 @@ class Worker:
         thread = await self._thread_after(graph, config, status)
         try:
             runtime.queue.finish(run_id, status, result, thread)
+            finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
             if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
                 runtime.storage.delete_thread(record["thread_id"])
                 runtime.saver.delete_thread(record["thread_id"])
         finally:
             events.result = result
             runtime.broker.close(run_id)
+        if kwargs.get("webhook"):
+            self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
+
+    def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
+        payload = {**run, "values": result}
+        if isinstance(result, dict) and "__error__" in result:
+            payload["error"] = result["__error__"]
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(send, url, payload))
+        self._webhooks.add(task)
+        task.add_done_callback(self._webhooks.discard)
 
     async def _drive(
         self,
