@@ -77,3 +77,9 @@ def test_a_run_uses_its_assistants_config(client) -> None:
     state = client.threads.get_state(thread_id)
     assert state["metadata"]["user"] == "ann"  # configurable values land in the metadata
     assert state["metadata"]["assistant_id"] == made["assistant_id"]
+
+
+def test_a_run_context_goes_over_its_assistants(client) -> None:
+    made = client.assistants.create("ctx", context={"greeting": "hi", "name": "bob"})
+    result = client.runs.wait(None, made["assistant_id"], input={}, context={"name": "ann"})
+    assert result["answer"] == "hi ann"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._compiled import CompiledStateGraph
-from ..types import Command
+from ..types import Command, Send
 from ._errors import ApiError
 from ._events import EventShaper, library_modes
 from ._json import dumps, plain
@@ -126,7 +126,7 @@ class Worker:
         try:
             if graph is None:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
-            status, result = await self._drive(graph, record, kwargs, config, events.push)
+            status, result = await self._drive(graph, record, assistant, config, events.push)
         except asyncio.CancelledError:
             if self.stopping:  # shutting down: the run stays leased; a restart resumes it
                 raise
@@ -160,10 +160,11 @@ class Worker:
         self,
         graph: CompiledStateGraph,
         record: Mapping[str, Any],
-        kwargs: Mapping[str, Any],
+        assistant: Mapping[str, Any],
         config: dict[str, Any],
         push: Any,
     ) -> tuple[str, Any]:
+        kwargs: Mapping[str, Any] = record["kwargs"]
         modes = kwargs.get("stream_mode") or ["values"]
         shaper = EventShaper(modes)
         subgraphs = bool(kwargs.get("subgraphs"))
@@ -171,7 +172,8 @@ class Worker:
         options: dict[str, Any] = {
             "stream_mode": library_modes(modes),
             "subgraphs": subgraphs,
-            "context": kwargs.get("context") or None,
+            "context": {**(assistant.get("context") or {}), **(kwargs.get("context") or {})}
+            or None,
         }
         for key in ("interrupt_before", "interrupt_after", "durability"):
             if kwargs.get(key) is not None:
@@ -210,8 +212,16 @@ def _input(kwargs: Mapping[str, Any]) -> Any:
     command = kwargs.get("command")
     if command:
         goto = command.get("goto") or ()
+        goto = [_send(g) for g in goto] if isinstance(goto, list) else _send(goto)
         return Command(update=command.get("update"), resume=command.get("resume"), goto=goto)
     return kwargs.get("input")
+
+
+def _send(goto: Any) -> Any:
+    """A ``goto`` item as the SDK sends it: a node name, or ``{"node", "input"}`` for a Send."""
+    if isinstance(goto, dict) and "node" in goto:
+        return Send(goto["node"], goto.get("input", goto.get("arg")))
+    return goto
 
 
 def _config(record: Mapping[str, Any], assistant: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 
 from graphpool.config import get_stream_writer
 from graphpool.graph import END, START, StateGraph
+from graphpool.runtime import Runtime
 from graphpool.types import interrupt
 
 
@@ -168,3 +169,19 @@ def _nested() -> StateGraph:
 
 
 nested = _nested().compile()
+
+
+# Reads the run's context (the assistant's, then the run's own keys over it).
+def greet(state: State, runtime: Runtime) -> State:
+    return {"answer": f"{runtime.context['greeting']} {runtime.context['name']}"}
+
+
+def _ctx() -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node("greet", greet)
+    builder.add_edge(START, "greet")
+    builder.add_edge("greet", END)
+    return builder
+
+
+ctx = _ctx().compile()
