@@ -201,3 +201,37 @@ def test_on_disconnect_cancel(client) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert run["status"] == "interrupted"
+
+
+def test_multitask_rollback_deletes_the_run_and_its_checkpoints(client) -> None:
+    import time
+
+    thread_id = client.threads.create()["thread_id"]
+    client.runs.wait(thread_id, "chain", input={"items": ["before"]})
+    kept = len(client.threads.get_history(thread_id, limit=100))
+    first = client.runs.create(thread_id, "slow", input={"items": ["doomed"]})
+    deadline = time.monotonic() + 20
+    while client.runs.get(thread_id, first["run_id"])["status"] == "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    second = client.runs.create(
+        thread_id, "chain", input={"items": ["after"]}, multitask_strategy="rollback"
+    )
+    result = client.runs.join(thread_id, second["run_id"])
+    assert "doomed" not in result["items"]
+    assert result["items"] == ["before", "hello", "second", "after", "hello", "second"]
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.runs.get(thread_id, first["run_id"])
+    assert info.value.response.status_code == 404
+    history = client.threads.get_history(thread_id, limit=100)
+    # the second run made as many checkpoints as the first; none is left of the doomed run
+    assert len(history) == 2 * kept
+    assert all(h["metadata"].get("run_id") != first["run_id"] for h in history)
+
+
+def test_cancel_with_rollback(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "slow", input={"items": ["doomed"]})
+    client.runs.cancel(thread_id, run["run_id"], wait=True, action="rollback")
+    assert client.runs.list(thread_id) == []
+    assert client.threads.get_state(thread_id)["values"] == {}

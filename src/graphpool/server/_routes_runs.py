@@ -94,8 +94,6 @@ async def _admit(request: Request, thread_id: str | None, data: Any = None) -> d
         raise ApiError(422, "assistant_id: required")
     assistant = rt.assistant(assistant_id)
     strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
-    if strategy == "rollback":
-        raise ApiError(422, "multitask_strategy: 'rollback' is not supported yet")
     if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
     after = body.get("after_seconds", float, 0)
     kwargs = _kwargs(body, temporary=stateless)
@@ -126,18 +124,22 @@ async def _admit(request: Request, thread_id: str | None, data: Any = None) -> d
         rt.broker.close(run_id)
         raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
     for earlier in admission.interrupt:
-        _cancel(request, earlier)
+        _cancel(request, earlier, rollback=strategy == "rollback")
     run = rt.storage.get_run(run_id)
     assert run is not None
     return run
 
 
-def _cancel(request: Request, run_id: str) -> None:
+def _cancel(request: Request, run_id: str, *, rollback: bool = False) -> None:
+    """Stop a run: pending, it never starts; running here, it is cancelled.
+    ``rollback``: the run and the checkpoints it made are deleted too."""
     rt = _rt(request)
     if rt.queue.cancel_pending(run_id):
         rt.broker.close(run_id)
+        if rollback:
+            rt.storage.delete_run(run_id)
     else:
-        request.app.state.worker.cancel(run_id)
+        request.app.state.worker.cancel(run_id, rollback=rollback)
 
 
 def _location(run: dict[str, Any], stateless: bool) -> dict[str, str]:
@@ -252,12 +254,9 @@ async def cancel(request: Request) -> Response:
     if action not in ("interrupt", "rollback"):
         raise ApiError(422, "action: must be 'interrupt' or 'rollback'")
     if run["status"] not in FINAL:
-        _cancel(request, run["run_id"])
+        _cancel(request, run["run_id"], rollback=action == "rollback")
     if request.query_params.get("wait") in ("1", "true"):
         await _finished(rt, run["run_id"])
-    if action == "rollback":
-        await _finished(rt, run["run_id"])
-        rt.storage.delete_run(run["run_id"])
     return json_response(None, 202)
 
 

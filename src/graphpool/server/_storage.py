@@ -440,3 +440,16 @@ def copy_checkpoints(storage: Storage, source: str, target: str) -> None:
                 + (" ORDER BY seq" if "seq" in columns else ""),
                 (target, source),
             )
+
+
+def drop_checkpoints(storage: Storage, thread_id: str, checkpoint_ids: Sequence[str]) -> None:
+    """Delete these checkpoints of a thread and their task results (a rolled-back run's)."""
+    if not checkpoint_ids:
+        return
+    marks = ", ".join("?" for _ in checkpoint_ids)
+    with storage.transaction() as db:
+        for table in ("graphpool_checkpoints", "graphpool_results"):
+            db.execute(
+                f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id IN ({marks})",
+                (thread_id, *checkpoint_ids),
+            )

@@ -22,6 +22,7 @@ from ._events import EventShaper, library_modes
 from ._json import dumps, plain
 from ._queue import owner_id
 from ._runtime import Runtime
+from ._storage import drop_checkpoints
 from ._webhook import send
 
 __all__ = ["Worker"]
@@ -43,6 +44,7 @@ class Worker:
         self._beat_task: asyncio.Task[None] | None = None
         self.stopping = False
         self._webhooks: set[asyncio.Task[None]] = set()
+        self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
 
     def start(self) -> None:
         self.runtime.queue.recover(LEASE_SECONDS)
@@ -57,13 +59,25 @@ class Worker:
         tasks = [t for t in (self._loop_task, self._beat_task, *self.running.values()) if t]
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def cancel(self, run_id: str) -> bool:
-        """Cancel the run if it runs in this process; whether it did."""
+    def cancel(self, run_id: str, *, rollback: bool = False) -> bool:
+        """Cancel the run if it runs in this process; whether it did. ``rollback``:
+        also delete the run and the checkpoints it made, before its thread is free."""
         task = self.running.get(run_id)
         if task is None:
             return False
+        if rollback:
+            self.rollback.add(run_id)
         task.cancel()
         return True
+
+    def _roll_back(self, record: Mapping[str, Any]) -> None:
+        """Delete the checkpoints the run made (those its run id marks)."""
+        config = {"configurable": {"thread_id": record["thread_id"]}}
+        made = [
+            saved.config["configurable"]["checkpoint_id"]
+            for saved in self.runtime.saver.list(config, filter={"run_id": record["run_id"]})
+        ]
+        drop_checkpoints(self.runtime.storage, record["thread_id"], made)
 
     async def _take(self) -> None:
         queue = self.runtime.queue
@@ -135,10 +149,16 @@ class Worker:
             log.info("run %s failed: %r", run_id, exc)
             result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
             events.push("error", dumps(result["__error__"]))
+        rolled_back = run_id in self.rollback
+        if rolled_back:
+            self.rollback.discard(run_id)
+            await asyncio.to_thread(self._roll_back, record)
         thread = await self._thread_after(graph, config, status)
         try:
             runtime.queue.finish(run_id, status, result, thread)
             finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+            if rolled_back:
+                runtime.storage.delete_run(run_id)
             if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
                 runtime.storage.delete_thread(record["thread_id"])
                 runtime.saver.delete_thread(record["thread_id"])
