@@ -46,7 +46,7 @@ def test_create_update_search_count_delete(client) -> None:
     ]
     assert client.assistants.count(metadata={"tag": tag}) == 1
     assert client.assistants.count(graph_id="ask") >= 1
-    assert len(client.assistants.get_versions(made["assistant_id"])) == 1
+    assert [v["version"] for v in client.assistants.get_versions(made["assistant_id"])] == [2, 1]
     client.assistants.delete(made["assistant_id"])
     with pytest.raises(httpx.HTTPStatusError) as info:
         client.assistants.get(made["assistant_id"])
@@ -83,3 +83,19 @@ def test_a_run_context_goes_over_its_assistants(client) -> None:
     made = client.assistants.create("ctx", context={"greeting": "hi", "name": "bob"})
     result = client.runs.wait(None, made["assistant_id"], input={}, context={"name": "ann"})
     assert result["answer"] == "hi ann"
+
+
+def test_versions_and_set_latest(client) -> None:
+    made = client.assistants.create("chain", metadata={"v": "one"})
+    assistant_id = made["assistant_id"]
+    client.assistants.update(assistant_id, metadata={"v": "two"})
+    listed = client.assistants.get_versions(assistant_id)
+    assert [(v["version"], v["metadata"]["v"]) for v in listed] == [(2, "two"), (1, "one")]
+    back = client.assistants.set_latest(assistant_id, 1)
+    assert back["version"] == 1 and back["metadata"] == {"v": "one"}
+    assert client.assistants.get(assistant_id)["metadata"] == {"v": "one"}
+    again = client.assistants.update(assistant_id, name="renamed")
+    assert again["version"] == 3
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        client.assistants.set_latest(assistant_id, 9)
+    assert info.value.response.status_code == 404

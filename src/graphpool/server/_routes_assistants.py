@@ -63,7 +63,7 @@ async def patch(request: Request) -> Response:
     changes = {k: v for k, v in _fields(body).items() if v is not None}
     if "metadata" in changes:
         changes["metadata"] = {**found["metadata"], **changes["metadata"]}
-    record = {**found, **changes, "version": found["version"] + 1}
+    record = {**found, **changes, "version": rt.storage.latest_version(found["assistant_id"]) + 1}
     if graph_id is not None:
         record["graph_id"] = graph_id
     return json_response(rt.storage.put_assistant(record))
@@ -140,16 +140,35 @@ async def subgraphs(request: Request) -> Response:
 
 
 async def versions(request: Request) -> Response:
-    return json_response([_rt(request).assistant(request.path_params["assistant_id"])])
-
-
-async def latest(request: Request) -> Response:
     rt = _rt(request)
     found = rt.assistant(request.path_params["assistant_id"])
     body = Body(await read_body(request))
-    if body.get("version", int) not in (None, found["version"]):
-        raise ApiError(404, "version: only the current version is kept")
-    return json_response(found)
+    listed = rt.storage.assistant_versions(
+        found["assistant_id"],
+        metadata=body.get("metadata", dict),
+        limit=body.count("limit", 10),
+        offset=body.count("offset", 0, most=10**9),
+    )
+    return json_response(listed)
+
+
+async def latest(request: Request) -> Response:
+    """Make one of the assistant's versions its current one."""
+    rt = _rt(request)
+    found = rt.assistant(request.path_params["assistant_id"])
+    body = Body(await read_body(request))
+    version = body.get("version", int)
+    if version is None:
+        raise ApiError(422, "version: required")
+    chosen = [
+        v
+        for v in rt.storage.assistant_versions(found["assistant_id"], limit=10**6)
+        if v["version"] == version
+    ]
+    if not chosen:
+        raise ApiError(404, f"version {version} of assistant {found['assistant_id']!r} not found")
+    record = {**chosen[0], "created_at": found["created_at"]}
+    return json_response(rt.storage.put_assistant(record))
 
 
 def routes() -> list[Route]:

@@ -28,6 +28,10 @@ _SCHEMA = (
         description TEXT, config TEXT NOT NULL, context TEXT NOT NULL,
         metadata TEXT NOT NULL, version INTEGER NOT NULL,
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS gp_assistant_versions (
+        assistant_id TEXT NOT NULL, version INTEGER NOT NULL, graph_id TEXT NOT NULL,
+        name TEXT NOT NULL, description TEXT, config TEXT NOT NULL, context TEXT NOT NULL,
+        metadata TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (assistant_id, version))""",
     """CREATE TABLE IF NOT EXISTS gp_threads (
         thread_id TEXT PRIMARY KEY, metadata TEXT NOT NULL, status TEXT NOT NULL,
         state_values TEXT, interrupts TEXT NOT NULL,
@@ -102,11 +106,18 @@ class Storage:
             "updated_at": stamp,
         }
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        kept = {k: v for k, v in row.items() if k != "updated_at"}
         with self.transaction() as db:
             db.execute(
                 f"{verb} INTO gp_assistants ({', '.join(row)}) "
                 f"VALUES ({', '.join('?' for _ in row)})",
                 tuple(row.values()),
+            )
+            kept["created_at"] = stamp  # when this version was made
+            db.execute(
+                f"INSERT OR IGNORE INTO gp_assistant_versions ({', '.join(kept)}) "
+                f"VALUES ({', '.join('?' for _ in kept)})",
+                tuple(kept.values()),
             )
         found = self.get_assistant(row["assistant_id"])
         assert found is not None
@@ -119,7 +130,33 @@ class Storage:
     def delete_assistant(self, assistant_id: str) -> bool:
         with self.transaction() as db:
             cursor = db.execute("DELETE FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
+            db.execute("DELETE FROM gp_assistant_versions WHERE assistant_id = ?", (assistant_id,))
         return cursor.rowcount > 0
+
+    def assistant_versions(
+        self,
+        assistant_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The assistant's versions, newest first."""
+        where, params = _filters(metadata=metadata)
+        where.append("assistant_id = ?")
+        rows = self._rows(
+            f"SELECT * FROM gp_assistant_versions {_where(where)} ORDER BY version DESC "
+            "LIMIT ? OFFSET ?",
+            (*params, assistant_id, limit, offset),
+        )
+        return [_assistant(row) for row in rows]
+
+    def latest_version(self, assistant_id: str) -> int:
+        rows = self._rows(
+            "SELECT MAX(version) AS v FROM gp_assistant_versions WHERE assistant_id = ?",
+            (assistant_id,),
+        )
+        return int(rows[0]["v"] or 0)
 
     def search_assistants(
         self,
