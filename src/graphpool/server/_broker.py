@@ -44,8 +44,11 @@ class RunEvents:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def follow(self, start: int = 0) -> AsyncIterator[tuple[int, str, str]]:
-        """``(index, event, data)`` from ``start`` on, until the run is done."""
+    async def follow(
+        self, start: int = 0, *, idle: float | None = None
+    ) -> AsyncIterator[tuple[int, str, str] | None]:
+        """``(index, event, data)`` from ``start`` on, until the run is done; ``None``
+        after each ``idle`` seconds without an event (for keep-alives)."""
         index = start
         while True:
             changed = self._changed
@@ -55,7 +58,10 @@ class RunEvents:
                 index += 1
             if self.done:
                 return
-            await changed.wait()
+            try:
+                await asyncio.wait_for(changed.wait(), idle)
+            except asyncio.TimeoutError:
+                yield None
 
     async def finished(self) -> None:
         while not self.done:

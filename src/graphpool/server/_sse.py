@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 __all__ = ["event_stream", "resume_index"]
 
+KEEPALIVE_SECONDS = 15.0
+
 
 def resume_index(last_event_id: str | None) -> int:
     """The index of the first event a client that saw ``Last-Event-ID`` still needs."""
@@ -40,8 +42,9 @@ def event_stream(
     async def frames() -> AsyncIterator[bytes]:
         finished = False
         try:
-            async for index, event, data in events.follow(start):
-                yield _frame(index, event, data)
+            async for item in events.follow(start, idle=KEEPALIVE_SECONDS):
+                # a comment line now and then, so that proxies keep a quiet stream open
+                yield b": keep-alive\n\n" if item is None else _frame(*item)
             finished = True
         finally:
             if not finished and on_disconnect is not None:
