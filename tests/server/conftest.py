@@ -86,9 +86,15 @@ def serve(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session server's directory: its database, log, and the test graphs' files."""
+    return tmp_path_factory.mktemp("serve")
+
+
+@pytest.fixture(scope="session")
+def server(server_dir: Path) -> Iterator[str]:
     """The base URL of a ``graphpool serve`` shared by the session's tests."""
-    with serve(tmp_path_factory.mktemp("serve")) as url:
+    with serve(server_dir) as url:
         yield url
 
 

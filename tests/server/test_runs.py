@@ -185,22 +185,27 @@ def test_after_seconds_waits_in_the_queue(client) -> None:
     assert client.runs.join(thread_id, run["run_id"]) == {"items": ["hello", "second"]}
 
 
-def test_on_disconnect_cancel(client) -> None:
+def test_on_disconnect_cancel(client, server_dir) -> None:
     import time
 
     thread_id = client.threads.create()["thread_id"]
-    parts = client.runs.stream(thread_id, "slow", input={"items": []}, on_disconnect="cancel")
+    # "crash" waits in its second node until the file "go" exists: the run is still
+    # going when the client leaves, however slow the machine
+    parts = client.runs.stream(thread_id, "crash", input={"items": []}, on_disconnect="cancel")
     first = next(iter(parts))
     assert first.event == "metadata"
     parts.close()  # the client goes away mid-run
-    deadline = time.monotonic() + 20
-    while (run := client.runs.get(thread_id, first.data["run_id"]))["status"] in (
-        "pending",
-        "running",
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert run["status"] == "interrupted"
+    try:
+        deadline = time.monotonic() + 20
+        while (run := client.runs.get(thread_id, first.data["run_id"]))["status"] in (
+            "pending",
+            "running",
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert run["status"] == "interrupted"
+    finally:
+        (server_dir / "go").touch()  # let the abandoned node's thread finish
 
 
 def test_multitask_rollback_deletes_the_run_and_its_checkpoints(client) -> None:
