@@ -240,3 +240,16 @@ def test_cancel_with_rollback(client) -> None:
     client.runs.cancel(thread_id, run["run_id"], wait=True, action="rollback")
     assert client.runs.list(thread_id) == []
     assert client.threads.get_state(thread_id)["values"] == {}
+
+
+def test_stream_v2_parts_carry_interrupts(client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id, "ask", input={"items": []}, stream_mode=["values", "updates"], version="v2"
+        )
+    )
+    kinds = [p["type"] for p in parts]
+    assert "values" in kinds and "updates" in kinds
+    paused = [p for p in parts if p["type"] == "values" and p["interrupts"]]
+    assert paused and paused[-1]["interrupts"][0]["value"] == {"question": "name?"}
