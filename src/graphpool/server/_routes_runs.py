@@ -63,7 +63,7 @@ def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
             raise ApiError(422, f"{name}: not supported by graphpool serve yet")
     command = body.get("command", dict)
     if command is not None:
-        Body(command, "command.").get("goto", (str, list))
+        Body(command, "command.").get("goto", (str, list, dict))
     checkpoint = body.get("checkpoint", dict) or {}
     return {
         "input": body.data.get("input"),

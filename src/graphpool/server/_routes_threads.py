@@ -12,7 +12,7 @@ from ._errors import ApiError
 from ._http import Body, json_response, read_body
 from ._json import plain
 from ._runtime import Runtime
-from ._storage import copy_checkpoints
+from ._saver_rows import copy_checkpoints
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -19,6 +19,7 @@ from typing import Any
 
 from .._sqlite import open_database
 from ._json import dumps, loads, now
+from ._rows import assistant_row, filters, json_path, run_row, thread_row, where_clause
 
 __all__ = ["Storage"]
 
@@ -52,7 +53,6 @@ _SCHEMA = (
 
 ACTIVE = ("pending", "running")
 
-_ASSISTANT_JSON = ("config", "context", "metadata")
 _ASSISTANT_SORT = frozenset({"assistant_id", "graph_id", "name", "created_at", "updated_at"})
 _THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at"})
 
@@ -125,7 +125,7 @@ class Storage:
 
     def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
-        return _assistant(rows[0]) if rows else None
+        return assistant_row(rows[0]) if rows else None
 
     def delete_assistant(self, assistant_id: str) -> bool:
         with self.transaction() as db:
@@ -142,14 +142,14 @@ class Storage:
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """The assistant's versions, newest first."""
-        where, params = _filters(metadata=metadata)
+        where, params = filters(metadata=metadata)
         where.append("assistant_id = ?")
         rows = self._rows(
-            f"SELECT * FROM gp_assistant_versions {_where(where)} ORDER BY version DESC "
+            f"SELECT * FROM gp_assistant_versions {where_clause(where)} ORDER BY version DESC "
             "LIMIT ? OFFSET ?",
             (*params, assistant_id, limit, offset),
         )
-        return [_assistant(row) for row in rows]
+        return [assistant_row(row) for row in rows]
 
     def latest_version(self, assistant_id: str) -> int:
         rows = self._rows(
@@ -169,25 +169,27 @@ class Storage:
         sort_by: str | None = None,
         sort_order: str | None = None,
     ) -> list[dict[str, Any]]:
-        where, params = _filters(graph_id=graph_id, metadata=metadata)
+        where, params = filters(graph_id=graph_id, metadata=metadata)
         if name:
             where.append("name LIKE ?")
             params.append(f"%{name}%")
         order = sort_by if sort_by in _ASSISTANT_SORT else "created_at"
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
         rows = self._rows(
-            f"SELECT * FROM gp_assistants {_where(where)} ORDER BY {order} {direction}, "
+            f"SELECT * FROM gp_assistants {where_clause(where)} ORDER BY {order} {direction}, "
             "rowid LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_assistant(row) for row in rows]
+        return [assistant_row(row) for row in rows]
 
     def count_assistants(
         self, *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
     ) -> int:
-        where, params = _filters(graph_id=graph_id, metadata=metadata)
+        where, params = filters(graph_id=graph_id, metadata=metadata)
         return int(
-            self._rows(f"SELECT COUNT(*) AS n FROM gp_assistants {_where(where)}", params)[0]["n"]
+            self._rows(f"SELECT COUNT(*) AS n FROM gp_assistants {where_clause(where)}", params)[0][
+                "n"
+            ]
         )
 
     # -- threads ---------------------------------------------------------------
@@ -209,7 +211,7 @@ class Storage:
 
     def get_thread(self, thread_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT * FROM gp_threads WHERE thread_id = ?", (thread_id,))
-        return _thread(rows[0]) if rows else None
+        return thread_row(rows[0]) if rows else None
 
     def update_thread(
         self,
@@ -274,11 +276,11 @@ class Storage:
         order = sort_by if sort_by in _THREAD_SORT else "created_at"
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
         rows = self._rows(
-            f"SELECT * FROM gp_threads {_where(where)} ORDER BY {order} {direction}, rowid "
+            f"SELECT * FROM gp_threads {where_clause(where)} ORDER BY {order} {direction}, rowid "
             "LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_thread(row) for row in rows]
+        return [thread_row(row) for row in rows]
 
     def count_threads(
         self,
@@ -288,7 +290,7 @@ class Storage:
         status: str | None = None,
     ) -> int:
         where, params = self._thread_filters(None, metadata, values, status)
-        sql = f"SELECT COUNT(*) AS n FROM gp_threads {_where(where)}"
+        sql = f"SELECT COUNT(*) AS n FROM gp_threads {where_clause(where)}"
         return int(self._rows(sql, params)[0]["n"])
 
     @staticmethod
@@ -298,10 +300,10 @@ class Storage:
         values: Mapping[str, Any] | None,
         status: str | None,
     ) -> tuple[list[str], list[Any]]:
-        where, params = _filters(metadata=metadata)
+        where, params = filters(metadata=metadata)
         for key, value in (values or {}).items():
             where.append("json_extract(state_values, ?) = json_extract(?, '$')")
-            params += [_json_path(key), dumps(value)]
+            params += [json_path(key), dumps(value)]
         if status:
             where.append("status = ?")
             params.append(status)
@@ -318,7 +320,7 @@ class Storage:
             "ORDER BY seq",
             (thread_id,),
         )
-        return [_run(row) for row in rows]
+        return [run_row(row) for row in rows]
 
     def insert_run(self, db: sqlite3.Connection, run: Mapping[str, Any]) -> None:
         """Add a pending run inside the caller's transaction (see ``_queue``)."""
@@ -349,14 +351,18 @@ class Storage:
         rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
         if not rows or (thread_id is not None and rows[0]["thread_id"] != thread_id):
             return None
-        return _run(rows[0])
+        return run_row(rows[0])
 
     def run_record(self, run_id: str) -> dict[str, Any] | None:
         """The run's row with its stored kwargs (what the worker needs)."""
         rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
         if not rows:
             return None
-        return {**_run(rows[0]), "kwargs": loads(rows[0]["kwargs"]), "attempt": rows[0]["attempt"]}
+        return {
+            **run_row(rows[0]),
+            "kwargs": loads(rows[0]["kwargs"]),
+            "attempt": rows[0]["attempt"],
+        }
 
     def list_runs(
         self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
@@ -366,10 +372,10 @@ class Storage:
             where.append("status = ?")
             params.append(status)
         rows = self._rows(
-            f"SELECT * FROM gp_runs {_where(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            f"SELECT * FROM gp_runs {where_clause(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_run(row) for row in rows]
+        return [run_row(row) for row in rows]
 
     def delete_run(self, run_id: str) -> bool:
         with self.transaction() as db:
@@ -400,93 +406,3 @@ class Storage:
     def run_result(self, run_id: str) -> Any:
         rows = self._rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))
         return loads(rows[0]["result"]) if rows and rows[0]["result"] is not None else None
-
-
-# -- rows to API shapes ------------------------------------------------------
-
-
-def _assistant(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    for key in _ASSISTANT_JSON:
-        out[key] = loads(row[key], {})
-    return out
-
-
-def _thread(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "thread_id": row["thread_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "metadata": loads(row["metadata"], {}),
-        "status": row["status"],
-        "values": loads(row["state_values"]),
-        "interrupts": loads(row["interrupts"], {}),
-    }
-
-
-def _run(row: Mapping[str, Any]) -> dict[str, Any]:
-    kwargs = loads(row["kwargs"], {})
-    return {
-        "run_id": row["run_id"],
-        "thread_id": row["thread_id"],
-        "assistant_id": row["assistant_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "status": row["status"],
-        "metadata": loads(row["metadata"], {}),
-        "kwargs": kwargs,
-        "multitask_strategy": row["multitask_strategy"],
-    }
-
-
-def _json_path(key: str) -> str:
-    return '$."' + key.replace('"', "") + '"'
-
-
-def _filters(
-    *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
-) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if graph_id:
-        where.append("graph_id = ?")
-        params.append(graph_id)
-    for key, value in (metadata or {}).items():
-        where.append("json_extract(metadata, ?) = json_extract(?, '$')")
-        params += [_json_path(key), dumps(value)]
-    return where, params
-
-
-def _where(conditions: Sequence[str]) -> str:
-    return f"WHERE {' AND '.join(conditions)}" if conditions else ""
-
-
-def copy_checkpoints(storage: Storage, source: str, target: str) -> None:
-    """Copy a thread's checkpoints and task results (graphpool's saver tables, in the
-    same file) to another thread id: the rows as they are, under the new id."""
-    with storage.transaction() as db:
-        for table in ("graphpool_checkpoints", "graphpool_results"):
-            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-            kept = [c for c in columns if c not in ("seq", "thread_id")]
-            if not columns:
-                continue
-            listed = ", ".join(kept)
-            db.execute(
-                f"INSERT INTO {table} (thread_id, {listed}) "
-                f"SELECT ?, {listed} FROM {table} WHERE thread_id = ?"
-                + (" ORDER BY seq" if "seq" in columns else ""),
-                (target, source),
-            )
-
-
-def drop_checkpoints(storage: Storage, thread_id: str, checkpoint_ids: Sequence[str]) -> None:
-    """Delete these checkpoints of a thread and their task results (a rolled-back run's)."""
-    if not checkpoint_ids:
-        return
-    marks = ", ".join("?" for _ in checkpoint_ids)
-    with storage.transaction() as db:
-        for table in ("graphpool_checkpoints", "graphpool_results"):
-            db.execute(
-                f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id IN ({marks})",
-                (thread_id, *checkpoint_ids),
-            )

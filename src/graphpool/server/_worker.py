@@ -22,7 +22,7 @@ from ._events import EventShaper, library_modes
 from ._json import dumps, plain
 from ._queue import owner_id
 from ._runtime import Runtime
-from ._storage import drop_checkpoints
+from ._saver_rows import drop_checkpoints
 from ._webhook import send
 
 __all__ = ["Worker"]
