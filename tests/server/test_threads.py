@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -98,3 +99,30 @@ def test_bad_supersteps_are_refused(client) -> None:
         client.threads.create(supersteps=[{"updates": [{"values": {}, "as_node": "first"}]}])
     assert info.value.response.status_code == 422
     assert "graph_id" in info.value.response.json()["detail"]
+
+
+def test_thread_stream_follows_its_runs(server: str, client) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    events: list[tuple[str, object]] = []
+    with httpx.Client(base_url=server, timeout=30) as raw:
+        # the subscription is in place once the response has started
+        with raw.stream("GET", f"/threads/{thread_id}/stream") as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            for items in (["one"], ["two"]):
+                client.runs.create(
+                    thread_id, "chain", input={"items": items}, stream_mode="updates"
+                )
+            event = None
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line[len("event: ") :]
+                elif line.startswith("data: ") and event is not None:
+                    events.append((event, json.loads(line[len("data: ") :])))
+                    if sum(1 for e, _ in events if e == "updates") == 4:
+                        break
+    runs = [data["run_id"] for event, data in events if event == "metadata"]
+    assert len(runs) == 2  # both runs, one after the other
+    assert [data for event, data in events if event == "updates"] == [
+        {"first": {"items": ["hello"]}},
+        {"second": {"items": ["second"]}},
+    ] * 2

@@ -74,6 +74,8 @@ class Broker:
     def __init__(self) -> None:
         self._runs: dict[str, RunEvents] = {}
         self._finished: collections.deque[str] = collections.deque()
+        # thread id -> (its followers, the events of its runs since the first came)
+        self._threads: dict[str, tuple[int, RunEvents]] = {}
 
     def open(self, run_id: str) -> RunEvents:
         events = self._runs.get(run_id)
@@ -91,3 +93,24 @@ class Broker:
             self._finished.append(run_id)
             while len(self._finished) > KEEP_FINISHED:
                 self._runs.pop(self._finished.popleft(), None)
+
+    # -- a thread's stream: the events of each of its runs, for as long as followed --
+
+    def follow_thread(self, thread_id: str) -> RunEvents:
+        """The thread's channel (never done); call :meth:`leave_thread` when gone."""
+        count, channel = self._threads.get(thread_id, (0, RunEvents()))
+        self._threads[thread_id] = (count + 1, channel)
+        return channel
+
+    def leave_thread(self, thread_id: str) -> None:
+        count, channel = self._threads.get(thread_id, (1, RunEvents()))
+        if count <= 1:
+            self._threads.pop(thread_id, None)
+        else:
+            self._threads[thread_id] = (count - 1, channel)
+
+    def to_thread(self, thread_id: str, event: str, data: str) -> None:
+        """Copy a run's event to its thread's channel, if anyone follows the thread."""
+        followed = self._threads.get(thread_id)
+        if followed is not None:
+            followed[1].push(event, data)

@@ -13,6 +13,7 @@ from ._http import Body, json_response, read_body
 from ._json import plain
 from ._runtime import Runtime
 from ._saver_rows import copy_checkpoints
+from ._sse import event_stream
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -285,6 +286,20 @@ async def history(request: Request) -> Response:
     return json_response(states)
 
 
+async def stream(request: Request) -> Response:
+    """The events of the thread's runs as they come (``threads.join_stream``), until the
+    client leaves; ``Last-Event-ID`` resumes within one connection's lifetime only."""
+    rt = _rt(request)
+    thread_id = request.path_params["thread_id"]
+    rt.thread(thread_id)
+    channel = rt.broker.follow_thread(thread_id)
+
+    async def left() -> None:
+        rt.broker.leave_thread(thread_id)
+
+    return event_stream(channel, on_disconnect=left)
+
+
 def routes() -> list[Route]:
     from starlette.routing import Route
 
@@ -303,4 +318,5 @@ def routes() -> list[Route]:
         Route(one + "/state/{checkpoint_id}", get_state_at, methods=["GET"]),
         Route(one + "/history", history, methods=["POST"]),
         Route(one + "/history", history, methods=["GET"]),
+        Route(one + "/stream", stream, methods=["GET"]),
     ]

@@ -127,20 +127,26 @@ class Worker:
             return
         events = runtime.broker.open(run_id)
         kwargs: dict[str, Any] = record["kwargs"]
+        thread_id = record["thread_id"]
+
+        def push(event: str, data: str) -> None:
+            events.push(event, data)
+            runtime.broker.to_thread(thread_id, event, data)
+
         if kwargs.get("resumable"):
             if not events.events:  # a run taken over after a restart: what went out before
                 events.events.extend(runtime.storage.run_events(run_id))
             events.persist = functools.partial(runtime.storage.append_event, run_id)
         assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
-        events.push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
+        push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
         status, result = "error", None
         finished: dict[str, Any] | None = None
         config = _config(record, assistant)
         try:
             if graph is None:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
-            status, result = await self._drive(graph, record, assistant, config, events.push)
+            status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
             if self.stopping:  # shutting down: the run stays leased; a restart resumes it
                 raise
@@ -148,7 +154,7 @@ class Worker:
         except Exception as exc:  # a failed run is reported to its clients, not raised
             log.info("run %s failed: %r", run_id, exc)
             result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
-            events.push("error", dumps(result["__error__"]))
+            push("error", dumps(result["__error__"]))
         rolled_back = run_id in self.rollback
         if rolled_back:
             self.rollback.discard(run_id)
