@@ -126,3 +126,21 @@ def test_thread_stream_follows_its_runs(server: str, client) -> None:
         {"first": {"items": ["hello"]}},
         {"second": {"items": ["second"]}},
     ] * 2
+
+
+def test_prune(client) -> None:
+    doomed = client.threads.create()["thread_id"]
+    trimmed = client.threads.create()["thread_id"]
+    for thread_id in (doomed, trimmed):
+        client.runs.wait(thread_id, "chain", input={"items": []})
+    assert client.threads.prune([doomed, "no-such-thread"]) == {"pruned_count": 1}
+    with pytest.raises(httpx.HTTPStatusError):
+        client.threads.get(doomed)
+    before = client.threads.get_state(trimmed)
+    assert len(client.threads.get_history(trimmed)) == 4
+    assert client.threads.prune([trimmed], strategy="keep_latest") == {"pruned_count": 1}
+    history = client.threads.get_history(trimmed)
+    assert [h["checkpoint"]["checkpoint_id"] for h in history] == [
+        before["checkpoint"]["checkpoint_id"]
+    ]
+    assert client.threads.get_state(trimmed)["values"] == before["values"]

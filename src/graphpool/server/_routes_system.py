@@ -76,5 +76,4 @@ def routes() -> list[Route]:
         Route("/runs/crons", not_yet, methods=every),
         Route("/runs/crons/{rest:path}", not_yet, methods=every),
         Route("/threads/{thread_id}/runs/crons", not_yet, methods=every),
-        Route("/threads/prune", not_yet, methods=every),
     ]

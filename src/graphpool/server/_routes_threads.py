@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from ._errors import ApiError
 from ._http import Body, json_response, read_body
 from ._json import plain
 from ._runtime import Runtime
-from ._saver_rows import copy_checkpoints
+from ._saver_rows import copy_checkpoints, drop_checkpoints
 from ._sse import event_stream
 
 if TYPE_CHECKING:
@@ -159,13 +160,44 @@ async def delete(request: Request) -> Response:
     rt = _rt(request)
     thread_id = request.path_params["thread_id"]
     rt.thread(thread_id)
-    worker = request.app.state.worker
+    _delete(request, thread_id)
+    return json_response(None, 204)
+
+
+def _delete(request: Request, thread_id: str) -> None:
+    """Stop the thread's runs and delete it, its runs and its checkpoints."""
+    rt = _rt(request)
     for run in rt.storage.active_runs(thread_id):
         if not rt.queue.cancel_pending(run["run_id"]):
-            worker.cancel(run["run_id"])
+            request.app.state.worker.cancel(run["run_id"])
     rt.storage.delete_thread(thread_id)
     rt.saver.delete_thread(thread_id)
-    return json_response(None, 204)
+
+
+async def prune(request: Request) -> Response:
+    """Delete threads, or (``keep_latest``) all but their latest checkpoints."""
+    rt = _rt(request)
+    body = Body(await read_body(request))
+    thread_ids = body.strings("thread_ids")
+    if thread_ids is None:
+        raise ApiError(422, "thread_ids: required (an array of strings)")
+    strategy = body.choice("strategy", ("delete", "keep_latest"), "delete")
+    pruned = 0
+    for thread_id in thread_ids:
+        if rt.storage.get_thread(thread_id) is None:
+            continue
+        if strategy == "delete":
+            _delete(request, thread_id)
+        else:
+            await asyncio.to_thread(_keep_latest, rt, thread_id)
+        pruned += 1
+    return json_response({"pruned_count": pruned})
+
+
+def _keep_latest(rt: Runtime, thread_id: str) -> None:
+    config = _config(thread_id, None)
+    older = [saved.config["configurable"]["checkpoint_id"] for saved in rt.saver.list(config)][1:]
+    drop_checkpoints(rt.storage, thread_id, older)
 
 
 def _search_filters(body: Body) -> dict[str, Any]:
@@ -308,6 +340,7 @@ def routes() -> list[Route]:
         Route("/threads", create, methods=["POST"]),
         Route("/threads/search", search, methods=["POST"]),
         Route("/threads/count", count, methods=["POST"]),
+        Route("/threads/prune", prune, methods=["POST"]),
         Route(one, get, methods=["GET"]),
         Route(one, patch, methods=["PATCH"]),
         Route(one, delete, methods=["DELETE"]),
