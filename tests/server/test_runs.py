@@ -253,3 +253,16 @@ def test_stream_v2_parts_carry_interrupts(client) -> None:
     assert "values" in kinds and "updates" in kinds
     paused = [p for p in parts if p["type"] == "values" and p["interrupts"]]
     assert paused and paused[-1]["interrupts"][0]["value"] == {"question": "name?"}
+
+
+def test_events_mode(client) -> None:
+    parts = list(
+        client.runs.stream(None, "chain", input={"items": []}, stream_mode=["events", "updates"])
+    )
+    events = [p.data for p in parts if p.event == "events"]
+    started = [e["name"] for e in events if e["event"] == "on_chain_start"]
+    assert started[0] == "LangGraph" and {"first", "second"} <= set(started)
+    assert [p.data for p in parts if p.event == "updates"] == [
+        {"first": {"items": ["hello"]}},
+        {"second": {"items": ["second"]}},
+    ]

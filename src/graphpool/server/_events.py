@@ -19,7 +19,7 @@ _LIBRARY = {
     "messages": "messages",
     "messages-tuple": "messages",
 }
-API_MODES = frozenset(_LIBRARY)
+API_MODES = frozenset(_LIBRARY) | {"events"}  # "events": langchain-core's astream_events
 
 
 def library_modes(modes: Sequence[str]) -> list[str]:
@@ -27,7 +27,7 @@ def library_modes(modes: Sequence[str]) -> list[str]:
     run's result; "custom" always, so that a run's chunks go out live, through a
     sink (without one, a step's lone sync task runs inline on the caller's thread,
     here the event loop, and holds up every other run: see test_async_client)."""
-    wanted = {"values", "custom"} | {_LIBRARY[m] for m in modes}
+    wanted = {"values", "custom"} | {_LIBRARY[m] for m in modes if m in _LIBRARY}
     return sorted(wanted)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from .._compiled import CompiledStateGraph
@@ -205,7 +205,13 @@ class Worker:
             if kwargs.get(key) is not None:
                 options[key] = kwargs[key]
         last_values: Any = None
-        async for item in graph.astream(None if resumed else _input(kwargs), config, **options):
+        run_input = None if resumed else _input(kwargs)
+        items = (
+            _with_events(graph, run_input, config, options, push)
+            if "events" in modes
+            else graph.astream(run_input, config, **options)
+        )
+        async for item in items:
             ns, mode, chunk = item if subgraphs else ((), *item)
             if mode == "values" and not ns:
                 last_values = chunk
@@ -232,6 +238,21 @@ class Worker:
             if status != "error" and (snapshot.next or pending):
                 thread["status"] = "interrupted"
         return thread
+
+
+async def _with_events(
+    graph: CompiledStateGraph,
+    run_input: Any,
+    config: dict[str, Any],
+    options: dict[str, Any],
+    push: Any,
+) -> AsyncIterator[Any]:
+    """Stream mode "events": langchain-core's event stream, each event sent as is; the
+    graph's own chunks (its top-level ``on_chain_stream``) come out as ``astream``'s."""
+    async for event in graph.astream_events(run_input, config, version="v2", **options):
+        push("events", dumps(event))
+        if event.get("event") == "on_chain_stream" and not event.get("parent_ids"):
+            yield event["data"]["chunk"]
 
 
 def _input(kwargs: Mapping[str, Any]) -> Any:
