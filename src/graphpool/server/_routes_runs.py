@@ -8,17 +8,14 @@ deleted when the run ends unless ``on_completion="keep"``.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
+from ._admission import admit_run, cancel_run
 from ._errors import ApiError, not_found
-from ._events import API_MODES
 from ._http import Body, json_response, read_body
 from ._queue import FINAL
 from ._runtime import Runtime
 from ._sse import event_stream, resume_index
-from ._webhook import check_url
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -27,119 +24,19 @@ if TYPE_CHECKING:
 
 __all__ = ["routes"]
 
-_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
-_UNSUPPORTED: tuple[str, ...] = ()
-
 
 def _rt(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def _modes(body: Body) -> list[str]:
-    modes = body.get("stream_mode", (str, list), "values")
-    modes = [modes] if isinstance(modes, str) else modes
-    for mode in modes:
-        if mode not in API_MODES:
-            raise ApiError(
-                422, f"stream_mode: {mode!r} is not supported; choose from {sorted(API_MODES)}"
-            )
-    return list(dict.fromkeys(modes))
-
-
-def _nodes(body: Body, name: str) -> Any:
-    value = body.get(name, (str, list))
-    if isinstance(value, str) and value != "*":
-        raise ApiError(422, f"{name}: must be '*' or an array of node names")
-    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise ApiError(422, f"{name}: must be '*' or an array of node names")
-    return value
-
-
-def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
-    """The run's parameters, validated; what the worker reads back."""
-    for name in _UNSUPPORTED:
-        if body.data.get(name) is not None:
-            raise ApiError(422, f"{name}: not supported by graphpool serve yet")
-    command = body.get("command", dict)
-    if command is not None:
-        Body(command, "command.").get("goto", (str, list, dict))
-    checkpoint = body.get("checkpoint", dict) or {}
-    return {
-        "input": body.data.get("input"),
-        "command": command,
-        "config": body.get("config", dict),
-        "context": body.get("context", dict),
-        "stream_mode": _modes(body),
-        "subgraphs": body.get("stream_subgraphs", bool, False),
-        "resumable": body.get("stream_resumable", bool, False),
-        "interrupt_before": _nodes(body, "interrupt_before"),
-        "interrupt_after": _nodes(body, "interrupt_after"),
-        "checkpoint_id": body.get("checkpoint_id", str) or checkpoint.get("checkpoint_id"),
-        "durability": body.choice("durability", ("sync", "async", "exit")),
-        "on_disconnect": body.choice("on_disconnect", ("cancel", "continue"), "continue"),
-        "on_completion": body.choice("on_completion", ("delete", "keep"), "delete"),
-        "temporary": temporary,
-        "webhook": check_url(body.get("webhook", str)) if body.get("webhook", str) else None,
-    }
-
-
 async def _admit(request: Request, thread_id: str | None, data: Any = None) -> dict[str, Any]:
-    """Validate a run request, commit the run, and return it (the API's Run)."""
-    rt = _rt(request)
-    stateless = thread_id is None
-    body = Body(await read_body(request) if data is None else data)
-    assistant_id = body.get("assistant_id", str)
-    if assistant_id is None:
-        raise ApiError(422, "assistant_id: required")
-    assistant = rt.assistant(assistant_id)
-    strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
-    if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
-    after = body.get("after_seconds", float, 0)
-    kwargs = _kwargs(body, temporary=stateless)
-    tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
-    if thread_id is None or (if_not_exists == "create" and not rt.storage.get_thread(thread_id)):
-        thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
-    else:
-        rt.thread(thread_id)
-        rt.storage.update_thread(thread_id, metadata=tags)
-    run_id = str(uuid.uuid4())
-    rt.broker.open(run_id)
-    admission = rt.queue.admit(
-        {
-            "run_id": run_id,
-            "thread_id": thread_id,
-            "assistant_id": assistant["assistant_id"],
-            "metadata": body.get("metadata", dict) or {},
-            "kwargs": kwargs,
-            "multitask_strategy": strategy,
-            "temporary": stateless,
-            "available_at": time.time() + after if after else 0.0,
-        }
-    )
-    if admission.full:
-        rt.broker.close(run_id)
-        raise ApiError(503, "the run queue is full; try again later", {"Retry-After": "1"})
-    if not admission.admitted:
-        rt.broker.close(run_id)
-        raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
-    for earlier in admission.interrupt:
-        _cancel(request, earlier, rollback=strategy == "rollback")
-    run = rt.storage.get_run(run_id)
-    assert run is not None
-    return run
+    body = await read_body(request) if data is None else data
+    return admit_run(_rt(request), request.app.state.worker, thread_id, body)
 
 
 def _cancel(request: Request, run_id: str, *, rollback: bool = False) -> None:
-    """Stop a run: pending, it never starts; running here, it is cancelled.
-    ``rollback``: the run and the checkpoints it made are deleted too."""
-    rt = _rt(request)
-    if rt.queue.cancel_pending(run_id):
-        rt.broker.close(run_id)
-        if rollback:
-            rt.storage.delete_run(run_id)
-    else:
-        request.app.state.worker.cancel(run_id, rollback=rollback)
+    cancel_run(_rt(request), request.app.state.worker, run_id, rollback=rollback)
 
 
 def _location(run: dict[str, Any], stateless: bool) -> dict[str, str]:
