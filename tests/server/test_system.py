@@ -1,4 +1,4 @@
-"""``/ok``, ``/info``, ``/metrics``, and a clear 501 for what is not served yet."""
+"""``/ok``, ``/info`` and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 def test_ok_and_info(server: str) -> None:
     assert httpx.get(server + "/ok").json() == {"ok": True}
     info = httpx.get(server + "/info").json()
-    assert info["flags"]["crons"] is False
+    assert info["flags"]["crons"] is True
 
 
 def test_metrics_count_runs_by_status(server: str, client) -> None:
@@ -27,10 +27,3 @@ def test_metrics_count_runs_by_status(server: str, client) -> None:
     client.runs.wait(thread_id, "chain", input={"items": []})
     assert successes() == before + 1
     assert "# TYPE graphpool_serve_running_here gauge" in httpx.get(server + "/metrics").text
-
-
-def test_crons_are_refused_clearly(client) -> None:
-    with pytest.raises(httpx.HTTPStatusError) as info:
-        client.crons.create("chain", schedule="* * * * *", input={})
-    assert info.value.response.status_code == 501
-    assert "not supported" in info.value.response.json()["detail"]

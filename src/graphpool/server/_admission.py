@@ -15,7 +15,7 @@ from ._runtime import Runtime
 from ._webhook import check_url
 from ._worker import Worker
 
-__all__ = ["admit_run", "cancel_run"]
+__all__ = ["admit_run", "cancel_run", "check_run"]
 
 _STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 _UNSUPPORTED: tuple[str, ...] = ()
@@ -130,3 +130,14 @@ def cancel_run(rt: Runtime, worker: Worker, run_id: str, *, rollback: bool = Fal
             rt.storage.delete_run(run_id)
     else:
         worker.cancel(run_id, rollback=rollback)
+
+
+def check_run(data: Mapping[str, Any], *, stateless: bool) -> None:
+    """Validate a run request's fields without admitting it (for crons).
+
+    Raises:
+        ApiError: 422 naming the bad field.
+    """
+    body = Body(data)
+    body.choice("multitask_strategy", _STRATEGIES, "enqueue")
+    _kwargs(body, temporary=stateless)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._compiled import CompiledStateGraph
+from ._crons import CronTable, Scheduler
 from ._errors import ApiError
 from ._http import json_response
 from ._runtime import Runtime
@@ -88,6 +89,7 @@ def create_app(
 
     from . import (
         _routes_assistants,
+        _routes_crons,
         _routes_runs,
         _routes_store,
         _routes_system,
@@ -98,12 +100,17 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = Runtime(graphs, database, max_queue=max_queue)
         worker = Worker(runtime, concurrency)
+        crons = CronTable(runtime.storage)
+        scheduler = Scheduler(runtime, crons, worker)
         app.state.runtime = runtime
         app.state.worker = worker
+        app.state.crons = crons
         worker.start()
+        scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await worker.stop()
             runtime.close()
 
@@ -111,6 +118,7 @@ def create_app(
         *_routes_system.routes(),
         *_routes_assistants.routes(),
         *_routes_threads.routes(),
+        *_routes_crons.routes(),
         *_routes_runs.routes(),
         *_routes_store.routes(),
     ]

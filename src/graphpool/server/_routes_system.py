@@ -1,11 +1,10 @@
-"""``/ok``, ``/info``, ``/metrics`` (Prometheus text), and the endpoints not served yet."""
+"""``/ok``, ``/info`` and ``/metrics`` (Prometheus text)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .._version import __version__
-from ._errors import ApiError
 from ._http import json_response
 from ._runtime import Runtime
 
@@ -28,7 +27,7 @@ async def info(request: Request) -> Response:
         {
             "version": __version__,
             "graphpool_version": __version__,
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
+            "flags": {"assistants": True, "crons": True, "langsmith": False},
             "metadata": {},
         }
     )
@@ -61,19 +60,11 @@ async def metrics(request: Request) -> Response:
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
-async def not_yet(request: Request) -> Response:
-    raise ApiError(501, f"{request.url.path}: not supported by graphpool serve yet")
-
-
 def routes() -> list[Route]:
     from starlette.routing import Route
 
-    every = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     return [
         Route("/ok", ok, methods=["GET"]),
         Route("/info", info, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/runs/crons", not_yet, methods=every),
-        Route("/runs/crons/{rest:path}", not_yet, methods=every),
-        Route("/threads/{thread_id}/runs/crons", not_yet, methods=every),
     ]

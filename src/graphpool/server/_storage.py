@@ -83,7 +83,7 @@ class Storage:
                 raise
             self.conn.execute("COMMIT")
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.lock:
             cursor = self.conn.execute(sql, tuple(params))
             names = [c[0] for c in cursor.description]
@@ -124,7 +124,7 @@ class Storage:
         return found
 
     def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
+        rows = self.rows("SELECT * FROM gp_assistants WHERE assistant_id = ?", (assistant_id,))
         return assistant_row(rows[0]) if rows else None
 
     def delete_assistant(self, assistant_id: str) -> bool:
@@ -144,7 +144,7 @@ class Storage:
         """The assistant's versions, newest first."""
         where, params = filters(metadata=metadata)
         where.append("assistant_id = ?")
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM gp_assistant_versions {where_clause(where)} ORDER BY version DESC "
             "LIMIT ? OFFSET ?",
             (*params, assistant_id, limit, offset),
@@ -152,7 +152,7 @@ class Storage:
         return [assistant_row(row) for row in rows]
 
     def latest_version(self, assistant_id: str) -> int:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT MAX(version) AS v FROM gp_assistant_versions WHERE assistant_id = ?",
             (assistant_id,),
         )
@@ -175,7 +175,7 @@ class Storage:
             params.append(f"%{name}%")
         order = sort_by if sort_by in _ASSISTANT_SORT else "created_at"
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM gp_assistants {where_clause(where)} ORDER BY {order} {direction}, "
             "rowid LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -187,7 +187,7 @@ class Storage:
     ) -> int:
         where, params = filters(graph_id=graph_id, metadata=metadata)
         return int(
-            self._rows(f"SELECT COUNT(*) AS n FROM gp_assistants {where_clause(where)}", params)[0][
+            self.rows(f"SELECT COUNT(*) AS n FROM gp_assistants {where_clause(where)}", params)[0][
                 "n"
             ]
         )
@@ -210,7 +210,7 @@ class Storage:
         return found, cursor.rowcount > 0
 
     def get_thread(self, thread_id: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM gp_threads WHERE thread_id = ?", (thread_id,))
+        rows = self.rows("SELECT * FROM gp_threads WHERE thread_id = ?", (thread_id,))
         return thread_row(rows[0]) if rows else None
 
     def update_thread(
@@ -275,7 +275,7 @@ class Storage:
         where, params = self._thread_filters(ids, metadata, values, status)
         order = sort_by if sort_by in _THREAD_SORT else "created_at"
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM gp_threads {where_clause(where)} ORDER BY {order} {direction}, rowid "
             "LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -291,7 +291,7 @@ class Storage:
     ) -> int:
         where, params = self._thread_filters(None, metadata, values, status)
         sql = f"SELECT COUNT(*) AS n FROM gp_threads {where_clause(where)}"
-        return int(self._rows(sql, params)[0]["n"])
+        return int(self.rows(sql, params)[0]["n"])
 
     @staticmethod
     def _thread_filters(
@@ -315,7 +315,7 @@ class Storage:
     # -- runs ------------------------------------------------------------------
 
     def active_runs(self, thread_id: str) -> list[dict[str, Any]]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT * FROM gp_runs WHERE thread_id = ? AND status IN ('pending', 'running') "
             "ORDER BY seq",
             (thread_id,),
@@ -348,14 +348,14 @@ class Storage:
         )
 
     def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
+        rows = self.rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
         if not rows or (thread_id is not None and rows[0]["thread_id"] != thread_id):
             return None
         return run_row(rows[0])
 
     def run_record(self, run_id: str) -> dict[str, Any] | None:
         """The run's row with its stored kwargs (what the worker needs)."""
-        rows = self._rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
+        rows = self.rows("SELECT * FROM gp_runs WHERE run_id = ?", (run_id,))
         if not rows:
             return None
         return {
@@ -371,7 +371,7 @@ class Storage:
         if status:
             where.append("status = ?")
             params.append(status)
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM gp_runs {where_clause(where)} ORDER BY seq DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
@@ -386,7 +386,7 @@ class Storage:
     def status_counts(self, table: str) -> dict[str, int]:
         """How many rows of ``gp_runs`` or ``gp_threads`` have each status."""
         assert table in ("gp_runs", "gp_threads")
-        rows = self._rows(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
+        rows = self.rows(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
         return {row["status"]: int(row["n"]) for row in rows}
 
     def append_event(self, run_id: str, index: int, event: str, data: str) -> None:
@@ -398,11 +398,11 @@ class Storage:
             )
 
     def run_events(self, run_id: str) -> list[tuple[str, str]]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT event, data FROM gp_run_events WHERE run_id = ? ORDER BY idx", (run_id,)
         )
         return [(row["event"], row["data"]) for row in rows]
 
     def run_result(self, run_id: str) -> Any:
-        rows = self._rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))
+        rows = self.rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))
         return loads(rows[0]["result"]) if rows and rows[0]["result"] is not None else None
