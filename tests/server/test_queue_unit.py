@@ -79,3 +79,22 @@ def test_recover_takes_back_runs_of_a_dead_process(queue: SqliteRunQueue) -> Non
     assert queue.storage.get_run(mine["run_id"])["status"] == "running"
     assert queue.claim(owner_id(), 30) == run["run_id"]
     assert queue.storage.run_record(run["run_id"])["attempt"] == 2
+
+
+def test_per_assistant_limit(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path / "q.db"))
+    try:
+        for thread in ("a", "b", "c"):
+            storage.create_thread(thread, {})
+        queue = SqliteRunQueue(storage, per_assistant=1)
+        busy, waiting, other = _run("a"), _run("b"), {**_run("c"), "assistant_id": "y"}
+        for run in (busy, waiting, other):
+            queue.admit(run)
+        me = owner_id()
+        assert queue.claim(me, 30) == busy["run_id"]
+        assert queue.claim(me, 30) == other["run_id"]  # "x" is at its limit; "y" is not
+        assert queue.claim(me, 30) is None
+        _done(queue, busy["run_id"])
+        assert queue.claim(me, 30) == waiting["run_id"]
+    finally:
+        storage.close()

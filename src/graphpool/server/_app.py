@@ -79,11 +79,12 @@ def create_app(
     *,
     concurrency: int = 64,
     max_queue: int = 10_000,
+    per_assistant: int | None = None,
     auth_token: str | None = None,
 ) -> Starlette:
     """The server's ASGI app for ``graphs``, keeping everything in the SQLite file
     ``database``; runs at most ``concurrency`` runs at once, and answers 503 to new
-    runs while ``max_queue`` wait."""
+    runs while ``max_queue`` wait; ``per_assistant``: most runs of one assistant at once."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
@@ -98,7 +99,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = Runtime(graphs, database, max_queue=max_queue)
+        runtime = Runtime(graphs, database, max_queue=max_queue, per_assistant=per_assistant)
         worker = Worker(runtime, concurrency)
         crons = CronTable(runtime.storage)
         scheduler = Scheduler(runtime, crons, worker)

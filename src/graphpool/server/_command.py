@@ -37,6 +37,11 @@ def add_serve_command(commands: Any) -> None:
         help="most runs waiting; past it new runs get 503 with Retry-After (10000)",
     )
     serve.add_argument(
+        "--per-assistant",
+        type=int,
+        help="most runs of one assistant at once (default: no limit but --workers)",
+    )
+    serve.add_argument(
         "--auth-token",
         default=os.environ.get(TOKEN_ENV),
         help=f"require this bearer token on every endpoint but /ok (or ${TOKEN_ENV})",
@@ -76,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
         _database(args, config.root),
         concurrency=max(1, args.workers),
         max_queue=max(1, args.max_queue),
+        per_assistant=max(1, args.per_assistant) if args.per_assistant else None,
         auth_token=args.auth_token or None,
     )
     logging.getLogger("graphpool.server").info("serving %s", ", ".join(graphs))

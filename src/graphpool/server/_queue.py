@@ -65,8 +65,9 @@ class Admission:
 class RunQueue(abc.ABC):
     """Durable queue of runs; see the module docstring for the states."""
 
-    def __init__(self, max_pending: int = 10_000) -> None:
+    def __init__(self, max_pending: int = 10_000, per_assistant: int | None = None) -> None:
         self.max_pending = max_pending
+        self.per_assistant = per_assistant  # most runs of one assistant running at once
         self._wakeup: asyncio.Event | None = None
 
     @abc.abstractmethod
@@ -115,8 +116,10 @@ class RunQueue(abc.ABC):
 class SqliteRunQueue(RunQueue):
     """The queue as the ``gp_runs`` table of :class:`~._storage.Storage`."""
 
-    def __init__(self, storage: Storage, max_pending: int = 10_000) -> None:
-        super().__init__(max_pending)
+    def __init__(
+        self, storage: Storage, max_pending: int = 10_000, per_assistant: int | None = None
+    ) -> None:
+        super().__init__(max_pending, per_assistant)
         self.storage = storage
 
     def admit(self, run: Mapping[str, Any]) -> Admission:
@@ -143,6 +146,15 @@ class SqliteRunQueue(RunQueue):
 
     def claim(self, owner: str, lease_seconds: float) -> str | None:
         clock = time.time()
+        # the oldest pending run whose thread is free (and whose assistant is under
+        # its limit): one run per thread, and no thread's backlog holds up the others
+        limit = (
+            " AND (SELECT COUNT(*) FROM gp_runs a WHERE a.assistant_id = r.assistant_id"
+            "  AND a.status = 'running') < ?"
+            if self.per_assistant
+            else ""
+        )
+        extra = (self.per_assistant,) if self.per_assistant else ()
         with self.storage.transaction() as db:
             row = db.execute(
                 "UPDATE gp_runs SET status = 'running', lease_owner = ?, lease_until = ?, "
@@ -150,8 +162,8 @@ class SqliteRunQueue(RunQueue):
                 " SELECT r.run_id FROM gp_runs r WHERE r.status = 'pending'"
                 " AND r.available_at <= ? AND NOT EXISTS (SELECT 1 FROM gp_runs o"
                 "  WHERE o.thread_id = r.thread_id AND o.status = 'running')"
-                " ORDER BY r.seq LIMIT 1) RETURNING run_id",
-                (owner, clock + lease_seconds, now(), clock),
+                f"{limit} ORDER BY r.seq LIMIT 1) RETURNING run_id",
+                (owner, clock + lease_seconds, now(), clock, *extra),
             ).fetchone()
         return None if row is None else str(row[0])
 

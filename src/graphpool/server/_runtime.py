@@ -27,10 +27,15 @@ class Runtime:
     """Everything a route or the worker needs; built once by the app at startup."""
 
     def __init__(
-        self, graphs: Mapping[str, CompiledStateGraph], database: str, *, max_queue: int = 10_000
+        self,
+        graphs: Mapping[str, CompiledStateGraph],
+        database: str,
+        *,
+        max_queue: int = 10_000,
+        per_assistant: int | None = None,
     ) -> None:
         self.storage = Storage(database)
-        self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue)
+        self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue, per_assistant)
         self.broker = Broker()
         # One connection and one lock for the server's tables, the checkpoints and the
         # store: connections of one process contending for a SQLite file's write lock
