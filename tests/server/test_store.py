@@ -34,3 +34,13 @@ def test_a_bad_item_names_the_field(server: str) -> None:
     response = httpx.put(server + "/store/items", json={"namespace": ["a"], "key": "k"})
     assert response.status_code == 422
     assert "value" in response.json()["detail"]
+
+
+def test_vector_search_with_langgraph_json_index(client) -> None:
+    """langgraph.json's "store": {"index": ...} with an embed function from a file."""
+    top = uuid.uuid4().hex
+    for key, text in [("a", "aaaa"), ("b", "bbbb"), ("c", "cccc")]:
+        client.store.put_item([top], key, {"text": text})
+    found = client.store.search_items([top], query="bb", limit=3)["items"]
+    assert found[0]["key"] == "b"
+    assert found[0]["score"] > found[1]["score"]

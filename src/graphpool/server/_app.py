@@ -80,6 +80,7 @@ def create_app(
     concurrency: int = 64,
     max_queue: int = 10_000,
     per_assistant: int | None = None,
+    store: Mapping[str, Any] | None = None,
     auth_token: str | None = None,
 ) -> Starlette:
     """The server's ASGI app for ``graphs``, keeping everything in the SQLite file
@@ -99,7 +100,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = Runtime(graphs, database, max_queue=max_queue, per_assistant=per_assistant)
+        runtime = Runtime(
+            graphs, database, max_queue=max_queue, per_assistant=per_assistant, store=store
+        )
         worker = Worker(runtime, concurrency)
         crons = CronTable(runtime.storage)
         scheduler = Scheduler(runtime, crons, worker)

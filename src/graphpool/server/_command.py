@@ -82,6 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
         concurrency=max(1, args.workers),
         max_queue=max(1, args.max_queue),
         per_assistant=max(1, args.per_assistant) if args.per_assistant else None,
+        store=config.store,
         auth_token=args.auth_token or None,
     )
     logging.getLogger("graphpool.server").info("serving %s", ", ".join(graphs))

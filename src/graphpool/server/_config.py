@@ -34,6 +34,7 @@ class ServerConfig:
     graphs: dict[str, str]
     root: Path
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    store: dict[str, Any] = dataclasses.field(default_factory=dict)  # index=, ttl= of the store
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -56,7 +57,34 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         if not isinstance(spec, str) or ":" not in spec:
             raise InvalidConfigError(f'{path}: graphs["{name}"] must be "path.py:attr".')
     root = file.resolve().parent
-    return ServerConfig(graphs=dict(graphs), root=root, env=_env(data.get("env"), root))
+    env = _env(data.get("env"), root)
+    return ServerConfig(graphs=dict(graphs), root=root, env=env, store=_store(data, root, path))
+
+
+def _store(data: dict[str, Any], root: Path, path: Any) -> dict[str, Any]:
+    """``"store": {"index": {"dims", "embed", "fields"}, "ttl": {...}}``, with an
+    ``embed`` given as ``./file.py:function`` loaded here ("provider:model" strings
+    go to the store as they are)."""
+    store = data.get("store") or {}
+    if not isinstance(store, dict):
+        raise InvalidConfigError(f'{path}: "store" must be an object.')
+    out: dict[str, Any] = {}
+    index = store.get("index")
+    if index is not None:
+        if not isinstance(index, dict):
+            raise InvalidConfigError(f'{path}: "store.index" must be an object.')
+        index = dict(index)
+        embed = index.get("embed")
+        if isinstance(embed, str) and (".py:" in embed or embed.startswith(("./", "/"))):
+            target, _, attr = embed.rpartition(":")
+            try:
+                index["embed"] = getattr(_import(target, root), attr)
+            except AttributeError:
+                raise InvalidConfigError(f"{embed}: the module has no {attr!r}") from None
+        out["index"] = index
+    if isinstance(store.get("ttl"), dict):
+        out["ttl"] = dict(store["ttl"])
+    return out
 
 
 def _env(value: Any, root: Path) -> dict[str, str]:

@@ -33,6 +33,7 @@ class Runtime:
         *,
         max_queue: int = 10_000,
         per_assistant: int | None = None,
+        store: Mapping[str, Any] | None = None,
     ) -> None:
         self.storage = Storage(database)
         self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue, per_assistant)
@@ -42,7 +43,7 @@ class Runtime:
         # wait in SQLite's busy handler, which sleeps in steps of up to 100 ms; that
         # cut bench_server.py's throughput by half and stretched its p99 fourfold.
         self.saver = SqliteSaver(self.storage.conn)
-        self.store = SqliteStore(self.storage.conn)
+        self.store = SqliteStore(self.storage.conn, **dict(store or {}))
         self.saver._lock = self.store._lock = self.storage.lock
         self.graphs = {
             name: graph.copy({"checkpointer": self.saver, "store": self.store})
