@@ -47,6 +47,7 @@ ALLOWED = {
     ("_resume_schema.py", "ImportError"),  # pydantic, for interrupt(response_schema=<type>)
     ("_draw_text.py", "ImportError"),  # grandalf, for draw_ascii() as LangGraph's
     ("_otel.py", "ImportError"),  # opentelemetry, for OpenTelemetryObserver
+    ("server/_deps.py", "ImportError"),  # starlette and uvicorn, for graphpool serve
     # testing.py's fault injection raises the transient error a node would meet.
     ("testing.py", "ConnectionError"),
     # The Ray test cluster behind graphpool.testing (not the runtime): a Ray node

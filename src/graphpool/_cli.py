@@ -425,6 +425,10 @@ def _parser() -> argparse.ArgumentParser:
         help="PNG renderer: mermaid-cli if on PATH, else matplotlib (auto)",
     )
     draw.set_defaults(handler=_draw)
+
+    from .server._command import add_serve_command
+
+    add_serve_command(commands)
     return parser
 
 

@@ -1,0 +1,143 @@
+"""Admitting a run (validation, the thread, the queue) and cancelling one: shared by
+the run routes and the cron scheduler."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import ApiError
+from ._events import API_MODES
+from ._http import Body
+from ._runtime import Runtime
+from ._webhook import check_url
+from ._worker import Worker
+
+__all__ = ["admit_run", "cancel_run", "check_run"]
+
+_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+_UNSUPPORTED: tuple[str, ...] = ()
+
+
+def _modes(body: Body) -> list[str]:
+    modes = body.get("stream_mode", (str, list), "values")
+    modes = [modes] if isinstance(modes, str) else modes
+    for mode in modes:
+        if mode not in API_MODES:
+            raise ApiError(
+                422, f"stream_mode: {mode!r} is not supported; choose from {sorted(API_MODES)}"
+            )
+    return list(dict.fromkeys(modes))
+
+
+def _nodes(body: Body, name: str) -> Any:
+    value = body.get(name, (str, list))
+    if isinstance(value, str) and value != "*":
+        raise ApiError(422, f"{name}: must be '*' or an array of node names")
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise ApiError(422, f"{name}: must be '*' or an array of node names")
+    return value
+
+
+def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
+    """The run's parameters, validated; what the worker reads back."""
+    for name in _UNSUPPORTED:
+        if body.data.get(name) is not None:
+            raise ApiError(422, f"{name}: not supported by graphpool serve yet")
+    command = body.get("command", dict)
+    if command is not None:
+        Body(command, "command.").get("goto", (str, list, dict))
+    checkpoint = body.get("checkpoint", dict) or {}
+    return {
+        "input": body.data.get("input"),
+        "command": command,
+        "config": body.get("config", dict),
+        "context": body.get("context", dict),
+        "stream_mode": _modes(body),
+        "subgraphs": body.get("stream_subgraphs", bool, False),
+        "resumable": body.get("stream_resumable", bool, False),
+        "interrupt_before": _nodes(body, "interrupt_before"),
+        "interrupt_after": _nodes(body, "interrupt_after"),
+        "checkpoint_id": body.get("checkpoint_id", str) or checkpoint.get("checkpoint_id"),
+        "durability": body.choice("durability", ("sync", "async", "exit")),
+        "on_disconnect": body.choice("on_disconnect", ("cancel", "continue"), "continue"),
+        "on_completion": body.choice("on_completion", ("delete", "keep"), "delete"),
+        "temporary": temporary,
+        "webhook": check_url(body.get("webhook", str)) if body.get("webhook", str) else None,
+    }
+
+
+def admit_run(
+    rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate a run request, commit the run, and return it (the API's Run).
+
+    Raises:
+        ApiError: 422 a bad field; 404 no such assistant or thread; 409 a busy
+            thread with ``multitask_strategy="reject"``; 503 the queue is full.
+    """
+    stateless = thread_id is None
+    body = Body(data)
+    assistant_id = body.get("assistant_id", str)
+    if assistant_id is None:
+        raise ApiError(422, "assistant_id: required")
+    assistant = rt.assistant(assistant_id)
+    strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
+    if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
+    after = body.get("after_seconds", float, 0)
+    kwargs = _kwargs(body, temporary=stateless)
+    tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
+    if thread_id is None or (if_not_exists == "create" and not rt.storage.get_thread(thread_id)):
+        thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
+    else:
+        rt.thread(thread_id)
+        rt.storage.update_thread(thread_id, metadata=tags)
+    run_id = str(uuid.uuid4())
+    rt.broker.open(run_id)
+    admission = rt.queue.admit(
+        {
+            "run_id": run_id,
+            "thread_id": thread_id,
+            "assistant_id": assistant["assistant_id"],
+            "metadata": body.get("metadata", dict) or {},
+            "kwargs": kwargs,
+            "multitask_strategy": strategy,
+            "temporary": stateless,
+            "available_at": time.time() + after if after else 0.0,
+        }
+    )
+    if admission.full:
+        rt.broker.close(run_id)
+        raise ApiError(503, "the run queue is full; try again later", {"Retry-After": "1"})
+    if not admission.admitted:
+        rt.broker.close(run_id)
+        raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
+    for earlier in admission.interrupt:
+        cancel_run(rt, worker, earlier, rollback=strategy == "rollback")
+    run = rt.storage.get_run(run_id)
+    assert run is not None
+    return run
+
+
+def cancel_run(rt: Runtime, worker: Worker, run_id: str, *, rollback: bool = False) -> None:
+    """Stop a run: pending, it never starts; running here, it is cancelled.
+    ``rollback``: the run and the checkpoints it made are deleted too."""
+    if rt.queue.cancel_pending(run_id):
+        rt.broker.close(run_id)
+        if rollback:
+            rt.storage.delete_run(run_id)
+    else:
+        worker.cancel(run_id, rollback=rollback)
+
+
+def check_run(data: Mapping[str, Any], *, stateless: bool) -> None:
+    """Validate a run request's fields without admitting it (for crons).
+
+    Raises:
+        ApiError: 422 naming the bad field.
+    """
+    body = Body(data)
+    body.choice("multitask_strategy", _STRATEGIES, "enqueue")
+    _kwargs(body, temporary=stateless)

@@ -1,0 +1,116 @@
+"""Each run's events, kept in memory while the run is recent, for every client that follows.
+
+A run's worker :meth:`RunEvents.push` es events; a stream, a join or a reconnect
+reads them with :meth:`RunEvents.follow` from any index, so a client that connects
+late (or reconnects with ``Last-Event-ID``) sees every event once, in order.
+Events live on this event loop; a run created with ``stream_resumable`` also
+writes each one to the database, so a server started again replays them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Callable
+
+__all__ = ["Broker", "RunEvents"]
+
+KEEP_FINISHED = 1000  # finished runs whose events stay for late joiners
+
+
+class RunEvents:
+    """One run's ordered events ``(event, json data)``; ``done`` once it finished."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.done = False
+        self.result: object = None  # the run's result (wait, join), set before it is done
+        # stream_resumable: each event is also written here, to survive a restart
+        self.persist: Callable[[int, str, str], None] | None = None
+        self._changed = asyncio.Event()
+
+    def push(self, event: str, data: str) -> None:
+        index = len(self.events)
+        self.events.append((event, data))
+        if self.persist is not None:
+            self.persist(index, event, data)
+        self._wake()
+
+    def close(self) -> None:
+        self.done = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def follow(
+        self, start: int = 0, *, idle: float | None = None
+    ) -> AsyncIterator[tuple[int, str, str] | None]:
+        """``(index, event, data)`` from ``start`` on, until the run is done; ``None``
+        after each ``idle`` seconds without an event (for keep-alives)."""
+        index = start
+        while True:
+            changed = self._changed
+            while index < len(self.events):
+                event, data = self.events[index]
+                yield index, event, data
+                index += 1
+            if self.done:
+                return
+            try:
+                await asyncio.wait_for(changed.wait(), idle)
+            except asyncio.TimeoutError:
+                yield None
+
+    async def finished(self) -> None:
+        while not self.done:
+            await self._changed.wait()
+
+
+class Broker:
+    """Run id to :class:`RunEvents`; forgets the oldest finished runs past a bound."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunEvents] = {}
+        self._finished: collections.deque[str] = collections.deque()
+        # thread id -> (its followers, the events of its runs since the first came)
+        self._threads: dict[str, tuple[int, RunEvents]] = {}
+
+    def open(self, run_id: str) -> RunEvents:
+        events = self._runs.get(run_id)
+        if events is None:
+            events = self._runs[run_id] = RunEvents()
+        return events
+
+    def get(self, run_id: str) -> RunEvents | None:
+        return self._runs.get(run_id)
+
+    def close(self, run_id: str) -> None:
+        events = self._runs.get(run_id)
+        if events is not None:
+            events.close()
+            self._finished.append(run_id)
+            while len(self._finished) > KEEP_FINISHED:
+                self._runs.pop(self._finished.popleft(), None)
+
+    # -- a thread's stream: the events of each of its runs, for as long as followed --
+
+    def follow_thread(self, thread_id: str) -> RunEvents:
+        """The thread's channel (never done); call :meth:`leave_thread` when gone."""
+        count, channel = self._threads.get(thread_id, (0, RunEvents()))
+        self._threads[thread_id] = (count + 1, channel)
+        return channel
+
+    def leave_thread(self, thread_id: str) -> None:
+        count, channel = self._threads.get(thread_id, (1, RunEvents()))
+        if count <= 1:
+            self._threads.pop(thread_id, None)
+        else:
+            self._threads[thread_id] = (count - 1, channel)
+
+    def to_thread(self, thread_id: str, event: str, data: str) -> None:
+        """Copy a run's event to its thread's channel, if anyone follows the thread."""
+        followed = self._threads.get(thread_id)
+        if followed is not None:
+            followed[1].push(event, data)

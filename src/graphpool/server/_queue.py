@@ -1,0 +1,237 @@
+"""The run queue: admitted runs wait here until a worker leases one.
+
+::
+
+    route ──admit()──> [pending] ──claim()──> [running, leased] ──finish()──> [success|error|
+                          ^                        │ heartbeat()             interrupted|timeout]
+                          └──── recover(): lease expired (its process died)
+
+:class:`RunQueue` is what the worker and the routes see. :class:`SqliteRunQueue` keeps
+the queue in the server's SQLite file (one process); a PostgreSQL queue for several
+processes implements the same methods: ``claim`` as ``SELECT ... FOR UPDATE SKIP
+LOCKED``, ``heartbeat`` extending ``lease_until``, and ``wait``/``notify`` on
+``LISTEN``/``NOTIFY``.
+
+One run per thread at a time: ``claim`` skips a pending run whose thread has a run
+running (the checkpointer's thread lease guards the same thing underneath).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..checkpoint._lease import Lease, holder_alive
+from ._json import dumps, now
+from ._storage import Storage
+
+__all__ = ["Admission", "RunQueue", "SqliteRunQueue", "owner_id"]
+
+
+def owner_id() -> str:
+    """This process as a lease owner: host, pid and start time, so that a restarted
+    server on the same host takes back its dead predecessor's runs at once."""
+    lease = Lease.mine()
+    return json.dumps([lease.owner, lease.pid, lease.host, lease.started])
+
+
+def _owner_alive(owner: str | None, lease_until: float, lease_seconds: float) -> bool:
+    try:
+        key, pid, host, started = json.loads(owner or "")
+    except (ValueError, TypeError):
+        return lease_until > time.time()
+    holder = Lease(key, pid, host, started)
+    return holder_alive(holder, lease_until - lease_seconds, lease_seconds)
+
+
+FINAL = frozenset({"success", "error", "interrupted", "timeout"})
+
+
+class Admission:
+    """What admitting a run did: ``admitted`` False if ``reject`` met a busy thread;
+    ``interrupt``: the thread's earlier runs the new one displaces."""
+
+    def __init__(self, admitted: bool, interrupt: list[str], full: bool = False) -> None:
+        self.admitted = admitted
+        self.interrupt = interrupt
+        self.full = full  # refused: the queue holds ``max_pending`` runs already
+
+
+class RunQueue(abc.ABC):
+    """Durable queue of runs; see the module docstring for the states."""
+
+    def __init__(self, max_pending: int = 10_000, per_assistant: int | None = None) -> None:
+        self.max_pending = max_pending
+        self.per_assistant = per_assistant  # most runs of one assistant running at once
+        self._wakeup: asyncio.Event | None = None
+
+    @abc.abstractmethod
+    def admit(self, run: Mapping[str, Any]) -> Admission:
+        """Commit ``run`` as pending (the thread's other active runs decide, by the
+        run's ``multitask_strategy``, whether it is admitted) before returning."""
+
+    @abc.abstractmethod
+    def claim(self, owner: str, lease_seconds: float) -> str | None:
+        """Lease the oldest pending run whose thread is free; its id, or None."""
+
+    @abc.abstractmethod
+    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> None:
+        """Extend the leases ``owner`` holds on ``run_ids``."""
+
+    @abc.abstractmethod
+    def recover(self, lease_seconds: float) -> int:
+        """Put running runs whose holder died (lease expired, or its pid is gone on
+        this host) back to pending; how many."""
+
+    @abc.abstractmethod
+    def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
+        """Record the run's final ``status`` and ``result`` and the thread's new
+        ``status``/``values``/``interrupts``, in one transaction."""
+
+    @abc.abstractmethod
+    def cancel_pending(self, run_id: str) -> bool:
+        """Mark a run that no worker took yet as interrupted; whether it was pending."""
+
+    # -- waking idle workers (LISTEN/NOTIFY on PostgreSQL) --------------------
+
+    def notify(self) -> None:
+        """Wake the worker loop: a run was admitted or a thread became free."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Sleep until :meth:`notify` or ``timeout`` seconds."""
+        if self._wakeup is None:
+            self._wakeup = asyncio.Event()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        self._wakeup.clear()
+
+
+class SqliteRunQueue(RunQueue):
+    """The queue as the ``gp_runs`` table of :class:`~._storage.Storage`."""
+
+    def __init__(
+        self, storage: Storage, max_pending: int = 10_000, per_assistant: int | None = None
+    ) -> None:
+        super().__init__(max_pending, per_assistant)
+        self.storage = storage
+
+    def admit(self, run: Mapping[str, Any]) -> Admission:
+        with self.storage.transaction() as db:
+            (pending,) = db.execute(
+                "SELECT COUNT(*) FROM gp_runs WHERE status = 'pending'"
+            ).fetchone()
+            if pending >= self.max_pending:
+                return Admission(False, [], full=True)
+            active = [
+                row[0]
+                for row in db.execute(
+                    "SELECT run_id FROM gp_runs WHERE thread_id = ? "
+                    "AND status IN ('pending', 'running') ORDER BY seq",
+                    (run["thread_id"],),
+                )
+            ]
+            strategy = run["multitask_strategy"]
+            if active and strategy == "reject":
+                return Admission(False, [])
+            self.storage.insert_run(db, run)
+        self.notify()
+        return Admission(True, active if strategy in ("interrupt", "rollback") else [])
+
+    def claim(self, owner: str, lease_seconds: float) -> str | None:
+        clock = time.time()
+        # the oldest pending run whose thread is free (and whose assistant is under
+        # its limit): one run per thread, and no thread's backlog holds up the others
+        limit = (
+            " AND (SELECT COUNT(*) FROM gp_runs a WHERE a.assistant_id = r.assistant_id"
+            "  AND a.status = 'running') < ?"
+            if self.per_assistant
+            else ""
+        )
+        extra = (self.per_assistant,) if self.per_assistant else ()
+        with self.storage.transaction() as db:
+            row = db.execute(
+                "UPDATE gp_runs SET status = 'running', lease_owner = ?, lease_until = ?, "
+                "attempt = attempt + 1, updated_at = ? WHERE run_id = ("
+                " SELECT r.run_id FROM gp_runs r WHERE r.status = 'pending'"
+                " AND r.available_at <= ? AND NOT EXISTS (SELECT 1 FROM gp_runs o"
+                "  WHERE o.thread_id = r.thread_id AND o.status = 'running')"
+                f"{limit} ORDER BY r.seq LIMIT 1) RETURNING run_id",
+                (owner, clock + lease_seconds, now(), clock, *extra),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> None:
+        if not run_ids:
+            return
+        marks = ", ".join("?" for _ in run_ids)
+        with self.storage.transaction() as db:
+            db.execute(
+                f"UPDATE gp_runs SET lease_until = ? WHERE lease_owner = ? "
+                f"AND status = 'running' AND run_id IN ({marks})",
+                (time.time() + lease_seconds, owner, *run_ids),
+            )
+
+    def recover(self, lease_seconds: float) -> int:
+        with self.storage.transaction() as db:
+            rows = db.execute(
+                "SELECT run_id, lease_owner, lease_until FROM gp_runs WHERE status = 'running'"
+            ).fetchall()
+            dead = [r[0] for r in rows if not _owner_alive(r[1], r[2] or 0.0, lease_seconds)]
+            for run_id in dead:
+                db.execute(
+                    "UPDATE gp_runs SET status = 'pending', lease_owner = NULL WHERE run_id = ?",
+                    (run_id,),
+                )
+        if dead:
+            self.notify()
+        return len(dead)
+
+    def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
+        stamp = now()
+        with self.storage.transaction() as db:
+            row = db.execute(
+                "UPDATE gp_runs SET status = ?, result = ?, lease_owner = NULL, updated_at = ? "
+                "WHERE run_id = ? RETURNING thread_id",
+                (status, dumps(result), stamp, run_id),
+            ).fetchone()
+            if row is not None:
+                busy = db.execute(
+                    "SELECT 1 FROM gp_runs WHERE thread_id = ? AND status IN "
+                    "('pending', 'running') LIMIT 1",
+                    (row[0],),
+                ).fetchone()
+                db.execute(
+                    "UPDATE gp_threads SET status = ?, state_values = ?, interrupts = ?, "
+                    "updated_at = ? WHERE thread_id = ?",
+                    (
+                        "busy" if busy else thread["status"],
+                        dumps(thread["values"]),
+                        dumps(thread["interrupts"]),
+                        stamp,
+                        row[0],
+                    ),
+                )
+        self.notify()
+
+    def cancel_pending(self, run_id: str) -> bool:
+        with self.storage.transaction() as db:
+            row = db.execute(
+                "UPDATE gp_runs SET status = 'interrupted', updated_at = ? "
+                "WHERE run_id = ? AND status = 'pending' RETURNING thread_id",
+                (now(), run_id),
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE gp_threads SET status = 'idle' WHERE thread_id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM gp_runs WHERE thread_id = ? AND status IN "
+                    "('pending', 'running'))",
+                    (row[0], row[0]),
+                )
+        return row is not None

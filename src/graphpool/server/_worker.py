@@ -1,0 +1,300 @@
+"""The worker loop: lease queued runs and run them with ``astream`` on the shared pools.
+
+At most ``concurrency`` runs at once in this process; each run's events go to the
+broker as they come, and its end (status, result, the thread's new state) is one
+transaction (``RunQueue.finish``). Leases are renewed every ``lease / 3`` seconds;
+expired ones (a process that died) are put back in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from .._compiled import CompiledStateGraph
+from ..types import Command, Send
+from ._errors import ApiError
+from ._events import EventShaper, library_modes
+from ._json import dumps, plain
+from ._queue import owner_id
+from ._runtime import Runtime
+from ._saver_rows import drop_checkpoints
+from ._webhook import send
+
+__all__ = ["Worker"]
+
+log = logging.getLogger("graphpool.server")
+
+LEASE_SECONDS = 30.0
+
+
+class Worker:
+    """Runs queued runs; :meth:`cancel` stops one that is running here."""
+
+    def __init__(self, runtime: Runtime, concurrency: int) -> None:
+        self.runtime = runtime
+        self.concurrency = concurrency
+        self.owner = owner_id()
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
+        self.stopping = False
+        self._webhooks: set[asyncio.Task[None]] = set()
+        self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
+
+    def start(self) -> None:
+        self.runtime.queue.recover(LEASE_SECONDS)
+        self._loop_task = asyncio.get_running_loop().create_task(self._take())
+        self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for task in (self._loop_task, self._beat_task, *self.running.values()):
+            if task is not None:
+                task.cancel()
+        tasks = [t for t in (self._loop_task, self._beat_task, *self.running.values()) if t]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def cancel(self, run_id: str, *, rollback: bool = False) -> bool:
+        """Cancel the run if it runs in this process; whether it did. ``rollback``:
+        also delete the run and the checkpoints it made, before its thread is free."""
+        task = self.running.get(run_id)
+        if task is None:
+            return False
+        if rollback:
+            self.rollback.add(run_id)
+        task.cancel()
+        return True
+
+    def _roll_back(self, record: Mapping[str, Any]) -> None:
+        """Delete the checkpoints the run made (those its run id marks)."""
+        config = {"configurable": {"thread_id": record["thread_id"]}}
+        made = [
+            saved.config["configurable"]["checkpoint_id"]
+            for saved in self.runtime.saver.list(config, filter={"run_id": record["run_id"]})
+        ]
+        drop_checkpoints(self.runtime.storage, record["thread_id"], made)
+
+    async def _take(self) -> None:
+        queue = self.runtime.queue
+        while True:
+            if len(self.running) >= self.concurrency:
+                await queue.wait(1.0)
+                continue
+            try:
+                run_id = queue.claim(self.owner, LEASE_SECONDS)
+            except Exception:  # the database was busy or gone: try again, keep serving
+                log.exception("claiming a run failed")
+                await asyncio.sleep(1.0)
+                continue
+            if run_id is None:
+                await queue.wait(1.0)
+                continue
+            task = asyncio.get_running_loop().create_task(self._execute(run_id))
+            self.running[run_id] = task
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for run_id, running in list(self.running.items()):
+            if running is task:
+                del self.running[run_id]
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            try:
+                self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
+                self.runtime.queue.recover(LEASE_SECONDS)
+            except Exception:  # next beat tries again; leases last three beats
+                log.exception("renewing run leases failed")
+
+    async def _execute(self, run_id: str) -> None:
+        try:
+            await self._execute_run(run_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the run stays leased to this process; a restart retries it
+            log.exception("run %s could not be recorded", run_id)
+
+    async def _execute_run(self, run_id: str) -> None:
+        runtime = self.runtime
+        record = runtime.storage.run_record(run_id)
+        if record is None:
+            return
+        events = runtime.broker.open(run_id)
+        kwargs: dict[str, Any] = record["kwargs"]
+        thread_id = record["thread_id"]
+
+        def push(event: str, data: str) -> None:
+            events.push(event, data)
+            runtime.broker.to_thread(thread_id, event, data)
+
+        if kwargs.get("resumable"):
+            if not events.events:  # a run taken over after a restart: what went out before
+                events.events.extend(runtime.storage.run_events(run_id))
+            events.persist = functools.partial(runtime.storage.append_event, run_id)
+        assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
+        graph = runtime.graphs.get(assistant.get("graph_id", ""))
+        push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
+        status, result = "error", None
+        finished: dict[str, Any] | None = None
+        config = _config(record, assistant)
+        try:
+            if graph is None:
+                raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
+            status, result = await self._drive(graph, record, assistant, config, push)
+        except asyncio.CancelledError:
+            if self.stopping:  # shutting down: the run stays leased; a restart resumes it
+                raise
+            status = "interrupted"
+        except Exception as exc:  # a failed run is reported to its clients, not raised
+            log.info("run %s failed: %r", run_id, exc)
+            result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
+            push("error", dumps(result["__error__"]))
+        rolled_back = run_id in self.rollback
+        if rolled_back:
+            self.rollback.discard(run_id)
+            await asyncio.to_thread(self._roll_back, record)
+        thread = await self._thread_after(graph, config, status)
+        try:
+            runtime.queue.finish(run_id, status, result, thread)
+            finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+            if rolled_back:
+                runtime.storage.delete_run(run_id)
+            if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
+                runtime.storage.delete_thread(record["thread_id"])
+                runtime.saver.delete_thread(record["thread_id"])
+        finally:
+            events.result = result
+            runtime.broker.close(run_id)
+        if kwargs.get("webhook"):
+            self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
+
+    def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
+        payload = {**run, "values": result}
+        if isinstance(result, dict) and "__error__" in result:
+            payload["error"] = result["__error__"]
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(send, url, payload))
+        self._webhooks.add(task)
+        task.add_done_callback(self._webhooks.discard)
+
+    async def _drive(
+        self,
+        graph: CompiledStateGraph,
+        record: Mapping[str, Any],
+        assistant: Mapping[str, Any],
+        config: dict[str, Any],
+        push: Any,
+    ) -> tuple[str, Any]:
+        kwargs: Mapping[str, Any] = record["kwargs"]
+        modes = kwargs.get("stream_mode") or ["values"]
+        shaper = EventShaper(modes)
+        subgraphs = bool(kwargs.get("subgraphs"))
+        resumed = record["attempt"] > 1 and await _has_checkpoint(graph, config)
+        options: dict[str, Any] = {
+            "stream_mode": library_modes(modes),
+            "subgraphs": subgraphs,
+            "context": {**(assistant.get("context") or {}), **(kwargs.get("context") or {})}
+            or None,
+        }
+        for key in ("interrupt_before", "interrupt_after", "durability"):
+            if kwargs.get(key) is not None:
+                options[key] = kwargs[key]
+        last_values: Any = None
+        run_input = None if resumed else _input(kwargs)
+        items = (
+            _with_events(graph, run_input, config, options, push)
+            if "events" in modes
+            else graph.astream(run_input, config, **options)
+        )
+        async for item in items:
+            ns, mode, chunk = item if subgraphs else ((), *item)
+            if mode == "values" and not ns:
+                last_values = chunk
+            for event, data in shaper.shape(ns, mode, chunk):
+                push(event, dumps(data))
+        return "success", plain(last_values)
+
+    async def _thread_after(
+        self, graph: CompiledStateGraph | None, config: dict[str, Any], status: str
+    ) -> dict[str, Any]:
+        """The thread's status, values and pending interrupts after a run."""
+        thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
+        thread.update(values=None, interrupts={})
+        if graph is None:
+            return thread
+        with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
+            snapshot = await graph.aget_state({"configurable": config["configurable"]})
+            thread["values"] = plain(snapshot.values)
+            pending: dict[str, list[Any]] = {}
+            for task in snapshot.tasks:
+                if task.interrupts:
+                    pending[task.id] = plain(list(task.interrupts))
+            thread["interrupts"] = pending
+            if status != "error" and (snapshot.next or pending):
+                thread["status"] = "interrupted"
+        return thread
+
+
+async def _with_events(
+    graph: CompiledStateGraph,
+    run_input: Any,
+    config: dict[str, Any],
+    options: dict[str, Any],
+    push: Any,
+) -> AsyncIterator[Any]:
+    """Stream mode "events": langchain-core's event stream, each event sent as is; the
+    graph's own chunks (its top-level ``on_chain_stream``) come out as ``astream``'s."""
+    async for event in graph.astream_events(run_input, config, version="v2", **options):
+        push("events", dumps(event))
+        if event.get("event") == "on_chain_stream" and not event.get("parent_ids"):
+            yield event["data"]["chunk"]
+
+
+def _input(kwargs: Mapping[str, Any]) -> Any:
+    command = kwargs.get("command")
+    if command:
+        goto = command.get("goto") or ()
+        goto = [_send(g) for g in goto] if isinstance(goto, list) else _send(goto)
+        return Command(update=command.get("update"), resume=command.get("resume"), goto=goto)
+    return kwargs.get("input")
+
+
+def _send(goto: Any) -> Any:
+    """A ``goto`` item as the SDK sends it: a node name, or ``{"node", "input"}`` for a Send."""
+    if isinstance(goto, dict) and "node" in goto:
+        return Send(goto["node"], goto.get("input", goto.get("arg")))
+    return goto
+
+
+def _config(record: Mapping[str, Any], assistant: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's config: the assistant's, then the request's, then the run's own keys."""
+    kwargs = record["kwargs"]
+    base: dict[str, Any] = dict(assistant.get("config") or {})
+    asked: dict[str, Any] = dict(kwargs.get("config") or {})
+    config = {**base, **asked}
+    configurable = {**(base.get("configurable") or {}), **(asked.get("configurable") or {})}
+    configurable.update(
+        thread_id=record["thread_id"],
+        run_id=record["run_id"],
+        assistant_id=record["assistant_id"],
+        graph_id=assistant.get("graph_id"),
+    )
+    if kwargs.get("checkpoint_id"):
+        configurable["checkpoint_id"] = kwargs["checkpoint_id"]
+    config["configurable"] = configurable
+    config["metadata"] = {**(config.get("metadata") or {}), **(record.get("metadata") or {})}
+    return config
+
+
+async def _has_checkpoint(graph: CompiledStateGraph, config: Mapping[str, Any]) -> bool:
+    """Whether a run retried after its process died has a checkpoint to resume from."""
+    snapshot = await graph.aget_state({"configurable": config["configurable"]})
+    return (
+        snapshot.metadata is not None
+        and snapshot.metadata.get("run_id") == config["configurable"]["run_id"]
+    )

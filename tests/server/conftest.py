@@ -1,0 +1,107 @@
+"""``graphpool serve`` started as a subprocess on 127.0.0.1, for the SDK contract tests.
+
+One server per test session (``server``), serving ``app/langgraph.json``'s graphs
+with a throwaway SQLite file; it is stopped by its pid at the end, whatever the
+tests did. ``serve()`` starts more (with a token, say) for one module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+pytest.importorskip("langgraph_sdk")
+
+APP = Path(__file__).parent / "app"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(
+    tmp: Path, port: int, database: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``graphpool serve`` and wait until it answers ``/ok``."""
+    environ = {**os.environ, **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join([str(SRC), environ.get("PYTHONPATH", "")])
+    environ.setdefault("GRAPHPOOL_TEST_NAP", "0.5")
+    environ.setdefault("GRAPHPOOL_TEST_DIR", str(tmp))
+    log_path = tmp / f"serve-{port}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / "langgraph.json"),
+             "--port", str(port), "--database", str(database), *extra],
+            stdout=log, stderr=subprocess.STDOUT, env=environ, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(log_path.read_text())
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/ok", timeout=1).status_code == 200:
+                return process
+        if time.monotonic() > deadline:
+            stop(process)
+            raise AssertionError("graphpool serve did not answer /ok in 30 s")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop the server by its pid (SIGKILL if it does not go in 10 s)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, sig)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def serve(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``graphpool serve`` until the block ends; yields its base URL."""
+    port = free_port()
+    process = start(tmp, port, tmp / f"serve-{port}.db", *extra, env=env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session server's directory: its database, log, and the test graphs' files."""
+    return tmp_path_factory.mktemp("serve")
+
+
+@pytest.fixture(scope="session")
+def server(server_dir: Path) -> Iterator[str]:
+    """The base URL of a ``graphpool serve`` shared by the session's tests."""
+    with serve(server_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def client(server: str):  # type: ignore[no-untyped-def]
+    from langgraph_sdk import get_sync_client
+
+    made = get_sync_client(url=server)
+    yield made
+    made.http.client.close()

@@ -1,0 +1,64 @@
+"""``RunEvents``: followers from any index, keep-alive ticks while idle, the end."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from graphpool.server._broker import Broker, RunEvents
+
+
+def test_followers_see_every_event_once_from_where_they_start() -> None:
+    async def scenario() -> None:
+        events = RunEvents()
+        events.push("metadata", "{}")
+        late: list[object] = []
+
+        async def follow(start: int, into: list[object]) -> None:
+            async for item in events.follow(start):
+                into.append(item)
+
+        early: list[object] = []
+        tasks = [asyncio.create_task(follow(0, early)), asyncio.create_task(follow(1, late))]
+        await asyncio.sleep(0)
+        events.push("values", "1")
+        events.push("values", "2")
+        events.close()
+        await asyncio.gather(*tasks)
+        assert early == [(0, "metadata", "{}"), (1, "values", "1"), (2, "values", "2")]
+        assert late == [(1, "values", "1"), (2, "values", "2")]
+
+    asyncio.run(scenario())
+
+
+def test_idle_followers_get_keepalive_ticks() -> None:
+    async def scenario() -> None:
+        events = RunEvents()
+        follower = events.follow(idle=0.01)
+        assert await follower.__anext__() is None  # nothing yet: a tick
+        events.push("values", "1")
+        assert await follower.__anext__() == (0, "values", "1")
+        events.close()
+        with pytest.raises(StopAsyncIteration):
+            await follower.__anext__()
+
+    asyncio.run(scenario())
+
+
+def test_broker_forgets_the_oldest_finished_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphpool.server import _broker
+
+    async def scenario() -> None:
+        monkeypatch.setattr(_broker, "KEEP_FINISHED", 2)
+        broker = Broker()
+        for run_id in ("a", "b", "c"):
+            broker.open(run_id)
+        broker.open("running")
+        for run_id in ("a", "b", "c"):
+            broker.close(run_id)
+        assert broker.get("a") is None
+        assert broker.get("b") is not None and broker.get("c") is not None
+        assert broker.get("running") is not None
+
+    asyncio.run(scenario())
