@@ -45,6 +45,10 @@ class CompiledStateGraph(RunnableSurface):
     step, and invoking the thread again continues from its saved state.
     """
 
+    stream_every_key = True
+    """``stream()``'s ``values`` chunks show every state key, as LangGraph's do (an
+    entrypoint's graph shows only its output)."""
+
     def __init__(
         self,
         builder: Any,
@@ -404,7 +408,9 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context, every_key=True) as (
+        with self._session(
+            input, config, call, context=context, every_key=self.stream_every_key
+        ) as (
             run,
             services,
         ):
@@ -440,7 +446,9 @@ class CompiledStateGraph(RunnableSurface):
             durability=durability,
             unknown=kwargs,
         )
-        with self._session(input, config, call, context=context, every_key=True) as (
+        with self._session(
+            input, config, call, context=context, every_key=self.stream_every_key
+        ) as (
             run,
             services,
         ):

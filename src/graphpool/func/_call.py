@@ -120,7 +120,7 @@ def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInter
 class TaskCall:
     """A running task call, as code inside it sees it (``_context.RunningTask``)."""
 
-    __slots__ = ("_asking", "calls", "config", "dispatcher", "id", "name", "task")
+    __slots__ = ("_asking", "attempt", "calls", "config", "dispatcher", "id", "name", "task")
 
     def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
         self.dispatcher = dispatcher
@@ -129,6 +129,7 @@ class TaskCall:
         self.config = config
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
+        self.attempt = 0  # counted by reset(): 1 for the first attempt
         self.task = _CallTask(ident, name, dispatcher.run.step)
 
     def __repr__(self) -> str:
@@ -141,6 +142,7 @@ class TaskCall:
     def reset(self) -> None:
         """A new attempt: its ``interrupt()`` calls are counted from the first again."""
         self._asking = None
+        self.attempt += 1
 
     def interrupt(self, value: Any, schema: Any = None, validate: Any = None) -> Any:
         if self._asking is None:

@@ -190,4 +190,5 @@ class entrypoint(Generic[R]):
             timeout=self.timeout,
             pool=self.pool,
         )
+        graph.stream_every_key = False  # its values are its output, as LangGraph's
         return Entrypoint(graph, name, func, _node_for(func, entrypoint.final), entrypoint.final)
