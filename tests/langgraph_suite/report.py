@@ -214,9 +214,22 @@ def summary(found: Verdicts, reference: Outcome, graphpool: Outcome, limit: int 
     return "\n".join(lines)
 
 
+def by_file(found: Verdicts) -> str:
+    """Passed, failed and not applicable per test file, as a Markdown table."""
+    counts: dict[str, list[int]] = {}
+    for column, tests in enumerate((found.passed, found.failed, found.not_applicable)):
+        for test in tests:
+            name = Path(test.partition("::")[0]).stem
+            counts.setdefault(name, [0, 0, 0])[column] += 1
+    rows = ["| file | passed | failed | not applicable |", "| --- | ---: | ---: | ---: |"]
+    for name, (ok, bad, na) in sorted(counts.items(), key=lambda kv: (-sum(kv[1]), kv[0])):
+        rows.append(f"| `{name}` | {ok} | {bad} | {na} |")
+    return "\n".join(rows)
+
+
 def markdown(found: Verdicts, min_count: int = 1) -> str:
     """The failure classes as a Markdown table, for the README section."""
-    rows = ["| tests | failure class |", "| ---: | --- |"]
+    rows = [by_file(found), "", "| tests | failure class |", "| ---: | --- |"]
     other = 0
     for n, label in classes(found):
         if n >= min_count:
