@@ -306,6 +306,7 @@ class Dispatcher:
         self.lane = run.options.run_id if self.nest is None else self.nest.lane
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
+        self._on_loop = on_caller_loop  # the async driver: the caller's event loop runs it
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
         # which runner each node uses depends only on these: shared by the graph's runs
         table = (id(self.pools), run.options.executor, self._caller_loop)
@@ -400,7 +401,12 @@ class Dispatcher:
             if policy is not None and (hit := self._from_cache(job, policy)) is not None:
                 return hit
         runner = self._runners.get(task.node) or self.runner_of(task.node)
-        if alone and self.services.sink is None:  # inline, chunks could not go out live
+        if (
+            alone
+            and self.services.sink is None
+            and not (self._on_loop and type(runner) is ThreadRunner)
+        ):
+            # inline (chunks could not go out live); never a sync node on the caller's loop
             ran = runner.run_inline(job)
             if ran is not None:
                 return job.outcome if ran is True else ran
