@@ -20,7 +20,7 @@ from ._admission import admit_run
 from ._cron import next_fire, parse
 from ._errors import ApiError
 from ._json import dumps, loads, now
-from ._rows import filters, where_clause
+from ._rows import filters, insert, where_clause
 from ._runtime import Runtime
 from ._storage import Storage
 from ._worker import Worker
@@ -59,11 +59,7 @@ class CronTable:
         row.update(payload=dumps(cron["payload"]), metadata=dumps(cron["metadata"]))
         row["enabled"] = int(bool(cron["enabled"]))
         with self.storage.transaction() as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO gp_crons ({', '.join(row)}) "
-                f"VALUES ({', '.join('?' for _ in row)})",
-                tuple(row.values()),
-            )
+            insert(db, "INSERT OR REPLACE", "gp_crons", row)
         found = self.get(cron["cron_id"])
         assert found is not None
         return found

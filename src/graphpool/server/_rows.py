@@ -7,7 +7,15 @@ from typing import Any
 
 from ._json import dumps, loads
 
-__all__ = ["assistant_row", "filters", "json_path", "run_row", "thread_row", "where_clause"]
+__all__ = [
+    "assistant_row",
+    "filters",
+    "insert",
+    "json_path",
+    "run_row",
+    "thread_row",
+    "where_clause",
+]
 
 _ASSISTANT_JSON = ("config", "context", "metadata")
 
@@ -66,3 +74,10 @@ def filters(
 
 def where_clause(conditions: Sequence[str]) -> str:
     return f"WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def insert(db: Any, verb: str, table: str, row: Mapping[str, Any]) -> None:
+    """``{verb} INTO table (columns) VALUES (...)`` for one row given as a dict
+    (``verb``: ``"INSERT"``, ``"INSERT OR REPLACE"``, ``"INSERT OR IGNORE"``)."""
+    marks = ", ".join("?" for _ in row)
+    db.execute(f"{verb} INTO {table} ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))

@@ -19,7 +19,15 @@ from typing import Any
 
 from .._sqlite import open_database
 from ._json import dumps, loads, now
-from ._rows import assistant_row, filters, json_path, run_row, thread_row, where_clause
+from ._rows import (
+    assistant_row,
+    filters,
+    insert,
+    json_path,
+    run_row,
+    thread_row,
+    where_clause,
+)
 
 __all__ = ["Storage"]
 
@@ -108,17 +116,9 @@ class Storage:
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         kept = {k: v for k, v in row.items() if k != "updated_at"}
         with self.transaction() as db:
-            db.execute(
-                f"{verb} INTO gp_assistants ({', '.join(row)}) "
-                f"VALUES ({', '.join('?' for _ in row)})",
-                tuple(row.values()),
-            )
+            insert(db, verb, "gp_assistants", row)
             kept["created_at"] = stamp  # when this version was made
-            db.execute(
-                f"INSERT OR IGNORE INTO gp_assistant_versions ({', '.join(kept)}) "
-                f"VALUES ({', '.join('?' for _ in kept)})",
-                tuple(kept.values()),
-            )
+            insert(db, "INSERT OR IGNORE", "gp_assistant_versions", kept)
         found = self.get_assistant(row["assistant_id"])
         assert found is not None
         return found
