@@ -126,9 +126,11 @@ class TaskJob:
             task.id = run.new_task_id()
         given = run.options.config  # the caller's config (for_node drops run_id)
         run_id = given.get("run_id")
+        nest = self.dispatcher.services.nest  # a subgraph's tasks: under its namespace
+        ns = f"{task.node}:{task.id}" if nest is None else f"{nest.ns}|{task.node}:{task.id}"
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_id,
-            checkpoint_ns=f"{task.node}:{task.id}",
+            checkpoint_ns=ns,
             task_id=task.id,
             thread_id=(given.get("configurable") or {}).get("thread_id"),
             run_id=None if run_id is None else str(run_id),

@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..types import Command, Send
 from . import pausing
+from .chunks import Scope, checkpoint_payload
 from .collector import Collector
 from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
 from .failure import FailureManager
@@ -162,6 +163,7 @@ class Run:
         self.unaddressed = list(plan.unaddressed)
         self._restored = plan.checkpoint
         self._restored_from = (plan.parent_id, plan.source)
+        self.scope = Scope()  # where checkpoints go, as checkpoint chunks name it
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
         if plan.step is not None:
@@ -279,29 +281,15 @@ class Run:
         """``checkpoints`` and ``debug`` chunks for ``checkpoint`` (saved after ``parent``)."""
         if "checkpoints" not in self.modes and "debug" not in self.modes:
             return
-        thread = (self.options.config.get("configurable") or {}).get("thread_id")
-
-        def address(ident: str) -> dict[str, Any]:
-            return {
-                "configurable": {"checkpoint_ns": "", "thread_id": thread, "checkpoint_id": ident}
-            }
-
-        orders: list[tuple[str, tuple[int, Any]]] = (
-            [(START, (0, START))] if checkpoint.start else []
+        scope = self.scope
+        if scope.thread_id is None:
+            thread = (self.options.config.get("configurable") or {}).get("thread_id")
+            scope = dataclasses.replace(scope, thread_id=thread)
+        if scope.held:  # nothing was written since the run began
+            parent = self._restored_from[0]
+        payload = checkpoint_payload(
+            scope, checkpoint, parent, source, self.state.output(), self._asked
         )
-        orders += [(node, (0, node)) for node, _ in checkpoint.triggered]
-        orders += [(send.node, (1, i)) for i, send in enumerate(checkpoint.sends)]
-        payload = {
-            "config": address(checkpoint.id),
-            "parent_config": address(parent) if parent else None,
-            "values": self.state.output(),
-            "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
-            "next": [node for node, _ in orders],
-            "tasks": [
-                {"id": ident, "name": node, "interrupts": self._asked(ident), "state": None}
-                for node, ident in ((n, task_id(checkpoint.id, o)) for n, o in orders)
-            ],
-        }
         if "checkpoints" in self.modes:
             yield Emit("checkpoints", payload)
         if "debug" in self.modes:
