@@ -161,7 +161,18 @@ class TaskJob:
         token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
         try:
             callee = None if call is not None else run.topology.plain.get(task.node)
-            if callee is not None:  # no routes to call: no body
+            if callee is not None and (fn := callee.direct) is not None:  # the hot path
+                var = self.dispatcher._config_var  # see config_for
+                if var is None:
+                    output = fn(task.input)
+                else:
+                    bound = var.set(run.options.for_node(task.step, task.node, task.triggers))
+                    try:
+                        output = fn(task.input)
+                    finally:
+                        var.reset(bound)
+                self.outcome = Outcome(task, run.finish(task, output), None)
+            elif callee is not None:  # no routes to call: no body
                 if callee.wants_config or self.dispatcher._bind_config:  # see config_for
                     config = run.options.for_node(task.step, task.node, task.triggers)
                     output = callee.call_sync(task.input, config)
@@ -305,6 +316,7 @@ class Dispatcher:
         self._runners = run.topology.runner_tables.setdefault(table, {})
         self._observers = services.observers
         self._bind_config = _lc.loaded()  # then every call gets its config (see config_for)
+        self._config_var = _lc.config_var() if self._bind_config else None
         self._metrics = getattr(self.pools.primary, "metrics", None)
         self._began = 0.0
         self._watched: Any = None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["EXTRA_HINT", "adapt", "bind_config", "is_runnable", "loaded", "require"]
+__all__ = ["EXTRA_HINT", "adapt", "bind_config", "config_var", "is_runnable", "loaded", "require"]
 
 EXTRA_HINT = "pip install 'graphpool[messages]'"
 """How to install what :func:`require` needs."""
@@ -83,12 +83,18 @@ def call_bound(config: Mapping[str, Any], fn: Callable[[Any], Any], value: Any) 
     a plain node while langchain-core is loaded: no context manager object)."""
     if not loaded():
         return fn(value)
-    var = _child_config or _config_var()
+    var = config_var()
     token = var.set(config)
     try:
         return fn(value)
     finally:
         var.reset(token)
+
+
+def config_var() -> Any:
+    """langchain-core's context variable of the current config (call it only once
+    langchain-core is loaded)."""
+    return _child_config or _config_var()
 
 
 def _config_var() -> Any:
@@ -112,7 +118,7 @@ class _Bound:
         self.config = config
 
     def __enter__(self) -> None:
-        self.token = (_child_config or _config_var()).set(self.config)
+        self.token = config_var().set(self.config)
 
     def __exit__(self, *exc_info: object) -> None:
         _child_config.reset(self.token)

@@ -98,6 +98,14 @@ class Callee:
                     kwargs[name] = getattr(runtime, "stream_writer" if name == "writer" else name)
         return (value,), kwargs
 
+    @functools.cached_property
+    def direct(self) -> Callable[[Any], Any] | None:
+        """The function itself if it takes the state and nothing else (a sync plain
+        function): the dispatcher's hot path calls it with no wrapper in between."""
+        if self.is_async or self.injects or self.runnable or self.wants_config:
+            return None
+        return self.fn
+
     def call_sync(self, value: Any, config: Mapping[str, Any] | None, runtime: Any = None) -> Any:
         """Call from a worker thread; an async function runs on the shared event loop."""
         if not self.is_async and not self.injects and not self.runnable:  # the hot path

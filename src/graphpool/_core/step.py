@@ -64,6 +64,15 @@ class Router:
     def interpret(self, node: str, output: Any) -> tuple[Writes, list[Any]]:
         """Split a node's return value into state writes and routes."""
         writable = self.topology.writable
+        if type(output) is dict:  # the usual return, a partial update: no call
+            fields = writable.fields
+            writes: Writes = []
+            for pair in output.items():
+                if pair[0] in fields:
+                    writes.append(pair)
+            if len(writes) == len(output):
+                return writes, []
+            return writable.known_writes(node, output.items()), []  # warns of the rest
         if output is None:
             return [], []
         if isinstance(output, dict):
@@ -73,7 +82,7 @@ class Router:
         if isinstance(output, Send):
             return [], [self.check(node, output)]
         if isinstance(output, (list, tuple)) and any(isinstance(o, Command) for o in output):
-            writes: Writes = []
+            writes = []
             routes: list[Any] = []
             for item in output:
                 if isinstance(item, Command):
