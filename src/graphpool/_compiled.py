@@ -98,6 +98,7 @@ class CompiledStateGraph(RunnableSurface):
         return Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             debug=self.debug if debug is None else debug,
+            mapper=_output_mapper(self.builder),
             **options,
         )
 
@@ -129,7 +130,9 @@ class CompiledStateGraph(RunnableSurface):
         own_thread = False
         if nest is not None:  # a subgraph's run, inside its parent's task
             config, own_thread = _inherited_config(nest, config)
-            if not own_thread:
+            if own_thread:
+                nest = dataclasses.replace(nest, detached=True)
+            else:
                 config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
         callbacks = bool(options.config.get("callbacks")) and _lc.loaded()  # the caller's
@@ -142,7 +145,8 @@ class CompiledStateGraph(RunnableSurface):
         modes = call.modes
         forwarding = nest is not None and nest.subgraphs
         if forwarding:  # the root streams these modes from inside subgraphs too
-            extra = nest.modes.difference(("custom",), modes)  # type: ignore[union-attr]
+            skipped = ("custom",) if not own_thread else nest.modes.difference(_CALLBACK_MODES)  # type: ignore[union-attr]
+            extra = nest.modes.difference(skipped, modes)  # type: ignore[union-attr]
             modes = (*modes, *sorted(extra))
             final_only = False
         sink = on_output = None
@@ -158,6 +162,12 @@ class CompiledStateGraph(RunnableSurface):
             else:
                 root = nest.job.dispatcher.run.on_output
                 options, sink, on_output = attach(options, ns=nest.ns, root=root)
+        if "tools" in modes:
+            from ._sink import EventSink
+            from ._stream_tools import attach as with_tools
+
+            sink = EventSink() if sink is None else sink
+            options = with_tools(options, sink)
         if callbacks:  # one callback run for the run and one per node, as LangGraph's
             from ._lc_callbacks import attach as with_callback_runs
 
@@ -716,6 +726,20 @@ class CompiledStateGraph(RunnableSurface):
         )
 
 
+_CALLBACK_MODES = ("messages", "tools")  # what a graph on its own thread still sends up
+
+
+def _output_mapper(builder: Any) -> Any:
+    """What turns a ``values`` dict into the graph's output type, for ``version="v2"``
+    parts: the output schema's class when it is a dataclass or a pydantic model."""
+    cls = getattr(getattr(builder, "output_schema", None), "cls", None)
+    if not isinstance(cls, type):
+        return None
+    if dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields"):
+        return lambda values: cls(**values)
+    return None
+
+
 def _default_process_pool() -> WorkerPool:
     from ._pool._process import default_process_pool
 
@@ -798,7 +822,8 @@ def _nested_config(config: Mapping[str, Any] | None, ns: str) -> dict[str, Any]:
 def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
     """A nested run's config: the parent task's, under what the call gave (as
     LangGraph merges a node's config into a graph invoked inside it); and whether
-    it names a thread of its own (then it saves there, not under the parent's)."""
+    it names a thread of its own (then it saves there, not under the parent's, and
+    streams as a graph of its own: see ``Nest.detached``)."""
     base = nest.job.config
     given = dict(given or {})
     merged = {**base, **given}
@@ -813,9 +838,16 @@ def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict
         "graphpool_run_id",
     ):
         merged.get("metadata", {}).pop(key, None)
-    own = (given.get("configurable") or {}).get("thread_id")
-    parent = (base.get("configurable") or {}).get("thread_id")
-    own_thread = own is not None and own != parent
+    asked, inherited = given.get("configurable") or {}, base.get("configurable") or {}
+    own, parent = asked.get("thread_id"), inherited.get("thread_id")
+    # The node's own config (or a copy of it) carries its thread on: a subgraph.
+    # A thread named anew, even the caller's, starts a graph of its own, as in
+    # LangGraph (which then drops the caller's task from the config).
+    passed_on = asked is inherited or (
+        bool(inherited.get("checkpoint_ns"))
+        and asked.get("checkpoint_ns") == inherited.get("checkpoint_ns")
+    )
+    own_thread = bool(own) and (own != parent or not passed_on)
     if own_thread:
         merged["configurable"].pop("checkpoint_ns", None)
     return merged, own_thread

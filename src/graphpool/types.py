@@ -7,11 +7,14 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
+from typing_extensions import NotRequired, TypedDict
+
 from ._constants import END
 
 __all__ = [
     "CachePolicy",
     "Command",
+    "GraphOutput",
     "Interrupt",
     "Overwrite",
     "PregelTask",
@@ -20,15 +23,17 @@ __all__ = [
     "StateSnapshot",
     "StateUpdate",
     "StreamMode",
+    "StreamPart",
     "TimeoutPolicy",
     "default_cache_key",
     "default_retry_on",
     "interrupt",
 ]
 
-StreamMode = Literal["values", "updates", "debug", "tasks", "messages"]
-"""What ``stream()`` yields: full state per step, each task's update, task events,
-or chat model tokens and new messages."""
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+"""What ``stream()`` yields: full state per step, each task's update, checkpoints,
+task events, both, chat model tokens and new messages, or what nodes write.
+(graphpool also takes ``"tools"``, LangGraph's tool-call events.)"""
 
 
 class Send:
@@ -466,3 +471,70 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
 
     schema, validate = validator(response_schema)
     return current.interrupt(value, schema, validate)
+
+
+class StreamPart(TypedDict):
+    """One chunk of ``stream(..., version="v2")``, whatever its mode.
+
+    Attributes:
+        type: the stream mode that made it (``"values"``, ``"updates"``, ``"messages"``, ...).
+        ns: the namespace of the graph it comes from: ``()`` for the graph
+            streamed, ``("node:<task id>", ...)`` for a subgraph (``subgraphs=True``).
+        data: the chunk, as ``version="v1"`` gives it for that mode; for ``values``,
+            the state without ``"__interrupt__"`` (in the graph's output type when
+            that is a dataclass or pydantic model).
+        interrupts: ``values`` only: the run's pending interrupts.
+    """
+
+    type: str
+    ns: tuple[str, ...]
+    data: Any
+    interrupts: NotRequired[tuple[Interrupt, ...]]
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphOutput(Generic[N]):
+    """What ``invoke(..., version="v2")`` returns: the final state and the interrupts apart.
+
+    Attributes:
+        value: the graph's output (a dict, or its output type).
+        interrupts: the run's pending interrupts (empty if it finished).
+
+    ``result[key]`` and ``key in result`` still work as on the v1 dict (with a
+    ``DeprecationWarning``): ``"__interrupt__"`` reads :attr:`interrupts`.
+    """
+
+    value: N
+    interrupts: tuple[Interrupt, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        _warn_item_access()
+        if key == "__interrupt__":
+            return self.interrupts
+        if isinstance(self.value, dict):
+            return self.value[key]
+        try:
+            return getattr(self.value, key)
+        except AttributeError:
+            from .errors import MissingStateKeyError
+
+            raise MissingStateKeyError(f"The output has no key {key!r}.") from None
+
+    def __contains__(self, key: object) -> bool:
+        _warn_item_access()
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
+
+
+def _warn_item_access() -> None:
+    import warnings
+
+    warnings.warn(
+        "GraphOutput[key] and `key in GraphOutput` are deprecated: read .value "
+        "(the output) or .interrupts.",
+        DeprecationWarning,
+        stacklevel=3,
+    )

@@ -47,6 +47,8 @@ class Task:
             schema) for a task triggered by edges, the packet for a ``Send`` task,
             the caller's input for the START task.
         writes: ``(key, value)`` state writes, once it succeeded.
+        pushed: writes its node made while it ran (``push_message``), which come
+            before those of its return value; None if none.
         routes: node names and ``Send`` packets it routed to, once it succeeded.
     """
 
@@ -65,6 +67,7 @@ class Task:
         "node",
         "order",
         "output",
+        "pushed",
         "routes",
         "started",
         "started_at",
@@ -95,6 +98,7 @@ class Task:
         self.cached = False  # its result came from the node's cache (updates say so)
         self.state = TaskState.PENDING
         self.writes: list[tuple[str, Any]] = []
+        self.pushed: list[tuple[str, Any]] | None = None
         self.routes: list[Any] = []
         self.output: Any = None
         self.error: BaseException | None = None
@@ -144,3 +148,4 @@ class Task:
         self._move("retry_later", TaskState.WAITING_RETRY)
         self.attempt += 1
         self.error = None
+        self.pushed = None
