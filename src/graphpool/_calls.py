@@ -52,6 +52,8 @@ class Call:
             ``{"type", "ns", "data"}`` dict per chunk, :data:`~graphpool.types.StreamPart`).
         mapper: under ``"v2"``, what turns a ``values`` dict into the graph's output
             type (a dataclass or pydantic state), or None.
+        state_mapper: under ``"v2"``, the same for the state in ``checkpoints`` and
+            ``debug`` checkpoint chunks (the graph's state type).
     """
 
     modes: tuple[str, ...]
@@ -65,6 +67,7 @@ class Call:
     control: Any = None
     version: str = "v1"
     mapper: Callable[[Any], Any] | None = None
+    state_mapper: Callable[[Any], Any] | None = None
 
     @classmethod
     def of(
@@ -79,6 +82,7 @@ class Call:
         durability: str | None = None,
         unknown: Mapping[str, Any] | None = None,
         mapper: Callable[[Any], Any] | None = None,
+        state_mapper: Callable[[Any], Any] | None = None,
     ) -> Call:
         """Check a call's options; raises InvalidConfigError naming a bad one."""
         unknown = dict(unknown or {})
@@ -115,6 +119,7 @@ class Call:
             control=control,
             version=version,
             mapper=mapper if version == "v2" else None,
+            state_mapper=state_mapper if version == "v2" else None,
         )
 
     def out(self, mode: str, chunk: Any) -> Iterator[Any]:
@@ -129,7 +134,8 @@ class Call:
                 return
             namespace, chunk = chunk
         if self.version == "v2":
-            yield part(mode, namespace, chunk, self.mapper)
+            mapper = self.mapper if mode == "values" else self.state_mapper
+            yield part(mode, namespace, chunk, mapper)
             return
         item = (mode, chunk) if self.tagged else chunk
         if self.namespaced:
@@ -141,8 +147,11 @@ def part(
     mode: str, namespace: tuple[str, ...], chunk: Any, mapper: Callable[[Any], Any] | None = None
 ) -> dict[str, Any]:
     """One ``version="v2"`` stream part: ``{"type", "ns", "data"}``, and for
-    ``values`` the run's interrupts apart (``"interrupts"``), the state in the
-    graph's output type (``mapper``)."""
+    ``values`` the run's interrupts apart (``"interrupts"``). ``mapper`` turns the
+    state (of ``values``, and of the checkpoints in ``checkpoints`` and ``debug``)
+    into the graph's type."""
+    if mode in ("checkpoints", "debug") and mapper is not None:
+        chunk = _checkpoint_in_type(chunk, mapper)
     if mode != "values":
         return {"type": mode, "ns": namespace, "data": chunk}
     interrupts: tuple[Any, ...] = ()
@@ -153,6 +162,19 @@ def part(
         if mapper is not None:
             chunk = mapper(chunk)
     return {"type": mode, "ns": namespace, "data": chunk, "interrupts": interrupts}
+
+
+def _checkpoint_in_type(chunk: Any, mapper: Callable[[Any], Any]) -> Any:
+    """A ``checkpoints`` chunk (or ``debug`` checkpoint event) with its ``values`` in
+    the state's type; not the input's checkpoint (its state is not all there yet)."""
+    if not isinstance(chunk, dict):
+        return chunk
+    if chunk.get("type") == "checkpoint" and isinstance(chunk.get("payload"), dict):
+        return {**chunk, "payload": _checkpoint_in_type(chunk["payload"], mapper)}
+    values = chunk.get("values")
+    if isinstance(values, dict) and "__start__" not in chunk.get("next", ()):
+        return {**chunk, "values": mapper(values)}
+    return chunk
 
 
 def check_version(version: Any) -> str:

@@ -98,7 +98,8 @@ class CompiledStateGraph(RunnableSurface):
         return Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             debug=self.debug if debug is None else debug,
-            mapper=_output_mapper(self.builder),
+            mapper=_mapper(self.builder, "output_schema"),
+            state_mapper=_mapper(self.builder, "state_schema"),
             **options,
         )
 
@@ -729,10 +730,11 @@ class CompiledStateGraph(RunnableSurface):
 _CALLBACK_MODES = ("messages", "tools")  # what a graph on its own thread still sends up
 
 
-def _output_mapper(builder: Any) -> Any:
-    """What turns a ``values`` dict into the graph's output type, for ``version="v2"``
-    parts: the output schema's class when it is a dataclass or a pydantic model."""
-    cls = getattr(getattr(builder, "output_schema", None), "cls", None)
+def _mapper(builder: Any, schema: str) -> Any:
+    """What turns a state dict into the graph's output (or state) type, for
+    ``version="v2"`` parts: the schema's class when it is a dataclass or a pydantic
+    model, else None."""
+    cls = getattr(getattr(builder, schema, None), "cls", None)
     if not isinstance(cls, type):
         return None
     if dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields"):

@@ -209,6 +209,44 @@ def v2_values_in_the_state_type(lib: Any) -> Any:
     return found
 
 
+class SubState(TypedDict):
+    count: int
+
+
+def v2_checkpoints_in_the_state_type(lib: Any) -> Any:
+    """The state in ``checkpoints`` and ``debug`` parts is in the state's type too, and
+    a subgraph's ``values`` go through the caller's type (LangGraph's mapper)."""
+    sub = lib.StateGraph(SubState)
+    sub.add_node("inc", lambda state: {"count": state["count"] + 1})
+    sub.add_edge(lib.START, "inc")
+    found = {}
+    for schema in (DataState, ModelState):
+        graph = lib.StateGraph(schema)
+        graph.add_node("sub", sub.compile())
+        graph.add_edge(lib.START, "sub")
+        compiled = graph.compile(checkpointer=lib.InMemorySaver())
+        seen = []
+        modes = ["checkpoints", "debug", "values"]
+        config = _thread(schema.__name__)
+        for part in compiled.stream(schema(), config, stream_mode=modes, version="v2"):
+            data = part["data"]
+            if part["type"] == "debug":
+                if data["type"] != "checkpoint":
+                    continue
+                data = data["payload"]
+            if part["type"] == "values":
+                seen.append(("values", plain(data)))
+            else:
+                seen.append((part["type"], plain(data["values"]), data["next"]))
+        nested = compiled.stream(
+            schema(), _thread("n"), stream_mode="values", subgraphs=True, version="v2"
+        )
+        # by mode: graphpool sends a step's checkpoint before its values, LangGraph after
+        by_mode = {mode: [item for item in seen if item[0] == mode] for mode in modes}
+        found[schema.__name__] = {"flat": by_mode, "nested": parts(nested)}
+    return found
+
+
 def v2_entrypoint(lib: Any) -> Any:
     @lib.task
     def double(x: int) -> int:
@@ -450,6 +488,7 @@ SCENARIOS = [
     v2_subgraphs,
     v2_interrupts_and_invoke,
     v2_values_in_the_state_type,
+    v2_checkpoints_in_the_state_type,
     v2_entrypoint,
     v2_async,
     tools_events,
