@@ -146,8 +146,8 @@ class CompiledStateGraph(RunnableSurface):
         modes = call.modes
         forwarding = nest is not None and nest.subgraphs
         if forwarding:  # the root streams these modes from inside subgraphs too
-            skipped = ("custom",) if not own_thread else nest.modes.difference(_CALLBACK_MODES)  # type: ignore[union-attr]
-            extra = nest.modes.difference(skipped, modes)  # type: ignore[union-attr]
+            sent_up = nest.modes.intersection(_CALLBACK_MODES) if own_thread else nest.modes  # type: ignore[union-attr]
+            extra = sent_up.difference(("custom",), modes)
             modes = (*modes, *sorted(extra))
             final_only = False
         sink = on_output = None

@@ -7,15 +7,19 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from ._constants import END
 
 __all__ = [
     "CachePolicy",
+    "CheckpointStreamPart",
     "Command",
+    "CustomStreamPart",
+    "DebugStreamPart",
     "GraphOutput",
     "Interrupt",
+    "MessagesStreamPart",
     "Overwrite",
     "PregelTask",
     "RetryPolicy",
@@ -24,7 +28,10 @@ __all__ = [
     "StateUpdate",
     "StreamMode",
     "StreamPart",
+    "TasksStreamPart",
     "TimeoutPolicy",
+    "UpdatesStreamPart",
+    "ValuesStreamPart",
     "default_cache_key",
     "default_retry_on",
     "interrupt",
@@ -473,23 +480,82 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     return current.interrupt(value, schema, validate)
 
 
-class StreamPart(TypedDict):
-    """One chunk of ``stream(..., version="v2")``, whatever its mode.
+class ValuesStreamPart(TypedDict):
+    """A ``values`` part of ``stream(..., version="v2")``: the state after a step
+    (in the graph's output type for a dataclass or pydantic state), and the run's
+    pending interrupts apart.
 
-    Attributes:
-        type: the stream mode that made it (``"values"``, ``"updates"``, ``"messages"``, ...).
-        ns: the namespace of the graph it comes from: ``()`` for the graph
-            streamed, ``("node:<task id>", ...)`` for a subgraph (``subgraphs=True``).
-        data: the chunk, as ``version="v1"`` gives it for that mode; for ``values``,
-            the state without ``"__interrupt__"`` (in the graph's output type when
-            that is a dataclass or pydantic model).
-        interrupts: ``values`` only: the run's pending interrupts.
+    Every part has ``type`` (the mode that made it), ``ns`` (the namespace of the
+    graph it comes from: ``()`` for the graph streamed, ``("node:<task id>", ...)``
+    for a subgraph under ``subgraphs=True``) and ``data`` (the chunk, as
+    ``version="v1"`` gives it for that mode).
     """
 
-    type: str
+    type: Literal["values"]
     ns: tuple[str, ...]
     data: Any
-    interrupts: NotRequired[tuple[Interrupt, ...]]
+    interrupts: tuple[Interrupt, ...]
+
+
+class UpdatesStreamPart(TypedDict):
+    """An ``updates`` part: ``{node: update}``."""
+
+    type: Literal["updates"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class MessagesStreamPart(TypedDict):
+    """A ``messages`` part: ``(message, metadata)``."""
+
+    type: Literal["messages"]
+    ns: tuple[str, ...]
+    data: tuple[Any, dict[str, Any]]
+
+
+class CustomStreamPart(TypedDict):
+    """A ``custom`` part: what a node gave its stream writer."""
+
+    type: Literal["custom"]
+    ns: tuple[str, ...]
+    data: Any
+
+
+class CheckpointStreamPart(TypedDict):
+    """A ``checkpoints`` part: a checkpoint, as ``get_state`` shows it."""
+
+    type: Literal["checkpoints"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class TasksStreamPart(TypedDict):
+    """A ``tasks`` part: a task's start or its result."""
+
+    type: Literal["tasks"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class DebugStreamPart(TypedDict):
+    """A ``debug`` part: a checkpoint, task or task result event."""
+
+    type: Literal["debug"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+StreamPart = Union[  # noqa: UP007 - evaluated at runtime on 3.10
+    ValuesStreamPart,
+    UpdatesStreamPart,
+    MessagesStreamPart,
+    CustomStreamPart,
+    CheckpointStreamPart,
+    TasksStreamPart,
+    DebugStreamPart,
+]
+"""One chunk of ``stream(..., version="v2")``; ``part["type"]`` tells which.
+(A ``tools`` part has the same keys, its ``data`` a tool call event.)"""
 
 
 @dataclasses.dataclass(frozen=True)
