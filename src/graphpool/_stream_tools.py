@@ -6,6 +6,8 @@ one chunk per event, a dict with an ``"event"`` key, as LangGraph's ``tools`` mo
 
 * ``tool-started``: ``tool_call_id``, ``tool_name`` and, when the tool got them,
   its ``input`` arguments;
+* ``tool-output-delta``: ``tool_call_id`` and a ``delta`` the tool sent while it
+  ran (``ToolRuntime.emit_output_delta``; see :func:`emit_output_delta`);
 * ``tool-finished``: ``tool_call_id`` and the tool's ``output``;
 * ``tool-error``: ``tool_call_id`` and the error's ``message`` (a tool paused by
   ``interrupt()`` or a drain sends none: it runs again on resume).
@@ -19,8 +21,9 @@ the caller gets them while the node runs; a subgraph's run has its own handler
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -42,9 +45,22 @@ except ImportError:  # pragma: no cover - older langchain-core
 if TYPE_CHECKING:
     from ._config import RunOptions
 
-__all__ = ["attach"]
+__all__ = ["attach", "emit_output_delta"]
 
 _NOSTREAM = "nostream"
+
+_delta_writer: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar(
+    "graphpool_tool_delta_writer", default=None
+)
+"""Where the running tool call's partial output goes (set while a streamed tool runs)."""
+
+
+def emit_output_delta(delta: Any) -> None:
+    """Send ``delta`` as a ``tool-output-delta`` event of the tool call running now;
+    nothing when the run does not stream ``tools`` (so tools need not check)."""
+    writer = _delta_writer.get()
+    if writer is not None:
+        writer(delta)
 
 
 def attach(options: RunOptions, sink: EventSink) -> RunOptions:
@@ -63,7 +79,8 @@ class ToolEventHandler(BaseCallbackHandler, _StreamingCallbackHandler):
 
     def __init__(self, sink: EventSink) -> None:
         self.sink = sink
-        self.calls: dict[UUID, str] = {}  # tool run id -> tool_call_id
+        # tool run id -> (tool_call_id, the token that undoes its delta writer)
+        self.calls: dict[UUID, tuple[str, contextvars.Token[Any]]] = {}
 
     def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
         return output
@@ -85,7 +102,13 @@ class ToolEventHandler(BaseCallbackHandler, _StreamingCallbackHandler):
         if not metadata or "langgraph_node" not in metadata or _NOSTREAM in (tags or ()):
             return
         call_id = kwargs.get("tool_call_id") or str(run_id)
-        self.calls[run_id] = call_id
+
+        def delta(value: Any) -> None:
+            self.sink.push(
+                "tools", {"event": "tool-output-delta", "tool_call_id": call_id, "delta": value}
+            )
+
+        self.calls[run_id] = (call_id, _delta_writer.set(delta))
         name = (serialized or {}).get("name") or kwargs.get("name") or ""
         event: dict[str, Any] = {
             "event": "tool-started",
@@ -97,14 +120,26 @@ class ToolEventHandler(BaseCallbackHandler, _StreamingCallbackHandler):
         self.sink.push("tools", event)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        call_id = self.calls.pop(run_id, None)
+        call_id = self._ended(run_id)
         if call_id is not None:
             event = {"event": "tool-finished", "tool_call_id": call_id, "output": output}
             self.sink.push("tools", event)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        call_id = self.calls.pop(run_id, None)
+        call_id = self._ended(run_id)
         if call_id is None or isinstance(error, (GraphInterrupt, GraphDrained)):
             return
         event = {"event": "tool-error", "tool_call_id": call_id, "message": str(error)}
         self.sink.push("tools", event)
+
+    def _ended(self, run_id: UUID) -> str | None:
+        """The ended call's id, its delta writer undone; None if it was not streamed."""
+        found = self.calls.pop(run_id, None)
+        if found is None:
+            return None
+        call_id, token = found
+        try:
+            _delta_writer.reset(token)
+        except ValueError:  # ended in another context than it started: that one goes too
+            pass
+        return call_id

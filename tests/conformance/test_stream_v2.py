@@ -44,6 +44,7 @@ def _lib(name: str) -> types.SimpleNamespace:
         **load("graph", "START", "MessagesState", "StateGraph"),
         **load("graph.message", "push_message"),
         **load("types", "Command", "interrupt"),
+        **load("prebuilt", "ToolNode", "ToolRuntime"),
     )
 
 
@@ -53,7 +54,8 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 def plain(value: Any) -> Any:
     """``value`` made comparable across the two libraries and across runs."""
     if isinstance(value, BaseMessage):
-        ident = value.id if value.id and not value.id.startswith("lc_run") else "<id>"
+        random = not value.id or value.id.startswith("lc_run") or _UUID.match(value.id)
+        ident = "<id>" if random else value.id
         return (type(value).__name__, value.content, ident)
     if type(value).__name__ == "Interrupt":
         return ("Interrupt", plain(value.value))
@@ -340,6 +342,50 @@ def tools_and_tokens_in_tasks(lib: Any) -> Any:
     }
 
 
+def tools_send_partial_output(lib: Any) -> Any:
+    """``ToolRuntime.emit_output_delta`` from tools that ``ToolNode`` runs, sync and async."""
+
+    def count(n: int, runtime: Any) -> str:
+        """Count up to n."""
+        for i in range(n):
+            runtime.emit_output_delta(i)
+        return "counted"
+
+    async def acount(n: int, runtime: Any) -> str:
+        """Count up to n, async."""
+        for i in range(n):
+            runtime.emit_output_delta({"at": i})
+        return "counted"
+
+    for fn in (count, acount):  # the library's ToolRuntime, read from the hints
+        fn.__annotations__["runtime"] = lib.ToolRuntime
+    tools = [tool(count), tool(acount)]
+
+    calls = [
+        {"name": "count", "args": {"n": 2}, "id": "c1", "type": "tool_call"},
+        {"name": "acount", "args": {"n": 1}, "id": "c2", "type": "tool_call"},
+    ]
+    graph = lib.StateGraph(lib.MessagesState)
+    graph.add_node("tools", lib.ToolNode(tools))
+    graph.add_edge(lib.START, "tools")
+    compiled = graph.compile()
+    given = {"messages": [AIMessage("", tool_calls=calls, id="ask")]}
+    sync_given = {"messages": [AIMessage("", tool_calls=calls[:1], id="ask")]}  # no async tool
+
+    def summary(stream: Any) -> Any:
+        events = [plain(event) for event in stream]
+        return sorted(events, key=lambda e: e["tool_call_id"])  # calls run at once: by call
+
+    async def streamed_async() -> list[Any]:
+        return [e async for e in compiled.astream(given, stream_mode="tools")]
+
+    return {
+        "sync": summary(compiled.stream(sync_given, stream_mode="tools")),
+        "async": summary(asyncio.run(streamed_async())),
+        "not_streamed": plain(compiled.invoke(sync_given)),
+    }
+
+
 def child_graph_streams(lib: Any) -> Any:
     """A child graph called in a node: as a subgraph, and on a thread of its own."""
     child = lib.StateGraph(lib.MessagesState)
@@ -494,6 +540,7 @@ SCENARIOS = [
     tools_events,
     tools_in_a_subgraph,
     tools_and_tokens_in_tasks,
+    tools_send_partial_output,
     child_graph_streams,
     push_message_streams_and_writes,
     push_message_namespaces,
