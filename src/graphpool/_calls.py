@@ -80,13 +80,14 @@ class Call:
         interrupt_before: Collection[str] | None = None,
         interrupt_after: Collection[str] | None = None,
         durability: str | None = None,
+        version: str = "v1",
         unknown: Mapping[str, Any] | None = None,
         mapper: Callable[[Any], Any] | None = None,
         state_mapper: Callable[[Any], Any] | None = None,
     ) -> Call:
         """Check a call's options; raises InvalidConfigError naming a bad one."""
         unknown = dict(unknown or {})
-        version = check_version(unknown.pop("version", "v1"))
+        version = check_version(version)
         control = unknown.pop("control", None)
         if control is not None:
             from .runtime import RunControl

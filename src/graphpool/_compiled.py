@@ -392,6 +392,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as the run goes.
@@ -400,14 +401,17 @@ class CompiledStateGraph(RunnableSurface):
         task finishes; ``values``: the whole state after each step that wrote
         to it; ``tasks`` and ``debug``: task start and result events;
         ``messages``: ``(message, metadata)`` for each chat model token and each
-        new message a node returns (needs langchain-core). With a list of
-        modes, chunks are ``(mode, chunk)`` tuples; with ``subgraphs=True``,
-        ``(namespace, ...)`` tuples. ``interrupt_before``/``interrupt_after``
-        replace the graph's breakpoints for this run; ``print_mode`` (and
-        ``debug=True``, for ``debug``) print those modes' chunks.
+        new message a node returns (needs langchain-core); ``tools``: each tool
+        call's start, partial output and end. With a list of modes, chunks are
+        ``(mode, chunk)`` tuples; with ``subgraphs=True``, ``(namespace, ...)``
+        tuples; with ``version="v2"``, each chunk is one
+        :data:`~graphpool.types.StreamPart` dict (``type``, ``ns``, ``data``) whatever
+        the options. ``interrupt_before``/``interrupt_after`` replace the graph's
+        breakpoints for this run; ``print_mode`` (and ``debug=True``, for
+        ``debug``) print those modes' chunks.
 
         Raises:
-            InvalidConfigError: an unknown mode, durability or argument.
+            InvalidConfigError: an unknown mode, durability, version or argument.
         """
         call = self._call(
             stream_mode,
@@ -417,6 +421,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            version=version,
             unknown=kwargs,
         )
         with self._session(
@@ -444,6 +449,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
@@ -455,6 +461,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            version=version,
             unknown=kwargs,
         )
         with self._session(
@@ -487,12 +494,15 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (a dict of the output keys).
 
         If the run paused in :func:`~graphpool.types.interrupt`, the state has an
-        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`.
+        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`. With
+        ``version="v2"``, a :class:`~graphpool.types.GraphOutput` holds the state
+        and the interrupts apart.
         With a checkpointer, ``input=None`` continues the thread where it stopped
         and ``Command(resume=...)`` answers its pending interrupts.
 
@@ -510,6 +520,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            version=version,
             unknown=kwargs,
         )
         only_values = call.modes == ("values",)
@@ -536,6 +547,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
@@ -547,6 +559,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            version=version,
             unknown=kwargs,
         )
         chunks: list[tuple[str, Any]] = []
