@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
@@ -421,6 +422,45 @@ def child_graph_streams(lib: Any) -> Any:
     return found
 
 
+def child_graph_threads_are_saved_apart(lib: Any) -> Any:
+    """Where a child graph's checkpoints go: under the caller's task when the node
+    passes its own config on, nowhere (a graph of its own, without a checkpointer)
+    when the call names a thread, even the caller's."""
+    found = {}
+    for label in ("passed_on", "callers_thread", "new_thread"):
+        child = lib.StateGraph(LogState)
+        child.add_node("c", lambda state: {"log": ["c"]})
+        child.add_edge(lib.START, "c")
+        compiled_child = child.compile()
+
+        def node(
+            state: LogState, config: RunnableConfig, label: str = label, child: Any = compiled_child
+        ) -> dict:
+            given = {
+                "passed_on": config,
+                "callers_thread": _thread("t"),
+                "new_thread": _thread("other"),
+            }[label]
+            return {"log": child.invoke({"log": []}, given)["log"]}
+
+        parent = lib.StateGraph(LogState)
+        parent.add_node("node", node)
+        parent.add_edge(lib.START, "node")
+        saver = lib.InMemorySaver()
+        graph = parent.compile(checkpointer=saver)
+        result = graph.invoke({"log": []}, _thread("t"))
+        saved = sorted(
+            {
+                (c.config["configurable"]["thread_id"], names(tuple(ns.split("|"))) if ns else ())
+                for thread in ("t", "other")
+                for c in saver.list(_thread(thread))
+                for ns in [c.config["configurable"]["checkpoint_ns"]]
+            }
+        )
+        found[label] = {"result": result, "saved": saved}
+    return found
+
+
 # -- push_message ------------------------------------------------------------------
 
 
@@ -542,6 +582,7 @@ SCENARIOS = [
     tools_and_tokens_in_tasks,
     tools_send_partial_output,
     child_graph_streams,
+    child_graph_threads_are_saved_apart,
     push_message_streams_and_writes,
     push_message_namespaces,
     tasks_results_fold_repeated_writes,
