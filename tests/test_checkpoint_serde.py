@@ -151,8 +151,36 @@ def test_local_classes_are_refused_at_save_time() -> None:
     class Local:
         x: int
 
-    with pytest.raises(SerializationError, match="inside a function"):
+    with pytest.raises(
+        SerializationError, match=r"\(a Local\) cannot be stored.*inside a function"
+    ):
         serde.dumps(Local(1))
+
+
+def test_a_local_pydantic_model_is_stored_as_its_fields() -> None:
+    class Inner(pydantic.BaseModel):
+        yo: int
+
+    class Local(pydantic.BaseModel, extra="allow"):
+        name: str
+        inner: Inner
+        when: dt.date
+
+    value = Local(name="n", inner=Inner(yo=1), when=dt.date(2024, 1, 2), more=(1, 2))
+    loaded = serde.loads(serde.dumps({"state": [value]}))
+    # a dict, as LangGraph's serializer loads a model it cannot find again; the
+    # field values keep their own types
+    assert loaded == {
+        "state": [{"name": "n", "inner": {"yo": 1}, "when": dt.date(2024, 1, 2), "more": (1, 2)}]
+    }
+
+
+def test_a_local_pydantic_model_with_an_unstorable_field_names_it() -> None:
+    class Local(pydantic.BaseModel, arbitrary_types_allowed=True):
+        lock: object
+
+    with pytest.raises(SerializationError, match=r"\['lock'\] \(a lock\)"):
+        serde.dumps(Local(lock=threading.Lock()))
 
 
 def test_loading_never_imports_modules_by_default() -> None:

@@ -154,6 +154,7 @@ def open_thread(
     *,
     before: Replay | None = None,
     rerun: bool = False,
+    fallback: tuple[Any, ...] = (),
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
@@ -162,6 +163,8 @@ def open_thread(
     ``before`` (a subgraph while its root travels back in time): start from the
     thread's latest checkpoint made before the root's replay point, or afresh. ``rerun`` (a
     subgraph its root travels back to): its step's finished tasks run again.
+    ``fallback`` (a subgraph called by a resumed task, ``input`` being the resume):
+    ``(input,)`` to start with if the thread has nothing saved (it never ran).
 
     Raises:
         InvalidConfigError: no ``thread_id`` in the config.
@@ -181,6 +184,8 @@ def open_thread(
         else:
             saved = saver.get_tuple(config or {})
             hook.replay = _replay_of(hook, saved, checkpoint_id, input)
+        if saved is None and fallback:
+            (input,) = fallback
         plan = _plan(hook, saved, input, checkpoint_id, recursion_limit, rerun)
     except BaseException:
         hook.close()
@@ -214,8 +219,15 @@ def _plan(
     checkpoint = saved.checkpoint
     hook.config = saved.config
     stop = checkpoint.step + recursion_limit + 2  # as LangGraph counts
+    parent_id = ((saved.parent_config or {}).get("configurable") or {}).get("checkpoint_id", "")
     if not resuming:  # the input checkpoint is step + 1
-        return ResumePlan(durable=True, checkpoint=checkpoint, step=checkpoint.step + 2, stop=stop)
+        return ResumePlan(
+            durable=True,
+            checkpoint=checkpoint,
+            step=checkpoint.step + 2,
+            stop=stop,
+            parent_id=parent_id,
+        )
     latest = not rerun and (addressed is None or _is_latest(hook, addressed))
     results = saved.results if latest else ()
     resume_by_id: dict[str, Any] = {}
@@ -235,7 +247,7 @@ def _plan(
         resume_by_id=resume_by_id,
         unaddressed=unaddressed,
         command=command,
-        parent_id=((saved.parent_config or {}).get("configurable") or {}).get("checkpoint_id", ""),
+        parent_id=parent_id,
         source=str(saved.metadata.get("source", "loop")),
     )
 

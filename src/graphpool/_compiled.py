@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # runtime, and a graph without a checkpointer never loads the store.
     from ._checkpointing import Checkpointing
     from ._core import ResumePlan, Run
+    from ._core.chunks import Scope
     from ._draw import DrawableGraph
     from ._nest import Nest
     from ._services import Services
@@ -205,6 +206,7 @@ class CompiledStateGraph(RunnableSurface):
         saver = self.checkpointer
         replay_map: dict[str, str] = {}
         before: Any = None  # a _checkpointing.Replay: where this subgraph starts from
+        fallback: tuple[Any, ...] = ()  # a resumed subgraph's input, if nothing was saved
         rerun = False
         if nest is None and saver is not None:  # maybe a subgraph's config: replay from it
             config, replay_map = _replay_target(config)
@@ -212,8 +214,8 @@ class CompiledStateGraph(RunnableSurface):
             saver, config = self._nested_saver(nest, config)
             if saver is not None:
                 resuming, resume = nest.resume_input()
-                if resuming:
-                    input = resume
+                if resuming:  # unless it never ran: then it starts with its input
+                    fallback, input = (input,), resume
                 replay_map = nest.replay_map()
                 ns = config["configurable"]["checkpoint_ns"]
                 stable = ":" not in ns.rsplit("|", 1)[-1]  # a task's namespace is new on replay
@@ -245,6 +247,7 @@ class CompiledStateGraph(RunnableSurface):
                 durability,
                 before=before,
                 rerun=rerun,
+                fallback=fallback,
             )
             hook.replay_map = replay_map
             if nest is not None and not own_thread:
@@ -280,6 +283,8 @@ class CompiledStateGraph(RunnableSurface):
                 control=call.control,
                 every_key=every_key,
             )
+            if hook is not None and ("checkpoints" in modes or "debug" in modes):
+                run.scope = self._scope(config, hook, durability)
             if options.callbacks is not None:
                 options.callbacks.core = run
             session = (
@@ -305,6 +310,20 @@ class CompiledStateGraph(RunnableSurface):
         finally:
             if hook is not None:
                 hook.close()
+
+    def _scope(self, config: Any, hook: Checkpointing, durability: str) -> Scope:
+        """Where a durable run's checkpoints go, as its checkpoint chunks name them."""
+        from ._core.chunks import Scope
+        from ._snapshots import subgraph_of
+
+        configurable = (config or {}).get("configurable") or {}
+        return Scope(
+            thread_id=configurable.get("thread_id"),
+            ns=configurable.get("checkpoint_ns") or "",
+            parents=dict(hook.parents),
+            subgraph_nodes=frozenset(n for n in self.topology.nodes if subgraph_of(self, n)),
+            held=durability == "exit",
+        )
 
     def _nested_saver(self, nest: Nest, config: Any) -> tuple[BaseCheckpointSaver | None, Any]:
         """Where a subgraph's run saves, by its ``compile(checkpointer=...)``: its own

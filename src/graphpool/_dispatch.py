@@ -36,29 +36,20 @@ __all__ = ["Dispatcher", "TaskJob"]
 class TaskJob:
     """One attempt of one task, as runners see it (see ``_pool._registry.Job``)."""
 
-    __slots__ = (
-        "_asking",
-        "_attempt",
-        "abandoned",
-        "cache_key",
-        "calls",
-        "dispatcher",
-        "handle",
-        "lc_run",  # the attempt's langchain callback run (runs with callbacks only)
-        "outcome",
-        "task",
-    )
+    # what most attempts never change, on the class (one job per attempt: fewer
+    # attribute stores on the hot path)
+    handle: Any = None
+    abandoned = False
+    outcome: Outcome | None = None
+    _asking: Asking | None = None
+    cache_key: Any = None  # (cache key, ttl): store the result there on success
+    calls: Any = None  # the @task calls of this attempt (graphpool.func)
+    lc_run: Any = None  # the attempt's langchain callback run (runs with callbacks only)
 
     def __init__(self, dispatcher: Dispatcher, task: Task) -> None:
         self.dispatcher = dispatcher
         self.task = task
         self._attempt = task.attempt
-        self.handle: Any = None
-        self.abandoned = False
-        self.outcome: Outcome | None = None
-        self._asking: Asking | None = None
-        self.cache_key: Any = None  # (cache key, ttl): store the result there on success
-        self.calls: Any = None  # the @task calls of this attempt (graphpool.func)
         if not task.first_started:
             task.first_started = time.time()
 
@@ -135,9 +126,11 @@ class TaskJob:
             task.id = run.new_task_id()
         given = run.options.config  # the caller's config (for_node drops run_id)
         run_id = given.get("run_id")
+        nest = self.dispatcher.services.nest  # a subgraph's tasks: under its namespace
+        ns = f"{task.node}:{task.id}" if nest is None else f"{nest.ns}|{task.node}:{task.id}"
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_id,
-            checkpoint_ns=f"{task.node}:{task.id}",
+            checkpoint_ns=ns,
             task_id=task.id,
             thread_id=(given.get("configurable") or {}).get("thread_id"),
             run_id=None if run_id is None else str(run_id),
@@ -173,10 +166,9 @@ class TaskJob:
             self._began()
         token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
         try:
-            if task.node in run.topology.plain and call is None:  # no routes to call: no body
-                callee = run.topology.nodes[task.node].callee
-                dispatcher = self.dispatcher
-                if callee.wants_config or dispatcher._bind_config:  # see config_for
+            callee = None if call is not None else run.topology.plain.get(task.node)
+            if callee is not None:  # no routes to call: no body
+                if callee.wants_config or self.dispatcher._bind_config:  # see config_for
                     config = run.options.for_node(task.step, task.node, task.triggers)
                     output = callee.call_sync(task.input, config)
                 else:
@@ -285,7 +277,7 @@ class TaskJob:
         run = self.dispatcher.run
         if run.observing:
             self.task.ended_at = time.time()
-            lc_run = getattr(self, "lc_run", None)  # unset unless the run has callbacks
+            lc_run = self.lc_run
             if lc_run is not None:
                 self.lc_run = None
                 run.options.callbacks.task_ended(self, lc_run)
@@ -415,7 +407,7 @@ class Dispatcher:
             # inline (chunks could not go out live); never a sync node on the caller's loop
             ran = runner.run_inline(job)
             if ran is not None:
-                return job.outcome if ran is True else ran
+                return ran
         elif (
             self._may_hold
             and self._held is None

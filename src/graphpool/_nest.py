@@ -79,8 +79,11 @@ class Nest:
             return {}
         configurable = hook.config["configurable"]
         found = dict(hook.parents)
-        if configurable.get("checkpoint_id"):
-            found[configurable.get("checkpoint_ns") or ""] = configurable["checkpoint_id"]
+        # the parent's current checkpoint, saved or (durability="exit") not yet
+        current = getattr(self.parent_run, "checkpoint_id", "") or configurable.get("checkpoint_id")
+        if current:
+            ns = configurable.get("checkpoint_ns")
+            found[ns if ns is not None else self.ns.rpartition(NS_SEP)[0]] = current
         return found
 
     def replay_map(self) -> dict[str, str]:

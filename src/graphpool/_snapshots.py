@@ -113,7 +113,7 @@ def _snapshot(
         config=_with_map(saved),
         metadata=saved.metadata,
         created_at=saved.created_at,
-        parent_config=saved.parent_config,
+        parent_config=_with_map(saved, parent=True),
         tasks=tuple(listed),
         interrupts=tuple(interrupts),
     )
@@ -132,23 +132,27 @@ def _read_only(graph: CompiledStateGraph, saved: CheckpointTuple) -> StateSnapsh
         config=_with_map(saved),
         metadata=saved.metadata,
         created_at=saved.created_at,
-        parent_config=saved.parent_config,
+        parent_config=_with_map(saved, parent=True),
         tasks=(),
         interrupts=(),
     )
 
 
-def _with_map(saved: CheckpointTuple) -> dict[str, Any]:
-    """A subgraph checkpoint's config names every enclosing run's checkpoint too
-    (``checkpoint_map``, as LangGraph's), so invoking the root with it replays there."""
-    configurable = saved.config["configurable"]
+def _with_map(saved: CheckpointTuple, parent: bool = False) -> Any:
+    """A subgraph checkpoint's config (or with ``parent``, its parent's) names every
+    enclosing run's checkpoint too (``checkpoint_map``, as LangGraph's), so invoking
+    the root with it replays there."""
+    config = saved.parent_config if parent else saved.config
+    if config is None:
+        return None
+    configurable = config.get("configurable") or {}
     ns = configurable.get("checkpoint_ns")
     if not ns:
-        return saved.config
+        return config
     parents = saved.metadata.get("parents")
     found = dict(parents) if isinstance(parents, dict) else {}
     found[ns] = configurable["checkpoint_id"]
-    return {**saved.config, "configurable": {**configurable, "checkpoint_map": found}}
+    return {**config, "configurable": {**configurable, "checkpoint_map": found}}
 
 
 def _task_state(

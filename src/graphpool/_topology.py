@@ -140,9 +140,17 @@ class Topology:
         return limits
 
     @functools.cached_property
-    def plain(self) -> frozenset[str]:
-        """Nodes without conditional edges: their tasks are the node call and nothing more."""
-        return frozenset(name for name in self.nodes if not self.branches.get(name))
+    def unlimited(self) -> frozenset[str]:
+        """Nodes (and START) whose attempts may run as long as they take: no cap, no idle limit."""
+        idle = self.idle_limits
+        return frozenset(n for n, cap in self.timeouts.items() if cap is None and idle[n] is None)
+
+    @functools.cached_property
+    def plain(self) -> Mapping[str, Any]:
+        """Nodes without conditional edges, with their callees: their tasks are the
+        node call and nothing more."""
+        branches = self.branches
+        return {name: spec.callee for name, spec in self.nodes.items() if not branches.get(name)}
 
     @functools.cached_property
     def deferred(self) -> frozenset[str]:

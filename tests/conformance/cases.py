@@ -6,6 +6,7 @@ from . import (
     cases_build,
     cases_checkpoint,
     cases_command,
+    cases_debug_chunks,
     cases_edge,
     cases_handlers,
     cases_interrupts,
@@ -34,6 +35,7 @@ CASES = [
     *cases_options.CASES,
     *cases_updates.CASES,
     *cases_subgraphs.CASES,
+    *cases_debug_chunks.CASES,
     *cases_runtime.CASES,
     *cases_handlers.CASES,
 ]

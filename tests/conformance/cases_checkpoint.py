@@ -475,3 +475,41 @@ def case_checkpoints_stream_of_a_resumed_interrupt(lib):
         return [chunks, asked]
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_pydantic_state_of_classes_defined_in_a_function(lib):
+    import pydantic
+
+    class Inner(pydantic.BaseModel):
+        yo: int
+
+    class Input(pydantic.BaseModel):
+        query: str
+        inner: Inner
+
+    class State(Input):
+        answer: str | None = None
+
+    def rewrite(state):
+        assert isinstance(state.inner, Inner)
+        return {"query": f"q: {state.query}", "inner": Inner(yo=state.inner.yo + 1)}
+
+    def answer(state):
+        assert isinstance(state.inner, Inner)  # the stored dict validated back
+        return {"answer": f"{state.query} {state.inner.yo}"}
+
+    g = lib.StateGraph(State, input_schema=Input)
+    g.add_node("rewrite", rewrite)
+    g.add_node("answer", answer)
+    g.add_edge(lib.START, "rewrite")
+    g.add_edge("rewrite", "answer")
+    graph = g.compile(checkpointer=lib.MemorySaver(), interrupt_after=["rewrite"])
+
+    def script(graph):
+        config = {"configurable": {"thread_id": "t"}}
+        first = list(graph.stream(Input(query="sf", inner=Inner(yo=1)), config))
+        paused = graph.get_state(config).values
+        return [first, paused, list(graph.stream(None, config)), graph.get_state(config).values]
+
+    return Scenario(graph, mode="script", script=script)

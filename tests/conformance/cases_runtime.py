@@ -64,6 +64,37 @@ def case_execution_info_counts_attempts(lib):
 
 
 @case()
+def case_execution_info_of_a_subgraph_node_names_the_whole_namespace(lib):
+    runtime_mod = _mod(lib, "runtime")
+    seen = []
+
+    def record(state, runtime: runtime_mod.Runtime):
+        info = runtime.execution_info
+        # task ids are each library's own: keep the node names and where the id is
+        parts = [part.split(":") for part in info.checkpoint_ns.split("|")]
+        seen.append(([node for node, _ in parts], parts[-1][1] == info.task_id))
+        return {"n": state.get("n", 0) + 1}
+
+    inner = lib.StateGraph(Count)
+    inner.add_node("leaf", record)
+    inner.add_edge(lib.START, "leaf")
+    middle = lib.StateGraph(Count)
+    middle.add_node("inner", inner.compile())
+    middle.add_edge(lib.START, "inner")
+    root = lib.StateGraph(Count)
+    root.add_node("top", record)
+    root.add_node("middle", middle.compile())
+    root.add_edge(lib.START, "top")
+    root.add_edge("top", "middle")
+    graph = root.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        return [graph.invoke({"n": 0}, _thread()), seen]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
 def case_run_control_drains_between_steps(lib):
     runtime_mod, errors = _mod(lib, "runtime"), _mod(lib, "errors")
     control = runtime_mod.RunControl()

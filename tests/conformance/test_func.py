@@ -405,6 +405,89 @@ def drawing(lib: Any) -> Any:
     return {"mermaid": graph.draw_mermaid(), "nodes": list(graph.nodes), "edges": edges}
 
 
+@scenario
+def graph_first_invoked_after_a_resume(lib: Any) -> Any:
+    """A graph the entrypoint invokes only after its interrupt was answered: on the
+    resumed run it starts with its input (it has no saved state to resume)."""
+    if lib.name == "langgraph":
+        from langgraph.graph import START, StateGraph
+    else:
+        from graphpool.graph import START, StateGraph
+
+    def shout(words: list[str]) -> list[str]:
+        return [w.upper() for w in words]
+
+    builder = StateGraph(list[str])
+    builder.add_node(shout)
+    builder.add_edge(START, "shout")
+    inner = builder.compile()
+
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
+    def flow(words: list[str]) -> list[str]:
+        answer = lib.interrupt("more?")
+        return inner.invoke([*words, answer])
+
+    cfg = _thread()
+    first = plain(list(flow.stream(["a"], cfg)))
+    return {"first": first, "resumed": flow.invoke(lib.Command(resume="b"), cfg)}
+
+
+@scenario
+def task_calls_traced_under_their_entrypoint(lib: Any) -> Any:
+    """A tracer in the config sees each task call as a chain run under the
+    entrypoint's, its inputs the arguments by name, in sync and async code."""
+    from langchain_core.tracers.base import BaseTracer
+
+    class Tracer(BaseTracer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.roots: list[Any] = []
+
+        def _persist_run(self, run: Any) -> None:
+            self.roots.append(run)
+
+    def tree(run: Any) -> Any:
+        # the calls' runs in full; of the graph's and the entrypoint's, the names
+        # (the entrypoint run's output is another matter: graphpool's adds "previous")
+        children = sorted((tree(c) for c in run.child_runs), key=repr)
+        if children:
+            return (run.name, children)
+        return (run.name, run.inputs, run.outputs, run.error is not None)
+
+    @lib.task
+    def add(a: int, b: int = 10) -> int:
+        if a < 0:
+            raise KeyError("negative")
+        return a + b
+
+    @lib.task
+    async def twice(x: int) -> int:
+        return 2 * x
+
+    @lib.entrypoint()
+    def sync_flow(xs: list[int]) -> int:
+        total = sum(f.result() for f in [add(x) for x in xs])
+        try:
+            add(-1).result()
+        except KeyError:
+            pass
+        return add(total, b=1).result()
+
+    @lib.entrypoint()
+    async def async_flow(xs: list[int]) -> list[int]:
+        return list(await asyncio.gather(*[twice(x) for x in xs]))
+
+    found = {}
+    for name, run in (
+        ("sync", lambda cfg: sync_flow.invoke([1, 2], cfg)),
+        ("async", lambda cfg: asyncio.run(async_flow.ainvoke([1, 2], cfg))),
+    ):
+        tracer = Tracer()
+        result = run({"callbacks": [tracer]})
+        found[name] = (result, [tree(r) for r in tracer.roots])
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_as_langgraph(name: str) -> None:
     expected = SCENARIOS[name](_lib("langgraph"))

@@ -56,11 +56,6 @@ class Collector:
         """Apply the tasks' state writes, in the given order; returns them by key."""
         pending: dict[str, list[Any]] = {}
         writers: dict[str, list[str]] = {}
-        if len(tasks) == 1 and len(tasks[0].writes) == 1:  # a chain's step: one write
-            task = tasks[0]
-            key, value = task.writes[0]
-            self.channels[key].update(pending.setdefault(key, [value]), (task.node,))
-            return pending
         for task in tasks:
             for key, value in task.writes:
                 pending.setdefault(key, []).append(value)
@@ -82,9 +77,14 @@ class Collector:
 
         Returns whether an output key was written (a ``values`` chunk is due).
         """
-        if len(tasks) > 1:
-            tasks.sort(key=_order)
-        pending = self.apply(tasks)
+        if len(tasks) == 1 and len(writes := tasks[0].writes) == 1:  # a chain's step
+            key, value = writes[0]
+            self.channels[key].update((value,), (tasks[0].node,))
+            wrote = key in self.output_keys
+        else:
+            if len(tasks) > 1:
+                tasks.sort(key=_order)
+            wrote = not self.output_keys.isdisjoint(self.apply(tasks))
         joins_from = self.topology.joins_from
         triggered = self.triggered
         for task in tasks:
@@ -93,14 +93,16 @@ class Collector:
                     triggered[route] = ("branch:to:" + route,)
                 else:
                     self.sends.append(route)
-            for j in joins_from.get(task.node, ()):
-                self.barriers[j].add(task.node)
-        for j, seen in enumerate(self.barriers):
-            join = self.topology.joins[j]
-            if seen and seen >= join.sources:
-                seen.clear()
-                triggered[join.target] = (*triggered.get(join.target, ()), join.channel)
-        return not self.output_keys.isdisjoint(pending)
+            if joins_from:
+                for j in joins_from.get(task.node, ()):
+                    self.barriers[j].add(task.node)
+        if joins_from:
+            for j, seen in enumerate(self.barriers):
+                join = self.topology.joins[j]
+                if seen and seen >= join.sources:
+                    seen.clear()
+                    triggered[join.target] = (*triggered.get(join.target, ()), join.channel)
+        return wrote
 
     def take_next(self) -> tuple[dict[str, tuple[str, ...]], list[Send]]:
         """What the next step runs; the collector starts afresh for the step after.

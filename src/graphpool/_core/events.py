@@ -1,7 +1,7 @@
 """What the run state machine tells its driver, and what the driver answers.
 
 The core (``_core.run.Run.loop``) is a generator: it yields one event at a time
-and is sent the driver's answer. Every event is a small frozen record::
+and is sent the driver's answer. Every event is a small record::
 
     Launch(task, alone)   start one attempt of ``task``; answer None, or its
                           Outcome if the driver ran it to the end at once
@@ -15,13 +15,17 @@ and is sent the driver's answer. Every event is a small frozen record::
     Observed(...)         tell observers and pool metrics about a step or an attempt
 
 Nothing here runs code, reads a clock or touches a thread.
+
+The records are slotted and not frozen (a frozen dataclass's ``__init__`` goes
+through ``object.__setattr__``, twice the cost of a plain one, on the hot path of
+every step); nobody changes one after it is made.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ..checkpoint._records import Checkpoint, TaskResult
@@ -42,44 +46,50 @@ __all__ = [
 TaskEnd = Literal["succeeded", "retried", "failed"]
 
 
-class Outcome(NamedTuple):
+class Outcome:
     """How one attempt ended: what its body returned ``(output, writes, routes)``,
     or the error it raised."""
 
-    task: Task
-    result: Any
-    error: BaseException | None
+    __slots__ = ("error", "result", "task")
+
+    def __init__(self, task: Task, result: Any, error: BaseException | None) -> None:
+        self.task = task
+        self.result = result
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.task!r}, {self.result!r}, {self.error!r})"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Launch:
     task: Task
     alone: bool  # the only attempt in flight and no deadline: may run inline
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Wait:
     timeout: float | None  # seconds; None: until something finishes
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Emit:
     mode: str
     chunk: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Save:
     record: Checkpoint | TaskResult
     source: str  # "input", "loop" or "task"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Abandon:
     task: Task
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Observed:
     """A step began (``tasks``), an attempt started (``task``), or one ended (``end``)."""
 

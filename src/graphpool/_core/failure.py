@@ -37,14 +37,6 @@ class FailureManager:
             return cap, idle
         return self.timeout_of(task.node), self.idle_of(task.node)
 
-    def unlimited(self, task: Task) -> bool:
-        """Whether ``task``'s attempts may run as long as they take (no cap, no idle limit)."""
-        return (
-            task.limits is None
-            and self.timeout_of(task.node) is None
-            and (self.idle_of(task.node) is None)
-        )
-
     def first_deadline(self, task: Task, now: float) -> float | None:
         """When an attempt starting ``now`` times out unless it shows progress (or None)."""
         cap, idle = self._limits(task)

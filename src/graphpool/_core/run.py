@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..types import Command, Send
 from . import pausing
+from .chunks import Scope, checkpoint_payload
 from .collector import Collector
 from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
 from .failure import FailureManager
@@ -141,6 +142,17 @@ class Run:
         # nothing to observe, stream per task or save per task: a step of one task
         # may take run_tasks' fused path
         self._quiet = not (observing or self._streams_tasks or plan.durable or plan.resuming)
+        self._values_wanted = "values" in self.modes
+        # quiet, and nothing happens between steps either (no chunk, breakpoint or
+        # drain request to look at): a fused step goes straight on to the next
+        self._tight = (
+            self._quiet
+            and not self._streams_updates
+            and not interrupt_before
+            and not interrupt_after
+            and control is None
+            and (final_only or not self._values_wanted)
+        )
         self._task_ids = 0
         self._values_due = False  # final_only: a values chunk would have gone out
         self._interrupts: list[Any] = []  # final_only: the interrupts of the run
@@ -151,6 +163,7 @@ class Run:
         self.unaddressed = list(plan.unaddressed)
         self._restored = plan.checkpoint
         self._restored_from = (plan.parent_id, plan.source)
+        self.scope = Scope()  # where checkpoints go, as checkpoint chunks name it
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
         if plan.step is not None:
@@ -191,28 +204,36 @@ class Run:
 
     def _steps(self, input: Any) -> Events:
         tasks = yield from self._begin(input)
+        unlimited = self.topology.unlimited
         while tasks:
             control = self.control
             if control is not None and control.drain_requested:
                 raise GraphDrained(control.drain_reason or "shutdown")
-            if self.observing:
-                yield Observed(self.step, tasks=tasks)
+            paused: list[Task] | None = None
             if (
                 len(tasks) == 1  # the fused path of a step of one task, nothing to tell
                 and self._quiet
                 and (task := tasks[0]).state is TaskState.PENDING
-                and self.failures.unlimited(task)
+                and task.limits is None  # no time limits: nothing to watch
+                and task.node in unlimited
             ):
-                task.start()
+                task.state = TaskState.RUNNING  # task.start(), inline
                 done = yield Launch(task, True)
                 if done is not None and done.error is None:
                     task.succeed(*done.result)
+                    if self._tight:  # and nothing to do between steps: the next one
+                        if self.state.commit(tasks):
+                            self._values_due = self._values_wanted
+                        tasks = self.next_tasks()
+                        continue
                     paused = []
                     if self._streams_updates:
                         yield from self._finished_events(task)
                 else:  # not run inline, or failed: the general loop takes it from here
                     paused = yield from self.run_tasks(tasks, launched=(done,))
-            else:
+            if paused is None:
+                if self.observing:
+                    yield Observed(self.step, tasks=tasks)
                 paused = yield from self.run_tasks(tasks)
             if paused:
                 self.paused = tuple(i for t in paused for i in t.error.interrupts)  # type: ignore[union-attr]
@@ -239,7 +260,7 @@ class Run:
                 raise
             if wrote:
                 if self.final_only:  # the hot path of invoke(): no chunk, just a note
-                    self._values_due = "values" in self.modes
+                    self._values_due = self._values_wanted
                 else:
                     yield from self.values()
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
@@ -260,29 +281,15 @@ class Run:
         """``checkpoints`` and ``debug`` chunks for ``checkpoint`` (saved after ``parent``)."""
         if "checkpoints" not in self.modes and "debug" not in self.modes:
             return
-        thread = (self.options.config.get("configurable") or {}).get("thread_id")
-
-        def address(ident: str) -> dict[str, Any]:
-            return {
-                "configurable": {"checkpoint_ns": "", "thread_id": thread, "checkpoint_id": ident}
-            }
-
-        orders: list[tuple[str, tuple[int, Any]]] = (
-            [(START, (0, START))] if checkpoint.start else []
+        scope = self.scope
+        if scope.thread_id is None:
+            thread = (self.options.config.get("configurable") or {}).get("thread_id")
+            scope = dataclasses.replace(scope, thread_id=thread)
+        if scope.held:  # nothing was written since the run began
+            parent = self._restored_from[0]
+        payload = checkpoint_payload(
+            scope, checkpoint, parent, source, self.state.output(), self._asked
         )
-        orders += [(node, (0, node)) for node, _ in checkpoint.triggered]
-        orders += [(send.node, (1, i)) for i, send in enumerate(checkpoint.sends)]
-        payload = {
-            "config": address(checkpoint.id),
-            "parent_config": address(parent) if parent else None,
-            "values": self.state.output(),
-            "metadata": {"source": source, "step": checkpoint.step, "parents": {}},
-            "next": [node for node, _ in orders],
-            "tasks": [
-                {"id": ident, "name": node, "interrupts": self._asked(ident), "state": None}
-                for node, ident in ((n, task_id(checkpoint.id, o)) for n, o in orders)
-            ],
-        }
         if "checkpoints" in self.modes:
             yield Emit("checkpoints", payload)
         if "debug" in self.modes:
@@ -454,7 +461,7 @@ class Run:
                 outcomes = yield Wait(None if due == _NEVER else max(0.0, due - now))
                 if deadlines:
                     now = clock.monotonic()
-                    finished = {o[0] for o in outcomes}
+                    finished = {o.task for o in outcomes}
                     for task, deadline in list(deadlines.items()):
                         if deadline <= now and task not in finished:
                             later = failures.refreshed(task, began[task], now)
@@ -463,12 +470,13 @@ class Run:
                                 continue
                             yield Abandon(task)
                             outcomes.append(Outcome(task, None, failures.timeout_error(task)))
-            for task, result, error in outcomes:
+            for outcome in outcomes:
+                task, error = outcome.task, outcome.error
                 running -= 1
                 deadlines.pop(task, None)
                 began.pop(task, None)
                 if error is None:
-                    task.succeed(*result)
+                    task.succeed(*outcome.result)
                     remaining -= 1
                     if self.observing:
                         yield Observed(task.step, task=task, end="succeeded")

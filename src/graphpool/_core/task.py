@@ -10,6 +10,7 @@ Every state change goes through a method here, so a task's life reads in one pla
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InternalError
@@ -47,37 +48,32 @@ class Task:
             schema) for a task triggered by edges, the packet for a ``Send`` task,
             the caller's input for the START task.
         writes: ``(key, value)`` state writes, once it succeeded.
+        routes: node names and ``Send`` packets it routed to, once it succeeded.
         pushed: writes its node made while it ran (``push_message``), which come
             before those of its return value; None if none.
-        routes: node names and ``Send`` packets it routed to, once it succeeded.
     """
 
-    __slots__ = (
-        "attempt",
-        "beat",
-        "cached",
-        "ended_at",
-        "error",
-        "failure",
-        "first_started",
-        "handle",
-        "id",
-        "input",
-        "limits",
-        "node",
-        "order",
-        "output",
-        "pushed",
-        "routes",
-        "started",
-        "started_at",
-        "state",
-        "step",
-        "triggers",
-        "view",
-        "worker",
-        "writes",
-    )
+    # Defaults of the attributes most tasks never change, on the class: a task
+    # is made for every node execution, and setting 20 attributes per task was
+    # a tenth of a chain step's cost.
+    id = ""
+    attempt = 1
+    cached = False  # its result came from the node's cache (updates say so)
+    output: Any = None
+    error: BaseException | None = None
+    writes: Sequence[tuple[str, Any]] = ()  # set by succeed()
+    routes: Sequence[Any] = ()
+    handle: Any = None  # a runner's handle on a remote call (process, Ray)
+    started = 0  # logical time it (last) started, for eager scheduling
+    view: dict[str, Any] | None = None  # channels as it started (eager)
+    worker = ""  # where the current attempt ran, and when (wall clock): set by the
+    started_at = 0.0  # dispatcher, for traces
+    ended_at = 0.0
+    first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
+    failure: Any = None  # an error handler's task: the NodeError it handles
+    limits: Any = None  # a Send's own (cap, idle) limits instead of the node's
+    beat = 0.0  # the run clock's time of the attempt's last sign of progress
+    pushed: list[tuple[str, Any]] | None = None  # writes made while it ran (push_message)
 
     def __init__(
         self,
@@ -93,26 +89,9 @@ class Task:
         self.order = order
         self.triggers = triggers
         self.input = input
-        self.id = task_id
-        self.attempt = 1
-        self.cached = False  # its result came from the node's cache (updates say so)
         self.state = TaskState.PENDING
-        self.writes: list[tuple[str, Any]] = []
-        self.pushed: list[tuple[str, Any]] | None = None
-        self.routes: list[Any] = []
-        self.output: Any = None
-        self.error: BaseException | None = None
-        self.handle: Any = None  # a runner's handle on a remote call (process, Ray)
-        self.started = 0  # logical time it (last) started, for eager scheduling
-        self.view: dict[str, Any] | None = None  # channels as it started (eager)
-        self.worker = ""  # where the current attempt ran, and when (wall clock): set by the
-        # dispatcher, for traces
-        self.started_at = 0.0
-        self.first_started = 0.0  # wall clock of the first attempt (ExecutionInfo)
-        self.failure: Any = None  # an error handler's task: the NodeError it handles
-        self.limits: Any = None  # a Send's own (cap, idle) limits instead of the node's
-        self.beat = 0.0  # the run clock's time of the attempt's last sign of progress
-        self.ended_at = 0.0
+        if task_id:
+            self.id = task_id
 
     def __repr__(self) -> str:
         return (

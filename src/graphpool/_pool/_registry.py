@@ -97,8 +97,8 @@ class NodeRunner:
         raise NotImplementedError
 
     def run_inline(self, job: Job) -> Any:
-        """Run ``job`` now in the caller's thread and return True, or a coroutine
-        the caller's loop awaits; None if this runner cannot."""
+        """Run ``job`` now in the caller's thread and return its outcome, or a
+        coroutine giving it that the caller's loop awaits; None if this runner cannot."""
         return None
 
     def abandon(self, job: Job, handle: Any) -> None:

@@ -79,10 +79,7 @@ class ThreadRunner(NodeRunner):
         return future
 
     def run_inline(self, job: Job) -> Any:
-        if not self.pool.runs_inline:
-            return None
-        job.run_sync(self.call)
-        return True
+        return job.run_sync(self.call) if self.pool.runs_inline else None
 
     def abandon(self, job: Job, handle: Any) -> None:
         self.pool.abandon(handle)

@@ -21,7 +21,8 @@ timedelta            ``{"$t": "timedelta", "v": [days, seconds, microseconds]}``
 Decimal, UUID        ``{"$t": "decimal", "v": "<str>"}`` (``"uuid"``)
 Enum member          ``{"$t": "enum", "cls": "module:Qual.Name", "v": value}``
 dataclass            ``{"$t": "dataclass", "cls": ..., "v": {field: value}}``
-pydantic model       ``{"$t": "pydantic", "cls": ..., "v": {field: value}, "set": [fields set]}``
+pydantic model       ``{"$t": "pydantic", "cls": ..., "v": {field: value}, "set": [fields set]}``;
+                     one whose class is defined inside a function: its fields, as a dict
 NamedTuple           ``{"$t": "namedtuple", "cls": ..., "v": [...]}``
 Send, Overwrite,     ``{"$t": "send", "node": ..., "arg": ...}``, ``{"$t": "overwrite", "v": ...}``,
 Interrupt            ``{"$t": "interrupt", "v": ..., "id": ...}`` (+ ``"schema"``)
@@ -29,10 +30,14 @@ Interrupt            ``{"$t": "interrupt", "v": ..., "id": ...}`` (+ ``"schema"`
 
 Types are matched exactly: a subclass of ``dict``, ``list`` or ``str`` (say a
 ``defaultdict``) is refused rather than silently stored as its base type.
-Anything else (a lock, a file, a class defined inside a function) is refused
-when it is *saved*, with a :class:`~graphpool.errors.SerializationError` that
-names where the value sits (``log[2].when``), so a run fails at the step that
-produced it rather than at a later resume.
+A pydantic model whose class is defined inside a function cannot be found
+again on load, so it is stored as the dict of its fields: it loads as that
+dict, as LangGraph's serializer loads such a model (a pydantic state validates
+it back into the model). Anything else (a lock, a file, another class defined
+inside a function) is refused when it is *saved*, with a
+:class:`~graphpool.errors.SerializationError` that names where the value sits
+(``log[2].when``), so a run fails at the step that produced it rather than at a
+later resume.
 
 Loading (:mod:`graphpool.checkpoint._load`) never unpickles, never imports and
 never calls arbitrary code: a class named in a ``"cls"`` field is looked up in
@@ -150,8 +155,11 @@ class JsonSerializer:
         except _Unsupported as exc:
             path = "".join(reversed(exc.path))
             where = f"the value at {path}" if path else "the value"
+            value = exc.value
+            kind = value if isinstance(value, type) else type(value)  # _class_path's: a class
+            name = kind.__qualname__.rpartition("<locals>.")[2]
             raise SerializationError(
-                f"{where} (a {type(exc.value).__qualname__}) cannot be stored: {exc.why}. "
+                f"{where} (a {name}) cannot be stored: {exc.why}. "
                 "Checkpoints hold JSON types, tuples, sets, bytes, datetimes, decimals, UUIDs, "
                 "enums, dataclasses, pydantic models and NamedTuples."
             ) from None
@@ -216,6 +224,8 @@ class JsonSerializer:
             names = list(type(v).model_fields)
             values = [(n, getattr(v, n)) for n in names]
             values += list((v.model_extra or {}).items())
+            if "<locals>" in cls.__qualname__:  # not found again on load: its fields
+                return self._enc_dict(dict(values))
             return {
                 TAG: "pydantic",
                 "cls": _class_path(cls),

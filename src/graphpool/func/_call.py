@@ -31,6 +31,7 @@ from .._context import CURRENT
 from .._core.interrupts import Asking
 from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
+from . import _traced
 from ._attempts import Attempts
 from ._events import RETURN, ended, started
 from ._future import TaskFuture, done_future
@@ -120,7 +121,17 @@ def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInter
 class TaskCall:
     """A running task call, as code inside it sees it (``_context.RunningTask``)."""
 
-    __slots__ = ("_asking", "attempt", "calls", "config", "dispatcher", "id", "name", "task")
+    __slots__ = (
+        "_asking",
+        "attempt",
+        "calls",
+        "config",
+        "dispatcher",
+        "id",
+        "lc_run",
+        "name",
+        "task",
+    )
 
     def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
         self.dispatcher = dispatcher
@@ -131,6 +142,7 @@ class TaskCall:
         self._asking: Asking | None = None
         self.attempt = 0  # counted by reset(): 1 for the first attempt
         self.task = _CallTask(ident, name, dispatcher.run.step)
+        self.lc_run: Any = None  # its langchain callback run, if its parent has callbacks
 
     def __repr__(self) -> str:
         return f"<TaskCall {self.name!r} id={self.id}>"
@@ -225,6 +237,12 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
     if hook is not None and answers:
         hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
     ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
+    _traced.close(call.lc_run, error=error)
+
+
+def _failed(call: TaskCall, error: BaseException) -> None:
+    ended(call.dispatcher, call.id, call.name, error=error)
+    _traced.close(call.lc_run, error=error)
 
 
 async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
@@ -244,7 +262,7 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
             except Exception as exc:
                 delay = spec.retry_delay(exc, attempt)
                 if delay is None:
-                    ended(call.dispatcher, call.id, call.name, error=exc)
+                    _failed(call, exc)
                     raise
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -275,11 +293,13 @@ def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
     if cache_key is not None:
         call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
     _finished(call.dispatcher, call.id, call.name, value)
+    _traced.close(call.lc_run, value)
 
 
 def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
     dispatcher = call.dispatcher
     started(dispatcher, call.id, call.name, args, kwargs)
+    call.lc_run = _traced.open_run(call, spec.func, args, kwargs)
     context = contextvars.copy_context()
     if spec.is_async:
         try:
@@ -295,6 +315,6 @@ def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -
     attempts = Attempts(call, spec, args, kwargs, context)
     attempts.on_success = functools.partial(_done, call, spec, cache_key=cache_key)
     attempts.on_pause = functools.partial(_paused, call)
-    attempts.on_failure = lambda error: ended(dispatcher, call.id, call.name, error=error)
+    attempts.on_failure = functools.partial(_failed, call)
     attempts.start()
     return attempts.future
