@@ -874,12 +874,18 @@ def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict
         merged.get("metadata", {}).pop(key, None)
     asked, inherited = given.get("configurable") or {}, base.get("configurable") or {}
     own, parent = asked.get("thread_id"), inherited.get("thread_id")
-    # The node's own config (or a copy of it) carries its thread on: a subgraph.
-    # A thread named anew, even the caller's, starts a graph of its own, as in
-    # LangGraph (which then drops the caller's task from the config).
-    passed_on = asked is inherited or (
-        bool(inherited.get("checkpoint_ns"))
-        and asked.get("checkpoint_ns") == inherited.get("checkpoint_ns")
+    # The node's own config (or a copy of it: its metadata names the node's run)
+    # carries its thread on: a subgraph. A thread named anew, even the caller's,
+    # starts a graph of its own, as in LangGraph (which then drops the caller's
+    # task from the config).
+    run_id = (base.get("metadata") or {}).get("graphpool_run_id")
+    passed_on = (
+        asked is inherited
+        or (run_id is not None and (given.get("metadata") or {}).get("graphpool_run_id") == run_id)
+        or (
+            bool(inherited.get("checkpoint_ns"))
+            and asked.get("checkpoint_ns") == inherited.get("checkpoint_ns")
+        )
     )
     own_thread = bool(own) and (own != parent or not passed_on)
     if own_thread:

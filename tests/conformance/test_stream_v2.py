@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
@@ -427,7 +427,7 @@ def child_graph_threads_are_saved_apart(lib: Any) -> Any:
     passes its own config on, nowhere (a graph of its own, without a checkpointer)
     when the call names a thread, even the caller's."""
     found = {}
-    for label in ("passed_on", "callers_thread", "new_thread"):
+    for label in ("passed_on", "passed_on_by_a_runnable", "callers_thread", "new_thread"):
         child = lib.StateGraph(LogState)
         child.add_node("c", lambda state: {"log": ["c"]})
         child.add_edge(lib.START, "c")
@@ -438,13 +438,15 @@ def child_graph_threads_are_saved_apart(lib: Any) -> Any:
         ) -> dict:
             given = {
                 "passed_on": config,
+                "passed_on_by_a_runnable": config,
                 "callers_thread": _thread("t"),
                 "new_thread": _thread("other"),
             }[label]
             return {"log": child.invoke({"log": []}, given)["log"]}
 
         parent = lib.StateGraph(LogState)
-        parent.add_node("node", node)
+        # a Runnable gives the node a copy of its config
+        parent.add_node("node", RunnableLambda(node) if "runnable" in label else node)
         parent.add_edge(lib.START, "node")
         saver = lib.InMemorySaver()
         graph = parent.compile(checkpointer=saver)
