@@ -68,6 +68,36 @@ def test_bad_call_options_fail_where_given() -> None:
         list(graph.stream({"log": []}, config, stream_mode="valuez"))
     with pytest.raises(InvalidConfigError, match="checkpoint_during"):
         graph.invoke({"log": []}, config, checkpoint_during=True)
+    with pytest.raises(InvalidConfigError, match="version='v3'"):
+        list(graph.stream({"log": []}, config, version="v3"))
+    with pytest.raises(InvalidConfigError, match="version=2"):
+        graph.invoke({"log": []}, config, version=2)
+
+
+def test_v2_parts_name_their_mode_and_namespace() -> None:
+    graph = _graph(InMemorySaver(), [])
+    config = {"configurable": {"thread_id": "v2"}}
+    parts = list(graph.stream({"log": []}, config, stream_mode=["updates", "values"], version="v2"))
+    assert [(p["type"], p["ns"]) for p in parts] == [
+        ("values", ()),
+        ("updates", ()),
+        ("values", ()),
+        ("updates", ()),
+        ("values", ()),
+    ]
+    assert parts[-1] == {"type": "values", "ns": (), "data": {"log": ["a", "b"]}, "interrupts": ()}
+    assert parts[1]["data"] == {"a": {"log": ["a"]}}
+
+
+def test_invoke_v2_gives_a_graph_output() -> None:
+    graph = _graph(InMemorySaver(), [])
+    result = graph.invoke({"log": []}, {"configurable": {"thread_id": "out"}}, version="v2")
+    assert type(result).__name__ == "GraphOutput"
+    assert (result.value, result.interrupts) == ({"log": ["a", "b"]}, ())
+    with pytest.warns(DeprecationWarning):
+        assert result["log"] == ["a", "b"]
+    with pytest.warns(DeprecationWarning):
+        assert "__interrupt__" not in result
 
 
 def test_debug_prints_the_debug_stream(capsys) -> None:

@@ -234,3 +234,28 @@ def test_missing_langchain_gives_an_error_naming_the_extra() -> None:
         """
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_push_message_streams_now_and_writes_with_the_update() -> None:
+    from graphpool.errors import InvalidMessagesError, NotInNodeError
+    from graphpool.graph import START, StateGraph
+    from graphpool.graph.message import push_message
+
+    def node(state: MessagesState) -> dict:
+        with pytest.raises(InvalidMessagesError, match="Message ID is required"):
+            push_message(AIMessage("no id"))
+        push_message(AIMessage("kept", id="k"))
+        push_message(AIMessage("only shown", id="s"), state_key=None)
+        return {"messages": [AIMessage("returned", id="r")]}
+
+    graph = StateGraph(MessagesState).add_node("node", node).add_edge(START, "node").compile()
+    chunks = list(graph.stream({"messages": []}, stream_mode=["messages", "updates"]))
+    assert [(mode, c[0].id if mode == "messages" else c) for mode, c in chunks] == [
+        ("messages", "k"),
+        ("messages", "s"),
+        ("messages", "r"),
+        ("updates", {"node": [{"messages": chunks[0][1][0]}, {"messages": [chunks[2][1][0]]}]}),
+    ]
+    assert [m.id for m in graph.invoke({"messages": []})["messages"]] == ["k", "r"]
+    with pytest.raises(NotInNodeError, match="push_message"):
+        push_message(AIMessage("outside", id="o"))

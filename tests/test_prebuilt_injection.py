@@ -19,7 +19,7 @@ from typing_extensions import TypedDict
 import graphpool.prebuilt as gp_prebuilt
 from graphpool import START, StateGraph
 from graphpool.errors import InvalidConfigError
-from graphpool.graph import add_messages
+from graphpool.graph import MessagesState, add_messages
 from graphpool.prebuilt import ToolCallRequest, ToolNode
 
 pytestmark = pytest.mark.timeout(30)
@@ -128,6 +128,18 @@ def test_injected_arguments_are_hidden_from_the_model() -> None:
     for made in make_tools(gp_prebuilt):
         schema = made.tool_call_schema.model_json_schema()
         assert set(schema["properties"]) <= {"x", "key"}, made.name
+
+
+def test_the_models_arguments_named_like_letters_of_runtime_are_kept() -> None:
+    @tool
+    def scale(n: int, e: int, runtime: gp_prebuilt.ToolRuntime) -> str:
+        """Scale n by e."""
+        return str(n * e)
+
+    call = {"name": "scale", "args": {"n": 3, "e": 2}, "id": "c", "type": "tool_call"}
+    graph = StateGraph(MessagesState).add_node("tools", ToolNode([scale])).add_edge(START, "tools")
+    out = graph.compile().invoke({"messages": [AIMessage("", tool_calls=[call])]})
+    assert out["messages"][-1].content == "6"
 
 
 def test_a_missing_state_key_fails_as_in_langgraph() -> None:

@@ -5,16 +5,28 @@ call surface, LangGraph's arguments)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._constants import INTERRUPT
 from ._nest import Nested
 from .errors import InvalidConfigError
 
-__all__ = ["Call", "Config", "batch_limit", "configs_for", "pick", "result_of"]
+__all__ = [
+    "Call",
+    "Config",
+    "batch_limit",
+    "check_version",
+    "configs_for",
+    "part",
+    "pick",
+    "result_of",
+]
 
-_MODES = frozenset({"values", "updates", "tasks", "debug", "messages", "custom", "checkpoints"})
+_MODES = frozenset(
+    {"values", "updates", "tasks", "debug", "messages", "custom", "checkpoints", "tools"}
+)
+_VERSIONS = ("v1", "v2")
 Config = Mapping[str, Any] | None
 
 
@@ -36,6 +48,12 @@ class Call:
             step; also what ``async`` does here), or ``exit`` (when the run ends).
         control: the caller's :class:`~graphpool.runtime.RunControl` (``control=``),
             which may ask the run to stop between steps.
+        version: the chunks' shape: ``"v1"`` (tuples, as above) or ``"v2"`` (one
+            ``{"type", "ns", "data"}`` dict per chunk, :data:`~graphpool.types.StreamPart`).
+        mapper: under ``"v2"``, what turns a ``values`` dict into the graph's output
+            type (a dataclass or pydantic state), or None.
+        state_mapper: under ``"v2"``, the same for the state in ``checkpoints`` and
+            ``debug`` checkpoint chunks (the graph's state type).
     """
 
     modes: tuple[str, ...]
@@ -47,6 +65,9 @@ class Call:
     interrupt_after: Collection[str] | None = None
     durability: str = "sync"
     control: Any = None
+    version: str = "v1"
+    mapper: Callable[[Any], Any] | None = None
+    state_mapper: Callable[[Any], Any] | None = None
 
     @classmethod
     def of(
@@ -59,10 +80,14 @@ class Call:
         interrupt_before: Collection[str] | None = None,
         interrupt_after: Collection[str] | None = None,
         durability: str | None = None,
+        version: str = "v1",
         unknown: Mapping[str, Any] | None = None,
+        mapper: Callable[[Any], Any] | None = None,
+        state_mapper: Callable[[Any], Any] | None = None,
     ) -> Call:
         """Check a call's options; raises InvalidConfigError naming a bad one."""
         unknown = dict(unknown or {})
+        version = check_version(version)
         control = unknown.pop("control", None)
         if control is not None:
             from .runtime import RunControl
@@ -73,7 +98,7 @@ class Call:
             raise InvalidConfigError(
                 f"Unknown argument(s) {sorted(unknown)}: graphpool's invoke/stream take "
                 "config, context, stream_mode, print_mode, interrupt_before, interrupt_after, "
-                "durability, subgraphs, debug and control."
+                "durability, subgraphs, debug, control and version."
             )
         shown = check_modes("stream_mode", stream_mode)
         printed = check_modes("print_mode", print_mode)
@@ -93,6 +118,9 @@ class Call:
             interrupt_after=interrupt_after,
             durability=durability or "sync",
             control=control,
+            version=version,
+            mapper=mapper if version == "v2" else None,
+            state_mapper=state_mapper if version == "v2" else None,
         )
 
     def out(self, mode: str, chunk: Any) -> Iterator[Any]:
@@ -106,10 +134,57 @@ class Call:
             if not self.namespaced:
                 return
             namespace, chunk = chunk
+        if self.version == "v2":
+            mapper = self.mapper if mode == "values" else self.state_mapper
+            yield part(mode, namespace, chunk, mapper)
+            return
         item = (mode, chunk) if self.tagged else chunk
         if self.namespaced:
             item = (namespace, *item) if self.tagged else (namespace, item)
         yield item
+
+
+def part(
+    mode: str, namespace: tuple[str, ...], chunk: Any, mapper: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """One ``version="v2"`` stream part: ``{"type", "ns", "data"}``, and for
+    ``values`` the run's interrupts apart (``"interrupts"``). ``mapper`` turns the
+    state (of ``values``, and of the checkpoints in ``checkpoints`` and ``debug``)
+    into the graph's type."""
+    if mode in ("checkpoints", "debug") and mapper is not None:
+        chunk = _checkpoint_in_type(chunk, mapper)
+    if mode != "values":
+        return {"type": mode, "ns": namespace, "data": chunk}
+    interrupts: tuple[Any, ...] = ()
+    if isinstance(chunk, dict):
+        if INTERRUPT in chunk:
+            chunk = dict(chunk)
+            interrupts = tuple(chunk.pop(INTERRUPT))
+        if mapper is not None:
+            chunk = mapper(chunk)
+    return {"type": mode, "ns": namespace, "data": chunk, "interrupts": interrupts}
+
+
+def _checkpoint_in_type(chunk: Any, mapper: Callable[[Any], Any]) -> Any:
+    """A ``checkpoints`` chunk (or ``debug`` checkpoint event) with its ``values`` in
+    the state's type; not the input's checkpoint (its state is not all there yet)."""
+    if not isinstance(chunk, dict):
+        return chunk
+    if chunk.get("type") == "checkpoint" and isinstance(chunk.get("payload"), dict):
+        return {**chunk, "payload": _checkpoint_in_type(chunk["payload"], mapper)}
+    values = chunk.get("values")
+    if isinstance(values, dict) and "__start__" not in chunk.get("next", ()):
+        return {**chunk, "values": mapper(values)}
+    return chunk
+
+
+def check_version(version: Any) -> str:
+    """``version=``, checked: ``"v1"`` or ``"v2"``; raises InvalidConfigError otherwise."""
+    if version not in _VERSIONS:
+        raise InvalidConfigError(
+            f"version={version!r}: choose one of {', '.join(map(repr, _VERSIONS))}."
+        )
+    return str(version)
 
 
 def check_modes(name: str, value: str | Sequence[str]) -> tuple[str, ...]:
@@ -133,11 +208,19 @@ def result_of(call: Call, stream_mode: str, events: Iterable[tuple[str, Any]]) -
     for mode, chunk in events:
         for item in call.out(mode, chunk):
             chunks.append(item)
-    if stream_mode == "values":
-        if call.namespaced:  # invoke(subgraphs=True): the root's state all the same
-            chunks = [chunk for namespace, chunk in chunks if namespace == ()]
-        return _final(chunks)
-    return chunks
+    if stream_mode != "values":
+        return chunks
+    if call.version == "v2":
+        from .types import GraphOutput
+
+        own = [p for p in chunks if p["type"] == "values" and p["ns"] == ()]
+        if not own:
+            return GraphOutput(None)
+        interrupts = [i for p in own for i in p["interrupts"]]
+        return GraphOutput(own[-1]["data"], tuple(interrupts))
+    if call.namespaced:  # invoke(subgraphs=True): the root's state all the same
+        chunks = [chunk for namespace, chunk in chunks if namespace == ()]
+    return _final(chunks)
 
 
 def _final(chunks: Any) -> Any:

@@ -99,6 +99,8 @@ class CompiledStateGraph(RunnableSurface):
         return Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             debug=self.debug if debug is None else debug,
+            mapper=_mapper(self.builder, "output_schema"),
+            state_mapper=_mapper(self.builder, "state_schema"),
             **options,
         )
 
@@ -130,7 +132,9 @@ class CompiledStateGraph(RunnableSurface):
         own_thread = False
         if nest is not None:  # a subgraph's run, inside its parent's task
             config, own_thread = _inherited_config(nest, config)
-            if not own_thread:
+            if own_thread:
+                nest = dataclasses.replace(nest, detached=True)
+            else:
                 config = _nested_config(config, nest.ns)
         options = RunOptions.from_config(config)
         callbacks = bool(options.config.get("callbacks")) and _lc.loaded()  # the caller's
@@ -143,7 +147,8 @@ class CompiledStateGraph(RunnableSurface):
         modes = call.modes
         forwarding = nest is not None and nest.subgraphs
         if forwarding:  # the root streams these modes from inside subgraphs too
-            extra = nest.modes.difference(("custom",), modes)  # type: ignore[union-attr]
+            sent_up = nest.modes.intersection(_CALLBACK_MODES) if own_thread else nest.modes  # type: ignore[union-attr]
+            extra = sent_up.difference(("custom",), modes)
             modes = (*modes, *sorted(extra))
             final_only = False
         sink = on_output = None
@@ -159,6 +164,12 @@ class CompiledStateGraph(RunnableSurface):
             else:
                 root = nest.job.dispatcher.run.on_output
                 options, sink, on_output = attach(options, ns=nest.ns, root=root)
+        if "tools" in modes:
+            from ._sink import EventSink
+            from ._stream_tools import attach as with_tools
+
+            sink = EventSink() if sink is None else sink
+            options = with_tools(options, sink)
         if callbacks:  # one callback run for the run and one per node, as LangGraph's
             from ._lc_callbacks import attach as with_callback_runs
 
@@ -400,6 +411,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as the run goes.
@@ -408,14 +420,17 @@ class CompiledStateGraph(RunnableSurface):
         task finishes; ``values``: the whole state after each step that wrote
         to it; ``tasks`` and ``debug``: task start and result events;
         ``messages``: ``(message, metadata)`` for each chat model token and each
-        new message a node returns (needs langchain-core). With a list of
-        modes, chunks are ``(mode, chunk)`` tuples; with ``subgraphs=True``,
-        ``(namespace, ...)`` tuples. ``interrupt_before``/``interrupt_after``
-        replace the graph's breakpoints for this run; ``print_mode`` (and
-        ``debug=True``, for ``debug``) print those modes' chunks.
+        new message a node returns (needs langchain-core); ``tools``: each tool
+        call's start, partial output and end. With a list of modes, chunks are
+        ``(mode, chunk)`` tuples; with ``subgraphs=True``, ``(namespace, ...)``
+        tuples; with ``version="v2"``, each chunk is one
+        :data:`~graphpool.types.StreamPart` dict (``type``, ``ns``, ``data``) whatever
+        the options. ``interrupt_before``/``interrupt_after`` replace the graph's
+        breakpoints for this run; ``print_mode`` (and ``debug=True``, for
+        ``debug``) print those modes' chunks.
 
         Raises:
-            InvalidConfigError: an unknown mode, durability or argument.
+            InvalidConfigError: an unknown mode, durability, version or argument.
         """
         call = self._call(
             stream_mode,
@@ -425,6 +440,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            version=version,
             unknown=kwargs,
         )
         with self._session(
@@ -452,6 +468,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async :meth:`stream`: async nodes run on the caller's event loop."""
@@ -463,6 +480,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             durability=durability,
+            version=version,
             unknown=kwargs,
         )
         with self._session(
@@ -495,12 +513,15 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (a dict of the output keys).
 
         If the run paused in :func:`~graphpool.types.interrupt`, the state has an
-        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`.
+        ``"__interrupt__"`` list of :class:`~graphpool.types.Interrupt`. With
+        ``version="v2"``, a :class:`~graphpool.types.GraphOutput` holds the state
+        and the interrupts apart.
         With a checkpointer, ``input=None`` continues the thread where it stopped
         and ``Command(resume=...)`` answers its pending interrupts.
 
@@ -518,6 +539,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            version=version,
             unknown=kwargs,
         )
         only_values = call.modes == ("values",)
@@ -544,6 +566,7 @@ class CompiledStateGraph(RunnableSurface):
         durability: str | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`invoke`."""
@@ -555,6 +578,7 @@ class CompiledStateGraph(RunnableSurface):
             interrupt_after=interrupt_after,
             durability=durability,
             subgraphs=subgraphs,
+            version=version,
             unknown=kwargs,
         )
         chunks: list[tuple[str, Any]] = []
@@ -735,6 +759,21 @@ class CompiledStateGraph(RunnableSurface):
         )
 
 
+_CALLBACK_MODES = ("messages", "tools")  # what a graph on its own thread still sends up
+
+
+def _mapper(builder: Any, schema: str) -> Any:
+    """What turns a state dict into the graph's output (or state) type, for
+    ``version="v2"`` parts: the schema's class when it is a dataclass or a pydantic
+    model, else None."""
+    cls = getattr(getattr(builder, schema, None), "cls", None)
+    if not isinstance(cls, type):
+        return None
+    if dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields"):
+        return lambda values: cls(**values)
+    return None
+
+
 def _default_process_pool() -> WorkerPool:
     from ._pool._process import default_process_pool
 
@@ -817,7 +856,8 @@ def _nested_config(config: Mapping[str, Any] | None, ns: str) -> dict[str, Any]:
 def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
     """A nested run's config: the parent task's, under what the call gave (as
     LangGraph merges a node's config into a graph invoked inside it); and whether
-    it names a thread of its own (then it saves there, not under the parent's)."""
+    it names a thread of its own (then it saves there, not under the parent's, and
+    streams as a graph of its own: see ``Nest.detached``)."""
     base = nest.job.config
     given = dict(given or {})
     merged = {**base, **given}
@@ -832,9 +872,22 @@ def _inherited_config(nest: Nest, given: Mapping[str, Any] | None) -> tuple[dict
         "graphpool_run_id",
     ):
         merged.get("metadata", {}).pop(key, None)
-    own = (given.get("configurable") or {}).get("thread_id")
-    parent = (base.get("configurable") or {}).get("thread_id")
-    own_thread = own is not None and own != parent
+    asked, inherited = given.get("configurable") or {}, base.get("configurable") or {}
+    own, parent = asked.get("thread_id"), inherited.get("thread_id")
+    # The node's own config (or a copy of it: its metadata names the node's run)
+    # carries its thread on: a subgraph. A thread named anew, even the caller's,
+    # starts a graph of its own, as in LangGraph (which then drops the caller's
+    # task from the config).
+    run_id = (base.get("metadata") or {}).get("graphpool_run_id")
+    passed_on = (
+        asked is inherited
+        or (run_id is not None and (given.get("metadata") or {}).get("graphpool_run_id") == run_id)
+        or (
+            bool(inherited.get("checkpoint_ns"))
+            and asked.get("checkpoint_ns") == inherited.get("checkpoint_ns")
+        )
+    )
+    own_thread = bool(own) and (own != parent or not passed_on)
     if own_thread:
         merged["configurable"].pop("checkpoint_ns", None)
     return merged, own_thread

@@ -125,6 +125,18 @@ def _is_uuid(key: str, value: Any) -> bool:
     return key == "run_id" and uuid is not None and isinstance(value, uuid.UUID)
 
 
+_SHOWN_IN_METADATA = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+"""``configurable`` keys a node's metadata (and so a ``messages`` chunk's) shows too."""
+
+
 @dataclasses.dataclass(frozen=True)
 class RunOptions:
     """What one run needs to know from its config.
@@ -209,7 +221,12 @@ class RunOptions:
         """What every node's config starts from: the config without the run-only
         keys, and the caller's metadata (worked out once per run)."""
         base = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
-        return base, self.config.get("metadata") or {}
+        metadata = dict(self.config.get("metadata") or {})
+        configurable = self.config.get("configurable") or {}
+        for key in _SHOWN_IN_METADATA:  # as LangGraph copies them, for stream readers
+            if key not in metadata and configurable.get(key):
+                metadata[key] = configurable[key]
+        return base, metadata
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
         """The config a node or route receives (a fresh dict, safe to modify).

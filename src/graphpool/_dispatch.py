@@ -138,6 +138,12 @@ class TaskJob:
             node_first_attempt_time=task.first_started,
         )
 
+    def push_writes(self, writes: list[tuple[str, Any]]) -> None:
+        """State writes the node makes while it runs (``push_message``): they go
+        with its return value's, before them."""
+        task = self.task
+        task.pushed = [*(task.pushed or ()), *writes]
+
     @property
     def config(self) -> dict[str, Any]:
         task = self.task

@@ -26,7 +26,8 @@ NS_SEP = "|"
 NS_END = ":"
 
 
-_STOPPED = {"__interrupt__": ()}  # a breakpoint's chunk: only the root's is shown
+_STOPPED = {"__interrupt__": ()}
+_CALLBACK_MODES = frozenset({"messages", "tools"})  # a breakpoint's chunk: only the root's is shown
 
 
 class Nested(NamedTuple):
@@ -47,6 +48,10 @@ class Nest:
         sink: the root's sink for chunks made inside tasks, or None.
         subgraphs: the root streams with ``subgraphs=True``: forward every chunk.
         modes: the stream modes the root makes.
+        detached: the nested graph was given a thread of its own: it runs as a
+            graph of its own, whose chunks do not reach the root's stream, except
+            its chat model tokens and tool calls (``messages``, ``tools``), under
+            the root's own namespace ``()``, as LangGraph's callbacks carry them.
     """
 
     job: Any
@@ -56,6 +61,7 @@ class Nest:
     sink: Any
     subgraphs: bool
     modes: frozenset[str]
+    detached: bool = False
 
     @property
     def namespace(self) -> tuple[str, ...]:
@@ -96,6 +102,8 @@ class Nest:
         sink, modes = self.sink, self.modes
         forward = sink is not None and self.subgraphs
         namespace = self.namespace
+        if self.detached:
+            modes, namespace = modes.intersection(_CALLBACK_MODES), ()
         for mode, chunk in events:
             if forward and mode in modes and type(chunk) is not Nested and chunk != _STOPPED:
                 sink.push(mode, Nested(namespace, chunk))
@@ -104,7 +112,7 @@ class Nest:
     def writer(self) -> Any:
         """The stream writer of nodes in the nested run: the root's custom chunks."""
         sink, namespace = self.sink, self.namespace
-        if sink is None or not self.subgraphs or "custom" not in self.modes:
+        if sink is None or not self.subgraphs or "custom" not in self.modes or self.detached:
             return None  # as LangGraph: a subgraph's custom chunks need subgraphs=True
         return lambda chunk: sink.push("custom", Nested(namespace, chunk))
 

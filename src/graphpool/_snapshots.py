@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._core import ResumePlan, Run, Task
-from ._core.records import PAUSED
+from ._core.records import PAUSED, folded
 from ._nest import recast
 from ._services import SYSTEM_CLOCK
 from .checkpoint.base import (
@@ -101,7 +101,7 @@ def _snapshot(
                 path=path,
                 error=result.error if result is not None and result.error != PAUSED else None,
                 interrupts=raised,
-                result=dict(result.writes) if result is not None and result.succeeded else None,
+                result=folded(result.writes) if result is not None and result.succeeded else None,
                 state=_task_state(graph, task, thread_id, parent_ns, saver, subgraphs),
             )
         )

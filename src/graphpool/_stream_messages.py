@@ -45,13 +45,13 @@ if TYPE_CHECKING:
     from ._config import RunOptions
     from ._core.task import Task
 
-__all__ = ["attach"]
+__all__ = ["attach", "detach", "push", "with_handler"]
 
 _NOSTREAM = "nostream"
 
 
 def attach(
-    options: RunOptions, *, ns: str = "", root: Any = None
+    options: RunOptions, *, ns: str = "", root: Any = None, sink: EventSink | None = None
 ) -> tuple[RunOptions, EventSink, Callable[[Task, Any], None]]:
     """Set a run up to emit ``messages`` chunks: its options with a token handler in
     the nodes' config, the sink the chunks go through, and the node-output hook.
@@ -64,29 +64,49 @@ def attach(
     if isinstance(shared, _MessagesStream):
         stream.seen, stream.lock = shared.seen, shared.lock
     config = dict(options.config)
-    config["callbacks"] = _with_handler(config.get("callbacks"), _TokenHandler(stream))
+    config["callbacks"] = with_handler(config.get("callbacks"), _TokenHandler(stream))
     stream.options = dataclasses.replace(options, config=config)
     return stream.options, sink, stream.node_returned
 
 
 def detach(options: RunOptions) -> RunOptions:
-    """A subgraph's run options without its root's token handler (inherited with the
-    parent task's config): a subgraph's chat model tokens go out through its own
-    run (with its namespace, under ``subgraphs=True``), or not at all."""
+    """A subgraph's run options without its root's stream handlers (token and tool
+    handlers, inherited with the parent task's config): a subgraph's chat model
+    tokens and tool calls go out through its own run (with its namespace, under
+    ``subgraphs=True``), or not at all."""
     callbacks = options.config.get("callbacks")
     if callbacks is None:
         return options
     if isinstance(callbacks, BaseCallbackManager):
         kept = callbacks.copy()
         for handler in list(kept.handlers):
-            if isinstance(handler, _TokenHandler):
+            if _streams(handler):
                 kept.remove_handler(handler)
     else:
-        kept = [h for h in callbacks if not isinstance(h, _TokenHandler)]
+        kept = [h for h in callbacks if not _streams(h)]
     return dataclasses.replace(options, config={**options.config, "callbacks": kept})
 
 
-def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
+def _streams(handler: Any) -> bool:
+    return getattr(handler, "graphpool_stream", False) is True
+
+
+def push(config: Mapping[str, Any], message: BaseMessage) -> None:
+    """Send ``message`` on the ``messages`` stream of the run whose node has
+    ``config`` (``push_message``), with the node's metadata; nothing if that
+    run does not stream messages."""
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, BaseCallbackManager):
+        handlers = callbacks.handlers
+    else:
+        handlers = list(callbacks or ())
+    for handler in handlers:
+        if isinstance(handler, _TokenHandler):
+            metadata = dict(config.get("metadata") or {})
+            handler.stream.emit(message, metadata, once=False)
+
+
+def with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
     if callbacks is None:
         return [handler]
     if isinstance(callbacks, BaseCallbackManager):
@@ -165,6 +185,7 @@ class _TokenHandler(BaseCallbackHandler, _StreamingCallbackHandler):
     """Catches the chunks of chat models that run inside this run's nodes."""
 
     run_inline = True  # called in the model's own thread/loop, never an executor
+    graphpool_stream = True  # a run's own stream handler (``detach`` drops inherited ones)
 
     def __init__(self, stream: _MessagesStream) -> None:
         self.stream = stream

@@ -324,8 +324,9 @@ class InvalidMessagesError(GraphpoolError, ValueError):
     """Messages that the chat helpers cannot use.
 
     Raised by ``add_messages`` for a ``RemoveMessage`` whose id is not in the
-    list, and by ``ToolNode`` and ``tools_condition`` when the state holds no
-    messages, or no ``AIMessage`` to take tool calls from. A ``ValueError``, as
+    list, by ``push_message`` for a message without an id, and by ``ToolNode``
+    and ``tools_condition`` when the state holds no messages, or no
+    ``AIMessage`` to take tool calls from. A ``ValueError``, as
     LangGraph raises for these.
     """
 
@@ -336,6 +337,7 @@ class MissingStateKeyError(GraphpoolError, KeyError):
 
     A ``KeyError``, as LangGraph raises for a dict state (it raises
     ``AttributeError`` for an object state; graphpool raises this for both).
+    Also raised by ``GraphOutput[key]`` for a key its (object) value lacks.
     """
 
     def __str__(self) -> str:

@@ -7,12 +7,19 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
+from typing_extensions import TypedDict
+
 from ._constants import END
 
 __all__ = [
     "CachePolicy",
+    "CheckpointStreamPart",
     "Command",
+    "CustomStreamPart",
+    "DebugStreamPart",
+    "GraphOutput",
     "Interrupt",
+    "MessagesStreamPart",
     "Overwrite",
     "PregelTask",
     "RetryPolicy",
@@ -20,15 +27,20 @@ __all__ = [
     "StateSnapshot",
     "StateUpdate",
     "StreamMode",
+    "StreamPart",
+    "TasksStreamPart",
     "TimeoutPolicy",
+    "UpdatesStreamPart",
+    "ValuesStreamPart",
     "default_cache_key",
     "default_retry_on",
     "interrupt",
 ]
 
-StreamMode = Literal["values", "updates", "debug", "tasks", "messages"]
-"""What ``stream()`` yields: full state per step, each task's update, task events,
-or chat model tokens and new messages."""
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+"""What ``stream()`` yields: full state per step, each task's update, checkpoints,
+task events, both, chat model tokens and new messages, or what nodes write.
+(graphpool also takes ``"tools"``, LangGraph's tool-call events.)"""
 
 
 class Send:
@@ -466,3 +478,129 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
 
     schema, validate = validator(response_schema)
     return current.interrupt(value, schema, validate)
+
+
+class ValuesStreamPart(TypedDict):
+    """A ``values`` part of ``stream(..., version="v2")``: the state after a step
+    (in the graph's output type for a dataclass or pydantic state), and the run's
+    pending interrupts apart.
+
+    Every part has ``type`` (the mode that made it), ``ns`` (the namespace of the
+    graph it comes from: ``()`` for the graph streamed, ``("node:<task id>", ...)``
+    for a subgraph under ``subgraphs=True``) and ``data`` (the chunk, as
+    ``version="v1"`` gives it for that mode).
+    """
+
+    type: Literal["values"]
+    ns: tuple[str, ...]
+    data: Any
+    interrupts: tuple[Interrupt, ...]
+
+
+class UpdatesStreamPart(TypedDict):
+    """An ``updates`` part: ``{node: update}``."""
+
+    type: Literal["updates"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class MessagesStreamPart(TypedDict):
+    """A ``messages`` part: ``(message, metadata)``."""
+
+    type: Literal["messages"]
+    ns: tuple[str, ...]
+    data: tuple[Any, dict[str, Any]]
+
+
+class CustomStreamPart(TypedDict):
+    """A ``custom`` part: what a node gave its stream writer."""
+
+    type: Literal["custom"]
+    ns: tuple[str, ...]
+    data: Any
+
+
+class CheckpointStreamPart(TypedDict):
+    """A ``checkpoints`` part: a checkpoint, as ``get_state`` shows it."""
+
+    type: Literal["checkpoints"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class TasksStreamPart(TypedDict):
+    """A ``tasks`` part: a task's start or its result."""
+
+    type: Literal["tasks"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class DebugStreamPart(TypedDict):
+    """A ``debug`` part: a checkpoint, task or task result event."""
+
+    type: Literal["debug"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+StreamPart = Union[  # noqa: UP007 - evaluated at runtime on 3.10
+    ValuesStreamPart,
+    UpdatesStreamPart,
+    MessagesStreamPart,
+    CustomStreamPart,
+    CheckpointStreamPart,
+    TasksStreamPart,
+    DebugStreamPart,
+]
+"""One chunk of ``stream(..., version="v2")``; ``part["type"]`` tells which.
+(A ``tools`` part has the same keys, its ``data`` a tool call event.)"""
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphOutput(Generic[N]):
+    """What ``invoke(..., version="v2")`` returns: the final state and the interrupts apart.
+
+    Attributes:
+        value: the graph's output (a dict, or its output type).
+        interrupts: the run's pending interrupts (empty if it finished).
+
+    ``result[key]`` and ``key in result`` still work as on the v1 dict (with a
+    ``DeprecationWarning``): ``"__interrupt__"`` reads :attr:`interrupts`.
+    """
+
+    value: N
+    interrupts: tuple[Interrupt, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        _warn_item_access()
+        if key == "__interrupt__":
+            return self.interrupts
+        if isinstance(self.value, dict):
+            return self.value[key]
+        try:
+            return getattr(self.value, key)
+        except AttributeError:
+            from .errors import MissingStateKeyError
+
+            raise MissingStateKeyError(f"The output has no key {key!r}.") from None
+
+    def __contains__(self, key: object) -> bool:
+        _warn_item_access()
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
+
+
+def _warn_item_access() -> None:
+    import warnings
+
+    warnings.warn(
+        "GraphOutput[key] and `key in GraphOutput` are deprecated: read .value "
+        "(the output) or .interrupts.",
+        DeprecationWarning,
+        stacklevel=3,
+    )

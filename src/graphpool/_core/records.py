@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from .task import Task
     from .view import RunView
 
-__all__ = ["FRESH", "INPUT", "ResumePlan", "export", "restore", "result_of", "task_id"]
+__all__ = [
+    "FRESH",
+    "INPUT",
+    "ResumePlan",
+    "export",
+    "folded",
+    "restore",
+    "result_of",
+    "task_id",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,3 +162,18 @@ def result_of(run: RunView, task: Task) -> TaskResult:
         return TaskResult(task.id, task.node, error=repr(error))
     asked = tuple(run.asked.get(task.id, ()))
     return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)
+
+
+def folded(writes: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A task's writes as its ``tasks`` result: ``{key: value}``, and for a key
+    written more than once ``{key: {"$writes": [value, ...]}}``, as LangGraph's."""
+    result: dict[str, Any] = {}
+    for key, value in writes:
+        earlier = result.get(key)
+        if earlier is None:  # LangGraph's test: a None written first is not kept
+            result[key] = value
+        elif isinstance(earlier, dict) and isinstance(earlier.get("$writes"), list):
+            earlier["$writes"].append(value)
+        else:
+            result[key] = {"$writes": [earlier, value]}
+    return result

@@ -51,7 +51,7 @@ from .collector import Collector
 from .events import Abandon, Emit, Event, Launch, Observed, Outcome, Save, Wait
 from .failure import FailureManager
 from .interrupts import Asking
-from .records import FRESH, INPUT, ResumePlan, export, restore, result_of, task_id
+from .records import FRESH, INPUT, ResumePlan, export, folded, restore, result_of, task_id
 from .step import Router, make_tasks
 from .task import Task, TaskState
 
@@ -562,6 +562,8 @@ class Run:
         if self.on_output is not None:
             self.on_output(task, output)
         writes, routes = self.router.interpret(task.node, output)
+        if task.pushed:  # written while the node ran, so first
+            writes = [*task.pushed, *writes]
         routes.extend(self.topology.edges.get(task.node, ()))
         return output, writes, routes
 
@@ -598,7 +600,7 @@ class Run:
                 "id": task.id,
                 "name": task.node,
                 "error": error if error is not None and not paused else None,
-                "result": dict(task.writes),  # every key, under invoke() too (LangGraph's)
+                "result": folded(task.writes),  # every key, under invoke() too (LangGraph's)
                 "interrupts": list(error.interrupts) if isinstance(error, GraphInterrupt) else [],
             }
         if "tasks" in self.modes:

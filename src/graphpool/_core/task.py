@@ -49,6 +49,8 @@ class Task:
             the caller's input for the START task.
         writes: ``(key, value)`` state writes, once it succeeded.
         routes: node names and ``Send`` packets it routed to, once it succeeded.
+        pushed: writes its node made while it ran (``push_message``), which come
+            before those of its return value; None if none.
     """
 
     # Defaults of the attributes most tasks never change, on the class: a task
@@ -71,6 +73,7 @@ class Task:
     failure: Any = None  # an error handler's task: the NodeError it handles
     limits: Any = None  # a Send's own (cap, idle) limits instead of the node's
     beat = 0.0  # the run clock's time of the attempt's last sign of progress
+    pushed: list[tuple[str, Any]] | None = None  # writes made while it ran (push_message)
 
     def __init__(
         self,
@@ -124,3 +127,4 @@ class Task:
         self._move("retry_later", TaskState.WAITING_RETRY)
         self.attempt += 1
         self.error = None
+        self.pushed = None

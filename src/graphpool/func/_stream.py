@@ -14,14 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._calls import check_version, part
+
 __all__ = ["Chunks"]
 
 
 class Chunks:
     """Turns one run's chunks; ``modes`` is what to ask the graph for."""
 
-    def __init__(self, node: str, input: Any, stream_mode: Any, subgraphs: bool) -> None:
+    def __init__(
+        self, node: str, input: Any, stream_mode: Any, subgraphs: bool, version: Any = "v1"
+    ) -> None:
         self.node = node
+        self.version = check_version(version)
         self.single = isinstance(stream_mode, str) or stream_mode is None
         wanted = ["updates"] if stream_mode is None else stream_mode
         self.wanted: list[str] = [wanted] if isinstance(wanted, str) else list(wanted)
@@ -38,7 +43,9 @@ class Chunks:
         else:
             ns, (mode, chunk) = (), item
         for mode_out, value in self._turn(mode, chunk):
-            if self.subgraphs:
+            if self.version == "v2":
+                yield part(mode_out, ns, value)
+            elif self.subgraphs:
                 yield (ns, value) if self.single else (ns, mode_out, value)
             else:
                 yield value if self.single else (mode_out, value)

@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._calls import check_version
 from .._constants import END, START
 from .._context import CURRENT
 from ..types import Command
@@ -67,7 +68,8 @@ class Entrypoint:
         self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
     ) -> Any:
         """Run, yielding chunks (``updates`` by default, as LangGraph's entrypoints)."""
-        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False))
+        version = kwargs.pop("version", "v1")
+        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False), version)
         inner = self.graph.stream(_wrap(input), config, stream_mode=chunks.modes, **kwargs)
         for item in inner:
             yield from chunks.out(item)
@@ -76,7 +78,8 @@ class Entrypoint:
         self, input: Any, config: Any = None, *, stream_mode: Any = None, **kwargs: Any
     ) -> Any:
         """:meth:`stream` for async code."""
-        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False))
+        version = kwargs.pop("version", "v1")
+        chunks = Chunks(self.node, input, stream_mode, kwargs.get("subgraphs", False), version)
         inner = self.graph.astream(_wrap(input), config, stream_mode=chunks.modes, **kwargs)
         async for item in inner:
             for out in chunks.out(item):
@@ -93,27 +96,35 @@ class Entrypoint:
         ``interrupt()`` pauses the caller. No second run, so a bounded pool
         cannot deadlock on it.
         """
+        version = check_version(kwargs.pop("version", "v1"))
         parent = _nested_in() if self.checkpointer is None else None
         if parent is not None and stream_mode == "values":
             state = {"input": input, "previous": None}
-            return self._body(state, parent.config, parent.runtime)["output"]
+            output = self._body(state, parent.config, parent.runtime)["output"]
+            return _versioned(output, version)
         if stream_mode == "values":
             state = self.graph.invoke(_wrap(input), config, **kwargs)
-            return _result(input, state)
+            return _versioned(_result(input, state), version)
+        if version != "v1":
+            kwargs["version"] = version
         return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
 
     async def ainvoke(
         self, input: Any, config: Any = None, *, stream_mode: str = "values", **kwargs: Any
     ) -> Any:
         """:meth:`invoke` for async code."""
+        version = check_version(kwargs.pop("version", "v1"))
         parent = _nested_in() if self.checkpointer is None else None
         if parent is not None and stream_mode == "values":
             state = {"input": input, "previous": None}
             done = self._body(state, parent.config, parent.runtime)
-            return (await done if inspect.isawaitable(done) else done)["output"]
+            output = (await done if inspect.isawaitable(done) else done)["output"]
+            return _versioned(output, version)
         if stream_mode == "values":
             state = await self.graph.ainvoke(_wrap(input), config, **kwargs)
-            return _result(input, state)
+            return _versioned(_result(input, state), version)
+        if version != "v1":
+            kwargs["version"] = version
         found = [c async for c in self.astream(input, config, stream_mode=stream_mode, **kwargs)]
         return found
 
@@ -196,6 +207,19 @@ class Entrypoint:
         """:meth:`get_state_history` for async code."""
         async for snapshot in self.graph.aget_state_history(config, **kwargs):
             yield _snapshot(snapshot)
+
+
+def _versioned(result: Any, version: str) -> Any:
+    """``invoke``'s result in ``version``'s shape: under ``"v2"`` a ``GraphOutput``,
+    the interrupts apart (the value of a paused run is ``{}``, as LangGraph's)."""
+    if version == "v1":
+        return result
+    from ..types import GraphOutput
+
+    if isinstance(result, dict) and "__interrupt__" in result:
+        rest = {k: v for k, v in result.items() if k != "__interrupt__"}
+        return GraphOutput(rest, tuple(result["__interrupt__"]))
+    return GraphOutput(result)
 
 
 def _nested_in() -> Any:

@@ -28,7 +28,7 @@ from langchain_core.messages import (  # noqa: E402 - after the check that names
 
 from ..errors import InvalidConfigError, InvalidMessagesError  # noqa: E402
 
-__all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages"]
+__all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "add_messages", "push_message"]
 
 REMOVE_ALL_MESSAGES = "__remove_all__"
 """The id of a ``RemoveMessage`` that clears the list: ``RemoveMessage(id=REMOVE_ALL_MESSAGES)``."""
@@ -138,3 +138,36 @@ class MessagesState(TypedDict):
     """
 
     messages: Annotated[list[AnyMessage], add_messages]
+
+
+def push_message(message: Any, *, state_key: str | None = "messages") -> BaseMessage:
+    """Send ``message`` on the ``messages`` stream now, from inside a running node,
+    and write it to the state key ``state_key`` (none if None) with the node's update.
+
+    The message goes to the ``messages`` stream of the graph the node runs in
+    (under that graph's namespace with ``subgraphs=True``), with the node's
+    metadata, and it is not sent again when the node returns it. Anything
+    ``convert_to_messages`` takes will do (a dict, a ``(role, text)`` tuple, a
+    chunk); the message it makes is returned.
+
+    Raises:
+        InvalidMessagesError: the message has no ``id`` (the stream's readers
+            tell messages apart by id).
+        NotInNodeError: called outside a running node.
+    """
+    from .._context import current_task
+
+    job: Any = current_task("push_message()")
+    pushed = next(iter(convert_to_messages([message])))
+    if pushed.id is None:
+        raise InvalidMessagesError(
+            "Message ID is required: push_message() needs a message with an id "
+            "(e.g. AIMessage(content=..., id='...'))."
+        )
+    from .._stream_messages import push
+
+    push(job.config, pushed)
+    writer = getattr(job, "push_writes", None)
+    if state_key and writer is not None:
+        writer([(state_key, pushed)])
+    return pushed

@@ -93,6 +93,13 @@ class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
     execution_info: Any = None
     server_info: Any = None
 
+    def emit_output_delta(self, delta: Any) -> None:
+        """Send ``delta`` (partial output) on ``stream_mode="tools"`` as this call's
+        ``tool-output-delta`` event; nothing when the run does not stream ``tools``."""
+        from .._stream_tools import emit_output_delta
+
+        emit_output_delta(delta)
+
 
 @dataclasses.dataclass(frozen=True)
 class InjectedArgs:
@@ -168,7 +175,8 @@ def injected_args(tool: BaseTool) -> InjectedArgs:
             state[name] = field
             if field and name in fields and not fields[name].is_required():
                 optional.add(name)
-    hidden.update(state, *(n for n in (store, runtime) if n))
+    hidden.update(state)
+    hidden.update(n for n in (store, runtime) if n)  # names, not their letters
     return InjectedArgs(state, store, runtime, frozenset(hidden), frozenset(optional))
 
 
