@@ -334,7 +334,14 @@ def test_replay_from_an_earlier_checkpoint(saver) -> None:
     before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
     assert graph.invoke(None, before_b.config) == {"log": ["a", "b"]}
     assert calls == ["a", "b", "b"]
-    assert graph.get_state(config).parent_config == before_b.config
+    # the new branch starts with a copy of before_b (a "fork"), as LangGraph's does
+    fork = graph.get_state(graph.get_state(config).parent_config)
+    assert fork.parent_config == before_b.config
+    assert (fork.metadata["source"], fork.metadata["step"]) == (
+        "fork",
+        before_b.metadata["step"] + 1,
+    )
+    assert (fork.next, fork.values) == (before_b.next, before_b.values)
 
 
 def test_bulk_update_rebuilds_a_thread_with_its_task_results(saver) -> None:

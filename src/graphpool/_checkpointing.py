@@ -216,11 +216,17 @@ def _plan(
     stop = checkpoint.step + recursion_limit + 2  # as LangGraph counts
     if not resuming:  # the input checkpoint is step + 1
         return ResumePlan(durable=True, checkpoint=checkpoint, step=checkpoint.step + 2, stop=stop)
+    command = input if isinstance(input, Command) else None
+    # time travel: a checkpoint id given, and no resume value; its finished tasks run again
+    travels = addressed is not None and (command is None or command.resume is None)
     latest = not rerun and (addressed is None or _is_latest(hook, addressed))
-    results = saved.results if latest else ()
+    results = saved.results if latest and not travels else ()
     resume_by_id: dict[str, Any] = {}
     unaddressed: tuple[Any, ...] = ()
-    command = input if isinstance(input, Command) else None
+    # A fork starts the new branch, unless the checkpoint is one already (an
+    # update_state or fork checkpoint still at the head: the run continues it)
+    source = str(saved.metadata.get("source", "loop"))
+    fork = travels and (source not in ("update", "fork") or not latest)
     if command is not None and command.resume is not None:
         pending = [i for r in results for i in r.interrupts]
         resume_by_id, unaddressed = _deliver(command.resume, pending)
@@ -236,7 +242,8 @@ def _plan(
         unaddressed=unaddressed,
         command=command,
         parent_id=((saved.parent_config or {}).get("configurable") or {}).get("checkpoint_id", ""),
-        source=str(saved.metadata.get("source", "loop")),
+        source=source,
+        fork=fork,
     )
 
 

@@ -16,6 +16,7 @@ from . import (
     cases_runtime,
     cases_state,
     cases_subgraphs,
+    cases_time_travel,
     cases_updates,
 )
 
@@ -33,6 +34,7 @@ CASES = [
     *cases_interrupts.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
+    *cases_time_travel.CASES,
     *cases_subgraphs.CASES,
     *cases_runtime.CASES,
     *cases_handlers.CASES,

@@ -50,6 +50,9 @@ class ResumePlan:
             checkpoint (saved as results of :data:`INPUT`), applied again first:
             the step they were given to has not committed yet.
         parent_id, source: the saved checkpoint's parent id and metadata source.
+        fork: time travel (a ``checkpoint_id`` given, no resume value): the run
+            first saves a copy of the checkpoint as a new child of it (metadata
+            source ``"fork"``), and its branch grows from that copy, as LangGraph's.
     """
 
     durable: bool = False
@@ -64,6 +67,7 @@ class ResumePlan:
     updates: tuple[TaskResult, ...] = ()
     parent_id: str = ""  # the saved checkpoint's parent, and the source it was saved
     source: str = "loop"  # from: what a resumed run's first ``checkpoints`` chunk shows
+    fork: bool = False
 
 
 INPUT = "__input__"
@@ -79,12 +83,18 @@ def task_id(checkpoint_id: str, order: tuple[int, Any]) -> str:
 
 
 def export(
-    run: RunView, tasks: Iterable[Task], *, step: int | None = None, start: tuple[Any, ...] = ()
+    run: RunView,
+    tasks: Iterable[Task],
+    *,
+    step: int | None = None,
+    start: tuple[Any, ...] = (),
+    ran: tuple[str, ...] | None = None,
 ) -> Checkpoint:
     """The run's state now, as a new checkpoint (which becomes the run's current one).
 
     ``tasks`` are the step's tasks just committed; ``start`` is ``(input,)`` for
-    the checkpoint saved before the START task applies the caller's input.
+    the checkpoint saved before the START task applies the caller's input;
+    ``ran`` (a fork's: its original's) overrides the nodes ``tasks`` ran.
     """
     state = run.state
     checkpoint = Checkpoint(
@@ -99,7 +109,7 @@ def export(
             if seen
         },
         start=start,
-        ran=tuple(sorted({t.node for t in tasks})),
+        ran=tuple(sorted({t.node for t in tasks})) if ran is None else ran,
     )
     run.checkpoint_id = checkpoint.id
     return checkpoint

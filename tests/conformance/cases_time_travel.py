@@ -1,0 +1,247 @@
+"""Time travel: running a thread again from an earlier checkpoint (``invoke(None,
+config)`` with its ``checkpoint_id``), after ``update_state``, or with a ``Command``.
+
+Each script compares the whole history afterwards, snapshot by snapshot: source,
+step, next nodes, values, tasks and interrupts, and each snapshot's parent by its
+position in the history (ids are each library's own). The interesting part is the
+``"fork"`` checkpoint a replay writes first, as the new branch's root.
+"""
+
+import asyncio
+import operator
+from typing import Annotated, TypedDict
+
+from .cases_checkpoint import Log, _asker, _chain, _say, _thread
+from .cases_updates import _history
+from .harness import Scenario, make_registry
+
+CASES, case = make_registry()
+
+
+def _full(graph, config):
+    """``_history`` plus each task's interrupt values."""
+    out = _history(graph, config)
+    for row, snap in zip(out, graph.get_state_history(config), strict=True):
+        row["asked"] = [[i.value for i in t.interrupts] for t in snap.tasks]
+    return out
+
+
+def _asking(lib, **compile_args):
+    """START -> a -> ask (interrupts) -> b."""
+    g = lib.StateGraph(Log)
+    g.add_node("a", _say("a"))
+    g.add_node("ask", _asker(lib, "ask"))
+    g.add_node("b", _say("b"))
+    g.add_edge(lib.START, "a")
+    g.add_edge("a", "ask")
+    g.add_edge("ask", "b")
+    return g.compile(checkpointer=lib.MemorySaver(), **compile_args)
+
+
+def _at(graph, nxt):
+    """The newest snapshot of the thread whose next nodes are ``nxt``."""
+    return next(s for s in graph.get_state_history(_thread()) if s.next == nxt)
+
+
+@case()
+def case_replay_from_before_a_node_forks(lib):
+    graph = _chain(lib, "a", "b", "c")
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        replayed = graph.invoke(None, _at(graph, ("b",)).config)
+        return {"replayed": replayed, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_before_an_interrupt_then_resume(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        graph.invoke(lib.Command(resume="old"), _thread())
+        replayed = graph.invoke(None, _at(graph, ("ask",)).config)
+        forked = _full(graph, _thread())
+        resumed = graph.invoke(lib.Command(resume="new"), _thread())
+        return {
+            "replayed": replayed,
+            "forked": forked,
+            "resumed": resumed,
+            "history": _full(graph, _thread()),
+        }
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_of_the_head_checkpoint_forks_too(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        head = graph.get_state(_thread())
+        again = graph.invoke(None, head.config)
+        twice = graph.invoke(None, graph.get_state(_thread()).config)
+        return {"again": again, "twice": twice, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_of_the_input_checkpoint(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        graph.invoke({"log": ["in"], "n": 1}, _thread())
+        first = _at(graph, ("__start__",))
+        return {"replayed": graph.invoke(None, first.config), "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_update_state_then_continue_does_not_fork(lib):
+    graph = _chain(lib, "a", "b", "c")
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        edited = graph.update_state(_at(graph, ("b",)).config, {"log": ["edit"]})
+        first = graph.invoke(None, edited)
+        again = graph.invoke(None, edited)  # the thread moved past the edit: a fork now
+        return {"first": first, "again": again, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_command_update_at_an_earlier_checkpoint_forks(lib):
+    graph = _chain(lib, "a", "b", "c")
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        middle = _at(graph, ("b",)).config
+        updated = graph.invoke(lib.Command(update={"n": 7}), middle)
+        routed = graph.invoke(lib.Command(goto="c"), _at(graph, ("c",)).config)
+        return {"updated": updated, "routed": routed, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_resume_naming_the_head_checkpoint_does_not_fork(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        paused = graph.get_state(_thread()).config
+        done = graph.invoke(lib.Command(resume="yes"), paused)
+        return {"done": done, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_async_replay_before_an_interrupt_then_resume(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        async def go():
+            await graph.ainvoke({"log": [], "n": 0}, _thread())
+            await graph.ainvoke(lib.Command(resume="old"), _thread())
+            before = [s async for s in graph.aget_state_history(_thread()) if s.next == ("ask",)]
+            replayed = await graph.ainvoke(None, before[0].config)
+            resumed = await graph.ainvoke(lib.Command(resume="new"), _thread())
+            return {"replayed": replayed, "resumed": resumed}
+
+        return {**asyncio.run(go()), "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_streams_the_fork_checkpoint(lib):
+    graph = _chain(lib, "a", "b")
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        chunks = list(graph.stream(None, _at(graph, ("b",)).config, stream_mode="checkpoints"))
+        return [
+            (c["metadata"]["source"], c["metadata"]["step"], c["next"], c["values"]) for c in chunks
+        ]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+class Deep(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def _with_subgraph(lib, *, asks):
+    """START -> pre -> sub (inner: x -> [ask ->] y) -> post, one saver for both."""
+    inner = lib.StateGraph(Deep)
+    inner.add_node("x", _say("x"))
+    inner.add_node("y", _say("y"))
+    inner.add_edge(lib.START, "x")
+    if asks:
+        inner.add_node("ask", _asker(lib, "inner"))
+        inner.add_edge("x", "ask")
+        inner.add_edge("ask", "y")
+    else:
+        inner.add_edge("x", "y")
+    outer = lib.StateGraph(Deep)
+    outer.add_node("pre", _say("pre"))
+    outer.add_node("sub", inner.compile())
+    outer.add_node("post", _say("post"))
+    outer.add_edge(lib.START, "pre")
+    outer.add_edge("pre", "sub")
+    outer.add_edge("sub", "post")
+    return outer.compile(checkpointer=lib.MemorySaver())
+
+
+def _with_namespaces(graph):
+    """The thread's history with each snapshot's namespace (subgraphs' too)."""
+    return [
+        (
+            s.config["configurable"]["checkpoint_ns"].split(":")[0],
+            s.metadata["source"],
+            s.metadata["step"],
+            s.next,
+            s.values,
+        )
+        for s in graph.get_state_history(_thread())
+    ]
+
+
+@case()
+def case_replay_before_an_interrupting_subgraph_then_resume(lib):
+    graph = _with_subgraph(lib, asks=True)
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        graph.invoke(lib.Command(resume="old"), _thread())
+        replayed = graph.invoke(None, _at(graph, ("sub",)).config)
+        forked = _with_namespaces(graph)
+        resumed = graph.invoke(lib.Command(resume="new"), _thread())
+        return {
+            "replayed": replayed,
+            "forked": forked,
+            "resumed": resumed,
+            "history": _with_namespaces(graph),
+            "root": _full(graph, {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}),
+        }
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_before_a_subgraph_node(lib):
+    graph = _with_subgraph(lib, asks=False)
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        replayed = graph.invoke(None, _at(graph, ("sub",)).config)
+        return {"replayed": replayed, "history": _with_namespaces(graph)}
+
+    return Scenario(graph, mode="script", script=script)
