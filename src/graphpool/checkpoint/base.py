@@ -137,9 +137,17 @@ class BaseCheckpointSaver(abc.ABC):
     # -- the interface the runtime uses --------------------------------------------
 
     def put(
-        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Save ``checkpoint`` after the one ``config`` addresses; returns its config.
+
+        ``new_versions`` is LangGraph's argument (the channel versions the
+        checkpoint changed), taken so overrides written for LangGraph's savers
+        fit; graphpool stores whole values and passes ``{}``.
 
         Raises:
             SerializationError: a state value cannot be stored (the message names the key).
@@ -275,10 +283,14 @@ class BaseCheckpointSaver(abc.ABC):
             yield saved
 
     async def aput(
-        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Async :meth:`put`."""
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata)
+        """Async :meth:`put` (what an async run saves its checkpoints through)."""
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
         """Async :meth:`put_result`."""
