@@ -245,3 +245,50 @@ def case_replay_before_a_subgraph_node(lib):
         return {"replayed": replayed, "history": _with_namespaces(graph)}
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_put_writes_stands_in_for_a_pending_task(lib):
+    graph = _chain(lib, "a", "b", "c", interrupt_before=["b"])
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        paused = graph.get_state(_thread())
+        [task] = paused.tasks
+        graph.checkpointer.put_writes(paused.config, [("log", ["B*"]), ("n", 5)], task.id)
+        done = graph.invoke(None, _thread())
+        return {"done": done, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_put_writes_of_the_null_task_apply_before_the_step(lib):
+    graph = _chain(lib, "a", "b", interrupt_before=["b"])
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        paused = graph.get_state(_thread()).config
+        null = "00000000-0000-0000-0000-000000000000"
+        graph.checkpointer.put_writes(paused, [("log", ["U"]), ("n", 2)], null)
+        done = graph.invoke(None, _thread())
+        return {"done": done, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_async_put_writes(lib):
+    graph = _chain(lib, "a", "b", interrupt_before=["b"])
+
+    def script(graph):
+        async def go():
+            await graph.ainvoke({"log": [], "n": 0}, _thread())
+            paused = await graph.aget_state(_thread())
+            saver = graph.checkpointer
+            await saver.aput_writes(paused.config, [("log", ["B*"])], paused.tasks[0].id)
+            return await graph.ainvoke(None, _thread())
+
+        return {"done": asyncio.run(go()), "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)

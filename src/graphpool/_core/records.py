@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._channels import MISSING
-from ..checkpoint._records import Checkpoint, TaskResult
+from ..checkpoint._records import UPDATE_NODE, Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
 from ..types import Command, Interrupt
 
@@ -70,7 +70,7 @@ class ResumePlan:
     fork: bool = False
 
 
-INPUT = "__input__"
+INPUT = UPDATE_NODE
 """The node name under which a resume's ``Command(update=...)`` writes are saved."""
 
 FRESH = ResumePlan()

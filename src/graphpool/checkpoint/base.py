@@ -21,14 +21,14 @@ import abc
 import asyncio
 import builtins
 import datetime
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
 from ..types import PregelTask, Send, StateSnapshot
 from ._lease import Lease
 from ._locate import culprit, stored_node
-from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id
+from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id, result_of_writes
 from .serde import JsonSerializer, Serializer
 
 __all__ = [
@@ -177,6 +177,24 @@ class BaseCheckpointSaver(abc.ABC):
         data = self._dump(result.to_record(), items, what)
         self._put_result(thread_id, checkpoint_id, result.task_id, data)
 
+    def put_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """LangGraph's form of :meth:`put_result`: a task's writes, as ``(channel,
+        value)`` pairs, under the checkpoint ``config`` addresses (see
+        :func:`~graphpool.checkpoint._records.result_of_writes`). A resumed run
+        takes them as the task's outcome instead of running it.
+
+        Raises:
+            InvalidConfigError: the config has no ``checkpoint_id``.
+            SerializationError: a written value cannot be stored.
+        """
+        self.put_result(config, result_of_writes(task_id, writes, task_path))
+
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """The checkpoint ``config`` addresses (its thread's latest without an id), or None."""
         thread_id, checkpoint_id = thread_address(config)
@@ -295,6 +313,16 @@ class BaseCheckpointSaver(abc.ABC):
     async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
         """Async :meth:`put_result`."""
         await asyncio.to_thread(self.put_result, config, result)
+
+    async def aput_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Async :meth:`put_writes`."""
+        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread`."""
