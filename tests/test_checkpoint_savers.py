@@ -36,6 +36,11 @@ def checkpoint(step: int, **values) -> Checkpoint:
     )
 
 
+def test_checkpoint_ids_sort_in_the_order_they_were_made() -> None:
+    made = [new_checkpoint_id() for _ in range(2000)]  # many share a millisecond
+    assert sorted(made) == made and len(set(made)) == len(made)
+
+
 def test_put_writes_files_langgraphs_pending_writes_as_task_results(saver) -> None:
     config = saver.put(thread(), checkpoint(0, x=1), {"source": "loop", "step": 0}, {})
     asked = Interrupt("q?", id="i" * 32)

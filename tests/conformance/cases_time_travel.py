@@ -201,17 +201,33 @@ def _with_subgraph(lib, *, asks):
 
 
 def _with_namespaces(graph):
-    """The thread's history with each snapshot's namespace (subgraphs' too)."""
-    return [
-        (
-            s.config["configurable"]["checkpoint_ns"].split(":")[0],
-            s.metadata["source"],
-            s.metadata["step"],
-            s.next,
-            s.values,
-        )
-        for s in graph.get_state_history(_thread())
-    ]
+    """Every checkpoint the saver holds for the thread, subgraphs' too: for each
+    namespace (shown without its task id), its checkpoints as the saver lists them
+    (newest first) as source, step and the parent's position. (How a saver
+    interleaves namespaces when it lists them all differs between LangGraph's
+    own savers.)"""
+    groups: dict = {}
+    for saved in graph.checkpointer.list(_thread()):
+        groups.setdefault(saved.config["configurable"]["checkpoint_ns"], []).append(saved)
+    out = []
+    for ns, saved in groups.items():
+        where = {t.config["configurable"]["checkpoint_id"]: i for i, t in enumerate(saved)}
+        chain = [
+            (
+                t.metadata["source"],
+                t.metadata["step"],
+                where.get(t.parent_config["configurable"]["checkpoint_id"])
+                if t.parent_config
+                else None,
+            )
+            for t in saved
+        ]
+        out.append((ns.split(":")[0], chain))
+    return sorted(out, key=repr)
+
+
+def _root_history(graph):
+    return [(s.metadata["source"], s.next, s.values) for s in graph.get_state_history(_thread())]
 
 
 @case()
@@ -290,5 +306,52 @@ def case_async_put_writes(lib):
             return await graph.ainvoke(None, _thread())
 
         return {"done": asyncio.run(go()), "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_from_a_subgraph_checkpoint(lib):
+    graph = _with_subgraph(lib, asks=True)
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        paused = graph.get_state(_thread(), subgraphs=True)
+        inner = paused.tasks[0].state
+        replayed = graph.invoke(None, inner.config)
+        forked = _with_namespaces(graph)
+        resumed = graph.invoke(lib.Command(resume="late"), _thread())
+        return {
+            "replayed": replayed,
+            "forked": forked,
+            "resumed": resumed,
+            "history": _with_namespaces(graph),
+        }
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_from_an_earlier_subgraph_checkpoint(lib):
+    graph = _with_subgraph(lib, asks=True)
+
+    def script(graph):
+        graph.invoke({"log": []}, _thread())
+        graph.invoke(lib.Command(resume="first"), _thread())
+        [asking] = [
+            t
+            for t in graph.checkpointer.list(_thread())
+            if t.config["configurable"]["checkpoint_ns"] and t.metadata["step"] == 1
+        ]
+        inner = graph.get_state(asking.config)  # its config has the checkpoint_map
+        replayed = graph.invoke(None, inner.config)
+        resumed = graph.invoke(lib.Command(resume="second"), _thread())
+        return {
+            "inner": (inner.next, inner.values),
+            "replayed": replayed,
+            "resumed": resumed,
+            "history": _with_namespaces(graph),
+            "root": _root_history(graph),
+        }
 
     return Scenario(graph, mode="script", script=script)
