@@ -355,3 +355,48 @@ def case_replay_from_an_earlier_subgraph_checkpoint(lib):
         }
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_streams(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        graph.invoke(lib.Command(resume="old"), _thread())
+        config = _at(graph, ("ask",)).config
+        modes = ["values", "updates", "tasks"]
+        chunks = list(graph.stream(None, config, stream_mode=modes))
+        shown = [
+            (mode, (c["name"], sorted(c)) if mode == "tasks" else c) for mode, c in chunks
+        ]
+        return {"chunks": shown, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_with_durability_exit(lib):
+    graph = _chain(lib, "a", "b", "c")
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        replayed = graph.invoke(None, _at(graph, ("b",)).config, durability="exit")
+        return {"replayed": replayed, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_from_an_update_after_the_thread_moved_on(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        edited = graph.update_state(_thread(), {"n": 3})
+        graph.invoke(lib.Command(resume="one"), _thread())
+        again = graph.invoke(None, edited)
+        done = graph.invoke(lib.Command(resume="two"), _thread())
+        return {"again": again, "done": done, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)

@@ -161,5 +161,8 @@ def result_of(run: RunView, task: Task) -> TaskResult:
         return TaskResult(task.id, task.node, interrupts=interrupts, answers=answers)
     if error is not None:
         return TaskResult(task.id, task.node, error=repr(error))
-    asked = tuple(run.asked.get(task.id, ()))
+    # the record keeps what the task asked when it last paused at this checkpoint
+    # (LangGraph keeps the task's interrupt write); an answer given before it asked shows none
+    prior = run.reuse.get(task.id)
+    asked = prior.interrupts if prior is not None else ()
     return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)

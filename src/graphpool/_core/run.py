@@ -133,7 +133,6 @@ class Run:
         self.checkpoint_id = ""
         self.start: tuple[Any, ...] = ()  # (input,) when restored to an input checkpoint
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
-        self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
