@@ -367,9 +367,7 @@ def case_replay_streams(lib):
         config = _at(graph, ("ask",)).config
         modes = ["values", "updates", "tasks"]
         chunks = list(graph.stream(None, config, stream_mode=modes))
-        shown = [
-            (mode, (c["name"], sorted(c)) if mode == "tasks" else c) for mode, c in chunks
-        ]
+        shown = [(mode, (c["name"], sorted(c)) if mode == "tasks" else c) for mode, c in chunks]
         return {"chunks": shown, "history": _full(graph, _thread())}
 
     return Scenario(graph, mode="script", script=script)
@@ -398,5 +396,55 @@ def case_replay_from_an_update_after_the_thread_moved_on(lib):
         again = graph.invoke(None, edited)
         done = graph.invoke(lib.Command(resume="two"), _thread())
         return {"again": again, "done": done, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_with_breakpoints(lib):
+    graph = _chain(lib, "a", "b", "c", interrupt_before=["c"], interrupt_after=["a"])
+
+    def script(graph):
+        seen = [graph.invoke({"log": [], "n": 0}, _thread())]
+        seen += [graph.invoke(None, _thread()), graph.invoke(None, _thread())]
+        seen.append(graph.invoke(None, _at(graph, ("b",)).config))  # stops before c again
+        seen.append(graph.invoke(None, _at(graph, ("c",)).config))  # at the breakpoint: goes on
+        seen.append(graph.invoke(None, _thread()))
+        return {"seen": seen, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_of_a_fan_out_step_reruns_every_task(lib):
+    calls = []
+
+    def work(state):
+        calls.append(state["i"])
+        if state["i"] == 1:
+            return {"log": [f"w1={lib.interrupt('w1?')}"]}
+        return {"log": [f"w{state['i']}"]}
+
+    g = lib.StateGraph(Log)
+    g.add_node("fan", _say("fan"))
+    g.add_node("w", work)
+    g.add_edge(lib.START, "fan")
+    g.add_conditional_edges("fan", lambda s: [lib.Send("w", {"i": i}) for i in range(3)])
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        graph.invoke(lib.Command(resume="x"), _thread())
+        calls.clear()
+        fanned = next(s for s in graph.get_state_history(_thread()) if "w" in s.next)
+        replayed = graph.invoke(None, fanned.config)
+        rerun = sorted(calls)
+        done = graph.invoke(lib.Command(resume="y"), _thread())
+        return {
+            "replayed": replayed,
+            "rerun": rerun,
+            "done": done,
+            "history": _full(graph, _thread()),
+        }
 
     return Scenario(graph, mode="script", script=script)
