@@ -273,7 +273,9 @@ def _plan(
     if command is not None and command.resume is not None:
         pending = [i for r in results for i in r.interrupts]
         resume_by_id, unaddressed = _deliver(command.resume, pending)
-    updates = tuple(sorted((r for r in results if r.node == INPUT), key=lambda r: r.task_id))
+    # a Command(update=...) given to the checkpoint applies however the run goes on
+    # (LangGraph applies its null writes on time travel too; a fork then holds them)
+    updates = tuple(sorted((r for r in saved.results if r.node == INPUT), key=lambda r: r.task_id))
     return ResumePlan(
         durable=True,
         checkpoint=checkpoint,

@@ -448,3 +448,19 @@ def case_replay_of_a_fan_out_step_reruns_every_task(lib):
         }
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_keeps_the_update_writes_of_the_checkpoint(lib):
+    graph = _chain(lib, "a", "b", interrupt_before=["b"])
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        paused = graph.get_state(_thread()).config
+        null = "00000000-0000-0000-0000-000000000000"
+        graph.checkpointer.put_writes(paused, [("log", ["U"]), ("n", 2)], null)
+        first = graph.invoke(None, _thread())
+        again = graph.invoke(None, paused)
+        return {"first": first, "again": again, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
