@@ -11,7 +11,7 @@ import asyncio
 import operator
 from typing import Annotated, TypedDict
 
-from .cases_checkpoint import Log, _asker, _chain, _say, _thread
+from .cases_checkpoint import Log, _asker, _chain, _checkpoint_chunks, _say, _thread
 from .cases_updates import _history
 from .harness import Scenario, make_registry
 
@@ -462,5 +462,24 @@ def case_replay_keeps_the_update_writes_of_the_checkpoint(lib):
         first = graph.invoke(None, _thread())
         again = graph.invoke(None, paused)
         return {"first": first, "again": again, "history": _full(graph, _thread())}
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_replay_debug_stream(lib):
+    graph = _asking(lib)
+
+    def script(graph):
+        graph.invoke({"log": [], "n": 0}, _thread())
+        graph.invoke(lib.Command(resume="old"), _thread())
+        config = _at(graph, ("ask",)).config
+        debug = list(graph.stream(None, config, stream_mode="debug"))
+        steps = [(c["type"], c["step"]) for c in debug]
+        checkpoints = [c["payload"] for c in debug if c["type"] == "checkpoint"]
+        return {
+            "steps": steps,
+            "checkpoints": _checkpoint_chunks(checkpoints, graph.get_state(_thread()).config),
+        }
 
     return Scenario(graph, mode="script", script=script)
