@@ -334,7 +334,14 @@ def test_replay_from_an_earlier_checkpoint(saver) -> None:
     before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
     assert graph.invoke(None, before_b.config) == {"log": ["a", "b"]}
     assert calls == ["a", "b", "b"]
-    assert graph.get_state(config).parent_config == before_b.config
+    # the new branch starts with a copy of before_b (a "fork"), as LangGraph's does
+    fork = graph.get_state(graph.get_state(config).parent_config)
+    assert fork.parent_config == before_b.config
+    assert (fork.metadata["source"], fork.metadata["step"]) == (
+        "fork",
+        before_b.metadata["step"] + 1,
+    )
+    assert (fork.next, fork.values) == (before_b.next, before_b.values)
 
 
 def test_bulk_update_rebuilds_a_thread_with_its_task_results(saver) -> None:
@@ -474,6 +481,74 @@ def test_async_runs_resume_too(saver) -> None:
     assert first["__interrupt__"][0].value == "q"
     assert chunks == [{"ask": {"log": ["A"]}}, {"after": {"log": ["after"]}}]
     assert state.values == {"log": ["A", "after"]}
+
+
+class _LoggedSaver(InMemorySaver):
+    """An InMemorySaver whose ``aput`` (LangGraph's signature) logs and yields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    async def aput(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def, override]
+        self.log.append(f"aput.start {metadata['source']}")
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)  # a caller's cancellation could land here
+            return await super().aput(config, checkpoint, metadata, new_versions)
+        finally:
+            self.log.append("aput.end")
+
+
+def test_async_runs_save_checkpoints_through_aput() -> None:
+    saver = _LoggedSaver()
+    graph = chain("a", "b", checkpointer=saver)
+    config = cfg()
+    assert asyncio.run(graph.ainvoke({"log": []}, config)) == {"log": ["a", "b"]}
+    sources = [e.split()[1] for e in saver.log if e.startswith("aput.start")]
+    assert sources == ["input", "loop", "loop", "loop"]
+    assert len(list(graph.get_state_history(config))) == 4
+
+
+@pytest.mark.parametrize("how", ["ainvoke", "astream"])
+def test_a_cancelled_async_run_still_saves_its_exit_checkpoint(how: str) -> None:
+    saver = _LoggedSaver()
+    log = saver.log
+
+    async def waits(state: S) -> dict:
+        log.append("node.start")
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            log.append("node.end")
+        return {}
+
+    b = StateGraph(S)
+    b.add_node("a", say("a"))
+    b.add_node("waits", waits)
+    b.add_edge(START, "a")
+    b.add_edge("a", "waits")
+    graph = b.compile(checkpointer=saver)
+    config = cfg()
+
+    async def go() -> None:
+        if how == "ainvoke":
+            run = asyncio.ensure_future(graph.ainvoke({"log": []}, config, durability="exit"))
+        else:
+            stream = graph.astream({"log": []}, config, durability="exit")
+            assert await stream.__anext__() == {"a": {"log": ["a"]}}
+            run = asyncio.ensure_future(stream.__anext__())
+        while "node.start" not in log:
+            await asyncio.sleep(0)
+        assert log == ["node.start"]  # nothing saved yet: durability="exit"
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(go())
+    assert log == ["node.start", "node.end", "aput.start loop", "aput.end"]
+    state = graph.get_state(config)
+    assert (state.values, state.next) == ({"log": ["a"]}, ("waits",))
 
 
 def test_compile_checks() -> None:

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from graphpool import Send, ThreadBusyError
+from graphpool import Interrupt, Send, ThreadBusyError
 from graphpool.checkpoint import Checkpoint, TaskResult
 from graphpool.checkpoint.base import Lease, new_checkpoint_id
 from graphpool.checkpoint.sqlite import SqliteSaver
@@ -36,6 +36,32 @@ def checkpoint(step: int, **values) -> Checkpoint:
     )
 
 
+def test_checkpoint_ids_sort_in_the_order_they_were_made() -> None:
+    made = [new_checkpoint_id() for _ in range(2000)]  # many share a millisecond
+    assert sorted(made) == made and len(set(made)) == len(made)
+
+
+def test_put_writes_files_langgraphs_pending_writes_as_task_results(saver) -> None:
+    config = saver.put(thread(), checkpoint(0, x=1), {"source": "loop", "step": 0}, {})
+    asked = Interrupt("q?", id="i" * 32)
+    saver.put_writes(config, [("x", 2), ("branch:to:c", None)], "t1", "~__pregel_pull, b")
+    saver.put_writes(config, [("__pregel_tasks", Send("w", 1))], "t2", "~__pregel_pull, b2")
+    saver.put_writes(config, [("__interrupt__", [asked]), ("__resume__", ["yes"])], "t3")
+    saver.put_writes(config, [("__error__", ValueError("boom"))], "t4")
+    null = "00000000-0000-0000-0000-000000000000"
+    asyncio.run(saver.aput_writes(config, [("x", 7)], null))
+    got = {r.task_id: r for r in saver.get_tuple(config).results}
+    assert (got["t1"].node, got["t1"].writes, got["t1"].routes) == ("b", (("x", 2),), ("c",))
+    assert (got["t2"].node, got["t2"].routes) == ("b2", (Send("w", 1),))
+    assert (got["t3"].interrupts, got["t3"].answers, got["t3"].succeeded) == (
+        (asked,),
+        ("yes",),
+        False,
+    )
+    assert got["t4"].error == "ValueError('boom')"
+    assert (got[null].node, got[null].writes) == ("__input__", (("x", 7),))
+
+
 def test_put_get_list_and_results(saver) -> None:
     config = thread()
     assert saver.get_tuple(config) is None
@@ -47,6 +73,9 @@ def test_put_get_list_and_results(saver) -> None:
 
     latest = saver.get_tuple(config)
     assert latest.checkpoint.values == {"x": 2}
+    assert latest.checkpoint.get("channel_values") == {"x": 2}  # LangGraph's key names
+    assert latest.checkpoint.get("id") == second["configurable"]["checkpoint_id"]
+    assert latest.checkpoint.get("channel_versions", {}) == {}
     assert latest.checkpoint.sends == (Send("w", {"i": 1}),)
     assert latest.checkpoint.barriers == {"join:a+b:c": ("a",)}
     assert latest.metadata == {"source": "loop", "step": 1}

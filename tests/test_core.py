@@ -32,6 +32,7 @@ from graphpool._core import (
     Task,
     Wait,
 )
+from graphpool._core.records import task_id
 from graphpool.checkpoint.base import Checkpoint, TaskResult
 from graphpool.errors import NodeTimeoutError
 from graphpool.types import Command, interrupt
@@ -257,6 +258,33 @@ def test_interrupt_then_resume_from_the_saved_records() -> None:
     events = second.run(run, None)
     assert seen == [7]
     assert _final(events) == {"n": 7}
+
+
+def test_a_fork_plan_saves_a_copy_first_and_names_the_tasks_after_it() -> None:
+    graph = _one_node(lambda s: {"n": s["n"] + 1})
+    ids = iter(f"cp{i:03d}" for i in range(100))
+    first = FakeDriver()
+    run = _make_run(graph, first, plan=ResumePlan(durable=True), checkpoint_ids=lambda: next(ids))
+    saved = [e.record for e in first.run(run, {"n": 0}) if isinstance(e, Save)]
+    before_work = [r for r in saved if isinstance(r, Checkpoint)][1]
+    assert before_work.triggered and before_work.step == 0
+
+    plan = ResumePlan(durable=True, checkpoint=before_work, resuming=True, fork=True)
+    second = FakeDriver()
+    run = _make_run(graph, second, plan=plan, checkpoint_ids=lambda: next(ids))
+    records = [e.record for e in second.run(run, None) if isinstance(e, Save)]
+    fork, result, last = records
+    assert (fork.id, fork.step, fork.triggered, fork.values) == (
+        "cp003",
+        1,
+        before_work.triggered,
+        before_work.values,
+    )
+    assert [(r.step, r.values) for r in (fork, last)] == [(1, {"n": 0}), (2, {"n": 1})]
+    assert [e.source for e in second.events if isinstance(e, Save)] == ["fork", "task", "loop"]
+    # the task is named after the fork: a later resume of the fork matches it by id
+    assert isinstance(result, TaskResult)
+    assert result.task_id == task_id(fork.id, (0, "work"))
 
 
 def test_final_only_emits_one_values_chunk() -> None:

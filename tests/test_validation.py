@@ -26,7 +26,7 @@ from graphpool import (
     RetryPolicy,
     StateGraph,
 )
-from graphpool._channels import LastValue, Reduced
+from graphpool._channels import Batched, LastValue, Reduced
 
 
 class S(TypedDict):
@@ -251,6 +251,58 @@ def test_two_overwrites_in_one_step_name_the_key_and_the_writers() -> None:
     message = r"'log': Can receive only one Overwrite value per super-step \(from nodes 'a', 'b'\)"
     with pytest.raises(InvalidUpdateError, match=message):
         channel.update([Overwrite([1]), Overwrite([2])], writers=["a", "b"])
+
+
+def _concat(state: list[Any], writes: list[Any]) -> list[Any]:
+    return [*state, *writes]
+
+
+def test_a_batched_key_folds_a_steps_writes_in_one_call_and_takes_one_overwrite() -> None:
+    calls: list[list[Any]] = []
+
+    def reducer(state: list[Any], writes: list[Any]) -> list[Any]:
+        calls.append(writes)
+        return _concat(state, writes)
+
+    channel = Batched("log", list, reducer)
+    assert channel.value == []
+    channel.update([1, 2], writers=["a", "b"])
+    channel.update([3])
+    assert (channel.value, calls) == ([1, 2, 3], [[1, 2], [3]])
+    channel.update([4, Overwrite([9])])
+    assert channel.value == [9] and len(calls) == 2
+    channel.update([Overwrite(None)])
+    assert channel.value == []
+    message = r"'log': Can receive only one Overwrite value per super-step \(from nodes 'a', 'b'\)"
+    with pytest.raises(InvalidUpdateError, match=message):
+        channel.update([Overwrite([1]), Overwrite([2])], writers=["a", "b"])
+
+
+def test_a_failing_batch_reducer_names_the_key() -> None:
+    channel = Batched("log", list, lambda state, writes: state + writes[0])
+    with pytest.raises(ReducerError, match="'log'"):
+        channel.update([1], writers=["a"])
+
+
+class _DeltaLike:
+    """The shape of LangGraph's ``DeltaChannel(reducer)``."""
+
+    def __init__(self, reducer: Any) -> None:
+        self.reducer = reducer
+        self.snapshot_frequency = 100
+
+
+class _Batches(TypedDict):
+    log: Annotated[list, _DeltaLike(_concat)]
+
+
+def test_a_delta_channel_annotation_makes_a_batched_key() -> None:
+    graph = StateGraph(_Batches)
+    graph.add_node("a", lambda s: {"log": ["a"]})
+    graph.add_edge(START, "a")
+    channels = graph.compile().topology.writable.new_channels()
+    assert isinstance(channels["log"], Batched)
+    assert graph.compile().invoke({"log": ["in"]}) == {"log": [["in"], ["a"]]}  # one call each
 
 
 def _bad_writer_graph() -> StateGraph[S]:

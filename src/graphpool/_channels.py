@@ -2,19 +2,22 @@
 
 A key without a reducer is a :class:`LastValue`: at most one write per step.
 A key declared ``Annotated[T, reducer]`` is a :class:`Reduced`: every write of a
-step is folded in, in the step's deterministic task order.
+step is folded in, in the step's deterministic task order. A key declared with
+LangGraph's ``DeltaChannel(reducer)`` is a :class:`Batched`: its reducer takes a
+step's writes in one call.
 """
 
 from __future__ import annotations
 
 import collections.abc
+import copy
 from collections.abc import Callable, Sequence
-from typing import Any, get_origin
+from typing import Any, NamedTuple, get_origin
 
 from .errors import InvalidUpdateError, ReducerError
 from .types import Overwrite
 
-__all__ = ["MISSING", "Channel", "LastValue", "Reduced"]
+__all__ = ["MISSING", "BatchReducer", "Batched", "Channel", "LastValue", "Reduced"]
 
 
 class _Missing:
@@ -146,6 +149,44 @@ class Reduced(Channel):
             f"({type(value).__name__}, current value {type(self.value).__name__}): "
             f"{type(exc).__name__}: {exc}"
         )
+
+
+class BatchReducer(NamedTuple):
+    """A reducer ``fn(current, [write, ...]) -> new`` that takes a step's writes at
+    once (what ``Annotated[T, DeltaChannel(fn)]`` declares)."""
+
+    fn: Callable[[Any, list[Any]], Any]
+
+
+class Batched(Reduced):
+    """A key whose reducer takes all of a step's writes in one call, as LangGraph's
+    ``DeltaChannel``: it starts at ``typ()``, as :class:`Reduced` does; an
+    ``Overwrite`` among the writes replaces the value and the others are dropped.
+
+    (LangGraph stores such a key as deltas to replay; graphpool's checkpoints hold
+    whole values, so only the reducer's batching shows.)
+    """
+
+    __slots__ = ()
+
+    def update(self, values: Sequence[Any], writers: Sequence[str] = ()) -> None:
+        if not values:
+            return
+        overwrites = [o for o in map(_overwrite, values) if o is not None]
+        if len(overwrites) > 1:
+            raise InvalidUpdateError(
+                f"At key {self.key!r}: Can receive only one Overwrite value per "
+                f"super-step{_from(writers)}."
+            )
+        if overwrites:
+            value = overwrites[0].value
+            self.value = copy.copy(value) if value is not None else _initial_value(self.typ)
+            return
+        base = _initial_value(self.typ) if self.value is MISSING else self.value
+        try:
+            self.value = self.reducer(base, list(values))
+        except Exception as exc:
+            raise self._reducer_failed(exc, values[-1], writers[-1:]) from exc
 
 
 def _overwrite(value: Any) -> Overwrite | None:

@@ -17,6 +17,7 @@ The dispatcher hands the run's Save records to :meth:`Checkpointing.save`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -76,16 +77,58 @@ class Checkpointing:
             return
         self._write(record, source)
 
+    def _metadata(self, record: Checkpoint, source: str) -> dict[str, Any]:
+        metadata = {"source": source, "step": record.step, "parents": dict(self.parents)}
+        metadata.update((k, v) for k, v in self.extra.items() if k not in metadata)
+        return metadata
+
     def _write(self, record: Checkpoint | TaskResult, source: str) -> None:
         if isinstance(record, Checkpoint):
-            metadata = {"source": source, "step": record.step, "parents": dict(self.parents)}
-            metadata.update((k, v) for k, v in self.extra.items() if k not in metadata)
-            self.config = self.saver.put(self.config, record, metadata)
+            self.config = self.saver.put(self.config, record, self._metadata(record, source))
             if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:
                 self.saver.refresh(self.thread_id, self.lease)
                 self._refreshed = time.monotonic()
         else:
             self.saver.put_result(self.config, record)
+
+    async def asave(self, record: Checkpoint | TaskResult, source: str) -> None:
+        """:meth:`save` for an async run: through the saver's ``aput``/``aput_result``."""
+        if self.durability == "exit":
+            self.save(record, source)
+            return
+        await self._awrite(record, source)
+
+    async def _awrite(self, record: Checkpoint | TaskResult, source: str) -> None:
+        if isinstance(record, Checkpoint):
+            self.config = await self.saver.aput(
+                self.config, record, self._metadata(record, source), {}
+            )
+            if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:
+                await asyncio.to_thread(self.saver.refresh, self.thread_id, self.lease)
+                self._refreshed = time.monotonic()
+        else:
+            await self.saver.aput_result(self.config, record)
+
+    async def aflush(self) -> None:
+        """Write what ``durability="exit"`` held back, through the async saver methods.
+
+        Shielded, as LangGraph's final put: a caller cancelled now still gets its
+        checkpoint saved (its ``CancelledError`` comes once the put has ended).
+        """
+        held, self._held = self._held, []
+        if not held:
+            return
+
+        async def write_all() -> None:
+            for record, source in held:
+                await self._awrite(record, source)
+
+        writing = asyncio.ensure_future(write_all())
+        try:
+            await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            await asyncio.wait([writing])
+            raise
 
     def drop_held(self) -> None:
         """Forget what ``durability="exit"`` held back (nothing of it is written)."""
@@ -228,15 +271,23 @@ def _plan(
             stop=stop,
             parent_id=parent_id,
         )
+    command = input if isinstance(input, Command) else None
+    # time travel: a checkpoint id given, and no resume value; its finished tasks run again
+    travels = addressed is not None and (command is None or command.resume is None)
     latest = not rerun and (addressed is None or _is_latest(hook, addressed))
-    results = saved.results if latest else ()
+    results = saved.results if latest and not travels else ()
     resume_by_id: dict[str, Any] = {}
     unaddressed: tuple[Any, ...] = ()
-    command = input if isinstance(input, Command) else None
+    # A fork starts the new branch, unless the checkpoint is one already (an
+    # update_state or fork checkpoint still at the head: the run continues it)
+    source = str(saved.metadata.get("source", "loop"))
+    fork = travels and (source not in ("update", "fork") or not latest)
     if command is not None and command.resume is not None:
         pending = [i for r in results for i in r.interrupts]
         resume_by_id, unaddressed = _deliver(command.resume, pending)
-    updates = tuple(sorted((r for r in results if r.node == INPUT), key=lambda r: r.task_id))
+    # a Command(update=...) given to the checkpoint applies however the run goes on
+    # (LangGraph applies its null writes on time travel too; a fork then holds them)
+    updates = tuple(sorted((r for r in saved.results if r.node == INPUT), key=lambda r: r.task_id))
     return ResumePlan(
         durable=True,
         checkpoint=checkpoint,
@@ -248,7 +299,8 @@ def _plan(
         unaddressed=unaddressed,
         command=command,
         parent_id=parent_id,
-        source=str(saved.metadata.get("source", "loop")),
+        source=source,
+        fork=fork,
     )
 
 

@@ -506,6 +506,11 @@ class Dispatcher:
         assert durability is not None, "a Save event from a run without a checkpointer"
         durability.save(event.record, event.source)
 
+    async def asave(self, event: Save) -> None:
+        durability = self.services.durability
+        assert durability is not None, "a Save event from a run without a checkpointer"
+        await durability.asave(event.record, event.source)
+
     def observed(self, event: Observed) -> None:
         observers, run_id = self._observers, self.lane
         if event.task is None:

@@ -109,7 +109,7 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                 for chunk in dispatch.drain_sink():
                     yield chunk
             elif type(event) is Save:
-                await asyncio.to_thread(dispatch.save, event)
+                await dispatch.asave(event)
             else:
                 reply = dispatch.handle(event)
                 if inspect.iscoroutine(reply):  # an async task run inline on this loop
@@ -118,6 +118,9 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
         cancelled = dispatch.close()
         if cancelled:  # let them see their CancelledError before the caller goes on
             await asyncio.wait(cancelled, timeout=5)
+        hook = services.durability
+        if hook is not None and services.nest is None:  # durability="exit": save now
+            await hook.aflush()
 
 
 async def _admit_async(pool: Any, lane: Any, timeout: float | None) -> None:

@@ -125,9 +125,6 @@ class Nest:
         saved = run.reuse.get(task.id)
         if saved is None or saved.succeeded:
             return False, None
-        if saved.interrupts:  # the task's record keeps the interrupts its subgraph asked
-            asked = run.asked.setdefault(task.id, [])
-            asked.extend(i for i in saved.interrupts if i not in asked)
         return True, self.resume_command({i.id for i in saved.interrupts})
 
     def resume_command(self, own: set[str] | None = None) -> Any:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hint
 
 from typing_extensions import NotRequired, ReadOnly, Required
 
-from ._channels import MISSING, Channel, LastValue, Reduced
+from ._channels import MISSING, Batched, BatchReducer, Channel, LastValue, Reduced
 from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
 
@@ -43,13 +43,15 @@ def _strip(typ: Any) -> Any:
     return typ
 
 
-def _reducer_of(key: str, typ: Any) -> tuple[Any, Callable[[Any, Any], Any] | None]:
+def _reducer_of(key: str, typ: Any) -> tuple[Any, Callable[[Any, Any], Any] | BatchReducer | None]:
     """Split ``Annotated[T, ..., reducer]`` into ``(T, reducer)``."""
     typ = _strip(typ)
     if get_origin(typ) is not Annotated:
         return typ, None
     inner, *meta = get_args(typ)
     inner = _strip(inner)
+    if meta and _is_delta_channel(meta[-1]):
+        return inner, BatchReducer(meta[-1].reducer)
     if not meta or not callable(meta[-1]) or isinstance(meta[-1], type):
         return inner, None
     reducer = meta[-1]
@@ -67,6 +69,16 @@ def _reducer_of(key: str, typ: Any) -> tuple[Any, Callable[[Any, Any], Any] | No
     return inner, reducer
 
 
+def _is_delta_channel(meta: Any) -> bool:
+    """LangGraph's ``DeltaChannel(reducer)`` (known by its shape: graphpool does not
+    import LangGraph): a reducer that takes a step's writes in one call."""
+    return (
+        not isinstance(meta, type)
+        and callable(getattr(meta, "reducer", None))
+        and hasattr(meta, "snapshot_frequency")
+    )
+
+
 def _is_pydantic(cls: Any) -> bool:
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
@@ -77,7 +89,7 @@ class Schema:
 
     __slots__ = ("_warned", "cls", "fields", "keys", "kind")
 
-    fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]]
+    fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | BatchReducer | None]]
     keys: tuple[str, ...]
     _warned: set[tuple[str, str]]  # (node, key) of dropped writes told
 
@@ -135,7 +147,12 @@ class Schema:
         """Fresh, empty channels for a run."""
         channels: dict[str, Channel] = {}
         for key, (typ, reducer) in self.fields.items():
-            channels[key] = LastValue(key) if reducer is None else Reduced(key, typ, reducer)
+            if reducer is None:
+                channels[key] = LastValue(key)
+            elif isinstance(reducer, BatchReducer):
+                channels[key] = Batched(key, typ, reducer.fn)
+            else:
+                channels[key] = Reduced(key, typ, reducer)
         return channels
 
     def read(self, channels: dict[str, Channel]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import RunOptions
 from ._core import ResumePlan, Run, Task
-from ._core.records import PAUSED, folded
+from ._core.records import INPUT, PAUSED, folded
 from ._nest import recast
 from ._services import SYSTEM_CLOCK
 from .checkpoint.base import (
@@ -74,6 +74,10 @@ def _snapshot(
             raise
         return _read_only(graph, saved)  # a namespace read with a graph not its own
     results = {r.task_id: r for r in saved.results}
+    # a Command(update=...) given to this checkpoint shows in its values, as
+    # LangGraph applies its null task's writes (in the history too)
+    for update in sorted((r for r in saved.results if r.node == INPUT), key=lambda r: r.task_id):
+        run.state.write(list(update.writes), "Command(update=...)")
     listed: list[PregelTask] = []
     upcoming: list[str] = []
     interrupts: list[Any] = []

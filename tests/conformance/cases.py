@@ -17,6 +17,7 @@ from . import (
     cases_runtime,
     cases_state,
     cases_subgraphs,
+    cases_time_travel,
     cases_updates,
 )
 
@@ -34,6 +35,7 @@ CASES = [
     *cases_interrupts.CASES,
     *cases_options.CASES,
     *cases_updates.CASES,
+    *cases_time_travel.CASES,
     *cases_subgraphs.CASES,
     *cases_debug_chunks.CASES,
     *cases_runtime.CASES,

@@ -381,3 +381,56 @@ def case_stream_shows_every_key_invoke_the_output(lib):
         ]
 
     return Scenario(graph, mode="script", script=script)
+
+
+def _batches(state: list, writes: list) -> list:
+    """A batch reducer that shows how the writes came: one entry per call."""
+    return [*state, sorted(writes)]
+
+
+def _extend(state: list, writes: list) -> list:
+    """A batch reducer that gives the same state however the writes are batched
+    (LangGraph rebuilds a DeltaChannel's history in batches of its own)."""
+    return [*state, *(item for write in writes for item in write)]
+
+
+def _delta_state(reducer):
+    # LangGraph's own channel object in both runs: graphpool accepts it as a
+    # reducer that takes a step's writes at once
+    from langgraph.channels.delta import DeltaChannel
+
+    class Batches(TypedDict, total=False):
+        seen: Annotated[list, DeltaChannel(reducer)]
+        n: int
+
+    return Batches
+
+
+@case()
+def case_delta_channel_reducer_takes_a_steps_writes_at_once(lib):
+    g = lib.StateGraph(_delta_state(_batches))
+    g.add_node("fan", lambda s: {"n": 3})
+    g.add_node("w", lambda s: {"seen": [s["i"]]})
+    g.add_node("after", lambda s: {"seen": ["after"], "n": len(s["seen"])})
+    g.add_edge(lib.START, "fan")
+    g.add_conditional_edges("fan", lambda s: [lib.Send("w", {"i": i}) for i in range(s["n"])])
+    g.add_edge("w", "after")
+    return Scenario(g.compile(), {"n": 0})
+
+
+@case()
+def case_delta_channel_across_turns_and_time_travel(lib):
+    g = lib.StateGraph(_delta_state(_extend))
+    g.add_node("reply", lambda s: {"seen": [f"reply{len(s['seen'])}"]})
+    g.add_edge(lib.START, "reply")
+    graph = g.compile(checkpointer=lib.MemorySaver())
+
+    def script(graph):
+        config = {"configurable": {"thread_id": "t"}}
+        turns = [graph.invoke({"seen": [f"in{i}"]}, config) for i in range(3)]
+        first = next(s for s in graph.get_state_history(config) if len(s.values["seen"]) == 2)
+        travelled = graph.invoke({"seen": ["again"]}, first.config)
+        history = [(s.metadata["source"], s.values) for s in graph.get_state_history(config)]
+        return {"turns": turns, "travelled": travelled, "history": history}
+
+    return Scenario(graph, mode="script", script=script)

@@ -34,11 +34,10 @@ def interrupt_id(task_id: str, index: int) -> str:
 class Asking:
     """One attempt of one task, answering its node's ``interrupt()`` calls in order."""
 
-    __slots__ = ("asked", "calls", "run", "task")
+    __slots__ = ("calls", "run", "task")
 
     def __init__(self, run: RunView, task: Task) -> None:
         self.run, self.task, self.calls = run, task, 0
-        self.asked: list[Interrupt] = []  # answered in this attempt, for the step's record
 
     def interrupt(
         self, value: Any, schema: Any = None, validate: Callable[[Any], Any] | None = None
@@ -50,8 +49,6 @@ class Asking:
         found, ident = self._answer(index, validate)
         asked = Interrupt(value, ident, response_schema=schema)
         if found is not _MISSING:
-            self.asked.append(asked)
-            self.run.asked[self.task.id] = self.asked
             return found
         raise GraphInterrupt((asked,))
 

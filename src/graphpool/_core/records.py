@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._channels import MISSING
-from ..checkpoint._records import Checkpoint, TaskResult
+from ..checkpoint._records import UPDATE_NODE, Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
 from ..types import Command, Interrupt
 
@@ -59,6 +59,9 @@ class ResumePlan:
             checkpoint (saved as results of :data:`INPUT`), applied again first:
             the step they were given to has not committed yet.
         parent_id, source: the saved checkpoint's parent id and metadata source.
+        fork: time travel (a ``checkpoint_id`` given, no resume value): the run
+            first saves a copy of the checkpoint as a new child of it (metadata
+            source ``"fork"``), and its branch grows from that copy, as LangGraph's.
     """
 
     durable: bool = False
@@ -73,9 +76,10 @@ class ResumePlan:
     updates: tuple[TaskResult, ...] = ()
     parent_id: str = ""  # the saved checkpoint's parent, and the source it was saved
     source: str = "loop"  # from: what a resumed run's first ``checkpoints`` chunk shows
+    fork: bool = False
 
 
-INPUT = "__input__"
+INPUT = UPDATE_NODE
 """The node name under which a resume's ``Command(update=...)`` writes are saved."""
 
 FRESH = ResumePlan()
@@ -88,12 +92,18 @@ def task_id(checkpoint_id: str, order: tuple[int, Any]) -> str:
 
 
 def export(
-    run: RunView, tasks: Iterable[Task], *, step: int | None = None, start: tuple[Any, ...] = ()
+    run: RunView,
+    tasks: Iterable[Task],
+    *,
+    step: int | None = None,
+    start: tuple[Any, ...] = (),
+    ran: tuple[str, ...] | None = None,
 ) -> Checkpoint:
     """The run's state now, as a new checkpoint (which becomes the run's current one).
 
     ``tasks`` are the step's tasks just committed; ``start`` is ``(input,)`` for
-    the checkpoint saved before the START task applies the caller's input.
+    the checkpoint saved before the START task applies the caller's input;
+    ``ran`` (a fork's: its original's) overrides the nodes ``tasks`` ran.
     """
     state = run.state
     checkpoint = Checkpoint(
@@ -108,7 +118,7 @@ def export(
             if seen
         },
         start=start,
-        ran=tuple(sorted({t.node for t in tasks})),
+        ran=tuple(sorted({t.node for t in tasks})) if ran is None else ran,
     )
     run.checkpoint_id = checkpoint.id
     return checkpoint
@@ -160,7 +170,10 @@ def result_of(run: RunView, task: Task) -> TaskResult:
         return TaskResult(task.id, task.node, interrupts=interrupts, answers=answers)
     if error is not None:
         return TaskResult(task.id, task.node, error=repr(error))
-    asked = tuple(run.asked.get(task.id, ()))
+    # the record keeps what the task asked when it last paused at this checkpoint
+    # (LangGraph keeps the task's interrupt write); an answer given before it asked shows none
+    prior = run.reuse.get(task.id)
+    asked = prior.interrupts if prior is not None else ()
     return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)
 
 

@@ -134,7 +134,6 @@ class Run:
         self.checkpoint_id = ""
         self.start: tuple[Any, ...] = ()  # (input,) when restored to an input checkpoint
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
-        self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
@@ -164,6 +163,7 @@ class Run:
         self._restored = plan.checkpoint
         self._restored_from = (plan.parent_id, plan.source)
         self.scope = Scope()  # where checkpoints go, as checkpoint chunks name it
+        self._fork = plan.fork and plan.checkpoint is not None
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
         if plan.step is not None:
@@ -326,12 +326,18 @@ class Run:
 
     def _begin(self, input: Any) -> Generator[Event, Any, list[Task]]:
         """The first step's tasks: START with the input, or where a restored run left off."""
-        if self.resuming and self._restored is not None:  # LangGraph streams it first
+        if self.resuming and self._restored is not None and not self._fork:
+            # LangGraph streams it first (a fork streams its copy instead)
             yield from self._checkpoint_events(self._restored, *self._restored_from)
         if not self.resuming:
             if self.durable:
                 yield from self.save_checkpoint((), "input", step=self.step - 1, start=(input,))
             return [self.start_task(input)]
+        if self._fork and self._restored is not None:
+            # time travel: a copy of the checkpoint starts the new branch (it takes
+            # a step number, as LangGraph's fork does); its tasks are named after it
+            self.step += 1
+            yield from self.save_checkpoint((), "fork", start=self.start, ran=self._restored.ran)
         return (yield from self._resumed_tasks())
 
     def _resumed_tasks(self) -> Generator[Event, Any, list[Task]]:
@@ -343,7 +349,7 @@ class Run:
         True}}``); tasks that paused in ``interrupt()`` get back their answers.
         """
         self.fresh = False  # a breakpoint it stopped at does not fire again
-        if self._input_update is not None:
+        if self._input_update is not None and not self._fork:  # a fork holds the update
             yield Save(self._input_update, "task")
         yield from self.values()
         if self.start:  # an input checkpoint: START still has to apply the input

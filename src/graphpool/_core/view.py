@@ -11,6 +11,7 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any, Protocol
 
 from .._topology import Topology
+from ..checkpoint._records import TaskResult
 from .collector import Collector
 from .events import Event
 from .task import Task
@@ -28,7 +29,7 @@ class RunView(Protocol):
     durable: bool
     fresh: bool
     answers: dict[str, list[Any]]
-    asked: dict[str, list[Any]]
+    reuse: Mapping[str, TaskResult]
     resume_by_id: Mapping[str, Any]
     unaddressed: list[Any]
     new_checkpoint_id: Callable[[], str]

@@ -9,24 +9,39 @@ naming the field, not with an ``AttributeError`` deep in the scheduler.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import SerializationError
 from ..types import Interrupt, Send
 
-__all__ = ["FORMAT", "Checkpoint", "TaskResult", "new_checkpoint_id"]
+__all__ = ["FORMAT", "Checkpoint", "TaskResult", "new_checkpoint_id", "result_of_writes"]
 
 FORMAT = 1  # version of the stored record layout below
 
 
+_made = [0, 0]  # the last id's time in ms and its sequence number in that ms
+_making = threading.Lock()
+
+
 def new_checkpoint_id() -> str:
-    """A fresh checkpoint id: a UUID whose first 48 bits are the time in ms (sortable)."""
+    """A fresh checkpoint id: a UUID whose first 48 bits are the time in ms, the
+    next 16 a sequence number within the ms, the rest random. Ids one process
+    makes sort in the order it made them (as LangGraph's uuid6 ids do), even
+    within a millisecond or if the clock steps back."""
     ms = time.time_ns() // 1_000_000
-    rand = uuid.uuid4().int & ((1 << 80) - 1)
-    return str(uuid.UUID(int=(ms << 80) | rand))
+    with _making:
+        seq = 0
+        if ms <= _made[0]:
+            ms, seq = _made[0], _made[1] + 1
+            if seq >> 16:
+                ms, seq = ms + 1, 0
+        _made[:] = [ms, seq]
+    rand = uuid.uuid4().int & ((1 << 64) - 1)
+    return str(uuid.UUID(int=(ms << 80) | (seq << 64) | rand))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +70,16 @@ class Checkpoint:
     barriers: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     start: tuple[Any, ...] = ()
     ran: tuple[str, ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The fields LangGraph's checkpoint dict also has, by its key names
+        (``"id"``, ``"channel_values"``), for saver code written against it;
+        ``default`` for its other keys."""
+        if key == "id":
+            return self.id
+        if key == "channel_values":
+            return dict(self.values)
+        return default
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -154,6 +179,57 @@ class TaskResult:
             if "asked" in record
             else (),
         )
+
+
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+"""LangGraph's task id for writes of no task (a ``Command(update=...)``'s)."""
+
+UPDATE_NODE = "__input__"
+"""The node name a resume's ``Command(update=...)`` writes are saved under
+(``_core.records.INPUT``): a resumed run applies them before its step."""
+
+
+def result_of_writes(
+    task_id: str, writes: Sequence[tuple[str, Any]], task_path: str = ""
+) -> TaskResult:
+    """LangGraph's pending writes of one task as a :class:`TaskResult`.
+
+    Writes to ``__error__``, ``__interrupt__`` and ``__resume__`` become the
+    result's error, interrupts and answers; ``branch:to:<node>`` and
+    ``__pregel_tasks`` writes become its routes; the rest, its state writes.
+    The node is the last part of LangGraph's ``task_path`` (``"~__pregel_pull,
+    node"``); writes of its null task id are a ``Command(update=...)``'s.
+    """
+    state: list[tuple[str, Any]] = []
+    routes: list[Any] = []
+    interrupts: list[Interrupt] = []
+    answers: list[Any] = []
+    error: str | None = None
+    for channel, value in writes:
+        if channel == "__error__":
+            error = repr(value) if isinstance(value, BaseException) else str(value)
+        elif channel == "__interrupt__":
+            interrupts.extend(value if isinstance(value, (list, tuple)) else [value])
+        elif channel == "__resume__":
+            answers.extend(value if isinstance(value, list) else [value])
+        elif channel.startswith("branch:to:"):
+            routes.append(channel.removeprefix("branch:to:"))
+        elif channel == "__pregel_tasks" and isinstance(value, Send):
+            routes.append(value)
+        else:
+            state.append((channel, value))
+    node = task_path.rsplit(",", 1)[-1].strip() if task_path else ""
+    if task_id == NULL_TASK_ID:
+        node = UPDATE_NODE
+    return TaskResult(
+        task_id,
+        node,
+        tuple(state),
+        tuple(routes),
+        tuple(i for i in interrupts if isinstance(i, Interrupt)),
+        tuple(answers),
+        error,
+    )
 
 
 _CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {

@@ -21,14 +21,14 @@ import abc
 import asyncio
 import builtins
 import datetime
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
 from ..types import PregelTask, Send, StateSnapshot
 from ._lease import Lease
 from ._locate import culprit, stored_node
-from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id
+from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id, result_of_writes
 from .serde import JsonSerializer, Serializer
 
 __all__ = [
@@ -137,9 +137,17 @@ class BaseCheckpointSaver(abc.ABC):
     # -- the interface the runtime uses --------------------------------------------
 
     def put(
-        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Save ``checkpoint`` after the one ``config`` addresses; returns its config.
+
+        ``new_versions`` is LangGraph's argument (the channel versions the
+        checkpoint changed), taken so overrides written for LangGraph's savers
+        fit; graphpool stores whole values and passes ``{}``.
 
         Raises:
             SerializationError: a state value cannot be stored (the message names the key).
@@ -168,6 +176,24 @@ class BaseCheckpointSaver(abc.ABC):
         what = f"the write of node {result.node!r} to {{!r}}"
         data = self._dump(result.to_record(), items, what)
         self._put_result(thread_id, checkpoint_id, result.task_id, data)
+
+    def put_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """LangGraph's form of :meth:`put_result`: a task's writes, as ``(channel,
+        value)`` pairs, under the checkpoint ``config`` addresses (see
+        :func:`~graphpool.checkpoint._records.result_of_writes`). A resumed run
+        takes them as the task's outcome instead of running it.
+
+        Raises:
+            InvalidConfigError: the config has no ``checkpoint_id``.
+            SerializationError: a written value cannot be stored.
+        """
+        self.put_result(config, result_of_writes(task_id, writes, task_path))
 
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """The checkpoint ``config`` addresses (its thread's latest without an id), or None."""
@@ -275,14 +301,28 @@ class BaseCheckpointSaver(abc.ABC):
             yield saved
 
     async def aput(
-        self, config: Mapping[str, Any], checkpoint: Checkpoint, metadata: Mapping[str, Any]
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Async :meth:`put`."""
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata)
+        """Async :meth:`put` (what an async run saves its checkpoints through)."""
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
         """Async :meth:`put_result`."""
         await asyncio.to_thread(self.put_result, config, result)
+
+    async def aput_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Async :meth:`put_writes`."""
+        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread`."""
