@@ -511,7 +511,11 @@ class Run:
                     yield from self.task_event(task, start=False)
                     raise failures.given_up(task, error)
                 task.retry_later()
-                heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
+                if running == 0 and not queue and not retries:  # nothing else to wait for
+                    yield Wait(delay, backoff=True)  # a sleep the caller can see (and patch)
+                    queue.append(task)
+                else:
+                    heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
             outcomes = None
         if invalid is not None:  # an answer that failed its interrupt's response_schema
             yield from self.task_event(invalid[0], start=False)
