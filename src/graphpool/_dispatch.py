@@ -123,6 +123,13 @@ class TaskJob:
         """An error handler's task: the NodeError it handles (see ``_handlers``)."""
         return self.task.failure
 
+    def streamed(self) -> None:
+        """The node streamed a chunk (a chat model's token, ``_stream_messages``):
+        progress for an idle limit that is refreshed ``"auto"``."""
+        idle = self.dispatcher.run.failures.idle_of(self.task.node)
+        if idle is not None and idle[1] == "auto":
+            self._beat()
+
     def _beat(self) -> None:
         """``runtime.heartbeat()``: the attempt shows progress (its idle limit restarts)."""
         if not self.abandoned:
