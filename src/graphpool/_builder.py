@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._branch import Branch
 from ._checks import check_choice, check_timeout
 from ._constants import END, RESERVED_NAMES, START
+from ._handlers import DEFAULT_HANDLER, handler_name
 from ._lc import is_runnable
 from ._nest import SubgraphNode
 from ._node import Callee, NodeSpec, callable_name
@@ -545,8 +546,11 @@ class StateGraph(Generic[StateT]):
         if nodes == "*":
             return "*"
         names = [nodes] if isinstance(nodes, str) else list(nodes)
+        handlers = {handler_name(n) for n in self._error_handlers}
+        if "error_handler" in self._node_defaults:
+            handlers.add(DEFAULT_HANDLER)
         for name in names:
-            if name not in self.nodes:
+            if name not in self.nodes and name not in handlers:
                 raise InvalidGraphError(
                     f"compile({option}=...): node {name!r} not found (nodes: {sorted(self.nodes)})."
                 )

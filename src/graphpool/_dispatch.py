@@ -376,9 +376,11 @@ class Dispatcher:
         nested = self.nest is not None
         if not nested and (timeout is not None or not self._may_hold):
             return False
-        for _, runner, handle in list(self.inflight.values()):
+        for task, (_, runner, handle) in list(self.inflight.items()):
             pool = getattr(runner, "pool", None)
             if handle is None or pool is None or not (nested or pool.runs_inline):
+                continue
+            if task.failure is not None:  # an error handler: see ``launch``
                 continue
             if pool.reclaim(handle):
                 return True
@@ -423,6 +425,9 @@ class Dispatcher:
             and type(runner) is ThreadRunner
             and runner.pool.runs_inline
             and self.run.topology.timeouts[task.node] is None
+            # an error handler starts mid-step, while its siblings run (as LangGraph's):
+            # one of them may wait for it, and it for the next handler the caller starts
+            and task.failure is None
         ):
             self._held = (job, runner)
             self.inflight[task] = (job, runner, None)
