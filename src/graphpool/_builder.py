@@ -110,6 +110,21 @@ class StateGraph(Generic[StateT]):
         self._node_defaults: dict[str, Any] = {}
         self._error_handlers: dict[str, Any] = {}  # node -> its add_node(error_handler=)
 
+    @property
+    def channels(self) -> dict[str, Any]:
+        """Every state key of the graph (its state, input, output and node input
+        schemas), each with a fresh channel of its kind, as LangGraph's builder has."""
+        return self._all_keys().new_channels()
+
+    @property
+    def managed(self) -> dict[str, Any]:
+        """The managed keys (``graphpool.managed``) of those schemas, with their kind."""
+        return dict(self._all_keys().managed)
+
+    def _all_keys(self) -> Schema:
+        privates = [s.input_schema for s in self.nodes.values() if s.input_schema is not None]
+        return self.state_schema.merged(self.input_schema, self.output_schema, *privates)
+
     # -- nodes ---------------------------------------------------------------
 
     def add_node(

@@ -25,6 +25,7 @@ from typing_extensions import NotRequired, ReadOnly, Required
 from ._channels import MISSING, Channel, LastValue, Reduced
 from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
+from .managed import ManagedValue, manager_of
 
 __all__ = ["ROOT", "Schema", "annotated_input"]
 
@@ -75,14 +76,16 @@ def _is_pydantic(cls: Any) -> bool:
 class Schema:
     """The keys of one state class, with a builder for node input."""
 
-    __slots__ = ("_warned", "cls", "fields", "keys", "kind")
+    __slots__ = ("_warned", "cls", "fields", "keys", "kind", "managed")
 
     fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | None]]
     keys: tuple[str, ...]
+    managed: dict[str, type[ManagedValue]]  # keys the runtime fills in (``managed``)
     _warned: set[tuple[str, str]]  # (node, key) of dropped writes told
 
     def __init__(self, cls: Any) -> None:
         self.cls = cls
+        self.managed = {}
         if cls is dict or cls is Any:
             raise InvalidGraphError(
                 "StateGraph needs a state schema with declared keys (a TypedDict, dataclass "
@@ -98,12 +101,19 @@ class Schema:
             raise InvalidGraphError(
                 f"Cannot read the type hints of state schema {cls!r}: {exc}"
             ) from exc
-        self.fields = {
-            key: _reducer_of(key, typ)
+        hints = {
+            key: typ
             for key, typ in hints.items()
             if not key.startswith("__") and get_origin(typ) is not ClassVar
         }
-        if not self.fields:
+        for key, typ in hints.items():
+            manager = manager_of(_strip(typ))
+            if manager is not None:
+                self.managed[key] = manager
+        self.fields = {
+            key: _reducer_of(key, typ) for key, typ in hints.items() if key not in self.managed
+        }
+        if not self.fields and not self.managed:
             raise InvalidGraphError(f"State schema {cls!r} declares no keys.")
         self.keys = tuple(self.fields)
         self._warned = set()
@@ -124,6 +134,7 @@ class Schema:
         merged = object.__new__(Schema)
         merged.cls, merged.kind = self.cls, self.kind
         merged.fields = {**self.fields, **extra}
+        merged.managed = {k: m for s in (self, *others) for k, m in s.managed.items()}
         merged.keys = tuple(merged.fields)
         merged._warned = set()
         return merged

@@ -152,9 +152,13 @@ class Collector:
                     values[key] = channel.value
         return schema.coerce(values)
 
-    def node_input(self, node: str) -> Any:
-        """The state a pull task's node receives now, shaped by its input schema."""
+    def node_input(self, node: str, remaining: int = 0) -> Any:
+        """The state a pull task's node receives now, shaped by its input schema
+        (its managed keys filled in for a step with ``remaining`` steps left)."""
         schema = self.topology.readers[node]
+        values = schema.read(self.channels)
+        if schema.managed:
+            values.update((key, kind.get(remaining)) for key, kind in schema.managed.items())
         if schema.kind == "dict":
-            return schema.read(self.channels)
-        return schema.coerce(schema.read(self.channels))
+            return values
+        return schema.coerce(values)

@@ -379,7 +379,7 @@ class Run:
                 "config key."
             )
         triggered, sends = self.state.take_next()
-        tasks = make_tasks(self.step, triggered, sends, self.state)
+        tasks = make_tasks(self.step, triggered, sends, self.state, self.stop - self.step)
         if self.durable:  # ids a resumed run can match saved results by
             for task in tasks:
                 task.id = task_id(self.checkpoint_id, task.order)
