@@ -123,6 +123,12 @@ class TaskJob:
         """An error handler's task: the NodeError it handles (see ``_handlers``)."""
         return self.task.failure
 
+    def graph_state(self) -> Any:
+        """The state of the graph this task runs in, as its node reads it (a
+        ``ToolNode`` given bare tool calls hands it to the tools, as LangGraph's)."""
+        run, task = self.dispatcher.run, self.task
+        return run.state.node_input(task.node, run.stop - task.step)
+
     def streamed(self) -> None:
         """The node streamed a chunk (a chat model's token, ``_stream_messages``):
         progress for an idle limit that is refreshed ``"auto"``."""
