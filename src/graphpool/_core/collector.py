@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._channels import MISSING, Channel
+from .._schema import Schema
 from .._topology import Topology
 from ..types import Send
 from .task import Task
@@ -136,10 +137,13 @@ class Collector:
             return [shown({k: v}) for k, v in writes]
         return shown(dict(writes))
 
-    def state_after(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
-        """The state ``task``'s node sees plus its own writes (what its routes read)."""
+    def state_after(
+        self, task: Task, writes: list[tuple[str, Any]], schema: Schema | None = None
+    ) -> Any:
+        """The state ``task``'s node sees plus its own writes (what its routes read), as
+        ``schema`` (a route's own state annotation) or else the node's input shows it."""
         channels = task.view if task.view is not None else self.channels
-        schema = self.topology.reader_of(task.node)
+        schema = schema or self.topology.reader_of(task.node)
         values = schema.read(channels)
         grouped: dict[str, list[Any]] = {}
         for key, value in writes:

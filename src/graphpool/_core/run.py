@@ -542,7 +542,7 @@ class Run:
             output = yield (topology.nodes[node].callee, task.input)
             output, writes, routes = self.finish(task, output)
         for branch in topology.branches.get(node, ()):
-            result = yield (branch.path, self.state.state_after(task, writes))
+            result = yield (branch.path, self.state.state_after(task, writes, branch.input_schema))
             for target in branch.destinations(result):
                 if target != END:
                     routes.append(self.router.check(node, target))
