@@ -17,7 +17,7 @@ from ._node import Callee, NodeSpec, callable_name
 from ._pool._registry import known_executors
 from ._schema import Schema, annotated_input
 from ._topology import Topology
-from .errors import InvalidGraphError, InvalidNodeError
+from .errors import InvalidCheckpointerError, InvalidGraphError, InvalidNodeError
 from .types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
@@ -596,9 +596,10 @@ def _checkpointer(checkpointer: Any) -> Any:
     from .checkpoint.base import BaseCheckpointSaver
 
     if not isinstance(checkpointer, BaseCheckpointSaver):
-        raise InvalidGraphError(
-            f"compile(checkpointer={type(checkpointer).__name__}): use a graphpool saver "
-            "(graphpool.checkpoint.InMemorySaver, SqliteSaver or PostgresSaver); LangGraph's "
-            "savers store LangGraph's own checkpoint format."
+        raise InvalidCheckpointerError(
+            "Invalid checkpointer provided. Expected a graphpool saver "
+            "(graphpool.checkpoint.InMemorySaver, SqliteSaver or PostgresSaver), True, False "
+            f"or None; received {type(checkpointer).__name__}. LangGraph's savers store "
+            "LangGraph's own checkpoint format."
         )
     return checkpointer

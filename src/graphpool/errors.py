@@ -44,6 +44,7 @@ __all__ = [
     "GraphRecursionError",
     "GraphpoolError",
     "InternalError",
+    "InvalidCheckpointerError",
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
@@ -84,6 +85,14 @@ class InvalidGraphError(GraphpoolError, ValueError):
 
     It is a ``ValueError`` because LangGraph raises ``ValueError`` for the same
     mistakes, so existing ``except ValueError`` blocks keep working.
+    """
+
+
+class InvalidCheckpointerError(InvalidGraphError, TypeError):
+    """``compile(checkpointer=...)`` got something that is not a graphpool saver (nor
+    ``None``, ``True`` or ``False``); LangGraph's own savers included.
+
+    Also a ``TypeError``, as LangGraph raises for it.
     """
 
 
