@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import types
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ._core import ResumePlan, Run
     from ._draw import DrawableGraph
     from ._nest import Nest
+    from ._node import NodeSpec
     from ._services import Services
     from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
     from .runtime import Runtime
@@ -83,6 +85,11 @@ class CompiledStateGraph(RunnableSurface):
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.topology.nodes)}>"
+
+    @property
+    def nodes(self) -> Mapping[str, NodeSpec]:
+        """The graph's nodes by name (its error handlers' included), read-only."""
+        return types.MappingProxyType(dict(self.topology.nodes))
 
     @property
     def pools(self) -> Pools:
