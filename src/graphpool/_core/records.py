@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .._channels import MISSING
 from ..checkpoint._records import Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
-from ..types import Command, Interrupt
+from ..types import Command, Interrupt, Send
 
 if TYPE_CHECKING:
     from .task import Task
@@ -87,12 +87,17 @@ def export(
     the checkpoint saved before the START task applies the caller's input.
     """
     state = run.state
+    untracked = run.topology.writable.untracked
     checkpoint = Checkpoint(
         id=run.new_checkpoint_id(),
         step=run.step if step is None else step,
-        values={k: c.value for k, c in state.channels.items() if c.value is not MISSING},
+        values={
+            k: c.value
+            for k, c in state.channels.items()
+            if c.value is not MISSING and k not in untracked
+        },
         triggered=tuple(state.triggered.items()),
-        sends=tuple(state.sends),
+        sends=tuple(_tracked(s, untracked) for s in state.sends),
         barriers={
             join.channel: tuple(sorted(seen))
             for join, seen in zip(run.topology.joins, state.barriers, strict=True)
@@ -152,4 +157,19 @@ def result_of(run: RunView, task: Task) -> TaskResult:
     if error is not None:
         return TaskResult(task.id, task.node, error=repr(error))
     asked = tuple(run.asked.get(task.id, ()))
-    return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)
+    untracked = run.topology.writable.untracked
+    writes, routes = tuple(task.writes), tuple(task.routes)
+    if untracked:  # kept in the run only: the saved result leaves them out
+        writes = tuple(w for w in writes if w[0] not in untracked)
+        routes = tuple(_tracked(r, untracked) for r in routes)
+    return TaskResult(task.id, task.node, writes, routes, asked=asked)
+
+
+def _tracked(route: Any, untracked: frozenset[str]) -> Any:
+    """A ``Send`` whose dict argument carries untracked keys, without them (to save)."""
+    if not untracked or not isinstance(route, Send) or not isinstance(route.arg, dict):
+        return route
+    if untracked.isdisjoint(route.arg):
+        return route
+    arg = {k: v for k, v in route.arg.items() if k not in untracked}
+    return Send(route.node, arg, timeout=route.timeout)
