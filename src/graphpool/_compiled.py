@@ -79,6 +79,7 @@ class CompiledStateGraph(RunnableSurface):
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
+        self.step_timeout: float | None = None  # seconds one step may take (LangGraph's)
         self.pool = pool
         self._pools: Pools | None = None
         self._ray_pool = ray_pool
@@ -276,6 +277,7 @@ class CompiledStateGraph(RunnableSurface):
                 control=call.control,
                 every_key=every_key,
             )
+            run.step_timeout = self.step_timeout
             if options.callbacks is not None:
                 options.callbacks.core = run
             session = (

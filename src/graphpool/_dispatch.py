@@ -319,6 +319,7 @@ class Dispatcher:
         self.lane = run.options.run_id if self.nest is None else self.nest.lane
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
+        self._cancelled: list[Any] = []  # caller-loop tasks abandoned (see ``close``)
         self._on_loop = on_caller_loop  # the async driver: the caller's event loop runs it
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
         # which runner each node uses depends only on these: shared by the graph's runs
@@ -357,13 +358,9 @@ class Dispatcher:
         Returns the asyncio tasks it cancelled on the caller's loop, which the
         async driver waits for: a closed ``astream`` returns once they stopped.
         """
-        cancelled = [
-            handle
-            for _, runner, handle in self.inflight.values()
-            if isinstance(runner, CallerLoopRunner)
-        ]
         for task in list(self.inflight):
             self.abandon(task)
+        cancelled, self._cancelled = self._cancelled, []
         if self.nest is None:
             self.pools.primary.release(self.lane, time.monotonic() - self._began)
         return cancelled
@@ -494,6 +491,8 @@ class Dispatcher:
         if self.run.observing:
             task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)
+        if isinstance(runner, CallerLoopRunner):  # close() lets it see its CancelledError
+            self._cancelled.append(handle)
 
     def collect(self, jobs: list[Any]) -> list[Outcome]:
         """The outcomes of finished jobs still waited for (not abandoned, not wake-ups)."""

@@ -42,6 +42,7 @@ from ..errors import (
     InternalError,
     InvalidUpdateError,
     SavedFailure,
+    StepTimeoutError,
     is_invalid_resume,
 )
 from ..types import Command, Send
@@ -136,6 +137,7 @@ class Run:
         self.asked: dict[str, list[Any]] = {}  # interrupts answered, by task id (records)
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
+        self.step_timeout: float | None = None  # the graph's: seconds one step may take
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
         self._streams_updates = "updates" in self.modes
         # nothing to observe, stream per task or save per task: a step of one task
@@ -202,6 +204,7 @@ class Run:
                 and self._quiet
                 and (task := tasks[0]).state is TaskState.PENDING
                 and self.failures.unlimited(task)
+                and self.step_timeout is None
             ):
                 task.start()
                 done = yield Launch(task, True)
@@ -420,6 +423,7 @@ class Run:
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
+        step_due = _NEVER if self.step_timeout is None else clock.monotonic() + self.step_timeout
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
         began: dict[Task, float] = {}  # when those started (their hard cap counts from it)
         remaining = len(queue) + running
@@ -442,16 +446,26 @@ class Run:
                     yield Observed(task.step, task=task)
                 if self._streams_tasks:
                     yield from self.task_event(task, start=True)
-                alone = running == 1 and not queue and not retries and timeout is None
+                alone = (
+                    running == 1
+                    and not queue
+                    and not retries
+                    and timeout is None
+                    and step_due == _NEVER
+                )
                 done = yield Launch(task, alone)
                 if done is not None:  # the driver ran it to the end at once
                     outcomes = [done]
                     break
             if outcomes is None:
                 due = min(
-                    min(deadlines.values(), default=_NEVER), retries[0][0] if retries else _NEVER
+                    min(deadlines.values(), default=_NEVER),
+                    retries[0][0] if retries else _NEVER,
+                    step_due,
                 )
                 outcomes = yield Wait(None if due == _NEVER else max(0.0, due - now))
+                if step_due != _NEVER and not outcomes and clock.monotonic() >= step_due:
+                    yield from self._step_timed_out(tasks)
                 if deadlines:
                     now = clock.monotonic()
                     finished = {o[0] for o in outcomes}
@@ -521,6 +535,18 @@ class Run:
             yield from self.task_event(invalid[0], start=False)
             raise failures.given_up(*invalid)
         return paused
+
+    def _step_timed_out(self, tasks: list[Task]) -> Events:
+        """The step ran past ``step_timeout``: stop its running tasks, fail the run."""
+        running = [t for t in tasks if t.state is TaskState.RUNNING]
+        for task in running:
+            yield Abandon(task)
+        raise StepTimeoutError(
+            f"Step {self.step} timed out after {self.step_timeout:g} s (step_timeout); "
+            f"still running: {[t.node for t in running]}.",
+            step=self.step,
+            nodes=tuple(t.node for t in running),
+        )
 
     # -- inside a task (runs on a worker) -----------------------------------------
 
