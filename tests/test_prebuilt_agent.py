@@ -49,13 +49,24 @@ def test_async_agent_matches_langgraph() -> None:
     assert run("graphpool") == run("langgraph")
 
 
+def _messages_until_error(lib: str, limit: int, **kw: Any) -> list:
+    """The updates' messages as far as the run gets, then the error's type name."""
+    seen: list[Any] = []
+    try:
+        for chunk in _agent(lib, **kw).stream(QUESTION, {"recursion_limit": limit}):
+            for node, update in sorted(chunk.items()):
+                seen.append((node, comparable((update or {}).get("messages", []))))
+    except Exception as exc:  # a GraphRecursionError on both sides
+        seen.append(type(exc).__name__)
+    return sorted(seen, key=repr)
+
+
 @pytest.mark.parametrize("limit", [2, 3, 4])
-def test_too_few_steps_left_ends_with_an_apology(limit: int) -> None:
+@pytest.mark.parametrize("schema", ["AgentState", "AgentStatePydantic"])
+def test_too_few_steps_left_ends_with_an_apology(limit: int, schema: str) -> None:
     def run(lib: str) -> Any:
-        try:
-            return _run(lib, {"recursion_limit": limit})
-        except Exception as exc:  # a GraphRecursionError on both sides
-            return type(exc).__name__
+        state = getattr(importlib.import_module(f"{lib}.prebuilt.chat_agent_executor"), schema)
+        return _messages_until_error(lib, limit, state_schema=state)
 
     assert run("graphpool") == run("langgraph")
 

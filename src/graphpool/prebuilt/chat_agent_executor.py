@@ -245,12 +245,16 @@ def create_react_agent(
 
     def answer(state: Any, response: Any) -> dict[str, Any]:
         response.name = name
-        calls = response.tool_calls if isinstance(response, AIMessage) else []
+        is_ai = isinstance(response, AIMessage)
+        calls = response.tool_calls if is_ai else []
+        # (LangGraph's rule: on the last step even an answer without tool calls
+        # counts as "all return_direct", so it is replaced too)
+        all_direct = is_ai and all(call["name"] in return_direct for call in calls)
         remaining = _get(state, "remaining_steps")
-        if remaining is not None and calls:
-            all_direct = all(call["name"] in return_direct for call in calls)
-            if remaining < 2 or (remaining < 1 and all_direct):
-                return {"messages": [AIMessage(id=response.id, content=_MORE_STEPS)]}
+        if remaining is not None and (
+            (remaining < 1 and all_direct) or (remaining < 2 and bool(calls))
+        ):
+            return {"messages": [AIMessage(id=response.id, content=_MORE_STEPS)]}
         return {"messages": [response]}
 
     def call_model(state: Any, config: Any) -> dict[str, Any]:
