@@ -185,3 +185,21 @@ def test_str_enum_node_names_run_and_stream_under_their_member() -> None:
     updates = list(graph.stream({"x": 2}, stream_mode="updates"))
     assert updates == [{"first": {"x": 20}}, {"second": {"x": 21}}]
     assert [type(next(iter(u))) for u in updates] == [Name, Name]  # LangGraph's keys
+
+
+def test_compiled_nodes_are_listed_and_copied() -> None:
+    from graphpool.errors import InvalidGraphError
+
+    builder = StateGraph(S)
+    builder.add_node("a", lambda s: {})
+    builder.add_node("b", lambda s: {}, error_handler=lambda s: {})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    graph = builder.compile()
+    assert list(graph.nodes) == ["a", "__error_handler__b", "b"]
+    moved = graph.nodes["a"].copy({"executor": "process"})
+    assert (moved.name, moved.executor, graph.nodes["a"].executor) == ("a", "process", None)
+    with pytest.raises(InvalidGraphError, match="unknown fields"):
+        graph.nodes["a"].copy({"nope": 1})
+    with pytest.raises(TypeError):
+        graph.nodes["x"] = moved  # type: ignore[index]

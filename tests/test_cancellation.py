@@ -154,3 +154,70 @@ def test_an_ainvoke_cancelled_while_waiting_for_admission_leaves_no_active_run()
     finally:
         gate.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _slow_pair(lib_graph, seen: list[str]):
+    """``quick`` finishes at once, ``slow`` would sleep 30 s (and notes its cancel)."""
+
+    async def slow(state: dict) -> dict:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("slow cancelled")
+            raise
+        return {}
+
+    async def quick(state: dict) -> dict:
+        return {"log": ["quick"]}
+
+    class T(TypedDict, total=False):
+        log: Annotated[list, operator.add]
+
+    b = lib_graph.StateGraph(T)
+    b.add_node("slow", slow)
+    b.add_node("quick", quick)
+    b.add_edge(lib_graph.START, "slow")
+    b.add_edge(lib_graph.START, "quick")
+    return b
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("lib", ["graphpool", "langgraph"])
+def test_step_timeout_cancels_the_step_and_raises_timeout_error(lib: str) -> None:
+    import importlib
+
+    seen: list[str] = []
+    graph = _slow_pair(importlib.import_module(f"{lib}.graph"), seen).compile()
+    graph.step_timeout = 0.3
+
+    async def go() -> list:
+        chunks = []
+        with pytest.raises(TimeoutError):
+            async for chunk in graph.astream({}, stream_mode="updates"):
+                chunks.append(chunk)
+        return chunks
+
+    started = time.monotonic()
+    assert asyncio.run(go()) == [{"quick": {"log": ["quick"]}}]
+    assert time.monotonic() - started < 10
+    assert seen == ["slow cancelled"]  # before the error reached the caller
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("lib", ["graphpool", "langgraph"])
+def test_closing_astream_events_early_cancels_the_running_node(lib: str) -> None:
+    import contextlib
+    import importlib
+
+    seen: list[str] = []
+    graph = _slow_pair(importlib.import_module(f"{lib}.graph"), seen).compile()
+
+    async def go() -> None:
+        async with contextlib.aclosing(graph.astream_events({}, version="v2")) as events:
+            async for event in events:
+                if event["event"] == "on_chain_stream" and not event["parent_ids"]:
+                    break
+        seen.append("closed")
+
+    asyncio.run(go())
+    assert seen == ["slow cancelled", "closed"]

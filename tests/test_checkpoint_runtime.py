@@ -557,8 +557,9 @@ def test_compile_checks() -> None:
     b = StateGraph(S)
     b.add_node("a", say("a"))
     b.add_edge(START, "a")
-    with pytest.raises(InvalidGraphError, match="graphpool saver"):
+    with pytest.raises(InvalidGraphError, match="graphpool saver") as refused:
         b.compile(checkpointer=LangGraphSaver())
+    assert isinstance(refused.value, TypeError)  # as LangGraph's "Invalid checkpointer"
     with pytest.raises(InvalidGraphError, match="'zz' not found"):
         b.compile(interrupt_before=["zz"])
     with pytest.raises(InvalidGraphError, match="eager"):

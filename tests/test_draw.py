@@ -450,3 +450,20 @@ def test_draw_png_lays_nodes_out_in_rows(tmp_path: Any) -> None:
     out = tmp_path / "g.png"
     data = drawn.draw_png(str(out))
     assert data.startswith(b"\x89PNG") and out.read_bytes() == data
+
+
+def test_drawn_edges_equal_langgraphs_edge_tuples() -> None:
+    def edges(lib: Any) -> list:
+        class Trail(TypedDict):
+            log: Annotated[list, operator.add]
+
+        b = lib.StateGraph(Trail)
+        b.add_node("child", lambda s: {}, destinations={"left": "go left", "right": "go right"})
+        b.add_node("left", lambda s: {})
+        b.add_node("right", lambda s: {})
+        b.add_edge(lib.START, "child")
+        return b.compile().get_graph().edges
+
+    ours, theirs = edges(graphpool), edges(lg_graph)
+    assert ours == theirs  # langchain-core's Edge is a named tuple; so is DrawEdge
+    assert [tuple(e) for e in ours] == [tuple(e) for e in theirs]

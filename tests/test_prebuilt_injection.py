@@ -295,3 +295,56 @@ def test_tool_call_request_override_and_deprecated_setattr() -> None:
     with pytest.warns(DeprecationWarning, match="deprecated.*override"):
         request.tool_call = {**call, "id": "2"}
     assert request.tool_call["id"] == "2"
+
+
+def _graph_state_seen(which: str) -> list[Any]:
+    """What a tool's runtime.state is when ToolNode gets bare tool calls: in a node
+    sent to (a dataclass state), and inside a subgraph run by a Send."""
+    import dataclasses
+    import importlib
+
+    graph_mod = importlib.import_module(f"{which}.graph")
+    types_mod = importlib.import_module(f"{which}.types")
+    prebuilt = importlib.import_module(f"{which}.prebuilt")
+    seen: list[Any] = []
+    call = {"name": "record", "args": {}, "id": "c1", "type": "tool_call"}
+
+    @tool
+    def record(runtime: prebuilt.ToolRuntime) -> str:
+        """Record the state."""
+        seen.append(runtime.state)
+        return "ok"
+
+    @dataclasses.dataclass
+    class DState:
+        messages: Annotated[list, operator.add]
+        value: str = "v"
+
+    g = graph_mod.StateGraph(DState)
+    g.add_node("agent", lambda s: {"value": "after agent"})
+    g.add_node("tools", prebuilt.ToolNode([record]))
+    g.add_edge(graph_mod.START, "agent")
+    g.add_conditional_edges("agent", lambda s: [types_mod.Send("tools", [call])], ["tools"])
+    g.compile().invoke({"messages": [], "value": "start"})
+
+    class Inner(TypedDict):
+        value: str
+
+    def call_tools(state: Inner) -> dict:
+        prebuilt.ToolNode([record]).invoke([call])
+        return {}
+
+    inner = graph_mod.StateGraph(Inner)
+    inner.add_node("call_tools", call_tools)
+    inner.add_edge(graph_mod.START, "call_tools")
+    outer = graph_mod.StateGraph(Inner)
+    outer.add_node("inner", inner.compile())
+    outer.add_conditional_edges(
+        graph_mod.START, lambda s: [types_mod.Send("inner", {"value": "inner"})], ["inner"]
+    )
+    outer.compile().invoke({"value": "outer"})
+    return [(type(s).__name__, getattr(s, "value", None) or s.get("value")) for s in seen]
+
+
+def test_bare_tool_calls_see_the_running_graphs_state() -> None:
+    assert _graph_state_seen("graphpool") == _graph_state_seen("langgraph")

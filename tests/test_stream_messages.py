@@ -185,3 +185,52 @@ def test_node_messages_already_in_the_state_are_not_repeated() -> None:
         )
     )
     assert [m.id for m, _ in out] == ["n1"]
+
+
+class _SpacedTokens(GenericFakeChatModel):
+    """Streams three tokens 0.4 s apart (1.2 s in all)."""
+
+    async def _astream(self, messages, stop=None, run_manager=None, **kwargs):
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        for i in range(3):
+            await asyncio.sleep(0.4)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=str(i)))
+            if run_manager:
+                await run_manager.on_llm_new_token(str(i), chunk=chunk)
+            yield chunk
+
+
+def _spaced_graph(lib_graph, timeout_policy):
+    model = _SpacedTokens(messages=iter([]))
+
+    async def call(state):
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    g = lib_graph.StateGraph(lib_graph.MessagesState)
+    g.add_node("call", call, timeout=timeout_policy)
+    g.add_edge(lib_graph.START, "call")
+    return g.compile()
+
+
+async def _tokens(graph) -> list:
+    chunks = graph.astream({"messages": []}, stream_mode="messages")
+    return [m.content async for m, _ in chunks if m.content]
+
+
+@pytest.mark.parametrize("lib", [graphpool_lib, langgraph_lib], ids=["graphpool", "langgraph"])
+def test_streamed_tokens_refresh_an_auto_idle_timeout(lib) -> None:
+    # each gap (0.4 s) is under the idle limit, the whole call (1.2 s) is not
+    types = pytest.importorskip(f"{lib.__name__.removesuffix('_lib')}.types")
+    graph = _spaced_graph(lib(), types.TimeoutPolicy(idle_timeout=0.8))
+    assert asyncio.run(_tokens(graph)) == ["0", "1", "2"]
+
+
+def test_tokens_do_not_refresh_a_heartbeat_only_idle_timeout() -> None:
+    from graphpool.errors import NodeTimeoutError
+    from graphpool.types import TimeoutPolicy
+
+    policy = TimeoutPolicy(idle_timeout=0.8, refresh_on="heartbeat")
+    with pytest.raises(NodeTimeoutError):
+        asyncio.run(_tokens(_spaced_graph(graphpool_lib(), policy)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ._constants import END, START
 from ._lc import is_runnable
 from ._node import Callee
+from ._schema import Schema
 from .errors import InvalidGraphError, InvalidNodeError, InvalidRouteError, InvalidUpdateError
 from .types import Send
 
@@ -30,6 +32,28 @@ def _literal_targets(fn: Any) -> dict[Hashable, str] | None:
     return None
 
 
+def _annotated_state(fn: Any) -> type[Any] | None:
+    """The class the route's first parameter is annotated with, if it declares keys."""
+    if is_runnable(fn):
+        fn = getattr(fn, "func", None) or getattr(fn, "afunc", None)
+    if not inspect.isfunction(fn) and not inspect.ismethod(fn):
+        fn = getattr(fn, "__call__", None)  # noqa: B004
+        if not inspect.ismethod(fn):
+            return None
+    try:
+        hints = get_type_hints(fn)
+        first = next(iter(inspect.signature(fn).parameters))
+    except (TypeError, ValueError, NameError, StopIteration):
+        return None
+    hint = hints.get(first)
+    try:
+        if isinstance(hint, type) and get_type_hints(hint):
+            return hint
+    except (TypeError, NameError):
+        pass
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Branch:
     """One ``add_conditional_edges`` call.
@@ -42,6 +66,9 @@ class Branch:
     name: str
     path: Callee
     ends: Mapping[Hashable, str] | None
+    # the state class the route's first parameter is annotated with: the route reads
+    # the state as that schema (else as its source node does), as LangGraph's
+    input_schema: Schema | None = None
 
     @classmethod
     def create(
@@ -66,7 +93,8 @@ class Branch:
                 f"path_map of conditional edges from {source!r} must be a dict or a list "
                 f"of node names, got {path_map!r}."
             )
-        return cls(source, name, Callee.of(path), ends)
+        given = _annotated_state(path)
+        return cls(source, name, Callee.of(path), ends, Schema(given) if given else None)
 
     def destinations(self, result: Any) -> list[str | Send]:
         """Turn what the route returned into node names and Sends (``END`` kept)."""

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._branch import Branch
 from ._checks import check_choice, check_timeout
 from ._constants import END, RESERVED_NAMES, START
+from ._handlers import DEFAULT_HANDLER, handler_name
 from ._lc import is_runnable
 from ._nest import SubgraphNode
 from ._node import Callee, NodeSpec, callable_name
 from ._pool._registry import known_executors
 from ._schema import Schema, annotated_input
 from ._topology import Topology
-from .errors import InvalidGraphError, InvalidNodeError
+from .errors import InvalidCheckpointerError, InvalidGraphError, InvalidNodeError
 from .types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
@@ -108,6 +109,21 @@ class StateGraph(Generic[StateT]):
         self.compiled = False
         self._node_defaults: dict[str, Any] = {}
         self._error_handlers: dict[str, Any] = {}  # node -> its add_node(error_handler=)
+
+    @property
+    def channels(self) -> dict[str, Any]:
+        """Every state key of the graph (its state, input, output and node input
+        schemas), each with a fresh channel of its kind, as LangGraph's builder has."""
+        return self._all_keys().new_channels()
+
+    @property
+    def managed(self) -> dict[str, Any]:
+        """The managed keys (``graphpool.managed``) of those schemas, with their kind."""
+        return dict(self._all_keys().managed)
+
+    def _all_keys(self) -> Schema:
+        privates = [s.input_schema for s in self.nodes.values() if s.input_schema is not None]
+        return self.state_schema.merged(self.input_schema, self.output_schema, *privates)
 
     # -- nodes ---------------------------------------------------------------
 
@@ -545,8 +561,11 @@ class StateGraph(Generic[StateT]):
         if nodes == "*":
             return "*"
         names = [nodes] if isinstance(nodes, str) else list(nodes)
+        handlers = {handler_name(n) for n in self._error_handlers}
+        if "error_handler" in self._node_defaults:
+            handlers.add(DEFAULT_HANDLER)
         for name in names:
-            if name not in self.nodes:
+            if name not in self.nodes and name not in handlers:
                 raise InvalidGraphError(
                     f"compile({option}=...): node {name!r} not found (nodes: {sorted(self.nodes)})."
                 )
@@ -577,9 +596,10 @@ def _checkpointer(checkpointer: Any) -> Any:
     from .checkpoint.base import BaseCheckpointSaver
 
     if not isinstance(checkpointer, BaseCheckpointSaver):
-        raise InvalidGraphError(
-            f"compile(checkpointer={type(checkpointer).__name__}): use a graphpool saver "
-            "(graphpool.checkpoint.InMemorySaver, SqliteSaver or PostgresSaver); LangGraph's "
-            "savers store LangGraph's own checkpoint format."
+        raise InvalidCheckpointerError(
+            "Invalid checkpointer provided. Expected a graphpool saver "
+            "(graphpool.checkpoint.InMemorySaver, SqliteSaver or PostgresSaver), True, False "
+            f"or None; received {type(checkpointer).__name__}. LangGraph's savers store "
+            "LangGraph's own checkpoint format."
         )
     return checkpointer

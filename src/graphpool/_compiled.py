@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import types
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ._core.chunks import Scope
     from ._draw import DrawableGraph
     from ._nest import Nest
+    from ._node import NodeSpec
     from ._services import Services
     from .checkpoint.base import BaseCheckpointSaver, StateSnapshot
     from .runtime import Runtime
@@ -78,12 +80,18 @@ class CompiledStateGraph(RunnableSurface):
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.topology = topology
+        self.step_timeout: float | None = None  # seconds one step may take (LangGraph's)
         self.pool = pool
         self._pools: Pools | None = None
         self._ray_pool = ray_pool
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.topology.nodes)}>"
+
+    @property
+    def nodes(self) -> Mapping[str, NodeSpec]:
+        """The graph's nodes by name (its error handlers' included), read-only."""
+        return types.MappingProxyType(dict(self.topology.nodes))
 
     @property
     def pools(self) -> Pools:
@@ -285,6 +293,7 @@ class CompiledStateGraph(RunnableSurface):
             )
             if hook is not None and ("checkpoints" in modes or "debug" in modes):
                 run.scope = self._scope(config, hook, durability)
+            run.step_timeout = self.step_timeout
             if options.callbacks is not None:
                 options.callbacks.core = run
             session = (

@@ -114,6 +114,19 @@ class TaskJob:
         """An error handler's task: the NodeError it handles (see ``_handlers``)."""
         return self.task.failure
 
+    def graph_state(self) -> Any:
+        """The state of the graph this task runs in, as its node reads it (a
+        ``ToolNode`` given bare tool calls hands it to the tools, as LangGraph's)."""
+        run, task = self.dispatcher.run, self.task
+        return run.state.node_input(task.node, run.stop - task.step)
+
+    def streamed(self) -> None:
+        """The node streamed a chunk (a chat model's token, ``_stream_messages``):
+        progress for an idle limit that is refreshed ``"auto"``."""
+        idle = self.dispatcher.run.failures.idle_of(self.task.node)
+        if idle is not None and idle[1] == "auto":
+            self._beat()
+
     def _beat(self) -> None:
         """``runtime.heartbeat()``: the attempt shows progress (its idle limit restarts)."""
         if not self.abandoned:
@@ -315,6 +328,7 @@ class Dispatcher:
         self.lane = run.options.run_id if self.nest is None else self.nest.lane
         self.done: Callable[[Any], None] = _unset
         self.inflight: dict[Task, tuple[TaskJob, NodeRunner, Any]] = {}
+        self._cancelled: list[Any] = []  # caller-loop tasks abandoned (see ``close``)
         self._on_loop = on_caller_loop  # the async driver: the caller's event loop runs it
         self._caller_loop = on_caller_loop and self.pools.async_pool is None
         # which runner each node uses depends only on these: shared by the graph's runs
@@ -354,13 +368,9 @@ class Dispatcher:
         Returns the asyncio tasks it cancelled on the caller's loop, which the
         async driver waits for: a closed ``astream`` returns once they stopped.
         """
-        cancelled = [
-            handle
-            for _, runner, handle in self.inflight.values()
-            if isinstance(runner, CallerLoopRunner)
-        ]
         for task in list(self.inflight):
             self.abandon(task)
+        cancelled, self._cancelled = self._cancelled, []
         if self.nest is None:
             self.pools.primary.release(self.lane, time.monotonic() - self._began)
         return cancelled
@@ -379,9 +389,11 @@ class Dispatcher:
         nested = self.nest is not None
         if not nested and (timeout is not None or not self._may_hold):
             return False
-        for _, runner, handle in list(self.inflight.values()):
+        for task, (_, runner, handle) in list(self.inflight.items()):
             pool = getattr(runner, "pool", None)
             if handle is None or pool is None or not (nested or pool.runs_inline):
+                continue
+            if task.failure is not None:  # an error handler: see ``launch``
                 continue
             if pool.reclaim(handle):
                 return True
@@ -426,6 +438,9 @@ class Dispatcher:
             and type(runner) is ThreadRunner
             and runner.pool.runs_inline
             and self.run.topology.timeouts[task.node] is None
+            # an error handler starts mid-step, while its siblings run (as LangGraph's):
+            # one of them may wait for it, and it for the next handler the caller starts
+            and task.failure is None
         ):
             self._held = (job, runner)
             self.inflight[task] = (job, runner, None)
@@ -486,6 +501,8 @@ class Dispatcher:
         if self.run.observing:
             task.ended_at = time.time()  # as far as the run is concerned
         runner.abandon(job, handle)
+        if isinstance(runner, CallerLoopRunner):  # close() lets it see its CancelledError
+            self._cancelled.append(handle)
 
     def collect(self, jobs: list[Any]) -> list[Outcome]:
         """The outcomes of finished jobs still waited for (not abandoned, not wake-ups)."""

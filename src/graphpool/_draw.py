@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._shape import Shape
 
@@ -50,9 +50,11 @@ class DrawNode:
     metadata: Mapping[str, Any] | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class DrawEdge:
-    """An edge of the drawing; ``conditional`` edges are drawn dotted, ``data`` is the label."""
+class DrawEdge(NamedTuple):
+    """An edge of the drawing; ``conditional`` edges are drawn dotted, ``data`` is the label.
+
+    A named tuple with the fields of langchain-core's ``Edge``, so the two compare equal.
+    """
 
     source: str
     target: str

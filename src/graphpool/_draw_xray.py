@@ -80,14 +80,13 @@ def expand(drawing: DrawableGraph, subgraphs: dict[str, DrawableGraph]) -> Drawa
                 node, id=prefixed(key), name=prefixed(node.name)
             )
         drawing.edges.extend(
-            dataclasses.replace(e, source=prefixed(e.source), target=prefixed(e.target))
-            for e in inner.edges
+            e._replace(source=prefixed(e.source), target=prefixed(e.target)) for e in inner.edges
         )
         for i, edge in enumerate(drawing.edges):
             if edge.source == name and last is not None:
-                edge = dataclasses.replace(edge, source=prefixed(last))
+                edge = edge._replace(source=prefixed(last))
             if edge.target == name and first is not None:
-                edge = dataclasses.replace(edge, target=prefixed(first))
+                edge = edge._replace(target=prefixed(first))
             drawing.edges[i] = edge
     return drawing
 

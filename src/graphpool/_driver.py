@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -42,6 +43,9 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
                 reply = dispatch.launch(event.task, event.alone)
             elif type(event) is Emit:
                 yield event.mode, event.chunk
+            elif type(event) is Wait and event.backoff:
+                time.sleep(event.timeout or 0.0)  # looked up now: LangGraph's tests patch it
+                reply = []
             elif type(event) is Wait:
                 dispatch.watch_sink()
                 kept = dispatch.help(event.timeout)  # ran here, finished last
@@ -97,6 +101,9 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
             reply = None
             if type(event) is Emit:
                 yield event.mode, event.chunk
+            elif type(event) is Wait and event.backoff:
+                await asyncio.sleep(event.timeout or 0.0)
+                reply = []
             elif type(event) is Wait:
                 dispatch.watch_sink()
                 try:

@@ -166,3 +166,17 @@ class NodeSpec:
     resources: Mapping[str, Any] | None = None  # Ray task options (executor="ray")
     cache_policy: Any = None  # a types.CachePolicy: reuse results by input (compile(cache=))
     defer: bool = False  # run only once nothing else is left to run (add_node(defer=True))
+
+    def copy(self, update: Mapping[str, Any] | None = None) -> NodeSpec:
+        """A copy with the fields in ``update`` replaced (LangGraph's ``PregelNode.copy``).
+
+        Raises:
+            InvalidGraphError: ``update`` names a field a node does not have.
+        """
+        fields = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(update or ()) - fields)
+        if unknown:
+            from .errors import InvalidGraphError
+
+            raise InvalidGraphError(f"Node {self.name!r}: copy() got unknown fields {unknown}.")
+        return dataclasses.replace(self, **dict(update or {}))

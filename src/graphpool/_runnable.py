@@ -12,6 +12,7 @@ langchain-core ``Runnable`` (``graphpool._lc_runnable``, loaded on first use), s
 
 from __future__ import annotations
 
+import contextlib
 import copy as _copy
 import dataclasses
 import types
@@ -198,8 +199,13 @@ class RunnableSurface:
         filters (``include_names``, ``exclude_types``, ...) are langchain-core's;
         other keyword arguments go to :meth:`astream`.
         """
-        async for event in self.as_runnable().astream_events(input, config, **kwargs):
-            yield event
+        # closed with this generator (not left to the garbage collector): a caller that
+        # stops early gets the run's tasks cancelled before its aclose() returns
+        async with contextlib.aclosing(
+            self.as_runnable().astream_events(input, config, **kwargs)
+        ) as events:
+            async for event in events:
+                yield event
 
 
 # -- schemas --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing_extensions import NotRequired, ReadOnly, Required
 from ._channels import MISSING, Batched, BatchReducer, Channel, LastValue, Reduced
 from ._constants import START
 from .errors import InvalidGraphError, InvalidUpdateError
+from .managed import ManagedValue, manager_of
 
 __all__ = ["ROOT", "Schema", "annotated_input"]
 
@@ -79,6 +80,20 @@ def _is_delta_channel(meta: Any) -> bool:
     )
 
 
+def _is_untracked(typ: Any) -> bool:
+    """Whether a key is declared ``Annotated[T, UntrackedValue]`` (LangGraph's channel
+    of that name, class or instance): its value lives in the run only, and is never
+    checkpointed (not in saved state, task writes or ``Send`` arguments)."""
+    typ = _strip(typ)
+    if get_origin(typ) is not Annotated:
+        return False
+    for meta in get_args(typ)[1:]:
+        kind = meta if isinstance(meta, type) else type(meta)
+        if kind.__name__ == "UntrackedValue":
+            return True
+    return False
+
+
 def _is_pydantic(cls: Any) -> bool:
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)
@@ -87,14 +102,18 @@ def _is_pydantic(cls: Any) -> bool:
 class Schema:
     """The keys of one state class, with a builder for node input."""
 
-    __slots__ = ("_warned", "cls", "fields", "keys", "kind")
+    __slots__ = ("_warned", "cls", "fields", "keys", "kind", "managed", "untracked")
 
     fields: dict[str, tuple[Any, Callable[[Any, Any], Any] | BatchReducer | None]]
     keys: tuple[str, ...]
+    managed: dict[str, type[ManagedValue]]  # keys the runtime fills in (``managed``)
+    untracked: frozenset[str]  # keys annotated ``UntrackedValue``: never checkpointed
     _warned: set[tuple[str, str]]  # (node, key) of dropped writes told
 
     def __init__(self, cls: Any) -> None:
         self.cls = cls
+        self.managed = {}
+        self.untracked = frozenset()
         if cls is dict or cls is Any:
             raise InvalidGraphError(
                 "StateGraph needs a state schema with declared keys (a TypedDict, dataclass "
@@ -110,12 +129,20 @@ class Schema:
             raise InvalidGraphError(
                 f"Cannot read the type hints of state schema {cls!r}: {exc}"
             ) from exc
-        self.fields = {
-            key: _reducer_of(key, typ)
+        hints = {
+            key: typ
             for key, typ in hints.items()
             if not key.startswith("__") and get_origin(typ) is not ClassVar
         }
-        if not self.fields:
+        for key, typ in hints.items():
+            manager = manager_of(_strip(typ))
+            if manager is not None:
+                self.managed[key] = manager
+        self.fields = {
+            key: _reducer_of(key, typ) for key, typ in hints.items() if key not in self.managed
+        }
+        self.untracked = frozenset(k for k in self.fields if _is_untracked(hints[k]))
+        if not self.fields and not self.managed:
             raise InvalidGraphError(f"State schema {cls!r} declares no keys.")
         self.keys = tuple(self.fields)
         self._warned = set()
@@ -136,6 +163,8 @@ class Schema:
         merged = object.__new__(Schema)
         merged.cls, merged.kind = self.cls, self.kind
         merged.fields = {**self.fields, **extra}
+        merged.managed = {k: m for s in (self, *others) for k, m in s.managed.items()}
+        merged.untracked = frozenset(k for s in (self, *others) for k in s.untracked)
         merged.keys = tuple(merged.fields)
         merged._warned = set()
         return merged

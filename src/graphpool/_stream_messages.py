@@ -33,6 +33,7 @@ from langchain_core.messages import BaseMessage  # noqa: E402
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
+from ._context import CURRENT  # noqa: E402
 from ._sink import EventSink  # noqa: E402
 from .types import Command  # noqa: E402
 
@@ -223,6 +224,9 @@ class _TokenHandler(BaseCallbackHandler, _StreamingCallbackHandler):
         metadata = self.models.get(run_id)
         if metadata is not None and isinstance(chunk, ChatGenerationChunk):
             self.stream.emit(chunk.message, metadata, once=False)
+            streamed = getattr(CURRENT.get(), "streamed", None)
+            if streamed is not None:  # a token is progress for the node's idle limit
+                streamed()
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         metadata = self.models.pop(run_id, None)

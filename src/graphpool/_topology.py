@@ -84,6 +84,12 @@ class Topology:
             for source in join.sources:
                 joins_from.setdefault(source, []).append(i)
         privates = [s.input_schema for s in builder.nodes.values() if s.input_schema is not None]
+        privates += [
+            b.input_schema
+            for bs in builder.branches.values()
+            for b in bs.values()
+            if b.input_schema is not None
+        ]
         writable = builder.state_schema.merged(
             builder.input_schema, builder.output_schema, *privates
         )

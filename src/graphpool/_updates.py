@@ -344,7 +344,9 @@ def _as_task(run: Run, node: str, values: Any, index: int) -> Task:
     routes.extend(topology.edges.get(node, ()))
     config = run.options.for_node(run.step, node, ())
     for branch in topology.branches.get(node, ()):
-        result = branch.path.call_sync(run.state.state_after(task, writes), config)
+        result = branch.path.call_sync(
+            run.state.state_after(task, writes, branch.input_schema), config
+        )
         routes.extend(run.router.check(node, t) for t in branch.destinations(result) if t != END)
     task.start()
     task.succeed(values, writes, routes)

@@ -44,6 +44,7 @@ __all__ = [
     "GraphRecursionError",
     "GraphpoolError",
     "InternalError",
+    "InvalidCheckpointerError",
     "InvalidConfigError",
     "InvalidGraphError",
     "InvalidMessagesError",
@@ -66,6 +67,7 @@ __all__ = [
     "RenderError",
     "SavedFailure",
     "SerializationError",
+    "StepTimeoutError",
     "TaskCancelledError",
     "ThreadBusyError",
     "UnsupportedError",
@@ -84,6 +86,14 @@ class InvalidGraphError(GraphpoolError, ValueError):
 
     It is a ``ValueError`` because LangGraph raises ``ValueError`` for the same
     mistakes, so existing ``except ValueError`` blocks keep working.
+    """
+
+
+class InvalidCheckpointerError(InvalidGraphError, TypeError):
+    """``compile(checkpointer=...)`` got something that is not a graphpool saver (nor
+    ``None``, ``True`` or ``False``); LangGraph's own savers included.
+
+    Also a ``TypeError``, as LangGraph raises for it.
     """
 
 
@@ -228,6 +238,23 @@ class NodeTimeoutError(NodeError, TimeoutError):
         self.kind = kind
         self.run_timeout = run_timeout if run_timeout is not None or kind == "idle" else timeout
         self.idle_timeout = idle_timeout
+
+
+class StepTimeoutError(GraphpoolError, TimeoutError):
+    """A step ran past the compiled graph's ``step_timeout`` (seconds): its running
+    tasks are stopped and the run fails.
+
+    A ``TimeoutError`` (``asyncio.TimeoutError``), as LangGraph raises for it.
+
+    Attributes:
+        step: the step that ran too long.
+        nodes: the nodes of its tasks that were still running.
+    """
+
+    def __init__(self, message: str, *, step: int = 0, nodes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.step = step
+        self.nodes = nodes
 
 
 class SavedFailure(GraphpoolError):

@@ -127,3 +127,58 @@ def case_resumed_run_runs_the_handler_not_the_failed_node(lib):
         return [first, dict(calls), state.next, graph.invoke(None, config), dict(calls)]
 
     return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_interrupt_before_an_error_handler_then_resume(lib):
+    NodeError = _node_error(lib)
+    seen = []
+
+    def handler(state, error: NodeError):
+        seen.append((error.node, str(error.error)))
+        return {"log": ["handled"]}
+
+    g = _graph(lib)
+    g.add_node("fail", _failing("fail"), error_handler=handler)
+    g.add_node("side", lambda s: {"log": ["side"]})
+    g.add_edge(lib.START, "fail")
+    g.add_edge(lib.START, "side")
+    graph = g.compile(checkpointer=lib.MemorySaver(), interrupt_before=["__error_handler__fail"])
+    config = {"configurable": {"thread_id": "t"}}
+
+    def script(graph):
+        first = graph.invoke({"log": []}, config)
+        held = list(seen)
+        second = graph.invoke(None, config)
+        return [first, held, second, list(seen)]
+
+    return Scenario(graph, mode="script", script=script)
+
+
+@case()
+def case_handlers_run_while_siblings_are_in_flight(lib):
+    # b fails only once a's handler started, and a's handler waits for b's:
+    # each handler must start while the other task is still running
+    import threading
+
+    NodeError = _node_error(lib)
+    started = {"a": threading.Event(), "b": threading.Event()}
+
+    def node_b(state):
+        started["a"].wait(5)
+        raise RuntimeError("b failed")
+
+    def handler_for(name, other):
+        def handler(state, error: NodeError):
+            started[name].set()
+            waited = started[other].wait(5) if name == "a" else True
+            return {"log": [f"{error.node}:{waited}"]}
+
+        return handler
+
+    g = _graph(lib)
+    g.add_node("a", _failing("a"), error_handler=handler_for("a", "b"))
+    g.add_node("b", node_b, error_handler=handler_for("b", "a"))
+    g.add_edge(lib.START, "a")
+    g.add_edge(lib.START, "b")
+    return Scenario(g.compile(), {"log": []}, stream=False)

@@ -331,3 +331,44 @@ def case_default_recursion_limit_is_not_25(lib):
     g.add_edge(lib.START, "spin")
     g.add_conditional_edges("spin", lambda s: "spin" if s["n"] < 40 else lib.END)
     return Scenario(g.compile(), {"kind": "spin", "n": 0})
+
+
+class Whole(TypedDict):
+    n: Annotated[int, operator.add]
+    label: str
+
+
+class Note(TypedDict):
+    note: str
+
+
+class NoteAndN(TypedDict):
+    n: Annotated[int, operator.add]
+    note: str
+
+
+@case()
+def case_route_reads_the_state_its_parameter_declares(lib):
+    # a route annotated with a state class reads that class's keys (a private
+    # one included), not its source node's input
+    seen = []
+
+    def by_note(state: Note):
+        seen.append(sorted(state))
+        return "tail" if state["note"] == "go" else lib.END
+
+    def by_whole(state: Whole):
+        seen.append(sorted(state))
+        return lib.END
+
+    g = lib.StateGraph(Whole)
+    g.add_node("head", lambda s: {"n": 1, "note": "go"})
+    g.add_node("tail", lambda s: {"n": 10, "label": s["note"]}, input_schema=NoteAndN)
+    g.add_edge(lib.START, "head")
+    g.add_conditional_edges("head", by_note, ["tail", lib.END])
+    g.add_conditional_edges("tail", by_whole, [lib.END])
+
+    def script(graph):
+        return [graph.invoke({"n": 0}), seen]
+
+    return Scenario(g.compile(), mode="script", script=script)

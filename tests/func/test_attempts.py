@@ -120,3 +120,26 @@ def test_a_process_task_past_its_timeout_has_its_worker_killed(pools, tmp_path) 
         time.sleep(0.05)
     else:
         pytest.fail(f"worker {pid} still runs after the timeout")
+
+
+def test_a_timeout_policy_limits_an_async_task_by_its_tighter_limit() -> None:
+    from graphpool.types import TimeoutPolicy
+
+    @task(timeout=TimeoutPolicy(run_timeout=30, idle_timeout=0.1))
+    async def sleepy(x: int) -> int:
+        await asyncio.sleep(5)
+        return x
+
+    @task(timeout=TimeoutPolicy(idle_timeout=30))
+    async def quick(*, idle_timeout: int) -> int:  # the task's own kwarg is its own
+        return idle_timeout
+
+    @entrypoint()
+    async def main(x: int) -> int:
+        if x:
+            return await sleepy(x)
+        return await quick(idle_timeout=7)
+
+    assert asyncio.run(main.ainvoke(0)) == 7
+    with pytest.raises(NodeTimeoutError):
+        asyncio.run(main.ainvoke(1))

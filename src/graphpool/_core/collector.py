@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._channels import MISSING, Channel
+from .._schema import Schema
 from .._topology import Topology
 from ..types import Send
 from .task import Task
@@ -138,10 +139,13 @@ class Collector:
             return [shown({k: v}) for k, v in writes]
         return shown(dict(writes))
 
-    def state_after(self, task: Task, writes: list[tuple[str, Any]]) -> Any:
-        """The state ``task``'s node sees plus its own writes (what its routes read)."""
+    def state_after(
+        self, task: Task, writes: list[tuple[str, Any]], schema: Schema | None = None
+    ) -> Any:
+        """The state ``task``'s node sees plus its own writes (what its routes read), as
+        ``schema`` (a route's own state annotation) or else the node's input shows it."""
         channels = task.view if task.view is not None else self.channels
-        schema = self.topology.reader_of(task.node)
+        schema = schema or self.topology.reader_of(task.node)
         values = schema.read(channels)
         grouped: dict[str, list[Any]] = {}
         for key, value in writes:
@@ -154,9 +158,13 @@ class Collector:
                     values[key] = channel.value
         return schema.coerce(values)
 
-    def node_input(self, node: str) -> Any:
-        """The state a pull task's node receives now, shaped by its input schema."""
+    def node_input(self, node: str, remaining: int = 0) -> Any:
+        """The state a pull task's node receives now, shaped by its input schema
+        (its managed keys filled in for a step with ``remaining`` steps left)."""
         schema = self.topology.readers[node]
+        values = schema.read(self.channels)
+        if schema.managed:
+            values.update((key, kind.get(remaining)) for key, kind in schema.managed.items())
         if schema.kind == "dict":
-            return schema.read(self.channels)
-        return schema.coerce(schema.read(self.channels))
+            return values
+        return schema.coerce(values)

@@ -72,7 +72,7 @@ class EagerRun(Run):
         self._clock += 1
         task.started = self._clock
         if task.input is MISSING:
-            task.input = self.state.node_input(task.node)
+            task.input = self.state.node_input(task.node, self.stop - task.step)
         if task.node in self.topology.branches:
             task.view = {key: channel.copy() for key, channel in self.state.channels.items()}
 

@@ -8,6 +8,8 @@ and is sent the driver's answer. Every event is a small record::
     Wait(timeout)         block until launched attempts finish (or ``timeout``
                           seconds pass, when a retry or a deadline is due);
                           answer the list of Outcomes that arrived (maybe empty)
+    Wait(delay, True)     nothing is in flight but one retry: sleep out its
+                          backoff (``time.sleep`` / ``asyncio.sleep``); answer []
     Emit(mode, chunk)     hand a stream chunk to the caller
     Save(record, source)  persist a Checkpoint or a TaskResult (durable runs only)
     Abandon(task)         stop waiting for an attempt that ran past its timeout,
@@ -70,6 +72,7 @@ class Launch:
 @dataclasses.dataclass(slots=True)
 class Wait:
     timeout: float | None  # seconds; None: until something finishes
+    backoff: bool = False  # only a retry's backoff is left: the retry runs after it
 
 
 @dataclasses.dataclass(slots=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .._channels import MISSING
 from ..checkpoint._records import UPDATE_NODE, Checkpoint, TaskResult
 from ..errors import CheckpointError, GraphInterrupt
-from ..types import Command, Interrupt
+from ..types import Command, Interrupt, Send
 
 if TYPE_CHECKING:
     from .task import Task
@@ -106,12 +106,17 @@ def export(
     ``ran`` (a fork's: its original's) overrides the nodes ``tasks`` ran.
     """
     state = run.state
+    untracked = run.topology.writable.untracked
     checkpoint = Checkpoint(
         id=run.new_checkpoint_id(),
         step=run.step if step is None else step,
-        values={k: c.value for k, c in state.channels.items() if c.value is not MISSING},
+        values={
+            k: c.value
+            for k, c in state.channels.items()
+            if c.value is not MISSING and k not in untracked
+        },
         triggered=tuple(state.triggered.items()),
-        sends=tuple(state.sends),
+        sends=tuple(_tracked(s, untracked) for s in state.sends),
         barriers={
             join.channel: tuple(sorted(seen))
             for join, seen in zip(run.topology.joins, state.barriers, strict=True)
@@ -174,7 +179,12 @@ def result_of(run: RunView, task: Task) -> TaskResult:
     # (LangGraph keeps the task's interrupt write); an answer given before it asked shows none
     prior = run.reuse.get(task.id)
     asked = prior.interrupts if prior is not None else ()
-    return TaskResult(task.id, task.node, tuple(task.writes), tuple(task.routes), asked=asked)
+    untracked = run.topology.writable.untracked
+    writes, routes = tuple(task.writes), tuple(task.routes)
+    if untracked:  # kept in the run only: the saved result leaves them out
+        writes = tuple(w for w in writes if w[0] not in untracked)
+        routes = tuple(_tracked(r, untracked) for r in routes)
+    return TaskResult(task.id, task.node, writes, routes, asked=asked)
 
 
 def folded(writes: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -190,3 +200,13 @@ def folded(writes: Iterable[tuple[str, Any]]) -> dict[str, Any]:
         else:
             result[key] = {"$writes": [earlier, value]}
     return result
+
+
+def _tracked(route: Any, untracked: frozenset[str]) -> Any:
+    """A ``Send`` whose dict argument carries untracked keys, without them (to save)."""
+    if not untracked or not isinstance(route, Send) or not isinstance(route.arg, dict):
+        return route
+    if untracked.isdisjoint(route.arg):
+        return route
+    arg = {k: v for k, v in route.arg.items() if k not in untracked}
+    return Send(route.node, arg, timeout=route.timeout)

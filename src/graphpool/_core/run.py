@@ -42,6 +42,7 @@ from ..errors import (
     InternalError,
     InvalidUpdateError,
     SavedFailure,
+    StepTimeoutError,
     is_invalid_resume,
 )
 from ..types import Command, Send
@@ -136,6 +137,7 @@ class Run:
         self.answers: dict[str, list[Any]] = {}  # resume values consumed, by task id
         self.fresh = True  # state changed since the run (re)started: breakpoints may fire
         self.paused: tuple[Any, ...] | None = None  # why it stopped early: its interrupts
+        self.step_timeout: float | None = None  # the graph's: seconds one step may take
         self._streams_tasks = "tasks" in self.modes or "debug" in self.modes
         self._streams_updates = "updates" in self.modes
         # nothing to observe, stream per task or save per task: a step of one task
@@ -216,6 +218,7 @@ class Run:
                 and (task := tasks[0]).state is TaskState.PENDING
                 and task.limits is None  # no time limits: nothing to watch
                 and task.node in unlimited
+                and self.step_timeout is None
             ):
                 task.state = TaskState.RUNNING  # task.start(), inline
                 done = yield Launch(task, True)
@@ -392,7 +395,7 @@ class Run:
                 "config key."
             )
         triggered, sends = self.state.take_next()
-        tasks = make_tasks(self.step, triggered, sends, self.state)
+        tasks = make_tasks(self.step, triggered, sends, self.state, self.stop - self.step)
         if self.durable:  # ids a resumed run can match saved results by
             for task in tasks:
                 task.id = task_id(self.checkpoint_id, task.order)
@@ -433,6 +436,7 @@ class Run:
         if then is not None:
             limit = self.options.max_concurrency or 1 << 30
         retries: list[tuple[float, int, Task]] = []
+        step_due = _NEVER if self.step_timeout is None else clock.monotonic() + self.step_timeout
         deadlines: dict[Task, float] = {}  # running tasks that have a timeout
         began: dict[Task, float] = {}  # when those started (their hard cap counts from it)
         remaining = len(queue) + running
@@ -455,16 +459,26 @@ class Run:
                     yield Observed(task.step, task=task)
                 if self._streams_tasks:
                     yield from self.task_event(task, start=True)
-                alone = running == 1 and not queue and not retries and timeout is None
+                alone = (
+                    running == 1
+                    and not queue
+                    and not retries
+                    and timeout is None
+                    and step_due == _NEVER
+                )
                 done = yield Launch(task, alone)
                 if done is not None:  # the driver ran it to the end at once
                     outcomes = [done]
                     break
             if outcomes is None:
                 due = min(
-                    min(deadlines.values(), default=_NEVER), retries[0][0] if retries else _NEVER
+                    min(deadlines.values(), default=_NEVER),
+                    retries[0][0] if retries else _NEVER,
+                    step_due,
                 )
                 outcomes = yield Wait(None if due == _NEVER else max(0.0, due - now))
+                if step_due != _NEVER and not outcomes and clock.monotonic() >= step_due:
+                    yield from self._step_timed_out(tasks)
                 if deadlines:
                     now = clock.monotonic()
                     finished = {o.task for o in outcomes}
@@ -525,12 +539,28 @@ class Run:
                     yield from self.task_event(task, start=False)
                     raise failures.given_up(task, error)
                 task.retry_later()
-                heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
+                if running == 0 and not queue and not retries:  # nothing else to wait for
+                    yield Wait(delay, backoff=True)  # a sleep the caller can see (and patch)
+                    queue.append(task)
+                else:
+                    heapq.heappush(retries, (clock.monotonic() + delay, id(task), task))
             outcomes = None
         if invalid is not None:  # an answer that failed its interrupt's response_schema
             yield from self.task_event(invalid[0], start=False)
             raise failures.given_up(*invalid)
         return paused
+
+    def _step_timed_out(self, tasks: list[Task]) -> Events:
+        """The step ran past ``step_timeout``: stop its running tasks, fail the run."""
+        running = [t for t in tasks if t.state is TaskState.RUNNING]
+        for task in running:
+            yield Abandon(task)
+        raise StepTimeoutError(
+            f"Step {self.step} timed out after {self.step_timeout:g} s (step_timeout); "
+            f"still running: {[t.node for t in running]}.",
+            step=self.step,
+            nodes=tuple(t.node for t in running),
+        )
 
     # -- inside a task (runs on a worker) -----------------------------------------
 
@@ -552,7 +582,7 @@ class Run:
             output = yield (topology.nodes[node].callee, task.input)
             output, writes, routes = self.finish(task, output)
         for branch in topology.branches.get(node, ()):
-            result = yield (branch.path, self.state.state_after(task, writes))
+            result = yield (branch.path, self.state.state_after(task, writes, branch.input_schema))
             for target in branch.destinations(result):
                 if target != END:
                     routes.append(self.router.check(node, target))

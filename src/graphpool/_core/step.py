@@ -35,14 +35,18 @@ def make_tasks(
     triggered: Mapping[str, tuple[str, ...]],
     sends: Sequence[Send],
     state: Collector,
+    remaining: int = 0,
 ) -> list[Task]:
-    """The tasks of ``step``: pull tasks in graph order, then push tasks in send order."""
+    """The tasks of ``step``: pull tasks in graph order, then push tasks in send order.
+
+    ``remaining``: the steps the run may still take, this one included (managed keys).
+    """
     if len(triggered) == 1 and not sends:  # a chain's step
         [(node, triggers)] = triggered.items()
-        return [Task(step, node, (0, node), triggers, state.node_input(node))]
+        return [Task(step, node, (0, node), triggers, state.node_input(node, remaining))]
     index = state.topology.index
     tasks = [
-        Task(step, node, (0, node), triggered[node], state.node_input(node))
+        Task(step, node, (0, node), triggered[node], state.node_input(node, remaining))
         for node in sorted(triggered, key=index.__getitem__)
     ]
     for i, send in enumerate(sends):

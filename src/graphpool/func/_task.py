@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from ..errors import InvalidGraphError, UnsupportedError
-from ..types import CachePolicy, RetryPolicy
+from ..types import CachePolicy, RetryPolicy, TimeoutPolicy
 from ._call import start_call
 from ._future import TaskFuture
 
@@ -28,6 +28,17 @@ def _apply(fn: Callable[..., Any], packed: tuple[tuple[Any, ...], dict[str, Any]
     """How a process or Ray worker calls a task: ``fn(*args, **kwargs)``."""
     args, kwargs = packed
     return fn(*args, **kwargs)
+
+
+def _seconds(timeout: float | datetime.timedelta | TimeoutPolicy | None) -> float | None:
+    """A task's limit in seconds: a ``TimeoutPolicy``'s tighter limit (no heartbeat
+    reaches a task call, so its idle limit is a plain one)."""
+    if isinstance(timeout, TimeoutPolicy):
+        limits = [t for t in (timeout.run_timeout, timeout.idle_timeout) if t is not None]
+        return min(limits) if limits else None
+    if isinstance(timeout, datetime.timedelta):
+        return timeout.total_seconds()
+    return timeout
 
 
 def _name_of(func: Any) -> str:
@@ -46,7 +57,7 @@ class _TaskFunction(Generic[T]):
         *,
         retry_policy: Sequence[RetryPolicy],
         cache_policy: CachePolicy | None = None,
-        timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | TimeoutPolicy | None = None,
         name: str | None = None,
         executor: str | None = None,
     ) -> None:
@@ -62,9 +73,7 @@ class _TaskFunction(Generic[T]):
         self.name = _name_of(func)
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
-        self.timeout = (
-            timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
-        )
+        self.timeout = _seconds(timeout)
         self.executor = executor
         self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
             getattr(func, "__call__", None)  # noqa: B004
@@ -144,7 +153,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
-    timeout: float | None = None,
+    timeout: float | datetime.timedelta | TimeoutPolicy | None = None,
     executor: str | None = None,
     **kwargs: Any,
 ) -> Callable[[Callable[..., Any]], _TaskFunction[Any]]: ...
@@ -160,7 +169,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
-    timeout: float | datetime.timedelta | None = None,
+    timeout: float | datetime.timedelta | TimeoutPolicy | None = None,
     executor: str | None = None,
     **kwargs: Any,
 ) -> Callable[[Callable[..., Any]], _TaskFunction[Any]] | _TaskFunction[Any]:
@@ -179,6 +188,9 @@ def task(
             call fails with :class:`~graphpool.errors.NodeTimeoutError` (retried if
             the policy says so). An async attempt is cancelled, a process worker
             is killed; a thread cannot be stopped: it finishes, its result dropped.
+            A :class:`~graphpool.types.TimeoutPolicy` gives the tighter of its
+            limits: a task call has no heartbeat, so its ``idle_timeout`` is never
+            refreshed.
         executor: graphpool's: ``"thread"`` (default) or ``"process"`` for a sync
             task.
 

@@ -3,6 +3,7 @@
 Needs langchain-core (``pip install 'graphpool[messages]'``).
 """
 
+from .chat_agent_executor import create_react_agent
 from .tool_node import (
     InjectedState,
     InjectedStore,
@@ -20,5 +21,6 @@ __all__ = [
     "ToolInvocationError",
     "ToolNode",
     "ToolRuntime",
+    "create_react_agent",
     "tools_condition",
 ]

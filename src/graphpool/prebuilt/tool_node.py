@@ -206,8 +206,12 @@ class ToolNode:
         task = CURRENT.get()
         run: Runtime[Any] = task.runtime if task is not None else Runtime()
         shaped = isinstance(input, list) and input and isinstance(input[-1], dict)
+        state = input
+        if shaped:  # a list of tool calls carries no state: the running graph's, if any
+            read = getattr(task, "graph_state", None)
+            state = read() if read is not None else {}
         return ToolRuntime(
-            state={} if shaped else input,  # a list of tool calls carries no state
+            state=state,
             context=run.context,
             config=dict(config),
             stream_writer=run.stream_writer,
