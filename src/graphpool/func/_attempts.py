@@ -1,11 +1,12 @@
 """A sync task call's attempts on the pool: timeouts abandon them, retries start anew.
 
 Each attempt is one submission to the run's thread pool (which, for
-``executor="process"``, hands the function to a worker process and waits). When
+``executor="process"`` or ``"ray"``, hands the function to a worker process or
+a Ray task and waits). When
 an attempt ends, the call either succeeds (its result is saved and streamed),
 pauses in ``interrupt()``, is retried after the policy's delay, or fails. With a
 ``timeout``, an attempt still running when it expires is abandoned: a process
-worker is killed, a thread is left to finish with its result dropped; the call
+worker (or a Ray task) is killed, a thread is left to finish with its result dropped; the call
 fails with :class:`~graphpool.errors.NodeTimeoutError` unless the policy retries it.
 
 Every decision happens under one lock, for the attempt still current: a late
@@ -87,8 +88,11 @@ class Attempts:
             timeout=spec.timeout,
         )
         if self._conclude(attempt, None, error):
-            for started in self.worker:  # a process attempt: kill its worker
-                call.dispatcher.services.pools.process.abandon(started)
+            if self.worker:  # a process or Ray attempt: kill its worker
+                kind = spec.executor_in(call.dispatcher.run)
+                remote = call.dispatcher.services.pools.of(kind)
+                for started in self.worker:
+                    remote.abandon(started)
             self.pool.abandon(inner)
 
     def _ended(self, attempt: int, inner: concurrent.futures.Future[Any]) -> None:
