@@ -9,6 +9,9 @@ pauses in ``interrupt()``, is retried after the policy's delay, or fails. With a
 worker (or a Ray task) is killed, a thread is left to finish with its result dropped; the call
 fails with :class:`~graphpool.errors.NodeTimeoutError` unless the policy retries it.
 
+With a ``max_concurrency``, each attempt waits for a slot of the run's gate
+(``_gate``) before it is submitted and holds it until its thread is done.
+
 Every decision happens under one lock, for the attempt still current: a late
 result of an abandoned attempt changes nothing.
 """
@@ -23,6 +26,7 @@ from .. import _lc
 from .._context import CURRENT
 from ..errors import GraphInterrupt, NodeTimeoutError
 from ._future import TaskFuture
+from ._gate import Slot, gate_for
 
 __all__ = ["Attempts"]
 
@@ -34,6 +38,7 @@ class Attempts:
         self.call, self.spec, self.args, self.kwargs = call, spec, args, kwargs
         self.context = context
         self.pool = call.dispatcher.services.pools.thread
+        self.gate = gate_for(call.dispatcher)  # the run's max_concurrency, if it sets one
         self.future: TaskFuture[Any] = TaskFuture(None, self.pool)
         self.attempt = 0
         self.live = 0  # the attempt still deciding the call's fate (0: none)
@@ -48,7 +53,7 @@ class Attempts:
         return f"<Attempts {self.spec.name!r} attempt={self.attempt}>"
 
     def start(self) -> None:
-        """Submit the next attempt."""
+        """Begin the next attempt: submit it once the run's gate has a slot for it."""
         with self.lock:
             if self.future.done():
                 return
@@ -57,10 +62,32 @@ class Attempts:
             self.worker = []
             self.call.calls = None  # the attempt's own calls count from 0 again
             self.call.reset()
+        if self.gate is None:
+            self._submit(attempt, None)
+        else:
+            gate = self.gate
+            gate.enter(lambda: self._submit(attempt, Slot(gate)))
+
+    def _submit(self, attempt: int, slot: Slot | None) -> None:
+        with self.lock:
+            if attempt != self.live or self.future.done():  # cancelled while it waited
+                if slot is not None:
+                    slot.release()
+                return
+            self.call.slot = slot
         # a retry gets a copy: an abandoned attempt may still be inside the context
         run_in = self.context.run if attempt == 1 else self.context.copy().run
-        inner = self.pool.submit_in(self.call.dispatcher.lane, run_in, self._body)
+        try:
+            inner = self.pool.submit_in(self.call.dispatcher.lane, run_in, self._body)
+        except BaseException as exc:  # the pool was shut down
+            if slot is None:
+                raise
+            slot.release()  # a gate granted the slot on another call's thread: fail here
+            self._settle(None, exc)
+            return
         self.future.follow(inner)
+        if slot is not None:  # held until the attempt's thread is done with it
+            inner.add_done_callback(lambda _: slot.release())
         inner.add_done_callback(lambda f: self._ended(attempt, f))
         timeout = self.spec.timeout
         if timeout is not None and not inner.done():

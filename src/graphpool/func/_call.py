@@ -34,6 +34,7 @@ from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
 from ._attempts import Attempts
 from ._events import RETURN, ended, started
 from ._future import TaskFuture, done_future
+from ._gate import gate_for, run_gated
 
 __all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
 
@@ -120,7 +121,17 @@ def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInter
 class TaskCall:
     """A running task call, as code inside it sees it (``_context.RunningTask``)."""
 
-    __slots__ = ("_asking", "attempt", "calls", "config", "dispatcher", "id", "name", "task")
+    __slots__ = (
+        "_asking",
+        "attempt",
+        "calls",
+        "config",
+        "dispatcher",
+        "id",
+        "name",
+        "slot",
+        "task",
+    )
 
     def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
         self.dispatcher = dispatcher
@@ -130,6 +141,7 @@ class TaskCall:
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
         self.attempt = 0  # counted by reset(): 1 for the first attempt
+        self.slot: Any = None  # the running attempt's slot of the run's gate (``_gate``)
         self.task = _CallTask(ident, name, dispatcher.run.step)
 
     def __repr__(self) -> str:
@@ -229,6 +241,7 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
 
 async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
     token = CURRENT.set(call)
+    gate = gate_for(call.dispatcher)
     try:
         attempt = 1
         while True:
@@ -236,7 +249,11 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
             call.reset()
             try:
                 with _lc.bind_config(call.config):
-                    value = await _attempt_async(call, spec, args, kwargs, attempt)
+                    value = await run_gated(
+                        gate,
+                        call,
+                        functools.partial(_attempt_async, call, spec, args, kwargs, attempt),
+                    )
                 break
             except GraphInterrupt as exc:
                 _paused(call, exc)
