@@ -234,6 +234,7 @@ class CompiledStateGraph(RunnableSurface):
                 durability,
                 before=before,
                 rerun=rerun,
+                root=None if own_thread else parent_hook,
             )
             hook.replay_map = replay_map
             if nest is not None and not own_thread:

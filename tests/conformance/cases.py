@@ -10,6 +10,7 @@ from . import (
     cases_handlers,
     cases_interrupts,
     cases_messages,
+    cases_nest_parallel,
     cases_options,
     cases_parallel,
     cases_routing,
@@ -34,6 +35,7 @@ CASES = [
     *cases_options.CASES,
     *cases_updates.CASES,
     *cases_subgraphs.CASES,
+    *cases_nest_parallel.CASES,
     *cases_runtime.CASES,
     *cases_handlers.CASES,
 ]
