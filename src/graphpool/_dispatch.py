@@ -539,10 +539,10 @@ class Dispatcher:
         if sink is not None:
             return sink
         with _late_lock:
-            made = self._late is None
-            if made:
-                self._late = EventSink()
             late = self._late
+            made = late is None
+            if late is None:
+                late = self._late = EventSink()
         if made:
             self.done(None)  # wake the driver: it watches this sink from its next wait
         return late
