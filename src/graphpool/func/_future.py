@@ -74,6 +74,8 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
         """
         if self.done():
             return super().result(timeout)
+        if lender() is None:
+            return self._wait(timeout)
         with waiting():  # a call waiting here lends its max_concurrency slot
             return self._wait(timeout)
 
