@@ -188,7 +188,7 @@ def task(
 
     Raises:
         UnsupportedError: a generator function (a ``NotImplementedError``).
-        InvalidGraphError: an async function with ``executor="process"``, an
+        InvalidGraphError: an async function with ``executor="process"`` or ``"ray"``, an
             unknown executor or argument.
         NotInNodeError: (when called) outside an entrypoint or a node.
     """
