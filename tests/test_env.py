@@ -25,6 +25,7 @@ def test_values_are_parsed_into_pool_options() -> None:
             "GRAPHPOOL_IDLE_TIMEOUT": "1.5",
             "GRAPHPOOL_QUEUE_SIZE": "100",
             "GRAPHPOOL_PROCESS_WORKERS": "3",
+            "GRAPHPOOL_PROCESS_MIN_WORKERS": "1",
             "GRAPHPOOL_PROCESS_IDLE_TIMEOUT": "0",
             "GRAPHPOOL_RAY_ADDRESS": " auto ",
             "GRAPHPOOL_RAY_LOG_TO_DRIVER": "off",
@@ -36,7 +37,7 @@ def test_values_are_parsed_into_pool_options() -> None:
         "idle_timeout": 1.5,
         "queue_size": 100,
     }
-    assert found.process_options() == {"max_workers": 3, "idle_timeout": 0.0}
+    assert found.process_options() == {"max_workers": 3, "min_workers": 1, "idle_timeout": 0.0}
     assert found.ray_address == "auto" and found.ray_log_to_driver is False
 
 
@@ -51,6 +52,7 @@ def test_values_are_parsed_into_pool_options() -> None:
         ("GRAPHPOOL_IDLE_TIMEOUT", "-3"),
         ("GRAPHPOOL_QUEUE_SIZE", "0"),
         ("GRAPHPOOL_PROCESS_WORKERS", "many"),
+        ("GRAPHPOOL_PROCESS_MIN_WORKERS", "-2"),
         ("GRAPHPOOL_PROCESS_IDLE_TIMEOUT", "inf"),
         ("GRAPHPOOL_RAY_LOG_TO_DRIVER", "maybe"),
     ],
@@ -86,7 +88,8 @@ def test_the_default_pools_are_built_from_the_variables() -> None:
         "import graphpool\n"
         "t = graphpool.default_pool()\n"
         "p = graphpool.default_process_pool()\n"
-        "print(t.max_workers, t.min_workers, t.idle_timeout, p.max_workers, p.idle_timeout)\n"
+        "print(t.max_workers, t.min_workers, t.idle_timeout, p.max_workers, p.idle_timeout,"
+        " p.min_workers)\n"
         "p.shutdown()\n"
     )
     done = _python(
@@ -95,7 +98,8 @@ def test_the_default_pools_are_built_from_the_variables() -> None:
         GRAPHPOOL_MIN_WORKERS="1",
         GRAPHPOOL_IDLE_TIMEOUT="2.5",
         GRAPHPOOL_PROCESS_WORKERS="3",
+        GRAPHPOOL_PROCESS_MIN_WORKERS="2",
         GRAPHPOOL_PROCESS_IDLE_TIMEOUT="4",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["7", "1", "2.5", "3", "4.0"]
+    assert done.stdout.split() == ["7", "1", "2.5", "3", "4.0", "2"]

@@ -658,3 +658,54 @@ def test_compile_rejects_a_pool_that_is_not_a_ray_pool() -> None:
     b.add_edge(START, "n")
     with pytest.raises(InvalidGraphError, match="RayPool"):
         b.compile(ray_pool=graphpool.ThreadPool(max_workers=1))
+
+
+# -- @task(executor="ray") ------------------------------------------------------------
+
+
+@needs_ray
+def test_a_ray_task_runs_as_a_ray_task_and_its_error_keeps_its_type(pools) -> None:
+    from graphpool.func import entrypoint, task
+
+    @task(executor="ray")
+    def where(x: int) -> tuple[int, str, int]:
+        if x < 0:
+            raise KeyError(x)
+        return x * 2, node_id(), os.getpid()
+
+    @entrypoint()
+    def main(xs: list[int]) -> list[tuple[int, str, int]]:
+        return [f.result() for f in [where(x) for x in xs]]
+
+    main.graph._pools = pools
+    found = main.invoke([1, 2, 3])
+    assert [value for value, _, _ in found] == [2, 4, 6]
+    assert all(node and pid != os.getpid() for _, node, pid in found)
+    with pytest.raises(KeyError):
+        main.invoke([-1])
+
+
+@needs_ray
+def test_a_hung_ray_task_times_out_and_its_worker_is_killed(pools, tmp_path) -> None:
+    from graphpool.func import entrypoint, task
+
+    pid_file = tmp_path / "pid"
+
+    @task(executor="ray", timeout=2)
+    def hang(x: int) -> int:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+        return x
+
+    @entrypoint()
+    def main(x: int) -> int:
+        return hang(x).result()
+
+    main.graph._pools = pools
+    with pytest.raises(NodeTimeoutError, match=r"'hang' timed out after 2 s"):
+        main.invoke(1)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid):  # the timeout cancelled the Ray task with force=True
+        assert time.monotonic() < deadline, f"worker {pid} still alive"
+        time.sleep(0.05)

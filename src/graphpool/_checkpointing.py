@@ -43,14 +43,27 @@ _INTERRUPT_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class Checkpointing:
-    """The hook a durable run saves through: one thread of one saver, held by a lease."""
+    """The hook a durable run saves through: one thread of one saver, held by a lease.
+
+    A subgraph's run on its root's saver holds no lease of its own (``lease`` is
+    None): the root's lease on the thread covers every namespace in it, so
+    parallel calls of one ``checkpointer=True`` subgraph (one namespace) never
+    turn each other away (``tests/test_nest_checkpointer.py``). It refreshes the
+    root's lease (``root``) as it saves.
+    """
 
     def __init__(
-        self, saver: BaseCheckpointSaver, thread_id: str, lease: Lease, durability: str = "sync"
+        self,
+        saver: BaseCheckpointSaver,
+        thread_id: str,
+        lease: Lease | None,
+        durability: str = "sync",
+        root: Checkpointing | None = None,
     ) -> None:
         self.saver = saver
         self.thread_id = thread_id
         self.lease = lease
+        self.root = root  # whose lease covers this thread, when it holds none
         self.durability = durability
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         self._refreshed = time.monotonic()
@@ -86,10 +99,16 @@ class Checkpointing:
         if isinstance(record, Checkpoint):
             self.config = self.saver.put(self.config, record, self._metadata(record, source))
             if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:
-                self.saver.refresh(self.thread_id, self.lease)
-                self._refreshed = time.monotonic()
+                self._refresh()
         else:
             self.saver.put_result(self.config, record)
+
+    def _refresh(self) -> None:
+        """Keep the thread's lease (the root run's, for a run nested on its saver) alive."""
+        holder = self.root or self
+        if holder.lease is not None:
+            holder.saver.refresh(holder.thread_id, holder.lease)
+        self._refreshed = time.monotonic()
 
     async def asave(self, record: Checkpoint | TaskResult, source: str) -> None:
         """:meth:`save` for an async run: through the saver's ``aput``/``aput_result``."""
@@ -104,8 +123,7 @@ class Checkpointing:
                 self.config, record, self._metadata(record, source), {}
             )
             if time.monotonic() - self._refreshed > self.saver.lease_timeout / 3:
-                await asyncio.to_thread(self.saver.refresh, self.thread_id, self.lease)
-                self._refreshed = time.monotonic()
+                await asyncio.to_thread(self._refresh)
         else:
             await self.saver.aput_result(self.config, record)
 
@@ -141,7 +159,8 @@ class Checkpointing:
             for record, source in held:
                 self._write(record, source)
         finally:
-            self.saver.release(self.thread_id, self.lease)
+            if self.lease is not None:
+                self.saver.release(self.thread_id, self.lease)
 
 
 class Replay:
@@ -198,6 +217,7 @@ def open_thread(
     before: Replay | None = None,
     rerun: bool = False,
     fallback: tuple[Any, ...] = (),
+    root: Checkpointing | None = None,
 ) -> tuple[Checkpointing, ResumePlan]:
     """Take the thread ``config`` names and plan how a run on it begins.
 
@@ -208,6 +228,8 @@ def open_thread(
     subgraph its root travels back to): its step's finished tasks run again.
     ``fallback`` (a subgraph called by a resumed task, ``input`` being the resume):
     ``(input,)`` to start with if the thread has nothing saved (it never ran).
+    ``root`` (a subgraph's run): the hook of the run it is nested in; on the same
+    saver, the root's lease covers this thread and none is taken.
 
     Raises:
         InvalidConfigError: no ``thread_id`` in the config.
@@ -217,9 +239,13 @@ def open_thread(
             ambiguous resume value.
     """
     thread_id, checkpoint_id = thread_address(config)
-    lease = Lease.mine()
-    saver.acquire(thread_id, lease)
-    hook = Checkpointing(saver, thread_id, lease, durability)
+    root = root.root or root if root is not None else None
+    if root is not None and root.saver is saver and root.lease is not None:
+        hook = Checkpointing(saver, thread_id, None, durability, root=root)
+    else:
+        lease = Lease.mine()
+        saver.acquire(thread_id, lease)
+        hook = Checkpointing(saver, thread_id, lease, durability)
     hook.extra = config_metadata(config)
     try:
         if before is not None:

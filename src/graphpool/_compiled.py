@@ -256,6 +256,7 @@ class CompiledStateGraph(RunnableSurface):
                 before=before,
                 rerun=rerun,
                 fallback=fallback,
+                root=None if own_thread else parent_hook,
             )
             hook.replay_map = replay_map
             if nest is not None and not own_thread:

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable, Hashable, Iterator
-from threading import current_thread
+from threading import Lock, current_thread
 from typing import Any
 
 from . import _lc
@@ -27,10 +27,13 @@ from ._pool import NodeRunner
 from ._pool._registry import NodeCall
 from ._pool._runners import CallerLoopRunner, ThreadRunner, dropped
 from ._services import Services
+from ._sink import EventSink
 from .errors import InternalError, NodeCancelledError, ParentCommand, PoolShutDownError
 from .runtime import ExecutionInfo, Runtime
 
 __all__ = ["Dispatcher", "TaskJob"]
+
+_late_lock = Lock()  # makes each run's late sink once
 
 
 class TaskJob:
@@ -345,6 +348,7 @@ class Dispatcher:
         self._may_hold = not on_caller_loop and services.sink is None
         self._held: tuple[TaskJob, ThreadRunner] | None = None
         self.nest_calls: dict[tuple[str, int], int] = {}  # subgraphs each attempt ran (_nest)
+        self._late: EventSink | None = None  # see chunk_sink
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
@@ -387,7 +391,7 @@ class Dispatcher:
         and short nodes then cost no thread hand-off at all.
         """
         nested = self.nest is not None
-        if not nested and (timeout is not None or not self._may_hold):
+        if not nested and (timeout is not None or not self._may_hold or self._late is not None):
             return False
         for task, (_, runner, handle) in list(self.inflight.items()):
             pool = getattr(runner, "pool", None)
@@ -426,6 +430,7 @@ class Dispatcher:
         if (
             alone
             and self.services.sink is None
+            and self._late is None
             and not (self._on_loop and type(runner) is ThreadRunner)
         ):
             # inline (chunks could not go out live); never a sync node on the caller's loop
@@ -434,6 +439,7 @@ class Dispatcher:
                 return ran
         elif (
             self._may_hold
+            and self._late is None
             and self._held is None
             and type(runner) is ThreadRunner
             and runner.pool.runs_inline
@@ -543,14 +549,40 @@ class Dispatcher:
 
     def watch_sink(self) -> None:
         """Make the next chunk a task pushes wake the driver (a ``None`` job)."""
-        sink = self.services.sink
+        sink = self.services.sink or self._late
         if sink is not None and sink.wake is not self._watched:
             self._watched = sink.wake
             self._watched.add_done_callback(lambda _: self.done(None))
 
     def drain_sink(self) -> Iterator[tuple[str, Any]]:
         sink = self.services.sink
+        if self._late is not None:
+            return iter([*(sink.drain() if sink is not None else ()), *self._late.drain()])
         return iter(sink.drain()) if sink is not None else iter(())
+
+    def chunk_sink(self) -> EventSink:
+        """Where a chunk made inside a running task goes: the run's sink, or (a run
+        streaming no ``custom`` or ``messages``) one made on first use, which the
+        driver watches from then on, and whose chunks go out before its next chunk
+        (:meth:`drain_late`) if it has not drained them yet. So a ``@task``
+        called in a node streams its update, as in LangGraph, and runs that make
+        none keep the paths a sink would close (a lone node run inline)."""
+        sink = self.services.sink
+        if sink is not None:
+            return sink
+        with _late_lock:
+            late = self._late
+            made = late is None
+            if late is None:
+                late = self._late = EventSink()
+        if made:
+            self.done(None)  # wake the driver: it watches this sink from its next wait
+        return late
+
+    def drain_late(self) -> list[tuple[str, Any]]:
+        """The chunks :meth:`chunk_sink` made on first use still holds (empty if none)."""
+        late = self._late
+        return late.drain() if late is not None else []
 
     # -- where a node runs ---------------------------------------------------------
 

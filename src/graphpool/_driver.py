@@ -42,6 +42,7 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
             if type(event) is Launch:  # the most frequent event first
                 reply = dispatch.launch(event.task, event.alone)
             elif type(event) is Emit:
+                yield from dispatch.drain_late()  # task calls' chunks, made before it
                 yield event.mode, event.chunk
             elif type(event) is Wait and event.backoff:
                 time.sleep(event.timeout or 0.0)  # looked up now: LangGraph's tests patch it
@@ -100,6 +101,8 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
                 return
             reply = None
             if type(event) is Emit:
+                for chunk in dispatch.drain_late():  # task calls' chunks, made before it
+                    yield chunk
                 yield event.mode, event.chunk
             elif type(event) is Wait and event.backoff:
                 await asyncio.sleep(event.timeout or 0.0)

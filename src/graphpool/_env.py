@@ -66,6 +66,11 @@ VARIABLES: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "GRAPHPOOL_IDLE_TIMEOUT": ("idle_timeout", _seconds, "seconds an idle thread waits"),
     "GRAPHPOOL_QUEUE_SIZE": ("queue_size", _whole(1), "tasks waiting before runs are held"),
     "GRAPHPOOL_PROCESS_WORKERS": ("process_workers", _whole(1), "default process pool size"),
+    "GRAPHPOOL_PROCESS_MIN_WORKERS": (
+        "process_min_workers",
+        _whole(0),
+        "worker processes it starts at once and keeps while idle",
+    ),
     "GRAPHPOOL_PROCESS_IDLE_TIMEOUT": (
         "process_idle_timeout",
         _seconds,
@@ -85,6 +90,7 @@ class Settings:
     idle_timeout: float | None = None
     queue_size: int | None = None
     process_workers: int | None = None
+    process_min_workers: int | None = None
     process_idle_timeout: float | None = None
     ray_address: str | None = None
     ray_log_to_driver: bool | None = None
@@ -101,7 +107,11 @@ class Settings:
 
     def process_options(self) -> dict[str, Any]:
         """Keyword arguments for the default ``ProcessPool`` (only those set)."""
-        pairs = {"max_workers": self.process_workers, "idle_timeout": self.process_idle_timeout}
+        pairs = {
+            "max_workers": self.process_workers,
+            "min_workers": self.process_min_workers,
+            "idle_timeout": self.process_idle_timeout,
+        }
         return {k: v for k, v in pairs.items() if v is not None}
 
 

@@ -11,6 +11,7 @@ from . import (
     cases_handlers,
     cases_interrupts,
     cases_messages,
+    cases_nest_parallel,
     cases_options,
     cases_parallel,
     cases_routing,
@@ -38,6 +39,7 @@ CASES = [
     *cases_time_travel.CASES,
     *cases_subgraphs.CASES,
     *cases_debug_chunks.CASES,
+    *cases_nest_parallel.CASES,
     *cases_runtime.CASES,
     *cases_handlers.CASES,
 ]

@@ -299,6 +299,53 @@ def task_in_graph_node(lib: Any) -> Any:
     return {"invoke": compiled.invoke({"log": []}), "stream": sorted(map(repr, streamed))}
 
 
+@scenario
+def task_updates_from_graph_nodes(lib: Any) -> Any:
+    """Task calls in nodes stream their updates in every mode that has them, in order
+    (each node waits on its calls one after the other), with and without a
+    checkpointer, sync and async, with no ``custom`` mode asked for."""
+    if lib.name == "langgraph":
+        from langgraph.graph import START, StateGraph
+    else:
+        from graphpool.graph import START, StateGraph
+
+    @lib.task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @lib.task
+    async def inc(x: int) -> int:
+        return x + 1
+
+    def first(state: LogState) -> dict[str, Any]:
+        return {"log": [double(len(state["log"])).result()]}
+
+    async def second(state: LogState) -> dict[str, Any]:
+        return {"log": [await inc(state["log"][-1])]}
+
+    graph = StateGraph(LogState)
+    graph.add_node("first", first)
+    graph.add_node("second", second)
+    graph.add_edge(START, "first")
+    graph.add_edge("first", "second")
+    seen: dict[str, Any] = {}
+    for saver in (None, lib.InMemorySaver()):
+        compiled = graph.compile(checkpointer=saver)
+        key = "saved" if saver else "plain"
+
+        async def streams(compiled: Any = compiled) -> dict[str, Any]:
+            modes = ["updates", "values", "tasks"]
+            found = [c async for c in compiled.astream({"log": [0]}, _thread(), stream_mode=modes)]
+            alone = compiled.astream({"log": [0]}, _thread("u"), stream_mode="updates")
+            return {
+                "updates": [c async for c in alone],
+                "mixed": [(m, _shape(c) if m == "tasks" else c) for m, c in found],
+            }
+
+        seen[key] = plain(asyncio.run(streams()))
+    return seen
+
+
 def _shape(event: dict[str, Any]) -> dict[str, Any]:
     """A tasks/debug payload without its id (each library hashes its own)."""
     return {k: plain(v) for k, v in event.items() if k != "id"}

@@ -105,22 +105,6 @@ def test_a_process_task_runs_in_a_worker_process(pools) -> None:
     assert all(pid != os.getpid() for _, pid in found)
 
 
-def test_a_process_task_with_an_unpicklable_argument_names_it(pools) -> None:
-    import threading
-
-    from graphpool.errors import SerializationError
-
-    in_process = task(executor="process")(_pid)
-
-    @entrypoint()
-    def main(x: object) -> object:
-        return in_process(x).result()
-
-    main.graph._pools = pools
-    with pytest.raises(SerializationError, match="_pid"):
-        main.invoke(threading.Lock())
-
-
 @pytest.mark.slow
 def test_the_entrypoints_executor_is_the_default_of_its_tasks(pools) -> None:
     plain = task(_pid)

@@ -373,7 +373,8 @@ _lock = threading.Lock()
 def default_process_pool() -> ProcessPool:
     """The process-wide process pool for nodes with ``executor="process"``.
 
-    Sized by ``GRAPHPOOL_PROCESS_WORKERS``/``GRAPHPOOL_PROCESS_IDLE_TIMEOUT`` when set.
+    Sized by ``GRAPHPOOL_PROCESS_WORKERS``, ``GRAPHPOOL_PROCESS_MIN_WORKERS`` (started at
+    once, kept warm) and ``GRAPHPOOL_PROCESS_IDLE_TIMEOUT`` when set.
     """
     global _default
     if _default is None:

@@ -1,12 +1,16 @@
 """A sync task call's attempts on the pool: timeouts abandon them, retries start anew.
 
 Each attempt is one submission to the run's thread pool (which, for
-``executor="process"``, hands the function to a worker process and waits). When
+``executor="process"`` or ``"ray"``, hands the function to a worker process or
+a Ray task and waits). When
 an attempt ends, the call either succeeds (its result is saved and streamed),
 pauses in ``interrupt()``, is retried after the policy's delay, or fails. With a
 ``timeout``, an attempt still running when it expires is abandoned: a process
-worker is killed, a thread is left to finish with its result dropped; the call
+worker (or a Ray task) is killed, a thread is left to finish with its result dropped; the call
 fails with :class:`~graphpool.errors.NodeTimeoutError` unless the policy retries it.
+
+With a ``max_concurrency``, each attempt waits for a slot of the run's gate
+(``_gate``) before it is submitted and holds it until its thread is done.
 
 Every decision happens under one lock, for the attempt still current: a late
 result of an abandoned attempt changes nothing.
@@ -22,6 +26,7 @@ from .. import _lc
 from .._context import CURRENT
 from ..errors import GraphInterrupt, NodeTimeoutError
 from ._future import TaskFuture
+from ._gate import Slot, gate_for
 
 __all__ = ["Attempts"]
 
@@ -33,6 +38,7 @@ class Attempts:
         self.call, self.spec, self.args, self.kwargs = call, spec, args, kwargs
         self.context = context
         self.pool = call.dispatcher.services.pools.thread
+        self.gate = gate_for(call.dispatcher)  # the run's max_concurrency, if it sets one
         self.future: TaskFuture[Any] = TaskFuture(None, self.pool)
         self.attempt = 0
         self.live = 0  # the attempt still deciding the call's fate (0: none)
@@ -47,7 +53,7 @@ class Attempts:
         return f"<Attempts {self.spec.name!r} attempt={self.attempt}>"
 
     def start(self) -> None:
-        """Submit the next attempt."""
+        """Begin the next attempt: submit it once the run's gate has a slot for it."""
         with self.lock:
             if self.future.done():
                 return
@@ -56,10 +62,32 @@ class Attempts:
             self.worker = []
             self.call.calls = None  # the attempt's own calls count from 0 again
             self.call.reset()
+        if self.gate is None:
+            self._submit(attempt, None)
+        else:
+            gate = self.gate
+            gate.enter(lambda: self._submit(attempt, Slot(gate)))
+
+    def _submit(self, attempt: int, slot: Slot | None) -> None:
+        with self.lock:
+            if attempt != self.live or self.future.done():  # cancelled while it waited
+                if slot is not None:
+                    slot.release()
+                return
+            self.call.slot = slot
         # a retry gets a copy: an abandoned attempt may still be inside the context
         run_in = self.context.run if attempt == 1 else self.context.copy().run
-        inner = self.pool.submit_in(self.call.dispatcher.lane, run_in, self._body)
+        try:
+            inner = self.pool.submit_in(self.call.dispatcher.lane, run_in, self._body)
+        except BaseException as exc:  # the pool was shut down
+            if slot is None:
+                raise
+            slot.release()  # a gate granted the slot on another call's thread: fail here
+            self._settle(None, exc)
+            return
         self.future.follow(inner)
+        if slot is not None:  # held until the attempt's thread is done with it
+            inner.add_done_callback(lambda _: slot.release())
         inner.add_done_callback(lambda f: self._ended(attempt, f))
         timeout = self.spec.timeout
         if timeout is not None and not inner.done():
@@ -87,8 +115,11 @@ class Attempts:
             timeout=spec.timeout,
         )
         if self._conclude(attempt, None, error):
-            for started in self.worker:  # a process attempt: kill its worker
-                call.dispatcher.services.pools.process.abandon(started)
+            if self.worker:  # a process or Ray attempt: kill its worker
+                kind = spec.executor_in(call.dispatcher.run)
+                remote = call.dispatcher.services.pools.of(kind)
+                for started in self.worker:
+                    remote.abandon(started)
             self.pool.abandon(inner)
 
     def _ended(self, attempt: int, inner: concurrent.futures.Future[Any]) -> None:

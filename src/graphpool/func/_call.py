@@ -35,6 +35,7 @@ from . import _traced
 from ._attempts import Attempts
 from ._events import RETURN, ended, started
 from ._future import TaskFuture, done_future
+from ._gate import gate_for, run_gated
 
 __all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
 
@@ -130,6 +131,7 @@ class TaskCall:
         "id",
         "lc_run",
         "name",
+        "slot",
         "task",
     )
 
@@ -141,6 +143,7 @@ class TaskCall:
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
         self.attempt = 0  # counted by reset(): 1 for the first attempt
+        self.slot: Any = None  # the running attempt's slot of the run's gate (``_gate``)
         self.task = _CallTask(ident, name, dispatcher.run.step)
         self.lc_run: Any = None  # its langchain callback run, if its parent has callbacks
 
@@ -247,6 +250,7 @@ def _failed(call: TaskCall, error: BaseException) -> None:
 
 async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
     token = CURRENT.set(call)
+    gate = gate_for(call.dispatcher)
     try:
         attempt = 1
         while True:
@@ -254,7 +258,11 @@ async def _run_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_ke
             call.reset()
             try:
                 with _lc.bind_config(call.config):
-                    value = await _attempt_async(call, spec, args, kwargs, attempt)
+                    value = await run_gated(
+                        gate,
+                        call,
+                        functools.partial(_attempt_async, call, spec, args, kwargs, attempt),
+                    )
                 break
             except GraphInterrupt as exc:
                 _paused(call, exc)

@@ -117,7 +117,7 @@ class entrypoint(Generic[R]):
 
     ``timeout`` bounds the function's run (seconds or a ``timedelta``). graphpool
     adds two keyword arguments: ``executor`` (where sync tasks without one of their
-    own run: ``"thread"`` or ``"process"``; a run's ``config["executor"]``
+    own run: ``"thread"``, ``"process"`` or ``"ray"``; a run's ``config["executor"]``
     overrides it) and ``pool`` (a :class:`~graphpool.ThreadPool` its runs share
     with others).
 

@@ -1,8 +1,8 @@
 """What a task call tells the run's streams: its update, and its start and end events.
 
-The chunks go on the run's sink, which a run has when it streams ``custom`` or
-``messages`` (an entrypoint's stream always asks for ``custom`` underneath, see
-:class:`~graphpool.func._stream.Chunks`), and come out in the caller's modes:
+The chunks go on the run's sink (``Dispatcher.chunk_sink``: one is made on first
+use when the run streams no ``custom`` or ``messages``), and come out in the
+caller's modes:
 
 * ``updates``: ``{name: result}`` as the call finishes;
 * ``tasks`` and ``debug``: the call's start (its ``(args, kwargs)``, triggered by
@@ -21,9 +21,10 @@ RETURN = "__return__"
 
 
 def _push(dispatcher: Any, kind: str, payload: dict[str, Any]) -> None:
-    sink, modes = dispatcher.services.sink, dispatcher.run.modes
-    if sink is None:
+    modes = dispatcher.run.modes
+    if "tasks" not in modes and "debug" not in modes:
         return
+    sink = dispatcher.chunk_sink()
     if "tasks" in modes:
         sink.push("tasks", payload)
     if "debug" in modes:
@@ -48,9 +49,8 @@ def ended(
 ) -> None:
     """A call finished with ``value``, failed with ``error`` or paused."""
     done = error is None and not interrupts
-    sink = dispatcher.services.sink
-    if done and sink is not None and "updates" in dispatcher.run.modes:
-        sink.push("updates", {name: value})
+    if done and "updates" in dispatcher.run.modes:
+        dispatcher.chunk_sink().push("updates", {name: value})
     result = {RETURN: value} if done else None
     payload = {"id": ident, "name": name, "error": error, "result": result}
     _push(dispatcher, "task_result", {**payload, "interrupts": list(interrupts)})

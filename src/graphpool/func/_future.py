@@ -4,7 +4,8 @@ LangGraph's ``SyncAsyncFuture`` is a ``concurrent.futures.Future`` that can also
 be awaited; :class:`TaskFuture` is the same. A waiter in a pool worker first
 asks the pool to :meth:`~graphpool._pool.WorkerPool.reclaim` the call (run it
 in the waiting thread if it is still queued), so tasks calling tasks never
-deadlock a bounded pool (``tests/func/test_pool.py``).
+deadlock a bounded pool (``tests/func/test_pool.py``); a call waiting on
+another lends its slot of the run's ``max_concurrency`` meanwhile (``_gate``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import concurrent.futures
 import time
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
+
+from ._gate import awaiting, lender, waiting
 
 __all__ = ["TaskFuture", "done_future"]
 
@@ -69,8 +72,16 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
         retry) is run in this thread instead (``reclaim``): a waiter never holds
         a worker that its own call needs.
         """
+        if self.done():
+            return super().result(timeout)
+        if lender() is None:
+            return self._wait(timeout)
+        with waiting():  # a call waiting here lends its max_concurrency slot
+            return self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> T:
         pool = self._pool
-        if pool is None or self.done():
+        if pool is None:
             return super().result(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.done():
@@ -87,10 +98,17 @@ class TaskFuture(concurrent.futures.Future[T], Generic[T]):
         return super().result(0 if deadline is not None else None)
 
     def __await__(self) -> Generator[Any, None, T]:
+        if not self.done() and lender() is not None:
+            return (yield from self._lending().__await__())
+        return (yield from self._waited().__await__())
+
+    def _waited(self) -> Any:
         inner = self._inner
-        if isinstance(inner, asyncio.Future):
-            return (yield from inner.__await__())
-        return (yield from asyncio.wrap_future(self).__await__())
+        return inner if isinstance(inner, asyncio.Future) else asyncio.wrap_future(self)
+
+    async def _lending(self) -> T:
+        async with awaiting():  # a call waiting here lends its max_concurrency slot
+            return await self._waited()
 
     __iter__ = __await__
 

@@ -2,7 +2,7 @@
 
 Drop-in for ``langgraph.func.task``: ``@task``, ``@task()`` or ``@task(name=...,
 retry_policy=..., cache_policy=..., timeout=...)``; graphpool adds
-``executor=`` ("thread" or "process") for where a sync task runs.
+``executor=`` ("thread", "process" or "ray") for where a sync task runs.
 """
 
 from __future__ import annotations
@@ -22,12 +22,8 @@ __all__ = ["task"]
 
 T = TypeVar("T")
 _NAMESPACE = "__graphpool_task__"
-
-
-def _apply(fn: Callable[..., Any], packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
-    """How a process or Ray worker calls a task: ``fn(*args, **kwargs)``."""
-    args, kwargs = packed
-    return fn(*args, **kwargs)
+_REMOTE = ("process", "ray")
+_EXECUTORS = (None, "thread", *_REMOTE)
 
 
 def _seconds(timeout: float | datetime.timedelta | TimeoutPolicy | None) -> float | None:
@@ -95,22 +91,26 @@ class _TaskFunction(Generic[T]):
         kwargs: dict[str, Any],
         submitted: Callable[[Any], None] | None = None,
     ) -> Any:
-        """Run the function once, here or on a worker process (``submitted`` is given
-        the worker's future, so a timeout can kill it)."""
-        if self.executor_in(call.dispatcher.run) != "process":
-            return self.func(*args, **kwargs)
-        from .._pool._pickling import dumps_for_worker
+        """Run the function once, here, on a worker process or as a Ray task
+        (``submitted`` is given the remote call's handle, so a timeout can kill it).
 
-        fn = functools.partial(_apply, self.func)
-        payload = dumps_for_worker(self.name, fn, (args, kwargs))
-        pool: Any = call.dispatcher.services.pools.process
-        return pool.call(payload, call.dispatcher.lane, node=self.name, submitted=submitted)
+        Raises:
+            SerializationError: a remote call whose function or an argument cannot
+                be pickled; it names the task and the argument.
+        """
+        kind = self.executor_in(call.dispatcher.run)
+        if kind == "thread":
+            return self.func(*args, **kwargs)
+        from ._remote import call_remote
+
+        return call_remote(self, kind, call.dispatcher, args, kwargs, submitted)
 
     def executor_in(self, run: Any) -> str:
         """Where a sync call runs in ``run``: the task's ``executor=``, else the run's
-        ``config["executor"]``, else the entrypoint's default; ``"process"`` or threads."""
+        ``config["executor"]``, else the entrypoint's default; ``"process"``,
+        ``"ray"`` or threads."""
         chosen = self.executor or run.options.executor or run.topology.default_executor
-        return "process" if chosen == "process" else "thread"
+        return chosen if chosen in _REMOTE else "thread"
 
     def retry_delay(self, error: Exception, attempt: int) -> float | None:
         """Seconds before attempt ``attempt + 1``, or None: give up."""
@@ -191,12 +191,16 @@ def task(
             A :class:`~graphpool.types.TimeoutPolicy` gives the tighter of its
             limits: a task call has no heartbeat, so its ``idle_timeout`` is never
             refreshed.
-        executor: graphpool's: ``"thread"`` (default) or ``"process"`` for a sync
-            task.
+        executor: graphpool's: ``"thread"`` (default), ``"process"`` (a worker
+            process of the run's process pool) or ``"ray"`` (a Ray task on the
+            run's Ray pool) for a sync task. A process or Ray call's function and
+            arguments are pickled; one that cannot be fails with
+            :class:`~graphpool.errors.SerializationError` naming the task and the
+            argument.
 
     Raises:
         UnsupportedError: a generator function (a ``NotImplementedError``).
-        InvalidGraphError: an async function with ``executor="process"``, an
+        InvalidGraphError: an async function with ``executor="process"`` or ``"ray"``, an
             unknown executor or argument.
         NotInNodeError: (when called) outside an entrypoint or a node.
     """
@@ -216,9 +220,10 @@ def task(
             name=name,
             executor=executor,
         )
-        if executor not in (None, "thread", "process"):
+        if executor not in _EXECUTORS:
             raise InvalidGraphError(
-                f'task {made.name!r}: executor={executor!r}; tasks run on "thread" or "process".'
+                f"task {made.name!r}: executor={executor!r}; tasks run on "
+                '"thread", "process" or "ray".'
             )
         if made.is_async and executor not in (None, "thread"):
             raise InvalidGraphError(
