@@ -45,6 +45,13 @@ class Worker:
         self.stopping = False
         self._webhooks: set[asyncio.Task[None]] = set()
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
+        # A run leased here but whose task has not begun (its claim is still out on the
+        # database thread, or its task not yet stepped) cannot take task.cancel(): the
+        # cancel is kept in ``_early`` and the run begins cancelled
+        # (test_runs.py::test_cancel_a_running_run, ::test_multitask_interrupt_...).
+        self._claiming = False
+        self._begun: set[str] = set()
+        self._early: set[str] = set()
 
     def start(self) -> None:
         self.runtime.queue.recover(LEASE_SECONDS)
@@ -63,11 +70,14 @@ class Worker:
         """Cancel the run if it runs in this process; whether it did. ``rollback``:
         also delete the run and the checkpoints it made, before its thread is free."""
         task = self.running.get(run_id)
-        if task is None:
+        if task is None and not self._claiming:
             return False
         if rollback:
             self.rollback.add(run_id)
-        task.cancel()
+        if task is not None and run_id in self._begun:
+            task.cancel()
+        else:
+            self._early.add(run_id)
         return True
 
     def _roll_back(self, record: Mapping[str, Any]) -> None:
@@ -82,47 +92,78 @@ class Worker:
     async def _take(self) -> None:
         queue = self.runtime.queue
         while True:
-            if len(self.running) >= self.concurrency:
+            room = self.concurrency - len(self.running)
+            if room <= 0:
                 await queue.wait(1.0)
                 continue
+            self._claiming = True
             try:
-                run_id = queue.claim(self.owner, LEASE_SECONDS)
+                run_ids = await self.runtime.db(self._claim, room)
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("claiming a run failed")
                 await asyncio.sleep(1.0)
                 continue
-            if run_id is None:
+            finally:
+                self._claiming = False
+            for run_id in run_ids:
+                task = asyncio.get_running_loop().create_task(self._execute(run_id))
+                self.running[run_id] = task
+                task.add_done_callback(self._forget)
+            stale = self._early - set(self.running)  # cancels of runs not leased here
+            self._early -= stale
+            self.rollback -= stale
+            if not run_ids:
                 await queue.wait(1.0)
-                continue
-            task = asyncio.get_running_loop().create_task(self._execute(run_id))
-            self.running[run_id] = task
-            task.add_done_callback(self._forget)
+
+    def _claim(self, room: int) -> list[str]:
+        """Lease up to ``room`` runs at once (on the database thread)."""
+        run_ids: list[str] = []
+        while len(run_ids) < room:
+            run_id = self.runtime.queue.claim(self.owner, LEASE_SECONDS)
+            if run_id is None:
+                break
+            run_ids.append(run_id)
+        return run_ids
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         for run_id, running in list(self.running.items()):
             if running is task:
                 del self.running[run_id]
+                self._begun.discard(run_id)
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
+            queue = self.runtime.queue
             try:
-                self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
-                self.runtime.queue.recover(LEASE_SECONDS)
+                await self.runtime.db(
+                    queue.heartbeat, self.owner, list(self.running), LEASE_SECONDS
+                )
+                await self.runtime.db(queue.recover, LEASE_SECONDS)
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
     async def _execute(self, run_id: str) -> None:
+        self._begun.add(run_id)
+        cancelled = run_id in self._early
+        self._early.discard(run_id)
         try:
-            await self._execute_run(run_id)
+            await self._execute_run(run_id, cancelled)
         except asyncio.CancelledError:
             raise
         except Exception:  # the run stays leased to this process; a restart retries it
             log.exception("run %s could not be recorded", run_id)
 
-    async def _execute_run(self, run_id: str) -> None:
+    async def _execute_run(self, run_id: str, cancelled: bool) -> None:
         runtime = self.runtime
-        record = runtime.storage.run_record(run_id)
+        loading = asyncio.ensure_future(runtime.db(self._load, run_id))
+        try:
+            record, assistant, kept = await asyncio.shield(loading)
+        except asyncio.CancelledError:  # cancelled before it began: it ends interrupted
+            if self.stopping:
+                raise
+            cancelled = True
+            record, assistant, kept = await loading
         if record is None:
             return
         events = runtime.broker.open(run_id)
@@ -135,9 +176,8 @@ class Worker:
 
         if kwargs.get("resumable"):
             if not events.events:  # a run taken over after a restart: what went out before
-                events.events.extend(runtime.storage.run_events(run_id))
+                events.events.extend(kept)
             events.persist = functools.partial(runtime.storage.append_event, run_id)
-        assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
         status, result = "error", None
@@ -146,6 +186,8 @@ class Worker:
         try:
             if graph is None:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
+            if cancelled:
+                raise asyncio.CancelledError
             status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
             if self.stopping:  # shutting down: the run stays leased; a restart resumes it
@@ -161,18 +203,48 @@ class Worker:
             await asyncio.to_thread(self._roll_back, record)
         thread = await self._thread_after(graph, config, status)
         try:
-            runtime.queue.finish(run_id, status, result, thread)
-            finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
-            if rolled_back:
-                runtime.storage.delete_run(run_id)
-            if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
-                runtime.storage.delete_thread(record["thread_id"])
-                runtime.saver.delete_thread(record["thread_id"])
+            finished = await runtime.db(
+                self._record_end, record, status, result, thread, rolled_back
+            )
         finally:
             events.result = result
             runtime.broker.close(run_id)
         if kwargs.get("webhook"):
             self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
+
+    def _load(
+        self, run_id: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any], list[tuple[str, str]]]:
+        """The run's record, its assistant, and the events a resumable run already
+        sent (on the database thread)."""
+        storage = self.runtime.storage
+        record = storage.run_record(run_id)
+        if record is None:
+            return None, {}, []
+        assistant = storage.get_assistant(record["assistant_id"]) or {}
+        kept = storage.run_events(run_id) if record["kwargs"].get("resumable") else []
+        return record, assistant, kept
+
+    def _record_end(
+        self,
+        record: Mapping[str, Any],
+        status: str,
+        result: Any,
+        thread: Mapping[str, Any],
+        rolled_back: bool,
+    ) -> dict[str, Any] | None:
+        """Finish the run in the queue, and drop what it leaves behind (on the
+        database thread); the run's record as it finished."""
+        runtime, run_id = self.runtime, record["run_id"]
+        kwargs = record["kwargs"]
+        runtime.queue.finish(run_id, status, result, thread)
+        finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+        if rolled_back:
+            runtime.storage.delete_run(run_id)
+        if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
+            runtime.storage.delete_thread(record["thread_id"])
+            runtime.saver.delete_thread(record["thread_id"])
+        return finished
 
     def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
         payload = {**run, "values": result}
