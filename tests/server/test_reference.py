@@ -37,6 +37,18 @@ def _events(parts: Any) -> list[tuple[str, Any]]:
     return [(part.event, part.data) for part in parts if part.event != "metadata"]
 
 
+def test_default_assistants(both: dict[str, Any]) -> None:
+    def scenario(client: Any) -> Any:
+        found = client.assistants.search(metadata={"created_by": "system"}, limit=100)
+        return sorted(
+            (a["graph_id"], a["assistant_id"], a["name"])
+            for a in found
+            if a["graph_id"] in ("chain", "ask")
+        )
+
+    assert len(_same(both, scenario)) == 2
+
+
 def test_wait_on_a_thread(both: dict[str, Any]) -> None:
     def scenario(client: Any) -> Any:
         thread = client.threads.create()

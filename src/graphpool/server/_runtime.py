@@ -22,10 +22,15 @@ __all__ = ["Runtime", "default_assistant_id"]
 T = TypeVar("T")
 
 
+# The namespace LangGraph's server makes its default assistants' ids in (not one of
+# uuid's standard ones): the same graph gets the same id on both servers.
+GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
 def default_assistant_id(graph_id: str) -> str:
-    """The assistant made for each graph at start: the same id on every start (as
-    LangGraph's server: a UUID5 of the graph's name in the URL namespace)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, graph_id))
+    """The assistant made for each graph at start: the same id on every start, and
+    the id LangGraph's server gives it (a UUID5 of the graph's name)."""
+    return str(uuid.uuid5(GRAPH_NAMESPACE, graph_id))
 
 
 class Runtime:
