@@ -31,6 +31,10 @@ log = logging.getLogger("graphpool.server")
 
 LEASE_SECONDS = 30.0
 
+# What a claimed run needs to begin: its record (None: deleted meanwhile), its
+# assistant, and the events a resumable run already sent.
+_Loaded = tuple[dict[str, Any] | None, dict[str, Any], list[tuple[str, str]]]
+
 
 class Worker:
     """Runs queued runs; :meth:`cancel` stops one that is running here."""
@@ -98,32 +102,33 @@ class Worker:
                 continue
             self._claiming = True
             try:
-                run_ids = await self.runtime.db(self._claim, room)
+                claimed = await self.runtime.db(self._claim, room)
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("claiming a run failed")
                 await asyncio.sleep(1.0)
                 continue
             finally:
                 self._claiming = False
-            for run_id in run_ids:
-                task = asyncio.get_running_loop().create_task(self._execute(run_id))
+            for run_id, loaded in claimed:
+                task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
                 self.running[run_id] = task
                 task.add_done_callback(self._forget)
             stale = self._early - set(self.running)  # cancels of runs not leased here
             self._early -= stale
             self.rollback -= stale
-            if not run_ids:
+            if not claimed:
                 await queue.wait(1.0)
 
-    def _claim(self, room: int) -> list[str]:
-        """Lease up to ``room`` runs at once (on the database thread)."""
-        run_ids: list[str] = []
-        while len(run_ids) < room:
+    def _claim(self, room: int) -> list[tuple[str, _Loaded]]:
+        """Lease up to ``room`` runs at once, each with what it needs to begin (on
+        the database thread: one hop for the lot)."""
+        claimed: list[tuple[str, _Loaded]] = []
+        while len(claimed) < room:
             run_id = self.runtime.queue.claim(self.owner, LEASE_SECONDS)
             if run_id is None:
                 break
-            run_ids.append(run_id)
-        return run_ids
+            claimed.append((run_id, self._load(run_id)))
+        return claimed
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         for run_id, running in list(self.running.items()):
@@ -143,27 +148,20 @@ class Worker:
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
-    async def _execute(self, run_id: str) -> None:
+    async def _execute(self, run_id: str, loaded: _Loaded) -> None:
         self._begun.add(run_id)
         cancelled = run_id in self._early
         self._early.discard(run_id)
         try:
-            await self._execute_run(run_id, cancelled)
+            await self._execute_run(run_id, loaded, cancelled)
         except asyncio.CancelledError:
             raise
         except Exception:  # the run stays leased to this process; a restart retries it
             log.exception("run %s could not be recorded", run_id)
 
-    async def _execute_run(self, run_id: str, cancelled: bool) -> None:
+    async def _execute_run(self, run_id: str, loaded: _Loaded, cancelled: bool) -> None:
         runtime = self.runtime
-        loading = asyncio.ensure_future(runtime.db(self._load, run_id))
-        try:
-            record, assistant, kept = await asyncio.shield(loading)
-        except asyncio.CancelledError:  # cancelled before it began: it ends interrupted
-            if self.stopping:
-                raise
-            cancelled = True
-            record, assistant, kept = await loading
+        record, assistant, kept = loaded
         if record is None:
             return
         events = runtime.broker.open(run_id)
@@ -186,7 +184,7 @@ class Worker:
         try:
             if graph is None:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
-            if cancelled:
+            if cancelled:  # cancelled before it began (see ``_early``)
                 raise asyncio.CancelledError
             status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
@@ -198,13 +196,10 @@ class Worker:
             result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
             push("error", dumps(result["__error__"]))
         rolled_back = run_id in self.rollback
-        if rolled_back:
-            self.rollback.discard(run_id)
-            await asyncio.to_thread(self._roll_back, record)
-        thread = await self._thread_after(graph, config, status)
+        self.rollback.discard(run_id)
         try:
             finished = await runtime.db(
-                self._record_end, record, status, result, thread, rolled_back
+                self._record_end, record, graph, config, status, result, rolled_back
             )
         finally:
             events.result = result
@@ -212,11 +207,9 @@ class Worker:
         if kwargs.get("webhook"):
             self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
 
-    def _load(
-        self, run_id: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any], list[tuple[str, str]]]:
+    def _load(self, run_id: str) -> _Loaded:
         """The run's record, its assistant, and the events a resumable run already
-        sent (on the database thread)."""
+        sent."""
         storage = self.runtime.storage
         record = storage.run_record(run_id)
         if record is None:
@@ -228,15 +221,19 @@ class Worker:
     def _record_end(
         self,
         record: Mapping[str, Any],
+        graph: CompiledStateGraph | None,
+        config: dict[str, Any],
         status: str,
         result: Any,
-        thread: Mapping[str, Any],
         rolled_back: bool,
     ) -> dict[str, Any] | None:
-        """Finish the run in the queue, and drop what it leaves behind (on the
-        database thread); the run's record as it finished."""
+        """Finish the run in the queue with its thread's new state, and drop what it
+        leaves behind (on the database thread); the run's record as it finished."""
         runtime, run_id = self.runtime, record["run_id"]
         kwargs = record["kwargs"]
+        if rolled_back:
+            self._roll_back(record)
+        thread = _thread_after(graph, config, status)
         runtime.queue.finish(run_id, status, result, thread)
         finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
         if rolled_back:
@@ -291,25 +288,26 @@ class Worker:
                 push(event, dumps(data))
         return "success", plain(last_values)
 
-    async def _thread_after(
-        self, graph: CompiledStateGraph | None, config: dict[str, Any], status: str
-    ) -> dict[str, Any]:
-        """The thread's status, values and pending interrupts after a run."""
-        thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
-        thread.update(values=None, interrupts={})
-        if graph is None:
-            return thread
-        with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
-            snapshot = await graph.aget_state({"configurable": config["configurable"]})
-            thread["values"] = plain(snapshot.values)
-            pending: dict[str, list[Any]] = {}
-            for task in snapshot.tasks:
-                if task.interrupts:
-                    pending[task.id] = plain(list(task.interrupts))
-            thread["interrupts"] = pending
-            if status != "error" and (snapshot.next or pending):
-                thread["status"] = "interrupted"
+
+def _thread_after(
+    graph: CompiledStateGraph | None, config: dict[str, Any], status: str
+) -> dict[str, Any]:
+    """The thread's status, values and pending interrupts after a run."""
+    thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
+    thread.update(values=None, interrupts={})
+    if graph is None:
         return thread
+    with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
+        snapshot = graph.get_state({"configurable": config["configurable"]})
+        thread["values"] = plain(snapshot.values)
+        pending: dict[str, list[Any]] = {}
+        for task in snapshot.tasks:
+            if task.interrupts:
+                pending[task.id] = plain(list(task.interrupts))
+        thread["interrupts"] = pending
+        if status != "error" and (snapshot.next or pending):
+            thread["status"] = "interrupted"
+    return thread
 
 
 async def _with_events(
