@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--no-langgraph-dev", action="store_true")
     parser.add_argument("--jobs", type=int, default=50, help="langgraph dev's --n-jobs-per-worker")
     parser.add_argument("--url", action="append", default=[],
-                        help="load this running server instead of starting them (repeatable)")  # fmt: skip
+                        help="load this running server, not new ones (repeatable)")  # fmt: skip
     parser.add_argument("--out", default=str(HERE / "results" / "server.md"))
     args = parser.parse_args()
     servers: list[Server] = []
