@@ -137,3 +137,45 @@ def test_history_length_and_sources(both: dict[str, Any]) -> None:
         return [(s["metadata"]["source"], s["metadata"]["step"], s["next"]) for s in history]
 
     _same(both, scenario)
+
+
+def test_update_state_then_read_it(both: dict[str, Any]) -> None:
+    def scenario(client: Any) -> Any:
+        thread_id = client.threads.create()["thread_id"]
+        client.runs.wait(thread_id, "chain", input={"items": []})
+        client.threads.update_state(thread_id, {"items": ["edited"]}, as_node="second")
+        state = client.threads.get_state(thread_id)
+        return (
+            state["values"],
+            state["next"],
+            state["metadata"]["source"],
+            state["metadata"]["step"],
+        )
+
+    assert _same(both, scenario)[2] == "update"
+
+
+def test_copy_a_thread(both: dict[str, Any]) -> None:
+    def scenario(client: Any) -> Any:
+        thread_id = client.threads.create()["thread_id"]
+        client.runs.wait(thread_id, "chain", input={"items": ["a"]})
+        copied = client.threads.copy(thread_id)
+        assert copied["thread_id"] != thread_id
+        return client.threads.get_state(copied["thread_id"])["values"]
+
+    _same(both, scenario)
+
+
+def test_store_items(both: dict[str, Any]) -> None:
+    def scenario(client: Any) -> Any:
+        namespace = ["reference", "test"]
+        client.store.put_item(namespace, "k1", {"v": 1})
+        client.store.put_item(namespace, "k2", {"v": 2})
+        item = client.store.get_item(namespace, "k1")
+        found = client.store.search_items(["reference"], filter={"v": 2})["items"]
+        listed = client.store.list_namespaces(prefix=["reference"])["namespaces"]
+        client.store.delete_item(namespace, "k1")
+        client.store.delete_item(namespace, "k2")
+        return (item["namespace"], item["key"], item["value"]), [f["key"] for f in found], listed
+
+    _same(both, scenario)
