@@ -1,14 +1,22 @@
-"""The spec's seed graph with 50 ms branches, as ``bench_server.py`` serves it."""
+"""The spec's seed graph with 50 ms branches, as ``bench_server.py`` serves it.
+
+``SEED_LIBRARY=langgraph`` builds the same graph with LangGraph itself, for
+``langgraph dev`` (``bench_server.py --langgraph-dev``).
+"""
 
 from __future__ import annotations
 
 import operator
+import os
 import time
 from typing import Annotated
 
 from typing_extensions import TypedDict
 
-from graphpool import END, StateGraph
+if os.environ.get("SEED_LIBRARY") == "langgraph":
+    from langgraph.graph import END, StateGraph
+else:
+    from graphpool import END, StateGraph
 
 
 class State(TypedDict):

@@ -105,3 +105,72 @@ def client(server: str):  # type: ignore[no-untyped-def]
     made = get_sync_client(url=server)
     yield made
     made.http.client.close()
+
+
+# -- langgraph dev as the reference (tests/server/test_reference.py) ----------------
+
+LANGGRAPH_CLI = Path(
+    os.environ.get("GRAPHPOOL_LANGGRAPH_CLI")
+    or Path(__file__).resolve().parents[2] / ".venv-lgdev" / "bin" / "langgraph"
+)
+REFERENCE_GRAPHS = ("chain", "ask", "slow", "fail", "nested", "ctx")
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of ``langgraph dev`` serving the same graphs built with LangGraph.
+
+    Its CLI comes from a separate venv with ``langgraph-cli[inmem]`` (by default
+    ``.venv-lgdev`` at the repository's root; ``$GRAPHPOOL_LANGGRAPH_CLI`` names
+    another); without one the tests that need it are skipped.
+    """
+    if not LANGGRAPH_CLI.exists():
+        pytest.skip(f"langgraph dev is not installed ({LANGGRAPH_CLI} not found)")
+    import json
+    import shutil
+
+    folder = tmp_path_factory.mktemp("lgdev")
+    shutil.copy(APP / "graphs.py", folder / "graphs.py")
+    config = {
+        "dependencies": ["."],
+        "graphs": {name: f"./graphs.py:{name}" for name in REFERENCE_GRAPHS},
+        "env": {"GRAPHPOOL_TEST_GREETING": "hello", "GRAPHPOOL_TEST_LIBRARY": "langgraph"},
+    }
+    (folder / "langgraph.json").write_text(json.dumps(config))
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    environ.update(
+        GRAPHPOOL_TEST_LIBRARY="langgraph",
+        GRAPHPOOL_TEST_NAP="0.5",
+        GRAPHPOOL_TEST_DIR=str(folder),
+        LANGSMITH_TRACING="false",
+        LANGGRAPH_CLI_NO_ANALYTICS="1",
+    )
+    port = free_port()
+    with open(folder / "server.log", "ab") as log:
+        process = subprocess.Popen(
+            [str(LANGGRAPH_CLI), "dev", "--config", "langgraph.json", "--host", "127.0.0.1",
+             "--port", str(port), "--no-browser", "--no-reload"],
+            cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=environ,
+            start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail((folder / "server.log").read_text()[-3000:])
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/ok", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail("langgraph dev did not answer /ok in 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)

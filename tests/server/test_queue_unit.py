@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -98,3 +101,23 @@ def test_per_assistant_limit(tmp_path: Path) -> None:
         assert queue.claim(me, 30) == waiting["run_id"]
     finally:
         storage.close()
+
+
+@pytest.mark.timeout(30)
+def test_a_run_admitted_on_another_thread_wakes_the_waiting_worker(queue: SqliteRunQueue) -> None:
+    """The server admits runs on its database thread while the worker waits on the
+    loop: the wake-up must reach a loop blocked in select (if it is lost, the wait
+    lasts its 60 s and the test times out)."""
+
+    def admit_later() -> None:
+        time.sleep(0.2)  # the loop is blocked in its selector by now
+        queue.admit(_run("a"))
+
+    async def scenario() -> None:
+        waiting = asyncio.ensure_future(queue.wait(60.0))
+        admitter = threading.Thread(target=admit_later)
+        admitter.start()
+        await waiting
+        admitter.join()
+
+    asyncio.run(scenario())

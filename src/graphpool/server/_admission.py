@@ -11,11 +11,12 @@ from typing import Any
 from ._errors import ApiError
 from ._events import API_MODES
 from ._http import Body
+from ._queue import Admission
 from ._runtime import Runtime
 from ._webhook import check_url
 from ._worker import Worker
 
-__all__ = ["admit_run", "cancel_run", "check_run"]
+__all__ = ["admit_run", "admit_run_async", "cancel_run", "check_run"]
 
 _STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 _UNSUPPORTED: tuple[str, ...] = ()
@@ -69,6 +70,75 @@ def _kwargs(body: Body, *, temporary: bool) -> dict[str, Any]:
     }
 
 
+class _Request:
+    """A validated run request: what admitting it writes."""
+
+    def __init__(self, thread_id: str | None, data: Mapping[str, Any]) -> None:
+        body = Body(data)
+        assistant_id = body.get("assistant_id", str)
+        if assistant_id is None:
+            raise ApiError(422, "assistant_id: required")
+        self.assistant_id = assistant_id
+        self.thread_id = thread_id
+        self.strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
+        self.if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
+        self.after = body.get("after_seconds", float, 0)
+        self.kwargs = _kwargs(body, temporary=thread_id is None)
+        self.metadata = body.get("metadata", dict) or {}
+        self.run_id = str(uuid.uuid4())
+
+
+def _commit(rt: Runtime, request: _Request) -> tuple[dict[str, Any] | None, Admission]:
+    """The database half of admitting (no event-loop objects touched): the run as
+    committed, or None if the queue refused it."""
+    assistant = rt.assistant(request.assistant_id)
+    tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
+    thread_id = request.thread_id
+    if thread_id is None or (
+        request.if_not_exists == "create" and not rt.storage.get_thread(thread_id)
+    ):
+        thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
+    else:
+        rt.thread(thread_id)
+        rt.storage.update_thread(thread_id, metadata=tags)
+    admission = rt.queue.admit(
+        {
+            "run_id": request.run_id,
+            "thread_id": thread_id,
+            "assistant_id": assistant["assistant_id"],
+            "metadata": request.metadata,
+            "kwargs": request.kwargs,
+            "multitask_strategy": request.strategy,
+            "temporary": request.thread_id is None,
+            "available_at": time.time() + request.after if request.after else 0.0,
+        }
+    )
+    if not admission.admitted:
+        return None, admission
+    return rt.storage.get_run(request.run_id), admission
+
+
+def _settle(
+    rt: Runtime,
+    worker: Worker,
+    request: _Request,
+    run: dict[str, Any] | None,
+    admission: Admission,
+) -> dict[str, Any]:
+    """The event loop's half: refuse, or displace the thread's earlier runs."""
+    if admission.full:
+        rt.broker.close(request.run_id)
+        raise ApiError(503, "the run queue is full; try again later", {"Retry-After": "1"})
+    if run is None:
+        rt.broker.close(request.run_id)
+        raise ApiError(
+            409, f"Thread {request.thread_id!r} is busy with a run (multitask_strategy=reject)"
+        )
+    for earlier in admission.interrupt:
+        cancel_run(rt, worker, earlier, rollback=request.strategy == "rollback")
+    return run
+
+
 def admit_run(
     rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -78,47 +148,28 @@ def admit_run(
         ApiError: 422 a bad field; 404 no such assistant or thread; 409 a busy
             thread with ``multitask_strategy="reject"``; 503 the queue is full.
     """
-    stateless = thread_id is None
-    body = Body(data)
-    assistant_id = body.get("assistant_id", str)
-    if assistant_id is None:
-        raise ApiError(422, "assistant_id: required")
-    assistant = rt.assistant(assistant_id)
-    strategy = body.choice("multitask_strategy", _STRATEGIES, "enqueue")
-    if_not_exists = body.choice("if_not_exists", ("reject", "create"), "reject")
-    after = body.get("after_seconds", float, 0)
-    kwargs = _kwargs(body, temporary=stateless)
-    tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
-    if thread_id is None or (if_not_exists == "create" and not rt.storage.get_thread(thread_id)):
-        thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
-    else:
-        rt.thread(thread_id)
-        rt.storage.update_thread(thread_id, metadata=tags)
-    run_id = str(uuid.uuid4())
-    rt.broker.open(run_id)
-    admission = rt.queue.admit(
-        {
-            "run_id": run_id,
-            "thread_id": thread_id,
-            "assistant_id": assistant["assistant_id"],
-            "metadata": body.get("metadata", dict) or {},
-            "kwargs": kwargs,
-            "multitask_strategy": strategy,
-            "temporary": stateless,
-            "available_at": time.time() + after if after else 0.0,
-        }
-    )
-    if admission.full:
-        rt.broker.close(run_id)
-        raise ApiError(503, "the run queue is full; try again later", {"Retry-After": "1"})
-    if not admission.admitted:
-        rt.broker.close(run_id)
-        raise ApiError(409, f"Thread {thread_id!r} is busy with a run (multitask_strategy=reject)")
-    for earlier in admission.interrupt:
-        cancel_run(rt, worker, earlier, rollback=strategy == "rollback")
-    run = rt.storage.get_run(run_id)
-    assert run is not None
-    return run
+    request = _Request(thread_id, data)
+    rt.broker.open(request.run_id)
+    try:
+        run, admission = _commit(rt, request)
+    except BaseException:
+        rt.broker.close(request.run_id)
+        raise
+    return _settle(rt, worker, request, run, admission)
+
+
+async def admit_run_async(
+    rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """:func:`admit_run`, its database work on the database thread (``Runtime.db``)."""
+    request = _Request(thread_id, data)
+    rt.broker.open(request.run_id)
+    try:
+        run, admission = await rt.db(_commit, rt, request)
+    except BaseException:
+        rt.broker.close(request.run_id)
+        raise
+    return _settle(rt, worker, request, run, admission)
 
 
 def cancel_run(rt: Runtime, worker: Worker, run_id: str, *, rollback: bool = False) -> None:

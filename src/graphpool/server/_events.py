@@ -24,10 +24,9 @@ API_MODES = frozenset(_LIBRARY) | {"events"}  # "events": langchain-core's astre
 
 def library_modes(modes: Sequence[str]) -> list[str]:
     """The library modes to run for the API's ``modes``: "values" always, for the
-    run's result; "custom" always, so that a run's chunks go out live, through a
-    sink (without one, a step's lone sync task runs inline on the caller's thread,
-    here the event loop, and holds up every other run: see test_async_client)."""
-    wanted = {"values", "custom"} | {_LIBRARY[m] for m in modes if m in _LIBRARY}
+    run's result. (An async run never runs a sync node on the event loop, so no
+    mode is needed to keep other runs going: see test_async_client.)"""
+    wanted = {"values"} | {_LIBRARY[m] for m in modes if m in _LIBRARY}
     return sorted(wanted)
 
 

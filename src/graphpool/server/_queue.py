@@ -69,6 +69,7 @@ class RunQueue(abc.ABC):
         self.max_pending = max_pending
         self.per_assistant = per_assistant  # most runs of one assistant running at once
         self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the waiting worker's
 
     @abc.abstractmethod
     def admit(self, run: Mapping[str, Any]) -> Admission:
@@ -100,14 +101,26 @@ class RunQueue(abc.ABC):
     # -- waking idle workers (LISTEN/NOTIFY on PostgreSQL) --------------------
 
     def notify(self) -> None:
-        """Wake the worker loop: a run was admitted or a thread became free."""
-        if self._wakeup is not None:
-            self._wakeup.set()
+        """Wake the worker loop: a run was admitted or a thread became free. Safe
+        from any thread (the server admits and finishes runs on its database thread)."""
+        wakeup, loop = self._wakeup, self._loop
+        if wakeup is None or loop is None:
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            wakeup.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                loop.call_soon_threadsafe(wakeup.set)
 
     async def wait(self, timeout: float) -> None:
         """Sleep until :meth:`notify` or ``timeout`` seconds."""
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout)
         self._wakeup.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ._admission import admit_run, cancel_run
+from ._admission import admit_run_async, cancel_run
 from ._errors import ApiError, not_found
 from ._http import Body, json_response, read_body
 from ._queue import FINAL
@@ -32,7 +32,7 @@ def _rt(request: Request) -> Runtime:
 
 async def _admit(request: Request, thread_id: str | None, data: Any = None) -> dict[str, Any]:
     body = await read_body(request) if data is None else data
-    return admit_run(_rt(request), request.app.state.worker, thread_id, body)
+    return await admit_run_async(_rt(request), request.app.state.worker, thread_id, body)
 
 
 def _cancel(request: Request, run_id: str, *, rollback: bool = False) -> None:

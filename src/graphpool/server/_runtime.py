@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .._compiled import CompiledStateGraph
 from ..checkpoint.sqlite import SqliteSaver
@@ -16,11 +19,18 @@ from ._storage import Storage
 
 __all__ = ["Runtime", "default_assistant_id"]
 
+T = TypeVar("T")
+
+
+# The namespace LangGraph's server makes its default assistants' ids in (not one of
+# uuid's standard ones): the same graph gets the same id on both servers.
+GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
 
 def default_assistant_id(graph_id: str) -> str:
-    """The assistant made for each graph at start: the same id on every start (as
-    LangGraph's server: a UUID5 of the graph's name in the URL namespace)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, graph_id))
+    """The assistant made for each graph at start: the same id on every start, and
+    the id LangGraph's server gives it (a UUID5 of the graph's name)."""
+    return str(uuid.uuid5(GRAPH_NAMESPACE, graph_id))
 
 
 class Runtime:
@@ -45,6 +55,11 @@ class Runtime:
         self.saver = SqliteSaver(self.storage.conn)
         self.store = SqliteStore(self.storage.conn, **dict(store or {}))
         self.saver._lock = self.store._lock = self.storage.lock
+        # The runs' hot path (admit, claim, start, finish) reads and writes here, off
+        # the event loop: on the loop, a call would stall every stream while it waits
+        # for the lock a checkpoint write holds. One thread, as the calls serialize
+        # on the lock anyway, and in the order they came.
+        self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="graphpool-db")
         self.graphs = {
             name: graph.copy({"checkpointer": self.saver, "store": self.store})
             for name, graph in graphs.items()
@@ -60,7 +75,13 @@ class Runtime:
                 replace=False,
             )
 
+    async def db(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` on the database thread, awaited."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, functools.partial(call, *args))
+
     def close(self) -> None:
+        self._db.shutdown(wait=True)
         self.saver.close()
         self.store.close()
         self.storage.close()

@@ -31,6 +31,10 @@ log = logging.getLogger("graphpool.server")
 
 LEASE_SECONDS = 30.0
 
+# What a claimed run needs to begin: its record (None: deleted meanwhile), its
+# assistant, and the events a resumable run already sent.
+_Loaded = tuple[dict[str, Any] | None, dict[str, Any], list[tuple[str, str]]]
+
 
 class Worker:
     """Runs queued runs; :meth:`cancel` stops one that is running here."""
@@ -45,6 +49,13 @@ class Worker:
         self.stopping = False
         self._webhooks: set[asyncio.Task[None]] = set()
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
+        # A run leased here but whose task has not begun (its claim is still out on the
+        # database thread, or its task not yet stepped) cannot take task.cancel(): the
+        # cancel is kept in ``_early`` and the run begins cancelled
+        # (test_runs.py::test_cancel_a_running_run, ::test_multitask_interrupt_...).
+        self._claiming = False
+        self._begun: set[str] = set()
+        self._early: set[str] = set()
 
     def start(self) -> None:
         self.runtime.queue.recover(LEASE_SECONDS)
@@ -63,11 +74,14 @@ class Worker:
         """Cancel the run if it runs in this process; whether it did. ``rollback``:
         also delete the run and the checkpoints it made, before its thread is free."""
         task = self.running.get(run_id)
-        if task is None:
+        if task is None and not self._claiming:
             return False
         if rollback:
             self.rollback.add(run_id)
-        task.cancel()
+        if task is not None and run_id in self._begun:
+            task.cancel()
+        else:
+            self._early.add(run_id)
         return True
 
     def _roll_back(self, record: Mapping[str, Any]) -> None:
@@ -82,47 +96,72 @@ class Worker:
     async def _take(self) -> None:
         queue = self.runtime.queue
         while True:
-            if len(self.running) >= self.concurrency:
+            room = self.concurrency - len(self.running)
+            if room <= 0:
                 await queue.wait(1.0)
                 continue
+            self._claiming = True
             try:
-                run_id = queue.claim(self.owner, LEASE_SECONDS)
+                claimed = await self.runtime.db(self._claim, room)
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("claiming a run failed")
                 await asyncio.sleep(1.0)
                 continue
-            if run_id is None:
+            finally:
+                self._claiming = False
+            for run_id, loaded in claimed:
+                task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
+                self.running[run_id] = task
+                task.add_done_callback(self._forget)
+            stale = self._early - set(self.running)  # cancels of runs not leased here
+            self._early -= stale
+            self.rollback -= stale
+            if not claimed:
                 await queue.wait(1.0)
-                continue
-            task = asyncio.get_running_loop().create_task(self._execute(run_id))
-            self.running[run_id] = task
-            task.add_done_callback(self._forget)
+
+    def _claim(self, room: int) -> list[tuple[str, _Loaded]]:
+        """Lease up to ``room`` runs at once, each with what it needs to begin (on
+        the database thread: one hop for the lot)."""
+        claimed: list[tuple[str, _Loaded]] = []
+        while len(claimed) < room:
+            run_id = self.runtime.queue.claim(self.owner, LEASE_SECONDS)
+            if run_id is None:
+                break
+            claimed.append((run_id, self._load(run_id)))
+        return claimed
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         for run_id, running in list(self.running.items()):
             if running is task:
                 del self.running[run_id]
+                self._begun.discard(run_id)
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
+            queue = self.runtime.queue
             try:
-                self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
-                self.runtime.queue.recover(LEASE_SECONDS)
+                await self.runtime.db(
+                    queue.heartbeat, self.owner, list(self.running), LEASE_SECONDS
+                )
+                await self.runtime.db(queue.recover, LEASE_SECONDS)
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
-    async def _execute(self, run_id: str) -> None:
+    async def _execute(self, run_id: str, loaded: _Loaded) -> None:
+        self._begun.add(run_id)
+        cancelled = run_id in self._early
+        self._early.discard(run_id)
         try:
-            await self._execute_run(run_id)
+            await self._execute_run(run_id, loaded, cancelled)
         except asyncio.CancelledError:
             raise
         except Exception:  # the run stays leased to this process; a restart retries it
             log.exception("run %s could not be recorded", run_id)
 
-    async def _execute_run(self, run_id: str) -> None:
+    async def _execute_run(self, run_id: str, loaded: _Loaded, cancelled: bool) -> None:
         runtime = self.runtime
-        record = runtime.storage.run_record(run_id)
+        record, assistant, kept = loaded
         if record is None:
             return
         events = runtime.broker.open(run_id)
@@ -135,9 +174,8 @@ class Worker:
 
         if kwargs.get("resumable"):
             if not events.events:  # a run taken over after a restart: what went out before
-                events.events.extend(runtime.storage.run_events(run_id))
+                events.events.extend(kept)
             events.persist = functools.partial(runtime.storage.append_event, run_id)
-        assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
         status, result = "error", None
@@ -146,6 +184,8 @@ class Worker:
         try:
             if graph is None:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
+            if cancelled:  # cancelled before it began (see ``_early``)
+                raise asyncio.CancelledError
             status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
             if self.stopping:  # shutting down: the run stays leased; a restart resumes it
@@ -156,23 +196,52 @@ class Worker:
             result = {"__error__": {"error": type(exc).__name__, "message": str(exc)}}
             push("error", dumps(result["__error__"]))
         rolled_back = run_id in self.rollback
-        if rolled_back:
-            self.rollback.discard(run_id)
-            await asyncio.to_thread(self._roll_back, record)
-        thread = await self._thread_after(graph, config, status)
+        self.rollback.discard(run_id)
         try:
-            runtime.queue.finish(run_id, status, result, thread)
-            finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
-            if rolled_back:
-                runtime.storage.delete_run(run_id)
-            if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
-                runtime.storage.delete_thread(record["thread_id"])
-                runtime.saver.delete_thread(record["thread_id"])
+            finished = await runtime.db(
+                self._record_end, record, graph, config, status, result, rolled_back
+            )
         finally:
             events.result = result
             runtime.broker.close(run_id)
         if kwargs.get("webhook"):
             self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
+
+    def _load(self, run_id: str) -> _Loaded:
+        """The run's record, its assistant, and the events a resumable run already
+        sent."""
+        storage = self.runtime.storage
+        record = storage.run_record(run_id)
+        if record is None:
+            return None, {}, []
+        assistant = storage.get_assistant(record["assistant_id"]) or {}
+        kept = storage.run_events(run_id) if record["kwargs"].get("resumable") else []
+        return record, assistant, kept
+
+    def _record_end(
+        self,
+        record: Mapping[str, Any],
+        graph: CompiledStateGraph | None,
+        config: dict[str, Any],
+        status: str,
+        result: Any,
+        rolled_back: bool,
+    ) -> dict[str, Any] | None:
+        """Finish the run in the queue with its thread's new state, and drop what it
+        leaves behind (on the database thread); the run's record as it finished."""
+        runtime, run_id = self.runtime, record["run_id"]
+        kwargs = record["kwargs"]
+        if rolled_back:
+            self._roll_back(record)
+        thread = _thread_after(graph, config, status)
+        runtime.queue.finish(run_id, status, result, thread)
+        finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+        if rolled_back:
+            runtime.storage.delete_run(run_id)
+        if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
+            runtime.storage.delete_thread(record["thread_id"])
+            runtime.saver.delete_thread(record["thread_id"])
+        return finished
 
     def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
         payload = {**run, "values": result}
@@ -219,25 +288,26 @@ class Worker:
                 push(event, dumps(data))
         return "success", plain(last_values)
 
-    async def _thread_after(
-        self, graph: CompiledStateGraph | None, config: dict[str, Any], status: str
-    ) -> dict[str, Any]:
-        """The thread's status, values and pending interrupts after a run."""
-        thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
-        thread.update(values=None, interrupts={})
-        if graph is None:
-            return thread
-        with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
-            snapshot = await graph.aget_state({"configurable": config["configurable"]})
-            thread["values"] = plain(snapshot.values)
-            pending: dict[str, list[Any]] = {}
-            for task in snapshot.tasks:
-                if task.interrupts:
-                    pending[task.id] = plain(list(task.interrupts))
-            thread["interrupts"] = pending
-            if status != "error" and (snapshot.next or pending):
-                thread["status"] = "interrupted"
+
+def _thread_after(
+    graph: CompiledStateGraph | None, config: dict[str, Any], status: str
+) -> dict[str, Any]:
+    """The thread's status, values and pending interrupts after a run."""
+    thread: dict[str, Any] = {"status": "error" if status == "error" else "idle"}
+    thread.update(values=None, interrupts={})
+    if graph is None:
         return thread
+    with contextlib.suppress(Exception):  # a broken checkpoint must not lose the run
+        snapshot = graph.get_state({"configurable": config["configurable"]})
+        thread["values"] = plain(snapshot.values)
+        pending: dict[str, list[Any]] = {}
+        for task in snapshot.tasks:
+            if task.interrupts:
+                pending[task.id] = plain(list(task.interrupts))
+        thread["interrupts"] = pending
+        if status != "error" and (snapshot.next or pending):
+            thread["status"] = "interrupted"
+    return thread
 
 
 async def _with_events(

@@ -1,4 +1,8 @@
-"""Graphs the server contract tests serve (see tests/server/conftest.py)."""
+"""Graphs the server contract tests serve (see tests/server/conftest.py).
+
+``GRAPHPOOL_TEST_LIBRARY=langgraph`` builds them with LangGraph, for ``langgraph
+dev`` as the reference (tests/server/test_reference.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,16 @@ from typing import Annotated
 
 from typing_extensions import TypedDict
 
-from graphpool.config import get_stream_writer
-from graphpool.graph import END, START, StateGraph
-from graphpool.runtime import Runtime
-from graphpool.types import interrupt
+if os.environ.get("GRAPHPOOL_TEST_LIBRARY") == "langgraph":  # langgraph dev, the reference
+    from langgraph.config import get_stream_writer
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.runtime import Runtime
+    from langgraph.types import interrupt
+else:
+    from graphpool.config import get_stream_writer
+    from graphpool.graph import END, START, StateGraph
+    from graphpool.runtime import Runtime
+    from graphpool.types import interrupt
 
 
 class State(TypedDict, total=False):
