@@ -434,8 +434,10 @@ class Dispatcher:
             and not (self._on_loop and type(runner) is ThreadRunner)
         ):
             # inline (chunks could not go out live); never a sync node on the caller's loop
-            ran = runner.run_inline(job)
-            if ran is not None:
+            if type(runner) is ThreadRunner:  # the usual runner: its run_inline, unrolled
+                if runner.pool.runs_inline:
+                    return job.run_sync()
+            elif (ran := runner.run_inline(job)) is not None:
                 return ran
         elif (
             self._may_hold

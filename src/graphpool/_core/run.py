@@ -394,8 +394,14 @@ class Run:
                 "stop condition. You can increase the limit by setting the `recursion_limit` "
                 "config key."
             )
-        triggered, sends = self.state.take_next()
-        tasks = make_tasks(self.step, triggered, sends, self.state, self.stop - self.step)
+        state = self.state
+        if len(state.triggered) == 1 and not state.sends and not self.topology.deferred:
+            node, triggers = state.triggered.popitem()  # a chain's step: one pull task
+            input = state.node_input(node, self.stop - self.step)
+            tasks = [Task(self.step, node, (0, node), triggers, input)]
+        else:
+            triggered, sends = state.take_next()
+            tasks = make_tasks(self.step, triggered, sends, state, self.stop - self.step)
         if self.durable:  # ids a resumed run can match saved results by
             for task in tasks:
                 task.id = task_id(self.checkpoint_id, task.order)
@@ -597,10 +603,21 @@ class Run:
         """
         if self.on_output is not None:
             self.on_output(task, output)
-        writes, routes = self.router.interpret(task.node, output)
+        node = task.node
+        if type(output) is dict:  # the usual return, a partial update: read here
+            fields = self.topology.writable.fields
+            writes = []
+            for pair in output.items():  # (no comprehension: it costs a call in 3.11)
+                if pair[0] in fields:
+                    writes.append(pair)
+            routes = list(self.topology.edges.get(node, ()))
+            if len(writes) != len(output):  # the router warns of the keys it drops
+                writes, _ = self.router.interpret(node, output)
+        else:
+            writes, routes = self.router.interpret(node, output)
+            routes.extend(self.topology.edges.get(node, ()))
         if task.pushed:  # written while the node ran, so first
             writes = [*task.pushed, *writes]
-        routes.extend(self.topology.edges.get(task.node, ()))
         return output, writes, routes
 
     # -- stream events -----------------------------------------------------------

@@ -41,9 +41,6 @@ def make_tasks(
 
     ``remaining``: the steps the run may still take, this one included (managed keys).
     """
-    if len(triggered) == 1 and not sends:  # a chain's step
-        [(node, triggers)] = triggered.items()
-        return [Task(step, node, (0, node), triggers, state.node_input(node, remaining))]
     index = state.topology.index
     tasks = [
         Task(step, node, (0, node), triggered[node], state.node_input(node, remaining))
@@ -68,15 +65,6 @@ class Router:
     def interpret(self, node: str, output: Any) -> tuple[Writes, list[Any]]:
         """Split a node's return value into state writes and routes."""
         writable = self.topology.writable
-        if type(output) is dict:  # the usual return, a partial update: no call
-            fields = writable.fields
-            writes: Writes = []
-            for pair in output.items():
-                if pair[0] in fields:
-                    writes.append(pair)
-            if len(writes) == len(output):
-                return writes, []
-            return writable.known_writes(node, output.items()), []  # warns of the rest
         if output is None:
             return [], []
         if isinstance(output, dict):
@@ -86,7 +74,7 @@ class Router:
         if isinstance(output, Send):
             return [], [self.check(node, output)]
         if isinstance(output, (list, tuple)) and any(isinstance(o, Command) for o in output):
-            writes = []
+            writes: Writes = []
             routes: list[Any] = []
             for item in output:
                 if isinstance(item, Command):
