@@ -107,10 +107,15 @@ class CompiledStateGraph(RunnableSurface):
         return Call.of(
             self.stream_mode if stream_mode is None else stream_mode,
             debug=self.debug if debug is None else debug,
-            mapper=_mapper(self.builder, "output_schema"),
-            state_mapper=_mapper(self.builder, "state_schema"),
+            mapper=self._mappers[0],
+            state_mapper=self._mappers[1],
             **options,
         )
+
+    @functools.cached_property
+    def _mappers(self) -> tuple[Any, Any]:
+        """The output's and the state's ``_mapper`` (the builder is fixed at compile)."""
+        return _mapper(self.builder, "output_schema"), _mapper(self.builder, "state_schema")
 
     @contextlib.contextmanager
     def _session(

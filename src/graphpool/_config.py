@@ -184,7 +184,11 @@ class RunOptions:
                 f"config={config!r}: expected a dict (a RunnableConfig), got a "
                 f"{type(config).__name__}."
             )
-        config = dict(config or {})
+        if not config:  # the usual call: nothing to check
+            config = {"configurable": {}, "recursion_limit": DEFAULT_RECURSION_LIMIT}
+            observer = _observers(config)
+            return cls(DEFAULT_RECURSION_LIMIT, None, _new_run_id(), config, observer=observer)
+        config = dict(config)
         _check_types(config)
         limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
         limit = check_positive_int(limit, "config['recursion_limit']", InvalidConfigError)

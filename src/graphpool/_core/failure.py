@@ -39,8 +39,10 @@ class FailureManager:
 
     def first_deadline(self, task: Task, now: float) -> float | None:
         """When an attempt starting ``now`` times out unless it shows progress (or None)."""
-        cap, idle = self._limits(task)
         task.beat = now
+        if task.limits is None and task.node in self.topology.unlimited:
+            return None
+        cap, idle = self._limits(task)
         limits = [x for x in (cap, idle[0] if idle else None) if x is not None]
         return now + min(limits) if limits else None
 
