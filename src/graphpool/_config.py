@@ -125,6 +125,8 @@ def _is_uuid(key: str, value: Any) -> bool:
     return key == "run_id" and uuid is not None and isinstance(value, uuid.UUID)
 
 
+_NODE_KEYS = ("langgraph_step", "langgraph_node", "langgraph_triggers", "langgraph_path")
+
 _SHOWN_IN_METADATA = (
     "thread_id",
     "checkpoint_id",
@@ -230,6 +232,8 @@ class RunOptions:
         for key in _SHOWN_IN_METADATA:  # as LangGraph copies them, for stream readers
             if key not in metadata and configurable.get(key):
                 metadata[key] = configurable[key]
+        # each node's metadata: these, then its step, node, triggers and path (for_node)
+        metadata.update(dict.fromkeys(_NODE_KEYS), graphpool_run_id=self.run_id)
         return base, metadata
 
     def for_node(self, step: int, node: str, triggers: tuple[str, ...]) -> dict[str, Any]:
@@ -241,14 +245,11 @@ class RunOptions:
         """
         base, metadata = self._for_nodes
         config = base.copy()
-        config["metadata"] = {
-            **metadata,
-            "langgraph_step": step,
-            "langgraph_node": node,
-            "langgraph_triggers": triggers,
-            "langgraph_path": ("__pregel_pull", node),
-            "graphpool_run_id": self.run_id,
-        }
+        config["metadata"] = metadata = metadata.copy()
+        metadata["langgraph_step"] = step
+        metadata["langgraph_node"] = node
+        metadata["langgraph_triggers"] = triggers
+        metadata["langgraph_path"] = ("__pregel_pull", node)
         if self.callbacks is not None:  # the node's own callback run, as LangGraph's
             self.callbacks.bind(config)
         return config
