@@ -223,7 +223,7 @@ class RunOptions:
         return cls(limit, workers, run_id, config, executor, pool, admission, observer)
 
     @functools.cached_property
-    def _for_nodes(self) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    def _for_nodes(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """What every node's config starts from: the config without the run-only
         keys, and the caller's metadata (worked out once per run)."""
         base = {k: v for k, v in self.config.items() if k not in _RUN_ONLY_KEYS}
