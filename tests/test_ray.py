@@ -38,6 +38,7 @@ from graphpool import (
 )
 from graphpool._pool import Pools
 from graphpool._pool._ray import ADDRESS_ENV
+from graphpool._pool._ray_local import LOOPBACK_SWITCH, starts_local_instance
 from graphpool._testing_ray import _AUTH_ENV, LOOPBACK_ENV
 from graphpool.errors import PoolShutDownError, TaskCancelledError
 from graphpool.testing import LocalRayCluster
@@ -412,48 +413,84 @@ def test_the_runtime_never_patches_ray() -> None:
     import inspect
 
     from graphpool._pool import _ray as ray_module
+    from graphpool._pool import _ray_local
 
-    source = inspect.getsource(ray_module)
-    assert "resolve_ip_for_localhost" not in source and "_node_ip_address" not in source
+    for module in (ray_module, _ray_local):
+        source = inspect.getsource(module)
+        assert "resolve_ip_for_localhost" not in source and "_node_ip_address" not in source
+        assert "ray_constants" not in source
+
+
+def test_a_local_instance_is_expected_only_without_address_and_ray_start_cluster(
+    monkeypatch, tmp_path
+) -> None:
+    # As ray.init(address=None) decides: RAY_ADDRESS, else the file `ray start`
+    # writes in Ray's temp folder, else a new local instance.
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    assert starts_local_instance(None)
+    assert not starts_local_instance("auto") and not starts_local_instance("ray://h:1")
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert not starts_local_instance(None)
+    monkeypatch.delenv("RAY_ADDRESS")
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("127.0.0.1:6379")
+    assert not starts_local_instance(None)  # a `ray start` cluster: Ray joins it
+    assert starts_local_instance(None, temp_dir=str(tmp_path))  # ray.init(_temp_dir=...)
+
+
+FRESH_DRIVER = f"""
+import os
+from typing import TypedDict
+from graphpool import StateGraph, START
+class S(TypedDict):
+    pid: int
+b = StateGraph(S)
+b.add_node('n', lambda s: {{'pid': os.getpid()}}, executor='ray')
+b.add_edge(START, 'n')
+print(b.compile().invoke({{'pid': 0}})['pid'] != os.getpid())
+import ray  # graphpool imported it: the node ran
+print(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))
+print(ray.get_runtime_context().gcs_address, os.environ.get({LOOPBACK_SWITCH!r}))
+"""
 
 
 @needs_ray
-@pytest.mark.parametrize("where", ["env", "local"])
+@pytest.mark.parametrize("where", ["env", "found", "local"])
 def test_connecting_from_a_fresh_process(cluster, where: str, tmp_path) -> None:
-    # GRAPHPOOL_RAY_ADDRESS joins the cluster; without any address, Ray starts
-    # a local instance of one node, on loopback with Ray's own switch (README).
-    script = tmp_path / "driver.py"
-    script.write_text(
-        "import os, subprocess\n"
-        "from typing import TypedDict\n"
-        "import ray\n"
-        "from graphpool import StateGraph, START\n"
-        "class S(TypedDict):\n"
-        "    pid: int\n"
-        "b = StateGraph(S)\n"
-        "b.add_node('n', lambda s: {'pid': os.getpid()}, executor='ray')\n"
-        "b.add_edge(START, 'n')\n"
-        "print(b.compile().invoke({'pid': 0})['pid'] != os.getpid())\n"
-        "print(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))\n"
-    )
-    env = _driver_env(to_cluster=where == "env")
+    # GRAPHPOOL_RAY_ADDRESS joins the cluster, and so does no address at all while
+    # `ray start` has recorded the cluster in Ray's temp folder (Ray's discovery).
+    # With neither, graphpool's local instance of one node is on 127.0.0.1 only
+    # (Ray's switch, set just while graphpool imported Ray).
+    env = _driver_env(to_cluster=where != "local")
     if where == "env":
         env["GRAPHPOOL_RAY_ADDRESS"] = cluster.address
+    elif where == "found":
+        env["RAY_TMPDIR"] = str(cluster._folder)  # its `ray start` wrote ray/ray_current_cluster
+        assert not starts_local_instance(None, str(cluster._folder / "ray"))
     else:
-        env[LOOPBACK_ENV] = "0"
         env["HOME"] = str(tmp_path)  # Ray keeps a local instance's token in ~/.ray
         env["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="gp-")  # short: Ray's socket paths
     try:
         done = subprocess.run(
-            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=90
+            [sys.executable, "-c", FRESH_DRIVER],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
     finally:
-        if "RAY_TMPDIR" in env:
+        if where == "local":
             shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.strip().splitlines()
-    nodes = ["127.0.0.1", "127.0.0.1"] if where == "env" else ["127.0.0.1"]
-    assert lines == ["True", str(nodes)]
+    ran, nodes, last = done.stdout.splitlines()
+    gcs, switch = last.split()
+    assert ran == "True"
+    if where == "local":
+        assert nodes == str(["127.0.0.1"]) and gcs.startswith("127.0.0.1:")
+        assert switch == "None"  # the driver's environment is as it was
+    else:
+        assert nodes == str(["127.0.0.1", "127.0.0.1"]) and gcs == cluster.address
 
 
 ORPHAN_DRIVER = """

@@ -25,12 +25,13 @@ seconds (30 by default) for the client to come back.
 Which cluster: Ray's own rules, after graphpool's. An ``address`` given to
 :class:`RayPool` or ``GRAPHPOOL_RAY_ADDRESS`` wins; otherwise ``ray.init()``
 decides as it does for any Ray program: ``RAY_ADDRESS``, else the cluster
-``ray start`` runs on this machine, else a new local instance (no dashboard).
-Ray's internals are never patched. What a node prints is forwarded to the
-driver's terminal, as Ray does (``log_to_driver=False`` or
+``ray start`` runs on this machine, else a new local instance (no dashboard),
+which graphpool keeps on 127.0.0.1 with Ray's own switch when it imports Ray
+itself (``_ray_local``). Ray's internals are never patched. What a node prints
+is forwarded to the driver's terminal, as Ray does (``log_to_driver=False`` or
 ``GRAPHPOOL_RAY_LOG_TO_DRIVER=0`` turns it off).
 
-Ray is imported on first use only: ``pip install 'graphpool[ray]'``.
+Ray is imported on connecting only: ``pip install 'graphpool[ray]'``.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import functools
+import importlib.util
 import logging
 import os
 import pickle
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -56,6 +59,7 @@ from ..errors import (
 )
 from ._base import WorkerPool
 from ._pickling import pickled_size
+from ._ray_local import loopback_import, starts_local_instance
 
 __all__ = [
     "ADDRESS_ENV",
@@ -77,15 +81,27 @@ INLINE_LIMIT = 100 * 1024
 _RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "custom")
 
 
+_MISSING = "executor='ray' needs Ray, which is not installed: pip install 'graphpool[ray]'"
+
+
 def require_ray() -> Any:
     """Import Ray, or fail saying what to install."""
     try:
         import ray
     except ImportError as exc:
-        raise ImportError(
-            "executor='ray' needs Ray, which is not installed: pip install 'graphpool[ray]'"
-        ) from exc
+        raise ImportError(_MISSING) from exc
     return ray
+
+
+def _check_installed() -> None:
+    """Fail, saying what to install, if Ray is missing; without importing it (Ray is
+    imported on connecting, when graphpool knows whether it starts a local instance)."""
+    if "ray" in sys.modules:
+        found = sys.modules["ray"] is not None
+    else:
+        found = importlib.util.find_spec("ray") is not None
+    if not found:
+        raise ImportError(_MISSING)
 
 
 def check_resources(node: str, resources: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,7 +144,7 @@ def _check_amount(node: str, key: str, value: Any, whole: bool = False) -> None:
 
 def check_node(node: str, fn: Callable[..., Any]) -> None:
     """Fail early, naming the node, if its function cannot be sent to Ray."""
-    require_ray()
+    _check_installed()
     pickled_size(node, fn, None)
 
 
@@ -199,8 +215,10 @@ class RayPool(WorkerPool):
             Client). Default: the ``GRAPHPOOL_RAY_ADDRESS`` environment
             variable; if unset, Ray's own choice, as a bare ``ray.init()``
             makes it: ``RAY_ADDRESS``, else the cluster ``ray start`` runs on
-            this machine, else a new local instance (without a dashboard).
-            If this process already called ``ray.init()``, that connection is used.
+            this machine, else a new local instance (without a dashboard, on
+            127.0.0.1 only unless this process imported Ray before graphpool
+            connects). If this process already called ``ray.init()``, that
+            connection is used.
         log_to_driver: forward what nodes print to this process's stdout and
             stderr (Ray's default). Default: ``GRAPHPOOL_RAY_LOG_TO_DRIVER``,
             else True.
@@ -254,9 +272,12 @@ class RayPool(WorkerPool):
             if self._shutdown:
                 raise PoolShutDownError(f"cannot use {self!r}: it is shut down")
             if self._ray is None:
-                ray = require_ray()
+                options = self.init_arguments()
+                local = starts_local_instance(options["address"], options.get("_temp_dir"))
+                with loopback_import(local):  # Ray reads its loopback switch on import
+                    ray = require_ray()
                 if not ray.is_initialized():
-                    self._init(ray)
+                    ray.init(**options)
                     self._owns_connection = True
                 self._remote = ray.remote(_run_node)
                 self._ray = ray
@@ -268,7 +289,9 @@ class RayPool(WorkerPool):
         ``address`` is None unless given here or in ``GRAPHPOOL_RAY_ADDRESS``:
         then ``ray.init`` follows Ray's own rules (``RAY_ADDRESS``, a ``ray
         start`` cluster on this machine, else a local instance).
-        ``include_dashboard`` only matters to a local instance Ray starts.
+        ``include_dashboard`` only matters to a local instance Ray starts; such an
+        instance is kept on 127.0.0.1 by Ray's ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER``
+        switch, set while graphpool imports Ray (if Ray is not imported yet).
         """
         env = settings()
         log = self.log_to_driver
@@ -282,9 +305,6 @@ class RayPool(WorkerPool):
         }
         options.update(self.init_options)
         return options
-
-    def _init(self, ray: Any) -> None:
-        ray.init(**self.init_arguments())
 
     # -- node calls ------------------------------------------------------------
 
