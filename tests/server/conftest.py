@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("langgraph_sdk")
+
+from graphpool.server._storage import SqliteStorage, Storage
 
 APP = Path(__file__).parent / "app"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -105,3 +108,38 @@ def client(server: str):  # type: ignore[no-untyped-def]
     made = get_sync_client(url=server)
     yield made
     made.http.client.close()
+
+
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the session's throwaway PostgreSQL (tests/conftest.py's
+    ``postgres_url``): its URL, and the database dropped afterwards."""
+    import psycopg
+
+    name = f"gp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (see :func:`fresh_database`)."""
+    yield from fresh_database(postgres_url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """The server's storage on each database, empty; closed after the test."""
+    made: Storage
+    if request.param == "sqlite":
+        made = SqliteStorage(str(tmp_path / "serve.db"))
+    else:
+        from graphpool.server._postgres import PostgresStorage
+
+        made = PostgresStorage(request.getfixturevalue("pg_database"))
+    yield made
+    made.close()

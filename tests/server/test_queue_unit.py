@@ -1,25 +1,31 @@
-"""``SqliteRunQueue`` without HTTP: claim order, one run per thread, strategies, recovery."""
+"""The run queue without HTTP, on SQLite and on PostgreSQL: claim order, one run per
+thread, strategies, recovery, and (PostgreSQL) several servers claiming at once."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphpool.server._queue import SqliteRunQueue, owner_id
+from graphpool.server._queue import SqlRunQueue, owner_id
 from graphpool.server._storage import Storage
 
 
+def make_queue(storage: Storage, **options: Any) -> SqlRunQueue:
+    if storage.dialect.name == "postgres":
+        from graphpool.server._postgres import PostgresRunQueue
+
+        return PostgresRunQueue(storage, **options)  # type: ignore[arg-type]
+    return SqlRunQueue(storage, **options)
+
+
 @pytest.fixture
-def queue(tmp_path: Path) -> Any:
-    storage = Storage(str(tmp_path / "q.db"))
+def queue(storage: Storage) -> SqlRunQueue:
     for thread in ("a", "b"):
         storage.create_thread(thread, {})
-    yield SqliteRunQueue(storage, max_pending=3)
-    storage.close()
+    return make_queue(storage, max_pending=3)
 
 
 def _run(thread: str, strategy: str = "enqueue") -> dict[str, Any]:
@@ -32,11 +38,11 @@ def _run(thread: str, strategy: str = "enqueue") -> dict[str, Any]:
     }
 
 
-def _done(queue: SqliteRunQueue, run_id: str) -> None:
+def _done(queue: SqlRunQueue, run_id: str) -> None:
     queue.finish(run_id, "success", None, {"status": "idle", "values": None, "interrupts": {}})
 
 
-def test_one_run_per_thread_in_admission_order(queue: SqliteRunQueue) -> None:
+def test_one_run_per_thread_in_admission_order(queue: SqlRunQueue) -> None:
     a1, a2, b1 = _run("a"), _run("a"), _run("b")
     for run in (a1, a2, b1):
         assert queue.admit(run).admitted
@@ -51,7 +57,7 @@ def test_one_run_per_thread_in_admission_order(queue: SqliteRunQueue) -> None:
     assert queue.storage.get_thread("a")["status"] == "idle"
 
 
-def test_strategies_and_the_bound(queue: SqliteRunQueue) -> None:
+def test_strategies_and_the_bound(queue: SqlRunQueue) -> None:
     first = _run("a")
     assert queue.admit(first).admitted
     assert not queue.admit(_run("a", "reject")).admitted
@@ -64,7 +70,7 @@ def test_strategies_and_the_bound(queue: SqliteRunQueue) -> None:
     assert queue.storage.get_run(first["run_id"])["status"] == "interrupted"
 
 
-def test_recover_takes_back_runs_of_a_dead_process(queue: SqliteRunQueue) -> None:
+def test_recover_takes_back_runs_of_a_dead_process(queue: SqlRunQueue) -> None:
     run = _run("a")
     queue.admit(run)
     dead = json.loads(owner_id())
@@ -81,20 +87,16 @@ def test_recover_takes_back_runs_of_a_dead_process(queue: SqliteRunQueue) -> Non
     assert queue.storage.run_record(run["run_id"])["attempt"] == 2
 
 
-def test_per_assistant_limit(tmp_path: Path) -> None:
-    storage = Storage(str(tmp_path / "q.db"))
-    try:
-        for thread in ("a", "b", "c"):
-            storage.create_thread(thread, {})
-        queue = SqliteRunQueue(storage, per_assistant=1)
-        busy, waiting, other = _run("a"), _run("b"), {**_run("c"), "assistant_id": "y"}
-        for run in (busy, waiting, other):
-            queue.admit(run)
-        me = owner_id()
-        assert queue.claim(me, 30) == busy["run_id"]
-        assert queue.claim(me, 30) == other["run_id"]  # "x" is at its limit; "y" is not
-        assert queue.claim(me, 30) is None
-        _done(queue, busy["run_id"])
-        assert queue.claim(me, 30) == waiting["run_id"]
-    finally:
-        storage.close()
+def test_per_assistant_limit(storage: Storage) -> None:
+    for thread in ("a", "b", "c"):
+        storage.create_thread(thread, {})
+    queue = make_queue(storage, per_assistant=1)
+    busy, waiting, other = _run("a"), _run("b"), {**_run("c"), "assistant_id": "y"}
+    for run in (busy, waiting, other):
+        queue.admit(run)
+    me = owner_id()
+    assert queue.claim(me, 30) == busy["run_id"]
+    assert queue.claim(me, 30) == other["run_id"]  # "x" is at its limit; "y" is not
+    assert queue.claim(me, 30) is None
+    _done(queue, busy["run_id"])
+    assert queue.claim(me, 30) == waiting["run_id"]

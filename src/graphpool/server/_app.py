@@ -82,10 +82,13 @@ def create_app(
     per_assistant: int | None = None,
     store: Mapping[str, Any] | None = None,
     auth_token: str | None = None,
+    lease_seconds: float = 30.0,
 ) -> Starlette:
-    """The server's ASGI app for ``graphs``, keeping everything in the SQLite file
-    ``database``; runs at most ``concurrency`` runs at once, and answers 503 to new
-    runs while ``max_queue`` wait; ``per_assistant``: most runs of one assistant at once."""
+    """The server's ASGI app for ``graphs``, keeping everything in ``database`` (a
+    SQLite file, or a ``postgresql://`` URL that several servers share); runs at most
+    ``concurrency`` runs at once, and answers 503 to new runs while ``max_queue``
+    wait; ``per_assistant``: most runs of one assistant at once; ``lease_seconds``:
+    how long a run stays with a server that stopped renewing its lease."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
@@ -103,7 +106,7 @@ def create_app(
         runtime = Runtime(
             graphs, database, max_queue=max_queue, per_assistant=per_assistant, store=store
         )
-        worker = Worker(runtime, concurrency)
+        worker = Worker(runtime, concurrency, lease_seconds)
         crons = CronTable(runtime.storage)
         scheduler = Scheduler(runtime, crons, worker)
         app.state.runtime = runtime

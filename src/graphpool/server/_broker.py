@@ -27,6 +27,7 @@ class RunEvents:
         self.result: object = None  # the run's result (wait, join), set before it is done
         # stream_resumable: each event is also written here, to survive a restart
         self.persist: Callable[[int, str, str], None] | None = None
+        self.tailing = False  # events copied from the database (run on another server)
         self._changed = asyncio.Event()
 
     def push(self, event: str, data: str) -> None:
@@ -35,6 +36,13 @@ class RunEvents:
         if self.persist is not None:
             self.persist(index, event, data)
         self._wake()
+
+    def catch_up(self, stored: list[tuple[str, str]]) -> None:
+        """Append events another server ran (read back from the database), which
+        follow the ones here; they are not written again."""
+        if stored:
+            self.events.extend(stored)
+            self._wake()
 
     def close(self) -> None:
         self.done = True

@@ -6,14 +6,18 @@
                           ^                        │ heartbeat()             interrupted|timeout]
                           └──── recover(): lease expired (its process died)
 
-:class:`RunQueue` is what the worker and the routes see. :class:`SqliteRunQueue` keeps
-the queue in the server's SQLite file (one process); a PostgreSQL queue for several
-processes implements the same methods: ``claim`` as ``SELECT ... FOR UPDATE SKIP
-LOCKED``, ``heartbeat`` extending ``lease_until``, and ``wait``/``notify`` on
-``LISTEN``/``NOTIFY``.
+:class:`RunQueue` is what the worker and the routes see. :class:`SqlRunQueue` keeps
+the queue in the ``gp_runs`` table of the server's :class:`~._storage.Storage`, with
+the same SQL on SQLite (one process) and PostgreSQL (several processes, on one
+machine or many): there ``claim`` is ``SELECT ... FOR UPDATE SKIP LOCKED``, so two
+servers never take one run, and ``_postgres.PostgresRunQueue`` adds ``LISTEN`` /
+``NOTIFY`` so that an idle server wakes when another admits a run. ``heartbeat``
+extends ``lease_until``; ``recover`` puts back the runs of a holder that died.
 
 One run per thread at a time: ``claim`` skips a pending run whose thread has a run
-running (the checkpointer's thread lease guards the same thing underneath).
+running, and a unique index on the running runs' thread ids turns a race between
+two servers into a failed claim (tried again); the checkpointer's thread lease
+guards the same thing underneath.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ..checkpoint._lease import Lease, holder_alive
 from ._json import dumps, now
 from ._storage import Storage
 
-__all__ = ["Admission", "RunQueue", "SqliteRunQueue", "owner_id"]
+__all__ = ["Admission", "RunQueue", "SqlRunQueue", "owner_id"]
 
 
 def owner_id() -> str:
@@ -104,6 +108,10 @@ class RunQueue(abc.ABC):
         if self._wakeup is not None:
             self._wakeup.set()
 
+    async def aclose(self) -> None:
+        """Stop what :meth:`wait` started (a listening connection)."""
+        self._wakeup = None
+
     async def wait(self, timeout: float) -> None:
         """Sleep until :meth:`notify` or ``timeout`` seconds."""
         if self._wakeup is None:
@@ -113,8 +121,8 @@ class RunQueue(abc.ABC):
         self._wakeup.clear()
 
 
-class SqliteRunQueue(RunQueue):
-    """The queue as the ``gp_runs`` table of :class:`~._storage.Storage`."""
+class SqlRunQueue(RunQueue):
+    """The queue as the ``gp_runs`` table of :class:`~._storage.Storage` (either dialect)."""
 
     def __init__(
         self, storage: Storage, max_pending: int = 10_000, per_assistant: int | None = None
@@ -122,8 +130,15 @@ class SqliteRunQueue(RunQueue):
         super().__init__(max_pending, per_assistant)
         self.storage = storage
 
+    def _announce(self, db: Any) -> None:
+        """Inside a transaction that made a run claimable: tell the other servers (sent
+        at commit; PostgreSQL's ``NOTIFY``). This process is woken by :meth:`notify`."""
+
     def admit(self, run: Mapping[str, Any]) -> Admission:
+        lock = self.storage.dialect.lock
         with self.storage.transaction() as db:
+            # PostgreSQL: admissions to one thread take turns (reject sees every run)
+            db.execute(f"SELECT 1 FROM gp_threads WHERE thread_id = ?{lock}", (run["thread_id"],))
             (pending,) = db.execute(
                 "SELECT COUNT(*) FROM gp_runs WHERE status = 'pending'"
             ).fetchone()
@@ -141,6 +156,7 @@ class SqliteRunQueue(RunQueue):
             if active and strategy == "reject":
                 return Admission(False, [])
             self.storage.insert_run(db, run)
+            self._announce(db)
         self.notify()
         return Admission(True, active if strategy in ("interrupt", "rollback") else [])
 
@@ -155,16 +171,23 @@ class SqliteRunQueue(RunQueue):
             else ""
         )
         extra = (self.per_assistant,) if self.per_assistant else ()
-        with self.storage.transaction() as db:
-            row = db.execute(
-                "UPDATE gp_runs SET status = 'running', lease_owner = ?, lease_until = ?, "
-                "attempt = attempt + 1, updated_at = ? WHERE run_id = ("
-                " SELECT r.run_id FROM gp_runs r WHERE r.status = 'pending'"
-                " AND r.available_at <= ? AND NOT EXISTS (SELECT 1 FROM gp_runs o"
-                "  WHERE o.thread_id = r.thread_id AND o.status = 'running')"
-                f"{limit} ORDER BY r.seq LIMIT 1) RETURNING run_id",
-                (owner, clock + lease_seconds, now(), clock, *extra),
-            ).fetchone()
+        try:
+            with self.storage.transaction() as db:
+                row = db.execute(
+                    "UPDATE gp_runs SET status = 'running', lease_owner = ?, lease_until = ?, "
+                    "attempt = attempt + 1, updated_at = ? WHERE run_id = ("
+                    " SELECT r.run_id FROM gp_runs r WHERE r.status = 'pending'"
+                    " AND r.available_at <= ? AND NOT EXISTS (SELECT 1 FROM gp_runs o"
+                    "  WHERE o.thread_id = r.thread_id AND o.status = 'running')"
+                    f"{limit} ORDER BY r.seq LIMIT 1{self.storage.dialect.skip_locked})"
+                    " RETURNING run_id",
+                    (owner, clock + lease_seconds, now(), clock, *extra),
+                ).fetchone()
+        except self.storage.integrity_errors:
+            # another server took a run of the same thread at the same moment
+            # (gp_runs_one_running); the next claim picks another run
+            self.notify()
+            return None
         return None if row is None else str(row[0])
 
     def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> None:
@@ -183,12 +206,17 @@ class SqliteRunQueue(RunQueue):
             rows = db.execute(
                 "SELECT run_id, lease_owner, lease_until FROM gp_runs WHERE status = 'running'"
             ).fetchall()
-            dead = [r[0] for r in rows if not _owner_alive(r[1], r[2] or 0.0, lease_seconds)]
-            for run_id in dead:
+            dead = [r for r in rows if not _owner_alive(r[1], r[2] or 0.0, lease_seconds)]
+            for run_id, holder, _ in dead:
+                # only if the dead holder still has it: another server may have put it
+                # back and a third taken it since this one looked
                 db.execute(
-                    "UPDATE gp_runs SET status = 'pending', lease_owner = NULL WHERE run_id = ?",
-                    (run_id,),
+                    "UPDATE gp_runs SET status = 'pending', lease_owner = NULL "
+                    "WHERE run_id = ? AND status = 'running' AND lease_owner = ?",
+                    (run_id, holder),
                 )
+            if dead:
+                self._announce(db)
         if dead:
             self.notify()
         return len(dead)
@@ -218,6 +246,8 @@ class SqliteRunQueue(RunQueue):
                         row[0],
                     ),
                 )
+                if busy:
+                    self._announce(db)
         self.notify()
 
     def cancel_pending(self, run_id: str) -> bool:

@@ -35,9 +35,12 @@ LEASE_SECONDS = 30.0
 class Worker:
     """Runs queued runs; :meth:`cancel` stops one that is running here."""
 
-    def __init__(self, runtime: Runtime, concurrency: int) -> None:
+    def __init__(
+        self, runtime: Runtime, concurrency: int, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self.runtime = runtime
         self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
         self.owner = owner_id()
         self.running: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -47,7 +50,7 @@ class Worker:
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
 
     def start(self) -> None:
-        self.runtime.queue.recover(LEASE_SECONDS)
+        self.runtime.queue.recover(self.lease_seconds)
         self._loop_task = asyncio.get_running_loop().create_task(self._take())
         self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
 
@@ -58,6 +61,7 @@ class Worker:
                 task.cancel()
         tasks = [t for t in (self._loop_task, self._beat_task, *self.running.values()) if t]
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.runtime.queue.aclose()
 
     def cancel(self, run_id: str, *, rollback: bool = False) -> bool:
         """Cancel the run if it runs in this process; whether it did. ``rollback``:
@@ -86,7 +90,7 @@ class Worker:
                 await queue.wait(1.0)
                 continue
             try:
-                run_id = queue.claim(self.owner, LEASE_SECONDS)
+                run_id = queue.claim(self.owner, self.lease_seconds)
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("claiming a run failed")
                 await asyncio.sleep(1.0)
@@ -105,10 +109,11 @@ class Worker:
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
+            await asyncio.sleep(self.lease_seconds / 3)
             try:
-                self.runtime.queue.heartbeat(self.owner, list(self.running), LEASE_SECONDS)
-                self.runtime.queue.recover(LEASE_SECONDS)
+                queue = self.runtime.queue
+                queue.heartbeat(self.owner, list(self.running), self.lease_seconds)
+                queue.recover(self.lease_seconds)
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
@@ -133,9 +138,9 @@ class Worker:
             events.push(event, data)
             runtime.broker.to_thread(thread_id, event, data)
 
-        if kwargs.get("resumable"):
-            if not events.events:  # a run taken over after a restart: what went out before
-                events.events.extend(runtime.storage.run_events(run_id))
+        if kwargs.get("resumable") or runtime.shared:
+            # a run taken over (a restart, or another server died): what went out before
+            events.catch_up(runtime.storage.run_events(run_id, len(events.events)))
             events.persist = functools.partial(runtime.storage.append_event, run_id)
         assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
