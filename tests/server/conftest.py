@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 def start(
-    tmp: Path, port: int, database: Path, *extra: str, env: dict[str, str] | None = None
+    tmp: Path, port: int, database: Path | str, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """Start ``graphpool serve`` and wait until it answers ``/ok``."""
     environ = {**os.environ, **(env or {})}
