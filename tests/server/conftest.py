@@ -38,9 +38,15 @@ def free_port() -> int:
 
 
 def start(
-    tmp: Path, port: int, database: Path | str, *extra: str, env: dict[str, str] | None = None
+    tmp: Path,
+    port: int,
+    database: Path | str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    config: str = "langgraph.json",
 ) -> subprocess.Popen[bytes]:
-    """Start ``graphpool serve`` and wait until it answers ``/ok``."""
+    """Start ``graphpool serve`` (``config``: a file in ``app/``) and wait until it
+    answers ``/ok``."""
     environ = {**os.environ, **(env or {})}
     environ["PYTHONPATH"] = os.pathsep.join([str(SRC), environ.get("PYTHONPATH", "")])
     environ.setdefault("GRAPHPOOL_TEST_NAP", "0.5")
@@ -48,7 +54,7 @@ def start(
     log_path = tmp / f"serve-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / "langgraph.json"),
+            [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / config),
              "--port", str(port), "--database", str(database), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=environ, start_new_session=True,
         )  # fmt: skip
@@ -78,10 +84,13 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``graphpool serve`` until the block ends; yields its base URL."""
+def serve(
+    tmp: Path, *extra: str, env: dict[str, str] | None = None, database: str | None = None
+) -> Iterator[str]:
+    """Run ``graphpool serve`` until the block ends (on ``database``, by default a new
+    SQLite file); yields its base URL."""
     port = free_port()
-    process = start(tmp, port, tmp / f"serve-{port}.db", *extra, env=env)
+    process = start(tmp, port, database or tmp / f"serve-{port}.db", *extra, env=env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -95,10 +104,17 @@ def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(server_dir: Path) -> Iterator[str]:
-    """The base URL of a ``graphpool serve`` shared by the session's tests."""
-    with serve(server_dir) as url:
-        yield url
+def server(server_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of a ``graphpool serve`` shared by the session's tests: on a
+    SQLite file, or with ``GRAPHPOOL_TEST_SERVE_DB=postgres`` on a PostgreSQL database
+    (the contract tests then run against the PostgreSQL mode)."""
+    if os.environ.get("GRAPHPOOL_TEST_SERVE_DB") != "postgres":
+        with serve(server_dir) as url:
+            yield url
+        return
+    for database in fresh_database(request.getfixturevalue("postgres_url")):
+        with serve(server_dir, database=database) as url:
+            yield url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ clients off; the other server takes the run over from its last checkpoint, and t
 client's own reconnect (``Location``, ``Last-Event-ID``) shows every event exactly
 once. The tally file each node appends to (with its pid) shows that the finished
 step did not run again and that the cut step ran again on the other server.
+Cancelling a run through the server that does not run it stops it too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,6 +65,8 @@ class Switch:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (close does not)
         self.listener.close()
         self.cut()
         for sock in self.sockets:
@@ -87,24 +91,49 @@ def _wait_for(path: Path, text: str) -> None:
         time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def two_servers(tmp: Path, database: str) -> Iterator[list[tuple[subprocess.Popen[bytes], int]]]:
+    """Two ``graphpool serve`` on ``database`` (started at once: each takes seconds to
+    import); each as (process, port); killed by pid when the block ends."""
+    ports = [free_port(), free_port()]
+    with ThreadPoolExecutor(2) as starting:
+        launched = [
+            starting.submit(
+                start, tmp, port, database, "--lease-seconds", LEASE, config="failover.json"
+            )
+            for port in ports
+        ]
+    servers = [
+        (f.result(), port) for f, port in zip(launched, ports, strict=True) if f.exception() is None
+    ]
+    try:
+        if len(servers) < 2:
+            raise AssertionError([future.exception() for future in launched])
+        yield servers
+    finally:
+        for server, _ in servers:
+            stop(server, signal.SIGKILL)
+
+
+def _runner(tally: Path, servers: list[tuple[subprocess.Popen[bytes], int]]) -> int:
+    """Which of ``servers`` runs the "crash" graph's step two (its pid is in the tally)."""
+    _wait_for(tally, "later waiting")
+    pid = int(tally.read_text().split("later waiting ")[1].split()[0])
+    return next(i for i, (server, _) in enumerate(servers) if server.pid == pid)
+
+
 def test_a_killed_servers_run_finishes_on_the_other(tmp_path: Path, pg_database: str) -> None:
+    with two_servers(tmp_path, pg_database) as servers:
+        _failover(tmp_path, servers)
+
+
+def _failover(tmp_path: Path, servers: list[tuple[subprocess.Popen[bytes], int]]) -> None:
     from langgraph_sdk import get_sync_client
 
     tally = tmp_path / "tally"
-    ports = [free_port(), free_port()]
-    with ThreadPoolExecutor(2) as starting:  # both at once: each takes seconds to import
-        launched = [
-            starting.submit(start, tmp_path, port, pg_database, "--lease-seconds", LEASE)
-            for port in ports
-        ]
-    servers = [future.result() for future in launched if future.exception() is None]
-    if len(servers) < 2:
-        for server in servers:
-            stop(server, signal.SIGKILL)
-        raise AssertionError([future.exception() for future in launched])
-    switch = Switch(ports[0])
+    switch = Switch(servers[0][1])
     client = get_sync_client(url=f"http://127.0.0.1:{switch.port}")
-    victim: subprocess.Popen[bytes] | None = None
+    victim = survivor = None
     try:
         thread_id = client.threads.create()["thread_id"]
         seen = []
@@ -119,15 +148,13 @@ def test_a_killed_servers_run_finishes_on_the_other(tmp_path: Path, pg_database:
         for part in parts:  # the SDK reconnects (Location, Last-Event-ID) by itself
             seen.append(part)
             if part.event == "updates" and "early" in part.data and victim is None:
-                _wait_for(tally, "later waiting")  # step two runs, on one of the servers
-                runner = int(tally.read_text().split("later waiting ")[1].split()[0])
-                victim = next(server for server in servers if server.pid == runner)
-                survivor = servers[1 - servers.index(victim)]
-                switch.backend = ports[servers.index(survivor)]
+                index = _runner(tally, servers)  # step two runs there now
+                victim, survivor = servers[index][0], servers[1 - index]
+                switch.backend = survivor[1]
                 stop(victim, signal.SIGKILL)
                 switch.cut()
                 (tmp_path / "go").touch()
-        assert victim is not None
+        assert victim is not None and survivor is not None
         ids = [int(part.id) for part in seen]
         assert ids == list(range(len(ids)))  # every event once: no gap, no duplicate
         updates = [part.data for part in seen if part.event == "updates"]
@@ -137,7 +164,7 @@ def test_a_killed_servers_run_finishes_on_the_other(tmp_path: Path, pg_database:
         lines = tally.read_text().split("\n")
         assert lines.count("early") == 1  # the finished step did not run again
         waiting = [line.split()[-1] for line in lines if line.startswith("later waiting")]
-        assert waiting == [str(victim.pid), str(survivor.pid)]  # the cut step did, there
+        assert waiting == [str(victim.pid), str(survivor[0].pid)]  # the cut step did, there
         assert lines.count("later done") == 1
         run = client.runs.list(thread_id)[0]
         assert run["status"] == "success"
@@ -145,5 +172,22 @@ def test_a_killed_servers_run_finishes_on_the_other(tmp_path: Path, pg_database:
     finally:
         client.http.client.close()
         switch.close()
-        for server in servers:
-            stop(server, signal.SIGKILL)
+
+
+def test_a_run_is_cancelled_through_the_server_not_running_it(
+    tmp_path: Path, pg_database: str
+) -> None:
+    from langgraph_sdk import get_sync_client
+
+    with two_servers(tmp_path, pg_database) as servers:
+        clients = [get_sync_client(url=f"http://127.0.0.1:{port}") for _, port in servers]
+        try:
+            thread_id = clients[0].threads.create()["thread_id"]
+            run = clients[0].runs.create(thread_id, "crash", input={"items": []})
+            other = clients[1 - _runner(tmp_path / "tally", servers)]
+            other.runs.cancel(thread_id, run["run_id"], wait=True)
+            assert other.runs.get(thread_id, run["run_id"])["status"] == "interrupted"
+            assert clients[0].threads.get(thread_id)["status"] != "busy"
+        finally:
+            for client in clients:
+                client.http.client.close()

@@ -100,3 +100,15 @@ def test_per_assistant_limit(storage: Storage) -> None:
     assert queue.claim(me, 30) is None
     _done(queue, busy["run_id"])
     assert queue.claim(me, 30) == waiting["run_id"]
+
+
+def test_a_cancel_asked_reaches_the_runs_holder(queue: SqlRunQueue) -> None:
+    run, waiting = _run("a"), _run("b")
+    queue.admit(run)
+    me, other = owner_id(), owner_id()
+    assert queue.claim(me, 30) == run["run_id"]
+    queue.admit(waiting)
+    assert not queue.ask_cancel(waiting["run_id"], "interrupt")  # not running: nobody to ask
+    assert queue.ask_cancel(run["run_id"], "rollback")
+    assert queue.cancels(other, [run["run_id"]]) == []
+    assert queue.cancels(me, [run["run_id"], waiting["run_id"]]) == [(run["run_id"], "rollback")]

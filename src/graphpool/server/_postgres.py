@@ -106,8 +106,8 @@ class PostgresRunQueue(SqlRunQueue):
         super().__init__(storage, max_pending, per_assistant)
         self._listener: asyncio.Task[None] | None = None
 
-    def _announce(self, db: Any) -> None:
-        db.execute(f"NOTIFY {CHANNEL}")
+    def _announce(self, db: Any, what: str = "") -> None:
+        db.execute("SELECT pg_notify(?, ?)", (CHANNEL, what))
 
     async def wait(self, timeout: float) -> None:
         if self._listener is None:
@@ -130,7 +130,9 @@ class PostgresRunQueue(SqlRunQueue):
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.notify()  # whatever came while nobody listened
-                    async for _ in conn.notifies():
+                    async for note in conn.notifies():
+                        if note.payload == "cancel":
+                            self._cancel_announced = True
                         self.notify()
             except asyncio.CancelledError:
                 raise

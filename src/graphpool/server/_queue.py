@@ -73,6 +73,7 @@ class RunQueue(abc.ABC):
         self.max_pending = max_pending
         self.per_assistant = per_assistant  # most runs of one assistant running at once
         self._wakeup: asyncio.Event | None = None
+        self._cancel_announced = False
 
     @abc.abstractmethod
     def admit(self, run: Mapping[str, Any]) -> Admission:
@@ -100,6 +101,22 @@ class RunQueue(abc.ABC):
     @abc.abstractmethod
     def cancel_pending(self, run_id: str) -> bool:
         """Mark a run that no worker took yet as interrupted; whether it was pending."""
+
+    def ask_cancel(self, run_id: str, action: str) -> bool:
+        """Ask the server running ``run_id`` to stop it (``action``: "interrupt" or
+        "rollback"); whether it was running. That server sees it in :meth:`cancels`."""
+        return False
+
+    def cancels(self, owner: str, run_ids: list[str]) -> list[tuple[str, str]]:
+        """The runs among ``run_ids`` held by ``owner`` that were asked to stop, with
+        the action asked."""
+        return []
+
+    def cancels_announced(self) -> bool:
+        """Whether another server announced a cancel since the last call (then the
+        worker reads :meth:`cancels` at once instead of at its next heartbeat)."""
+        announced, self._cancel_announced = self._cancel_announced, False
+        return announced
 
     # -- waking idle workers (LISTEN/NOTIFY on PostgreSQL) --------------------
 
@@ -130,9 +147,31 @@ class SqlRunQueue(RunQueue):
         super().__init__(max_pending, per_assistant)
         self.storage = storage
 
-    def _announce(self, db: Any) -> None:
-        """Inside a transaction that made a run claimable: tell the other servers (sent
-        at commit; PostgreSQL's ``NOTIFY``). This process is woken by :meth:`notify`."""
+    def _announce(self, db: Any, what: str = "") -> None:
+        """Inside a transaction that made a run claimable (or, ``what="cancel"``, asked
+        for one to stop): tell the other servers (sent at commit; PostgreSQL's
+        ``NOTIFY``). This process is woken by :meth:`notify`."""
+
+    def ask_cancel(self, run_id: str, action: str) -> bool:
+        with self.storage.transaction() as db:
+            cursor = db.execute(
+                "UPDATE gp_runs SET cancel = ? WHERE run_id = ? AND status = 'running'",
+                (action, run_id),
+            )
+            if cursor.rowcount:
+                self._announce(db, "cancel")
+        return bool(cursor.rowcount)
+
+    def cancels(self, owner: str, run_ids: list[str]) -> list[tuple[str, str]]:
+        if not run_ids:
+            return []
+        marks = ", ".join("?" for _ in run_ids)
+        rows = self.storage.rows(
+            "SELECT run_id, cancel FROM gp_runs WHERE lease_owner = ? AND status = 'running' "
+            f"AND cancel IS NOT NULL AND run_id IN ({marks})",
+            (owner, *run_ids),
+        )
+        return [(row["run_id"], row["cancel"]) for row in rows]
 
     def admit(self, run: Mapping[str, Any]) -> Admission:
         lock = self.storage.dialect.lock

@@ -169,7 +169,9 @@ def _delete(request: Request, thread_id: str) -> None:
     rt = _rt(request)
     for run in rt.storage.active_runs(thread_id):
         if not rt.queue.cancel_pending(run["run_id"]):
-            request.app.state.worker.cancel(run["run_id"])
+            worker = request.app.state.worker
+            if not worker.cancel(run["run_id"]) and rt.shared:
+                rt.queue.ask_cancel(run["run_id"], "interrupt")
     rt.storage.delete_thread(thread_id)
     rt.saver.delete_thread(thread_id)
 

@@ -52,7 +52,8 @@ SCHEMA = (
         metadata TEXT NOT NULL, kwargs TEXT NOT NULL, multitask_strategy TEXT NOT NULL,
         temporary INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,
         available_at {real} NOT NULL DEFAULT 0, lease_owner TEXT, lease_until {real},
-        result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+        result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        cancel TEXT)""",
     """CREATE TABLE IF NOT EXISTS gp_run_events (
         run_id TEXT NOT NULL, idx INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (run_id, idx))""",
@@ -432,6 +433,9 @@ class SqliteStorage(Storage):
         self.conn, _ = open_database(path, owner="graphpool serve", timeout=30.0)
         self.lock = threading.RLock()
         self.create_tables(SCHEMA)
+        if "cancel" not in self.columns("gp_runs"):  # a file from before it was added
+            with self.transaction() as db:
+                db.execute("ALTER TABLE gp_runs ADD COLUMN cancel TEXT")
 
     def close(self) -> None:
         with self.lock:

@@ -48,6 +48,7 @@ class Worker:
         self.stopping = False
         self._webhooks: set[asyncio.Task[None]] = set()
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
+        self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
 
     def start(self) -> None:
         self.runtime.queue.recover(self.lease_seconds)
@@ -71,8 +72,15 @@ class Worker:
             return False
         if rollback:
             self.rollback.add(run_id)
-        task.cancel()
+        if run_id not in self.cancelled:  # once: a second would cut its recording short
+            self.cancelled.add(run_id)
+            task.cancel()
         return True
+
+    def _take_cancels(self) -> None:
+        """Cancel the runs here that another server was asked to stop (PostgreSQL)."""
+        for run_id, action in self.runtime.queue.cancels(self.owner, list(self.running)):
+            self.cancel(run_id, rollback=action == "rollback")
 
     def _roll_back(self, record: Mapping[str, Any]) -> None:
         """Delete the checkpoints the run made (those its run id marks)."""
@@ -86,6 +94,8 @@ class Worker:
     async def _take(self) -> None:
         queue = self.runtime.queue
         while True:
+            if queue.cancels_announced():
+                self._take_cancels()
             if len(self.running) >= self.concurrency:
                 await queue.wait(1.0)
                 continue
@@ -106,6 +116,7 @@ class Worker:
         for run_id, running in list(self.running.items()):
             if running is task:
                 del self.running[run_id]
+                self.cancelled.discard(run_id)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -114,6 +125,7 @@ class Worker:
                 queue = self.runtime.queue
                 queue.heartbeat(self.owner, list(self.running), self.lease_seconds)
                 queue.recover(self.lease_seconds)
+                self._take_cancels()  # in case a NOTIFY was missed
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
