@@ -73,7 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ..errors import InvalidConfigError
     from ._deps import require_server_deps
 
-    require_server_deps()
+    require_server_deps(postgres=bool(args.database) and is_postgres(args.database))
     import uvicorn
 
     from ._app import create_app

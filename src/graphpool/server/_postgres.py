@@ -23,6 +23,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ._deps import require_server_deps
 from ._dialect import POSTGRES
 from ._queue import SqlRunQueue
 from ._storage import SCHEMA, Storage
@@ -35,14 +36,11 @@ CHANNEL = "graphpool_runs"  # LISTEN/NOTIFY channel: a run may be claimable now
 
 
 def _modules() -> tuple[Any, Any]:
-    try:
-        import psycopg
-        import psycopg_pool
-    except ImportError as exc:
-        raise ImportError(
-            "graphpool serve --database postgresql://... needs psycopg 3 and psycopg_pool: "
-            "pip install 'graphpool[server,postgres]'"
-        ) from exc
+    """psycopg and psycopg_pool (ImportError naming the extras if one is missing)."""
+    require_server_deps(postgres=True)
+    import psycopg
+    import psycopg_pool
+
     return psycopg, psycopg_pool
 
 

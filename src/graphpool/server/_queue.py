@@ -202,7 +202,10 @@ class SqlRunQueue(RunQueue):
     def claim(self, owner: str, lease_seconds: float) -> str | None:
         clock = time.time()
         # the oldest pending run whose thread is free (and whose assistant is under
-        # its limit): one run per thread, and no thread's backlog holds up the others
+        # its limit): one run per thread, and no thread's backlog holds up the others.
+        # "Oldest of its thread" is said outright: with SKIP LOCKED, a server that
+        # skips the run another server is claiming must not take that thread's next
+        # run instead (test_postgres.py checks each thread's order).
         limit = (
             " AND (SELECT COUNT(*) FROM gp_runs a WHERE a.assistant_id = r.assistant_id"
             "  AND a.status = 'running') < ?"
@@ -217,10 +220,11 @@ class SqlRunQueue(RunQueue):
                     "attempt = attempt + 1, updated_at = ? WHERE run_id = ("
                     " SELECT r.run_id FROM gp_runs r WHERE r.status = 'pending'"
                     " AND r.available_at <= ? AND NOT EXISTS (SELECT 1 FROM gp_runs o"
-                    "  WHERE o.thread_id = r.thread_id AND o.status = 'running')"
+                    "  WHERE o.thread_id = r.thread_id AND (o.status = 'running'"
+                    "   OR (o.status = 'pending' AND o.seq < r.seq AND o.available_at <= ?)))"
                     f"{limit} ORDER BY r.seq LIMIT 1{self.storage.dialect.skip_locked})"
                     " RETURNING run_id",
-                    (owner, clock + lease_seconds, now(), clock, *extra),
+                    (owner, clock + lease_seconds, now(), clock, clock, *extra),
                 ).fetchone()
         except self.storage.integrity_errors:
             # another server took a run of the same thread at the same moment
