@@ -1,8 +1,9 @@
 """``graphpool serve`` under load: many SDK clients streaming the seed graph at once.
 
     python bench/bench_server.py [--clients 50] [--runs 8] [--out bench/results/server.md]
+                                 [--database postgresql://...]
 
-Starts ``graphpool serve`` on 127.0.0.1 (a fresh SQLite file), then ``--clients``
+Starts ``graphpool serve`` on 127.0.0.1 (a fresh SQLite file, or ``--database``), then ``--clients``
 asyncio SDK clients each stream ``--runs`` stateless runs of the seed graph (three
 50 ms branches) one after another. Reports runs/s, p50/p99 from create to the first
 event and to the end, and the server's peak memory (VmHWM). Then a flood of
@@ -35,13 +36,13 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(tmp: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start(tmp: str, database: str | None, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     process = subprocess.Popen(
         [sys.executable, "-m", "graphpool", "serve", "--config",
          str(HERE / "server_app" / "langgraph.json"), "--port", str(port),
-         "--database", os.path.join(tmp, f"{port}.db"), *extra],
+         "--database", database or os.path.join(tmp, f"{port}.db"), *extra],
         env=env, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -122,9 +123,10 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=400)
     parser.add_argument("--max-queue", type=int, default=100)
     parser.add_argument("--out", default=str(HERE / "results" / "server.md"))
+    parser.add_argument("--database", help="postgresql://... (default: a fresh SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = _start(tmp, "--max-queue", str(args.max_queue))
+        process, url = _start(tmp, args.database, "--max-queue", str(args.max_queue))
         try:
             wall, first, done = asyncio.run(_load(url, args.clients, args.runs))
             print(f"load: {args.clients * args.runs / wall:.1f} runs/s", flush=True)
@@ -139,7 +141,8 @@ def main() -> None:
         "",
         f"{args.clients} langgraph_sdk async clients, each streaming {args.runs} stateless runs"
         " of the seed graph (three 50 ms branches), on 127.0.0.1; "
-        f"{os.cpu_count()} cores; `python bench/bench_server.py`.",
+        f"{os.cpu_count()} cores; {'PostgreSQL' if args.database else 'SQLite'};"
+        " `python bench/bench_server.py`.",
         "",
         "| runs | runs/s | first event p50 | p99 | completion p50 | p99 | server peak RSS |",
         "|---|---|---|---|---|---|---|",
