@@ -53,6 +53,10 @@ class _Connection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql.replace("?", "%s"), tuple(params))
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), rows)
+
 
 class PostgresStorage(Storage):
     """The server's records in PostgreSQL, on a pool of autocommit connections.

@@ -397,15 +397,14 @@ class Storage(abc.ABC):
         rows = self.rows(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
         return {row["status"]: int(row["n"]) for row in rows}
 
-    def append_event(self, run_id: str, index: int, event: str, data: str) -> None:
-        """Keep a resumable run's event (``stream_resumable``) for reconnects."""
+    def append_events(self, run_id: str, start: int, events: list[tuple[str, str]]) -> None:
+        """Keep a run's events (from index ``start``) for reconnects and other servers."""
         with self.transaction() as db:
-            upsert(
-                db,
-                "gp_run_events",
-                {"run_id": run_id, "idx": index, "event": event, "data": data},
-                ("run_id", "idx"),
-                replace=True,
+            db.executemany(
+                "INSERT INTO gp_run_events (run_id, idx, event, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, idx) DO UPDATE SET event = excluded.event, "
+                "data = excluded.data",
+                [(run_id, start + i, event, data) for i, (event, data) in enumerate(events)],
             )
 
     def run_events(self, run_id: str, start: int = 0) -> list[tuple[str, str]]:

@@ -153,7 +153,7 @@ class Worker:
         if kwargs.get("resumable") or runtime.shared:
             # a run taken over (a restart, or another server died): what went out before
             events.catch_up(runtime.storage.run_events(run_id, len(events.events)))
-            events.persist = functools.partial(runtime.storage.append_event, run_id)
+            events.persist = functools.partial(runtime.storage.append_events, run_id)
         assistant = runtime.storage.get_assistant(record["assistant_id"]) or {}
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
@@ -177,6 +177,7 @@ class Worker:
             self.rollback.discard(run_id)
             await asyncio.to_thread(self._roll_back, record)
         thread = await self._thread_after(graph, config, status)
+        await events.written()  # every event in the database before the run is final
         try:
             runtime.queue.finish(run_id, status, result, thread)
             finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
