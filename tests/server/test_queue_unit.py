@@ -112,3 +112,5 @@ def test_a_cancel_asked_reaches_the_runs_holder(queue: SqlRunQueue) -> None:
     assert queue.ask_cancel(run["run_id"], "rollback")
     assert queue.cancels(other, [run["run_id"]]) == []
     assert queue.cancels(me, [run["run_id"], waiting["run_id"]]) == [(run["run_id"], "rollback")]
+    queue.storage.delete_thread("a")  # through another server, say: its run must stop
+    assert queue.cancels(me, [run["run_id"]]) == [(run["run_id"], "interrupt")]

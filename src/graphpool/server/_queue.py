@@ -109,7 +109,7 @@ class RunQueue(abc.ABC):
 
     def cancels(self, owner: str, run_ids: list[str]) -> list[tuple[str, str]]:
         """The runs among ``run_ids`` held by ``owner`` that were asked to stop, with
-        the action asked."""
+        the action asked (and those deleted meanwhile, with "interrupt")."""
         return []
 
     def cancels_announced(self) -> bool:
@@ -167,11 +167,18 @@ class SqlRunQueue(RunQueue):
             return []
         marks = ", ".join("?" for _ in run_ids)
         rows = self.storage.rows(
-            "SELECT run_id, cancel FROM gp_runs WHERE lease_owner = ? AND status = 'running' "
-            f"AND cancel IS NOT NULL AND run_id IN ({marks})",
-            (owner, *run_ids),
+            f"SELECT run_id, cancel, status, lease_owner FROM gp_runs WHERE run_id IN ({marks})",
+            run_ids,
         )
-        return [(row["run_id"], row["cancel"]) for row in rows]
+        found = {row["run_id"]: row for row in rows}
+        asked = []
+        for run_id in run_ids:
+            row = found.get(run_id)
+            if row is None:  # deleted (its thread was) through another server: stop it
+                asked.append((run_id, "interrupt"))
+            elif row["cancel"] and row["status"] == "running" and row["lease_owner"] == owner:
+                asked.append((run_id, row["cancel"]))
+        return asked
 
     def admit(self, run: Mapping[str, Any]) -> Admission:
         lock = self.storage.dialect.lock

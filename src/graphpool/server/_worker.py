@@ -94,15 +94,16 @@ class Worker:
     async def _take(self) -> None:
         queue = self.runtime.queue
         while True:
-            if queue.cancels_announced():
-                self._take_cancels()
-            if len(self.running) >= self.concurrency:
-                await queue.wait(1.0)
-                continue
             try:
-                run_id = queue.claim(self.owner, self.lease_seconds)
+                if queue.cancels_announced():  # another server asked to stop a run here
+                    self._take_cancels()
+                run_id = (
+                    queue.claim(self.owner, self.lease_seconds)
+                    if len(self.running) < self.concurrency
+                    else None
+                )
             except Exception:  # the database was busy or gone: try again, keep serving
-                log.exception("claiming a run failed")
+                log.exception("reading the run queue failed")
                 await asyncio.sleep(1.0)
                 continue
             if run_id is None:
