@@ -114,3 +114,22 @@ def test_a_cancel_asked_reaches_the_runs_holder(queue: SqlRunQueue) -> None:
     assert queue.cancels(me, [run["run_id"], waiting["run_id"]]) == [(run["run_id"], "rollback")]
     queue.storage.delete_thread("a")  # through another server, say: its run must stop
     assert queue.cancels(me, [run["run_id"]]) == [(run["run_id"], "interrupt")]
+
+
+def test_a_server_cut_off_past_its_lease_loses_the_run(queue: SqlRunQueue) -> None:
+    run = _run("a")
+    queue.admit(run)
+    far = json.loads(owner_id())
+    far[2] = "another-host"  # its pid cannot be checked from here: only the lease counts
+    far = json.dumps(far)
+    assert queue.claim(far, -1) == run["run_id"]  # a lease that already ran out
+    assert queue.recover(30) == 1  # another server puts it back ...
+    me = owner_id()
+    assert queue.claim(me, 30) == run["run_id"]  # ... and takes it
+    assert queue.heartbeat(far, [run["run_id"]], 30) == set()  # the first learns it lost it
+    idle = {"status": "idle", "values": None, "interrupts": {}}
+    queue.finish(run["run_id"], "error", None, idle, far)  # and cannot record an end
+    assert queue.storage.get_run(run["run_id"])["status"] == "running"
+    assert queue.heartbeat(me, [run["run_id"]], 30) == {run["run_id"]}
+    queue.finish(run["run_id"], "success", None, idle, me)
+    assert queue.storage.get_run(run["run_id"])["status"] == "success"

@@ -138,6 +138,13 @@ class Broker:
             while len(self._finished) > KEEP_FINISHED:
                 self._runs.pop(self._finished.popleft(), None)
 
+    def forget(self, run_id: str) -> None:
+        """End the run's followers here and drop its events (this server stopped
+        running it; a new follower starts afresh, from the database)."""
+        events = self._runs.pop(run_id, None)
+        if events is not None:
+            events.close()
+
     # -- a thread's stream: the events of each of its runs, for as long as followed --
 
     def follow_thread(self, thread_id: str) -> RunEvents:

@@ -85,8 +85,9 @@ class RunQueue(abc.ABC):
         """Lease the oldest pending run whose thread is free; its id, or None."""
 
     @abc.abstractmethod
-    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> None:
-        """Extend the leases ``owner`` holds on ``run_ids``."""
+    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> set[str]:
+        """Extend the leases ``owner`` holds on ``run_ids``; those it still holds (a
+        server cut off from the database past its lease may have lost some)."""
 
     @abc.abstractmethod
     def recover(self, lease_seconds: float) -> int:
@@ -94,9 +95,17 @@ class RunQueue(abc.ABC):
         this host) back to pending; how many."""
 
     @abc.abstractmethod
-    def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        result: Any,
+        thread: Mapping[str, Any],
+        owner: str | None = None,
+    ) -> None:
         """Record the run's final ``status`` and ``result`` and the thread's new
-        ``status``/``values``/``interrupts``, in one transaction."""
+        ``status``/``values``/``interrupts``, in one transaction; with ``owner``, only
+        if that server still holds the run."""
 
     @abc.abstractmethod
     def cancel_pending(self, run_id: str) -> bool:
@@ -240,16 +249,17 @@ class SqlRunQueue(RunQueue):
             return None
         return None if row is None else str(row[0])
 
-    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> None:
+    def heartbeat(self, owner: str, run_ids: list[str], lease_seconds: float) -> set[str]:
         if not run_ids:
-            return
+            return set()
         marks = ", ".join("?" for _ in run_ids)
         with self.storage.transaction() as db:
-            db.execute(
+            rows = db.execute(
                 f"UPDATE gp_runs SET lease_until = ? WHERE lease_owner = ? "
-                f"AND status = 'running' AND run_id IN ({marks})",
+                f"AND status = 'running' AND run_id IN ({marks}) RETURNING run_id",
                 (time.time() + lease_seconds, owner, *run_ids),
-            )
+            ).fetchall()
+        return {str(row[0]) for row in rows}
 
     def recover(self, lease_seconds: float) -> int:
         with self.storage.transaction() as db:
@@ -271,13 +281,21 @@ class SqlRunQueue(RunQueue):
             self.notify()
         return len(dead)
 
-    def finish(self, run_id: str, status: str, result: Any, thread: Mapping[str, Any]) -> None:
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        result: Any,
+        thread: Mapping[str, Any],
+        owner: str | None = None,
+    ) -> None:
         stamp = now()
+        held = "" if owner is None else " AND status = 'running' AND lease_owner = ?"
         with self.storage.transaction() as db:
             row = db.execute(
                 "UPDATE gp_runs SET status = ?, result = ?, lease_owner = NULL, updated_at = ? "
-                "WHERE run_id = ? RETURNING thread_id",
-                (status, dumps(result), stamp, run_id),
+                f"WHERE run_id = ?{held} RETURNING thread_id",
+                (status, dumps(result), stamp, run_id, *(() if owner is None else (owner,))),
             ).fetchone()
             if row is not None:
                 busy = db.execute(

@@ -49,6 +49,7 @@ class Worker:
         self._webhooks: set[asyncio.Task[None]] = set()
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
         self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
+        self.lost: set[str] = set()  # runs whose lease another server took: stop, record nothing
 
     def start(self) -> None:
         self.runtime.queue.recover(self.lease_seconds)
@@ -76,6 +77,15 @@ class Worker:
             self.cancelled.add(run_id)
             task.cancel()
         return True
+
+    def _lose(self, run_id: str) -> None:
+        """This server was cut off past the run's lease and another took the run over:
+        stop it without recording anything. Clients following it here are cut off
+        and reconnect; a new follower reads the run from the database (_follow)."""
+        log.warning("run %s: lease lost (another server runs it now); stopping it", run_id)
+        self.lost.add(run_id)
+        self.running[run_id].cancel()
+        self.runtime.broker.forget(run_id)
 
     def _take_cancels(self) -> None:
         """Cancel the runs here that another server was asked to stop (PostgreSQL)."""
@@ -118,13 +128,16 @@ class Worker:
             if running is task:
                 del self.running[run_id]
                 self.cancelled.discard(run_id)
+                self.lost.discard(run_id)
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
                 queue = self.runtime.queue
-                queue.heartbeat(self.owner, list(self.running), self.lease_seconds)
+                held = queue.heartbeat(self.owner, list(self.running), self.lease_seconds)
+                for run_id in set(self.running) - held:
+                    self._lose(run_id)
                 queue.recover(self.lease_seconds)
                 self._take_cancels()  # in case a NOTIFY was missed
             except Exception:  # next beat tries again; leases last three beats
@@ -166,8 +179,8 @@ class Worker:
                 raise ApiError(404, f"graph {assistant.get('graph_id')!r} is not served")
             status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
-            if self.stopping:  # shutting down: the run stays leased; a restart resumes it
-                raise
+            if self.stopping or run_id in self.lost:  # shutting down, or lost: the run
+                raise  # stays as it is in the database; another server resumes it
             status = "interrupted"
         except Exception as exc:  # a failed run is reported to its clients, not raised
             log.info("run %s failed: %r", run_id, exc)
@@ -180,7 +193,7 @@ class Worker:
         thread = await self._thread_after(graph, config, status)
         await events.written()  # every event in the database before the run is final
         try:
-            runtime.queue.finish(run_id, status, result, thread)
+            runtime.queue.finish(run_id, status, result, thread, self.owner)
             finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
             if rolled_back:
                 runtime.storage.delete_run(run_id)
