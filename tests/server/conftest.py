@@ -25,7 +25,8 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("langgraph_sdk")
 
-from graphpool.server._storage import SqliteStorage, Storage
+from graphpool.server._sqlite import SqliteStorage
+from graphpool.server._storage import Storage
 
 APP = Path(__file__).parent / "app"
 SRC = Path(__file__).resolve().parents[2] / "src"

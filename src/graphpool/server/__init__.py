@@ -13,7 +13,7 @@ How a request flows::
                                                              v
                      _broker (per-run event log) ──> _sse (Server-Sent Events to clients)
 
-The database is one SQLite file (``_storage.SqliteStorage``), or a PostgreSQL
+The database is one SQLite file (``_sqlite.SqliteStorage``), or a PostgreSQL
 database that several servers share (``_postgres``: the same queries, with the
 dialect's differences in ``_dialect``; ``LISTEN``/``NOTIFY`` wakes idle servers,
 and ``_follow`` streams a run that another server runs). Checkpoints and store

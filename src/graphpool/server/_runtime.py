@@ -15,7 +15,8 @@ from ._broker import Broker
 from ._dialect import is_postgres
 from ._errors import ApiError, not_found
 from ._queue import RunQueue, SqlRunQueue
-from ._storage import SqliteStorage, Storage
+from ._sqlite import SqliteStorage
+from ._storage import Storage
 
 __all__ = ["Runtime", "default_assistant_id"]
 

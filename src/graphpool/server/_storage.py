@@ -1,7 +1,7 @@
 """The server's records: assistants, threads and runs (the run queue), in SQLite or PostgreSQL.
 
 :class:`Storage` holds every query, written once; a subclass brings the connection
-and the :class:`~._dialect.Dialect` (:class:`SqliteStorage` here, one SQLite file;
+and the :class:`~._dialect.Dialect` (``_sqlite.SqliteStorage``, one SQLite file;
 ``_postgres.PostgresStorage``, one database that several servers share).
 Checkpoints and store items sit in the same database, through graphpool's own
 saver and store. Every write here is one transaction committed before the call
@@ -11,15 +11,12 @@ returns: a run the API accepted is on disk (durable admission).
 from __future__ import annotations
 
 import abc
-import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from .._sqlite import open_database
-from ._dialect import SQLITE, Dialect, upsert
+from ._dialect import Dialect, upsert
 from ._json import dumps, loads, now
 from ._rows import (
     assistant_row,
@@ -30,7 +27,7 @@ from ._rows import (
     where_clause,
 )
 
-__all__ = ["SCHEMA", "SqliteStorage", "Storage"]
+__all__ = ["SCHEMA", "Storage"]
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS gp_assistants (
@@ -418,42 +415,3 @@ class Storage(abc.ABC):
     def run_result(self, run_id: str) -> Any:
         rows = self.rows("SELECT result FROM gp_runs WHERE run_id = ?", (run_id,))
         return loads(rows[0]["result"]) if rows and rows[0]["result"] is not None else None
-
-
-class SqliteStorage(Storage):
-    """The records in one SQLite file: one connection, used by the event loop's thread
-    and the worker's tasks under a lock; each statement is short, so the loop never
-    waits long."""
-
-    dialect = SQLITE
-    integrity_errors = (sqlite3.IntegrityError,)
-
-    def __init__(self, path: str) -> None:
-        self.conn, _ = open_database(path, owner="graphpool serve", timeout=30.0)
-        self.lock = threading.RLock()
-        self.create_tables(SCHEMA)
-        if "cancel" not in self.columns("gp_runs"):  # a file from before it was added
-            with self.transaction() as db:
-                db.execute("ALTER TABLE gp_runs ADD COLUMN cancel TEXT")
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock (rolled back on error)."""
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.lock:
-            cursor = self.conn.execute(sql, tuple(params))
-            names = [c[0] for c in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
