@@ -1,16 +1,22 @@
 """``_postgres``: several servers' queues on one PostgreSQL database claim each run once,
-keep one run per thread, and an idle server's ``wait`` wakes on another's ``NOTIFY``."""
+keep one run per thread, and an idle server's ``wait`` wakes on another's ``NOTIFY``;
+and the API's queries that differ by dialect (JSON filters, upserts, copying a
+thread's checkpoints) through the SDK against ``graphpool serve`` on PostgreSQL.
+(``GRAPHPOOL_TEST_SERVE_DB=postgres`` runs every contract test there.)"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graphpool.server._queue import owner_id
+
+from .conftest import serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,3 +107,36 @@ def test_an_idle_server_wakes_on_another_servers_admission(pg_database: str) -> 
     finally:
         admitting.storage.close()
         idle.storage.close()
+
+
+def test_the_api_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    from langgraph_sdk import get_sync_client
+
+    with serve(tmp_path, database=pg_database) as url:
+        client = get_sync_client(url=url)
+        try:
+            system = client.assistants.search(metadata={"created_by": "system"}, limit=100)
+            assert "chain" in {a["graph_id"] for a in system}
+            made = client.assistants.create("chain", name="mine", metadata={"team": "a"})
+            client.assistants.update(made["assistant_id"], name="mine 2")  # an upsert
+            assert [v["version"] for v in client.assistants.get_versions(made["assistant_id"])] == [
+                2,
+                1,
+            ]
+            thread_id = client.threads.create(metadata={"tag": "pg", "n": 1})["thread_id"]
+            client.runs.wait(thread_id, "chain", input={"items": []})
+            assert [t["thread_id"] for t in client.threads.search(metadata={"n": 1})] == [thread_id]
+            hits = client.threads.search(values={"items": ["hello", "second"]})
+            assert [t["thread_id"] for t in hits] == [thread_id]
+            assert client.threads.count(metadata={"tag": "pg"}) == 1
+            copied = client.threads.copy(thread_id)["thread_id"]  # the saver's columns
+            assert client.threads.get_state(copied)["values"] == {"items": ["hello", "second"]}
+            client.store.put_item(["u"], "prefs", {"theme": "dark"})
+            dark = client.store.search_items(["u"], filter={"theme": "dark"})["items"]
+            assert [item["key"] for item in dark] == ["prefs"]
+            cron = client.crons.create_for_thread(thread_id, "chain", schedule="0 9 * * *")
+            assert [c["cron_id"] for c in client.crons.search(thread_id=thread_id)] == [
+                cron["cron_id"]
+            ]
+        finally:
+            client.http.client.close()
