@@ -11,6 +11,7 @@ Cancelling a run through the server that does not run it stops it too.
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .conftest import free_port, start, stop
@@ -191,3 +193,33 @@ def test_a_run_is_cancelled_through_the_server_not_running_it(
         finally:
             for client in clients:
                 client.http.client.close()
+
+
+def test_a_thread_is_followed_through_the_server_not_running_its_run(
+    tmp_path: Path, pg_database: str
+) -> None:
+    from langgraph_sdk import get_sync_client
+
+    with two_servers(tmp_path, pg_database) as servers:
+        client = get_sync_client(url=f"http://127.0.0.1:{servers[0][1]}")
+        try:
+            thread_id = client.threads.create()["thread_id"]
+            run = client.runs.create(thread_id, "crash", input={"items": []}, stream_mode="updates")
+            other = servers[1 - _runner(tmp_path / "tally", servers)][1]
+            events: list[tuple[str, object]] = []
+            with httpx.Client(base_url=f"http://127.0.0.1:{other}", timeout=30) as raw:
+                # subscribed once the response has started: then step two may end
+                with raw.stream("GET", f"/threads/{thread_id}/stream") as response:
+                    (tmp_path / "go").touch()
+                    event = None
+                    for line in response.iter_lines():
+                        if line.startswith("event: "):
+                            event = line[len("event: ") :]
+                        elif line.startswith("data: ") and event is not None:
+                            events.append((event, json.loads(line[len("data: ") :])))
+                            if event == "updates":
+                                break
+            assert events == [("updates", {"later": {"items": ["later"]}})]
+            client.runs.join(thread_id, run["run_id"])
+        finally:
+            client.http.client.close()

@@ -160,6 +160,11 @@ class Broker:
         else:
             self._threads[thread_id] = (count - 1, channel)
 
+    def thread_channel(self, thread_id: str) -> RunEvents | None:
+        """The thread's channel while anyone follows the thread."""
+        followed = self._threads.get(thread_id)
+        return None if followed is None else followed[1]
+
     def to_thread(self, thread_id: str, event: str, data: str) -> None:
         """Copy a run's event to its thread's channel, if anyone follows the thread."""
         followed = self._threads.get(thread_id)

@@ -5,6 +5,8 @@ Servers that share a database write every event of every run to it as it goes
 not run the run gets the events that server copies from the database while the
 run goes on elsewhere (or waits in the queue, or is taken over after its server
 died); if this server takes the run itself, its worker carries on from there.
+A thread's followers (``/threads/{id}/stream``) get its runs' events from the
+database too, wherever the runs run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ._queue import FINAL
 from ._runtime import Runtime
 from ._worker import Worker
 
-__all__ = ["follow"]
+__all__ = ["follow", "follow_thread"]
 
 log = logging.getLogger("graphpool.server")
 
@@ -56,3 +58,43 @@ async def _tail(rt: Runtime, worker: Worker, run_id: str, events: RunEvents) -> 
             await asyncio.sleep(POLL_SECONDS)
     finally:
         events.tailing = False
+
+
+def follow_thread(rt: Runtime, thread_id: str) -> RunEvents:
+    """The thread's channel: the events of its runs from now on (leave with
+    ``rt.broker.leave_thread``); on a shared database, copied from it."""
+    channel = rt.broker.follow_thread(thread_id)
+    if rt.shared and not channel.tailing:
+        # what is there now is not shown: noted before the reply starts, so that a run
+        # the client starts once subscribed is shown whole
+        seen = {run_id: count for run_id, _, count in rt.storage.thread_runs(thread_id)}
+        channel.tailing = True
+        task = asyncio.get_running_loop().create_task(_tail_thread(rt, thread_id, channel, seen))
+        _tails.add(task)
+        task.add_done_callback(_tails.discard)
+    return channel
+
+
+async def _tail_thread(
+    rt: Runtime, thread_id: str, channel: RunEvents, seen: dict[str, int]
+) -> None:
+    """Copy the events of the thread's runs to its channel while anyone follows it,
+    each run's from index ``seen[run id]`` (0 for runs that come later)."""
+    ended: set[str] = set()  # runs ended with all their events copied
+    try:
+        while rt.broker.thread_channel(thread_id) is channel:
+            try:
+                for run_id, status, _ in rt.storage.thread_runs(thread_id):
+                    if run_id in ended:
+                        continue
+                    stored = rt.storage.run_events(run_id, seen.get(run_id, 0))
+                    for event, data in stored:
+                        channel.push(event, data)
+                    seen[run_id] = seen.get(run_id, 0) + len(stored)
+                    if status in FINAL:  # read before its events: they were all in
+                        ended.add(run_id)
+            except Exception:  # the database is away for a moment: try again
+                log.warning("following thread %s failed", thread_id, exc_info=True)
+            await asyncio.sleep(POLL_SECONDS)
+    finally:
+        channel.tailing = False

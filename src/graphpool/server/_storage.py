@@ -404,6 +404,16 @@ class Storage(abc.ABC):
                 [(run_id, start + i, event, data) for i, (event, data) in enumerate(events)],
             )
 
+    def thread_runs(self, thread_id: str) -> list[tuple[str, str, int]]:
+        """The thread's runs as (run id, status, events kept), in admission order."""
+        rows = self.rows(
+            "SELECT r.run_id, r.status, (SELECT COUNT(*) FROM gp_run_events e "
+            " WHERE e.run_id = r.run_id) AS n FROM gp_runs r WHERE r.thread_id = ? "
+            "ORDER BY r.seq",
+            (thread_id,),
+        )
+        return [(row["run_id"], row["status"], int(row["n"])) for row in rows]
+
     def run_events(self, run_id: str, start: int = 0) -> list[tuple[str, str]]:
         """The run's kept events from index ``start`` on."""
         rows = self.rows(

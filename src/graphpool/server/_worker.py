@@ -162,7 +162,8 @@ class Worker:
 
         def push(event: str, data: str) -> None:
             events.push(event, data)
-            runtime.broker.to_thread(thread_id, event, data)
+            if not runtime.shared:  # shared: thread followers read the database (_follow)
+                runtime.broker.to_thread(thread_id, event, data)
 
         if kwargs.get("resumable") or runtime.shared:
             # a run taken over (a restart, or another server died): what went out before
