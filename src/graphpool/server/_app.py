@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._compiled import CompiledStateGraph
 from ._crons import CronTable, Scheduler
 from ._errors import ApiError
+from ._follow import stop_following
 from ._http import json_response
 from ._runtime import Runtime
 from ._worker import Worker
@@ -118,6 +119,7 @@ def create_app(
             yield
         finally:
             await scheduler.stop()
+            await stop_following()
             await worker.stop()
             runtime.close()
 

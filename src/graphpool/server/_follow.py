@@ -19,7 +19,7 @@ from ._queue import FINAL
 from ._runtime import Runtime
 from ._worker import Worker
 
-__all__ = ["follow", "follow_thread"]
+__all__ = ["follow", "follow_thread", "stop_following"]
 
 log = logging.getLogger("graphpool.server")
 
@@ -98,3 +98,11 @@ async def _tail_thread(
             await asyncio.sleep(POLL_SECONDS)
     finally:
         channel.tailing = False
+
+
+async def stop_following() -> None:
+    """Stop every copy from the database (the server is shutting down)."""
+    tasks = list(_tails)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
