@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from .conftest import serve
 pytestmark = pytest.mark.timeout(120)
 
 THREADS = ("a", "b", "c")
+IDLE = {"status": "idle", "values": None, "interrupts": {}}
 
 
 def _run(thread: str) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def test_servers_claim_each_run_once_and_one_per_thread(pg_database: str) -> Non
         claimed: list[str] = []
         broken: list[str] = []
 
-        def serve(queue: Any) -> None:
+        def claim_all(queue: Any) -> None:  # one server's worker loop
             me = owner_id()
             while True:
                 with lock:
@@ -67,12 +69,12 @@ def test_servers_claim_each_run_once_and_one_per_thread(pg_database: str) -> Non
                         broken.append(f"{run_id} and {running[thread]} both run on {thread}")
                     running[thread] = run_id
                     claimed.append(run_id)
+                time.sleep(0.002)  # "runs" a moment, so that overlapping runs would show
                 with lock:
                     del running[thread]
-                queue.finish(run_id, "success", None, {"status": "idle", "values": None,
-                                                        "interrupts": {}})  # fmt: skip
+                queue.finish(run_id, "success", None, IDLE)
 
-        workers = [threading.Thread(target=serve, args=(q,)) for q in queues]
+        workers = [threading.Thread(target=claim_all, args=(q,)) for q in queues]
         for worker in workers:
             worker.start()
         for worker in workers:
