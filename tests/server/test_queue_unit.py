@@ -133,3 +133,22 @@ def test_a_server_cut_off_past_its_lease_loses_the_run(queue: SqlRunQueue) -> No
     assert queue.heartbeat(me, [run["run_id"]], 30) == {run["run_id"]}
     queue.finish(run["run_id"], "success", None, idle, me)
     assert queue.storage.get_run(run["run_id"])["status"] == "success"
+
+
+def test_old_events_of_ended_runs_are_dropped_unless_resumable(queue: SqlRunQueue) -> None:
+    plain, resumable = _run("a"), {**_run("b"), "kwargs": {"resumable": True}}
+    for run in (plain, resumable):
+        queue.admit(run)
+        assert queue.claim(owner_id(), 30) == run["run_id"]
+        queue.storage.append_events(run["run_id"], 0, [("metadata", "{}"), ("values", "1")])
+    running = _run("a")  # still running: its events stay
+    queue.admit(running)
+    for run in (plain, resumable):
+        _done(queue, run["run_id"])
+    assert queue.claim(owner_id(), 30) == running["run_id"]
+    queue.storage.append_events(running["run_id"], 0, [("metadata", "{}")])
+    assert queue.storage.drop_events("2000-01-01T00:00:00+00:00") == 0  # none ended before
+    assert queue.storage.drop_events("2999-01-01T00:00:00+00:00") == 2
+    assert queue.storage.run_events(plain["run_id"]) == []
+    assert len(queue.storage.run_events(resumable["run_id"])) == 2
+    assert len(queue.storage.run_events(running["run_id"])) == 1

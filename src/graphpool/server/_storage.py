@@ -404,6 +404,20 @@ class Storage(abc.ABC):
                 [(run_id, start + i, event, data) for i, (event, data) in enumerate(events)],
             )
 
+    def drop_events(self, ended_before: str) -> int:
+        """Forget the kept events of runs that ended before ``ended_before`` (ISO time)
+        and were not ``stream_resumable`` (kept, on a shared database, for clients of
+        other servers while the run went on); how many."""
+        resumable, params = self.dialect.json_match("kwargs", "resumable", True)
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM gp_run_events WHERE run_id IN (SELECT run_id FROM gp_runs "
+                "WHERE status IN ('success', 'error', 'interrupted', 'timeout') "
+                f"AND updated_at < ? AND NOT COALESCE({resumable}, 1 = 0))",  # absent: not
+                (ended_before, *params),
+            )
+        return int(cursor.rowcount)
+
     def thread_runs(self, thread_id: str) -> list[tuple[str, str, int]]:
         """The thread's runs as (run id, status, events kept), in admission order."""
         rows = self.rows(

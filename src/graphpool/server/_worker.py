@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = ["Worker"]
 log = logging.getLogger("graphpool.server")
 
 LEASE_SECONDS = 30.0
+KEEP_EVENTS_SECONDS = 3600.0  # shared database: a finished run's events, for late joiners
 
 
 class Worker:
@@ -49,6 +52,7 @@ class Worker:
         self._webhooks: set[asyncio.Task[None]] = set()
         self.rollback: set[str] = set()  # runs cancelled with multitask "rollback"
         self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
+        self._swept = 0.0  # when old run events were last dropped (shared database)
         self.lost: set[str] = set()  # runs whose lease another server took: stop, record nothing
 
     def start(self) -> None:
@@ -140,6 +144,12 @@ class Worker:
                     self._lose(run_id)
                 queue.recover(self.lease_seconds)
                 self._take_cancels()  # in case a NOTIFY was missed
+                if self.runtime.shared and time.time() - self._swept > 60:
+                    self._swept = time.time()
+                    ended = time.time() - KEEP_EVENTS_SECONDS
+                    self.runtime.storage.drop_events(
+                        datetime.datetime.fromtimestamp(ended, datetime.timezone.utc).isoformat()
+                    )
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
