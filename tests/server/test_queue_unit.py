@@ -178,3 +178,28 @@ def test_a_run_admitted_on_another_thread_wakes_the_waiting_worker(queue: SqlRun
             await queue.aclose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_a_cancelled_wait_ends_even_as_a_wake_up_comes(queue: SqlRunQueue) -> None:
+    """The worker's stop cancels its wait; a wake-up at the same moment (a run's end
+    on the database thread) must not swallow the cancel, or the worker never stops."""
+
+    async def scenario() -> None:
+        try:
+            for _ in range(20):  # the wake-up a few loop steps before or after the cancel
+                for steps in range(4):
+                    waiting = asyncio.ensure_future(queue.wait(60.0))
+                    for _ in range(steps):
+                        await asyncio.sleep(0)
+                    queue.notify()
+                    await asyncio.sleep(0)
+                    if waiting.done():  # woken before the cancel: nothing to swallow
+                        continue
+                    waiting.cancel()
+                    with pytest.raises(asyncio.CancelledError):  # not a normal return
+                        await waiting
+        finally:
+            await queue.aclose()
+
+    asyncio.run(scenario())

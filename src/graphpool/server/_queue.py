@@ -155,8 +155,13 @@ class RunQueue(abc.ABC):
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
             self._loop = asyncio.get_running_loop()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        # not asyncio.wait_for: on Python 3.11 it can swallow a cancel that comes
+        # as the event is set (here from another thread), and the worker would not stop
+        waiter = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=timeout)
+        finally:
+            waiter.cancel()
         self._wakeup.clear()
 
 
