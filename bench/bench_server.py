@@ -217,13 +217,16 @@ def _report(args: argparse.Namespace, servers: list[Server], rss: dict[str, floa
             flood: tuple[int, int, int] | None, note: str) -> list[str]:  # fmt: skip
     total = args.clients * args.runs
     lines = [
-        "# graphpool serve under load, beside langgraph dev",
+        "# graphpool serve under load" + (", beside langgraph dev" if len(servers) > 1 else ""),
         "",
         f"{args.clients} langgraph_sdk async clients, each streaming {args.runs} stateless runs"
         f" of the seed graph (three 50 ms branches): {total} runs a round, on 127.0.0.1;"
         f" {os.cpu_count()} cores; graphpool on {'PostgreSQL' if args.database else 'SQLite'};"
-        " each figure is the median of {args.repeat} rounds, the"
-        " servers taking turns; `python bench/bench_server.py`.",
+        f" each figure is the median of {args.repeat} rounds, the"
+        " servers taking turns; `python bench/bench_server.py"
+        + (" --database postgresql://..." if args.database else "")
+        + (" --no-langgraph-dev" if args.no_langgraph_dev else "")
+        + "`.",
         "",
         "| server | runs/s | first event p50 | p99 | completion p50 | p99 | peak RSS |",
         "|---|---|---|---|---|---|---|",
