@@ -3,10 +3,11 @@
     python bench/bench_server.py [--clients 50] [--runs 8] [--repeat 3]
                                  [--langgraph-dev PATH | --no-langgraph-dev]
                                  [--url URL ...] [--out bench/results/server.md]
+                                 [--database postgresql://...]
 
-Starts ``graphpool serve`` on 127.0.0.1 (a fresh SQLite file) and, if its CLI is
-found (``--langgraph-dev``, by default ``.venv-lgdev/bin/langgraph``: a separate venv
-with ``langgraph-cli[inmem]``), ``langgraph dev`` on the same seed graph (three
+Starts ``graphpool serve`` on 127.0.0.1 (a fresh SQLite file, or ``--database``)
+and, if its CLI is found (``--langgraph-dev``, by default ``.venv-lgdev/bin/langgraph``:
+a separate venv with ``langgraph-cli[inmem]``), ``langgraph dev`` on the same seed graph (three
 50 ms branches, built with LangGraph there). ``--url`` loads servers already running
 instead (any that speaks LangGraph's API and serves the graph as ``seed``).
 
@@ -89,12 +90,12 @@ def _wait_ok(process: subprocess.Popen[bytes], url: str, what: str) -> None:
     raise SystemExit(f"{what} did not start")
 
 
-def _start_graphpool(tmp: str, max_queue: int) -> Server:
+def _start_graphpool(tmp: str, max_queue: int, database: str | None = None) -> Server:
     port = _port()
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     process = subprocess.Popen(
         [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / "langgraph.json"),
-         "--port", str(port), "--database", os.path.join(tmp, f"{port}.db"),
+         "--port", str(port), "--database", database or os.path.join(tmp, f"{port}.db"),
          "--max-queue", str(max_queue)],
         env=env, start_new_session=True,
     )  # fmt: skip
@@ -216,12 +217,16 @@ def _report(args: argparse.Namespace, servers: list[Server], rss: dict[str, floa
             flood: tuple[int, int, int] | None, note: str) -> list[str]:  # fmt: skip
     total = args.clients * args.runs
     lines = [
-        "# graphpool serve under load, beside langgraph dev",
+        "# graphpool serve under load" + (", beside langgraph dev" if len(servers) > 1 else ""),
         "",
         f"{args.clients} langgraph_sdk async clients, each streaming {args.runs} stateless runs"
         f" of the seed graph (three 50 ms branches): {total} runs a round, on 127.0.0.1;"
-        f" {os.cpu_count()} cores; each figure is the median of {args.repeat} rounds, the"
-        " servers taking turns; `python bench/bench_server.py`.",
+        f" {os.cpu_count()} cores; graphpool on {'PostgreSQL' if args.database else 'SQLite'};"
+        f" each figure is the median of {args.repeat} rounds, the"
+        " servers taking turns; `python bench/bench_server.py"
+        + (" --database postgresql://..." if args.database else "")
+        + (" --no-langgraph-dev" if args.no_langgraph_dev else "")
+        + "`.",
         "",
         "| server | runs/s | first event p50 | p99 | completion p50 | p99 | peak RSS |",
         "|---|---|---|---|---|---|---|",
@@ -276,6 +281,7 @@ def main() -> None:
     parser.add_argument("--url", action="append", default=[],
                         help="load this running server, not new ones (repeatable)")  # fmt: skip
     parser.add_argument("--out", default=str(HERE / "results" / "server.md"))
+    parser.add_argument("--database", help="postgresql://... (default: a fresh SQLite file)")
     args = parser.parse_args()
     servers: list[Server] = []
     note = ""
@@ -284,7 +290,7 @@ def main() -> None:
             if args.url:
                 servers = [Server(url, url) for url in args.url]
             else:
-                servers.append(_start_graphpool(tmp, args.max_queue))
+                servers.append(_start_graphpool(tmp, args.max_queue, args.database))
                 if args.no_langgraph_dev:
                     note = "langgraph dev: not run (--no-langgraph-dev)."
                 elif not args.langgraph_dev.exists():

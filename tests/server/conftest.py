@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,9 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 pytest.importorskip("langgraph_sdk")
+
+from graphpool.server._sqlite import SqliteStorage
+from graphpool.server._storage import Storage
 
 APP = Path(__file__).parent / "app"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -35,9 +39,15 @@ def free_port() -> int:
 
 
 def start(
-    tmp: Path, port: int, database: Path, *extra: str, env: dict[str, str] | None = None
+    tmp: Path,
+    port: int,
+    database: Path | str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    config: str = "langgraph.json",
 ) -> subprocess.Popen[bytes]:
-    """Start ``graphpool serve`` and wait until it answers ``/ok``."""
+    """Start ``graphpool serve`` (``config``: a file in ``app/``) and wait until it
+    answers ``/ok``."""
     environ = {**os.environ, **(env or {})}
     environ["PYTHONPATH"] = os.pathsep.join([str(SRC), environ.get("PYTHONPATH", "")])
     environ.setdefault("GRAPHPOOL_TEST_NAP", "0.5")
@@ -45,7 +55,7 @@ def start(
     log_path = tmp / f"serve-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / "langgraph.json"),
+            [sys.executable, "-m", "graphpool", "serve", "--config", str(APP / config),
              "--port", str(port), "--database", str(database), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=environ, start_new_session=True,
         )  # fmt: skip
@@ -75,10 +85,13 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``graphpool serve`` until the block ends; yields its base URL."""
+def serve(
+    tmp: Path, *extra: str, env: dict[str, str] | None = None, database: str | None = None
+) -> Iterator[str]:
+    """Run ``graphpool serve`` until the block ends (on ``database``, by default a new
+    SQLite file); yields its base URL."""
     port = free_port()
-    process = start(tmp, port, tmp / f"serve-{port}.db", *extra, env=env)
+    process = start(tmp, port, database or tmp / f"serve-{port}.db", *extra, env=env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -92,10 +105,17 @@ def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(server_dir: Path) -> Iterator[str]:
-    """The base URL of a ``graphpool serve`` shared by the session's tests."""
-    with serve(server_dir) as url:
-        yield url
+def server(server_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of a ``graphpool serve`` shared by the session's tests: on a
+    SQLite file, or with ``GRAPHPOOL_TEST_SERVE_DB=postgres`` on a PostgreSQL database
+    (the contract tests then run against the PostgreSQL mode)."""
+    if os.environ.get("GRAPHPOOL_TEST_SERVE_DB") != "postgres":
+        with serve(server_dir) as url:
+            yield url
+        return
+    for database in fresh_database(request.getfixturevalue("postgres_url")):
+        with serve(server_dir, database=database) as url:
+            yield url
 
 
 @pytest.fixture
@@ -105,6 +125,41 @@ def client(server: str):  # type: ignore[no-untyped-def]
     made = get_sync_client(url=server)
     yield made
     made.http.client.close()
+
+
+def fresh_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the session's throwaway PostgreSQL (tests/conftest.py's
+    ``postgres_url``): its URL, and the database dropped afterwards."""
+    import psycopg
+
+    name = f"gp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (see :func:`fresh_database`)."""
+    yield from fresh_database(postgres_url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """The server's storage on each database, empty; closed after the test."""
+    made: Storage
+    if request.param == "sqlite":
+        made = SqliteStorage(str(tmp_path / "serve.db"))
+    else:
+        from graphpool.server._postgres import PostgresStorage
+
+        made = PostgresStorage(request.getfixturevalue("pg_database"))
+    yield made
+    made.close()
 
 
 # -- langgraph dev as the reference (tests/server/test_reference.py) ----------------

@@ -1,8 +1,10 @@
-"""``RunEvents``: followers from any index, keep-alive ticks while idle, the end."""
+"""``RunEvents``: followers from any index, keep-alive ticks while idle, the end, and
+events written to the database (in batches) before any follower sees them."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -62,3 +64,37 @@ def test_broker_forgets_the_oldest_finished_runs(monkeypatch: pytest.MonkeyPatch
         assert broker.get("running") is not None
 
     asyncio.run(scenario())
+
+
+def test_written_events_are_shown_only_once_stored_and_in_order() -> None:
+    stored: list[tuple[int, str, str]] = []
+    gate = threading.Event()  # holds the first write, as a slow database would
+
+    def persist(start: int, batch: list[tuple[str, str]]) -> None:
+        gate.wait(30)
+        stored.extend((start + i, event, data) for i, (event, data) in enumerate(batch))
+
+    async def scenario() -> None:
+        events = RunEvents()
+        events.persist = persist
+        seen: list[object] = []
+
+        async def follow() -> None:
+            async for item in events.follow(0):
+                seen.append(item)
+
+        follower = asyncio.create_task(follow())
+        events.push("metadata", "{}")
+        await asyncio.sleep(0.05)
+        events.push("values", "1")  # while the first write waits: the next batch
+        events.push("values", "2")
+        events.close()
+        assert seen == [] and not events.done  # nothing shown before it is stored
+        gate.set()
+        await events.written()
+        await asyncio.wait_for(follower, 30)
+        assert events.done
+        assert seen == [(0, "metadata", "{}"), (1, "values", "1"), (2, "values", "2")]
+
+    asyncio.run(scenario())
+    assert stored == [(0, "metadata", "{}"), (1, "values", "1"), (2, "values", "2")]

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graphpool.server._storage import Storage
+
 from .conftest import APP
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -79,3 +81,15 @@ def test_scheduler_fires_due_crons_once(tmp_path: Path, monkeypatch: pytest.Monk
         assert moved["next_run_date"] == (due + datetime.timedelta(minutes=5)).isoformat()
     finally:
         runtime.close()
+
+
+def test_a_cron_moved_on_by_another_server_is_not_fired_again(storage: Storage) -> None:
+    from graphpool.server._crons import CronTable, new_cron, schedule_next
+
+    crons = CronTable(storage)
+    crons.put(new_cron({"schedule": "*/5 * * * *"}, "x", None))
+    (seen,) = crons.due(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    upcoming = schedule_next(seen, datetime.datetime.fromisoformat(seen["next_run_date"]))
+    assert crons.advance(seen, upcoming)  # the first server to move it on fires it
+    assert not crons.advance(seen, upcoming)  # a second one, which saw it due too, does not
+    assert crons.get(seen["cron_id"])["next_run_date"] == upcoming

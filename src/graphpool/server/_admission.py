@@ -173,14 +173,16 @@ async def admit_run_async(
 
 
 def cancel_run(rt: Runtime, worker: Worker, run_id: str, *, rollback: bool = False) -> None:
-    """Stop a run: pending, it never starts; running here, it is cancelled.
+    """Stop a run: pending, it never starts; running here, it is cancelled; running
+    on another server (PostgreSQL), that server is asked to cancel it.
     ``rollback``: the run and the checkpoints it made are deleted too."""
     if rt.queue.cancel_pending(run_id):
         rt.broker.close(run_id)
         if rollback:
             rt.storage.delete_run(run_id)
-    else:
-        worker.cancel(run_id, rollback=rollback)
+    elif not worker.cancel(run_id, rollback=rollback) and rt.shared:
+        # running on another server: it reads the request (woken by NOTIFY)
+        rt.queue.ask_cancel(run_id, "rollback" if rollback else "interrupt")
 
 
 def check_run(data: Mapping[str, Any], *, stateless: bool) -> None:

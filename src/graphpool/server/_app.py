@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._compiled import CompiledStateGraph
 from ._crons import CronTable, Scheduler
 from ._errors import ApiError
+from ._follow import stop_following
 from ._http import json_response
 from ._runtime import Runtime
 from ._worker import Worker
@@ -82,10 +83,13 @@ def create_app(
     per_assistant: int | None = None,
     store: Mapping[str, Any] | None = None,
     auth_token: str | None = None,
+    lease_seconds: float = 30.0,
 ) -> Starlette:
-    """The server's ASGI app for ``graphs``, keeping everything in the SQLite file
-    ``database``; runs at most ``concurrency`` runs at once, and answers 503 to new
-    runs while ``max_queue`` wait; ``per_assistant``: most runs of one assistant at once."""
+    """The server's ASGI app for ``graphs``, keeping everything in ``database`` (a
+    SQLite file, or a ``postgresql://`` URL that several servers share); runs at most
+    ``concurrency`` runs at once, and answers 503 to new runs while ``max_queue``
+    wait; ``per_assistant``: most runs of one assistant at once; ``lease_seconds``:
+    how long a run stays with a server that stopped renewing its lease."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
@@ -103,7 +107,7 @@ def create_app(
         runtime = Runtime(
             graphs, database, max_queue=max_queue, per_assistant=per_assistant, store=store
         )
-        worker = Worker(runtime, concurrency)
+        worker = Worker(runtime, concurrency, lease_seconds)
         crons = CronTable(runtime.storage)
         scheduler = Scheduler(runtime, crons, worker)
         app.state.runtime = runtime
@@ -115,6 +119,7 @@ def create_app(
             yield
         finally:
             await scheduler.stop()
+            await stop_following()
             await worker.stop()
             runtime.close()
 

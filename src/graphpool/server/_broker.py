@@ -3,17 +3,21 @@
 A run's worker :meth:`RunEvents.push` es events; a stream, a join or a reconnect
 reads them with :meth:`RunEvents.follow` from any index, so a client that connects
 late (or reconnects with ``Last-Event-ID``) sees every event once, in order.
-Events live on this event loop; a run created with ``stream_resumable`` also
-writes each one to the database, so a server started again replays them.
+Events live on this event loop; a run created with ``stream_resumable`` (every
+run, on a database several servers share) also writes them to the database, so
+a server started again, or another server, replays them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 from collections.abc import AsyncIterator, Callable
 
 __all__ = ["Broker", "RunEvents"]
+
+log = logging.getLogger("graphpool.server")
 
 KEEP_FINISHED = 1000  # finished runs whose events stay for late joiners
 
@@ -25,20 +29,60 @@ class RunEvents:
         self.events: list[tuple[str, str]] = []
         self.done = False
         self.result: object = None  # the run's result (wait, join), set before it is done
-        # stream_resumable: each event is also written here, to survive a restart
-        self.persist: Callable[[int, str, str], None] | None = None
+        # stream_resumable (or a database several servers share): events are also
+        # written there, ``persist(first index, events)``, in batches and off the event
+        # loop; followers see an event only once it is written, so a client never
+        # saw one that a server taking the run over would not replay (test_failover)
+        self.persist: Callable[[int, list[tuple[str, str]]], None] | None = None
+        self.tailing = False  # events copied from the database (run on another server)
+        self._unwritten: list[tuple[str, str]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
         self._changed = asyncio.Event()
 
     def push(self, event: str, data: str) -> None:
-        index = len(self.events)
-        self.events.append((event, data))
-        if self.persist is not None:
-            self.persist(index, event, data)
-        self._wake()
+        if self.persist is None:
+            self.events.append((event, data))
+            self._wake()
+            return
+        self._unwritten.append((event, data))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write(self.persist))
+
+    async def _write(self, persist: Callable[[int, list[tuple[str, str]]], None]) -> None:
+        try:
+            while self._unwritten:
+                batch, self._unwritten = self._unwritten, []
+                try:
+                    await asyncio.to_thread(persist, len(self.events), batch)
+                except Exception:  # shown all the same: the live stream goes on
+                    log.warning("writing %d run events failed", len(batch), exc_info=True)
+                self.events.extend(batch)
+                self._wake()
+        finally:
+            self._writer = None
+            if self._closing:
+                self.done = True
+                self._wake()
+
+    async def written(self) -> None:
+        """Wait until every event pushed so far is written (and shown)."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    def catch_up(self, stored: list[tuple[str, str]]) -> None:
+        """Append events another server ran (read back from the database), which
+        follow the ones here; they are not written again."""
+        if stored:
+            self.events.extend(stored)
+            self._wake()
 
     def close(self) -> None:
-        self.done = True
-        self._wake()
+        """The run ended: done once its last events are written."""
+        self._closing = True
+        if self._writer is None:
+            self.done = True
+            self._wake()
 
     def _wake(self) -> None:
         self._changed.set()
@@ -94,6 +138,13 @@ class Broker:
             while len(self._finished) > KEEP_FINISHED:
                 self._runs.pop(self._finished.popleft(), None)
 
+    def forget(self, run_id: str) -> None:
+        """End the run's followers here and drop its events (this server stopped
+        running it; a new follower starts afresh, from the database)."""
+        events = self._runs.pop(run_id, None)
+        if events is not None:
+            events.close()
+
     # -- a thread's stream: the events of each of its runs, for as long as followed --
 
     def follow_thread(self, thread_id: str) -> RunEvents:
@@ -108,6 +159,11 @@ class Broker:
             self._threads.pop(thread_id, None)
         else:
             self._threads[thread_id] = (count - 1, channel)
+
+    def thread_channel(self, thread_id: str) -> RunEvents | None:
+        """The thread's channel while anyone follows the thread."""
+        followed = self._threads.get(thread_id)
+        return None if followed is None else followed[1]
 
     def to_thread(self, thread_id: str, event: str, data: str) -> None:
         """Copy a run's event to its thread's channel, if anyone follows the thread."""

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._dialect import is_postgres
+
 __all__ = ["add_serve_command"]
 
 TOKEN_ENV = "GRAPHPOOL_SERVE_TOKEN"
@@ -24,8 +26,9 @@ def add_serve_command(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=2024, help="port (default 2024)")
     serve.add_argument(
         "--database",
-        help="SQLite file for assistants, threads, runs, checkpoints and the store "
-        "(default .graphpool/serve.db next to the config)",
+        help="where assistants, threads, runs, checkpoints and the store live: a SQLite "
+        "file (default .graphpool/serve.db next to the config), or postgresql://... "
+        "for a database that several servers share (graphpool[postgres])",
     )
     serve.add_argument(
         "--workers", type=int, default=64, help="most runs at once in this process (64)"
@@ -42,6 +45,13 @@ def add_serve_command(commands: Any) -> None:
         help="most runs of one assistant at once (default: no limit but --workers)",
     )
     serve.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=30.0,
+        help="a run's lease: renewed every third of it; when the server holding it stops "
+        "renewing it (it died), another takes the run over (30)",
+    )
+    serve.add_argument(
         "--auth-token",
         default=os.environ.get(TOKEN_ENV),
         help=f"require this bearer token on every endpoint but /ok (or ${TOKEN_ENV})",
@@ -54,8 +64,8 @@ def _database(args: argparse.Namespace, root: Path) -> str:
     if url is None:
         (root / ".graphpool").mkdir(exist_ok=True)
         return str(root / ".graphpool" / "serve.db")
-    if url.startswith(("postgres://", "postgresql://")):
-        sys.exit("graphpool serve: PostgreSQL databases are not supported yet; give a SQLite file")
+    if is_postgres(url):
+        return url
     return url.removeprefix("sqlite:///")
 
 
@@ -63,7 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ..errors import InvalidConfigError
     from ._deps import require_server_deps
 
-    require_server_deps()
+    require_server_deps(postgres=bool(args.database) and is_postgres(args.database))
     import uvicorn
 
     from ._app import create_app
@@ -84,6 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         per_assistant=max(1, args.per_assistant) if args.per_assistant else None,
         store=config.store,
         auth_token=args.auth_token or None,
+        lease_seconds=max(0.5, args.lease_seconds),
     )
     logging.getLogger("graphpool.server").info("serving %s", ", ".join(graphs))
     print(f"graphpool serve: {', '.join(graphs)} on http://{args.host}:{args.port}", flush=True)

@@ -1,8 +1,9 @@
-"""Crons: their table in the server's SQLite file, and the scheduler that fires them.
+"""Crons: their table in the server's database, and the scheduler that fires them.
 
 Each cron keeps its ``next_run_date``; the scheduler (one task of the server) wakes
 every second, admits a run for each cron that is due (through the same admission as
-``POST /runs``) and moves its ``next_run_date`` on, in one go per cron. A cron on a
+``POST /runs``) and moves its ``next_run_date`` on. Moving it on comes first, and
+only if nobody moved it yet: of several servers on one database, one fires each run. A cron on a
 thread runs there (``multitask_strategy`` as given, ``enqueue`` by default); one
 without makes a new thread per run, deleted after unless ``on_run_completed="keep"``.
 """
@@ -18,9 +19,10 @@ from typing import Any
 
 from ._admission import admit_run
 from ._cron import next_fire, parse
+from ._dialect import upsert
 from ._errors import ApiError
 from ._json import dumps, loads, now
-from ._rows import filters, insert, where_clause
+from ._rows import where_clause
 from ._runtime import Runtime
 from ._storage import Storage
 from ._worker import Worker
@@ -51,15 +53,14 @@ class CronTable:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        with storage.transaction() as db:
-            db.execute(_SCHEMA)
+        storage.create_tables([_SCHEMA])
 
     def put(self, cron: Mapping[str, Any]) -> dict[str, Any]:
         row = {k: v for k, v in cron.items() if k != "user_id"}  # no users (yet)
         row.update(payload=dumps(cron["payload"]), metadata=dumps(cron["metadata"]))
         row["enabled"] = int(bool(cron["enabled"]))
         with self.storage.transaction() as db:
-            insert(db, "INSERT OR REPLACE", "gp_crons", row)
+            upsert(db, "gp_crons", row, ("cron_id",), replace=True)
         found = self.get(cron["cron_id"])
         assert found is not None
         return found
@@ -83,7 +84,8 @@ class CronTable:
         offset: int = 0,
         count: bool = False,
     ) -> Any:
-        where, params = filters()
+        where: list[str] = []
+        params: list[Any] = []
         for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -108,6 +110,17 @@ class CronTable:
             (moment.isoformat(),),
         )
         return [_cron(row) for row in rows]
+
+    def advance(self, cron: Mapping[str, Any], upcoming: str | None) -> bool:
+        """Move the cron's ``next_run_date`` to ``upcoming``, if it still is what
+        ``cron`` says; whether it was (then this server fires the cron's run)."""
+        with self.storage.transaction() as db:
+            cursor = db.execute(
+                "UPDATE gp_crons SET next_run_date = ?, updated_at = ? "
+                "WHERE cron_id = ? AND next_run_date = ?",
+                (upcoming, now(), cron["cron_id"], cron["next_run_date"]),
+            )
+        return bool(cursor.rowcount == 1)
 
 
 def schedule_next(cron: Mapping[str, Any], after: datetime.datetime) -> str | None:
@@ -184,6 +197,8 @@ class Scheduler:
         """Admit a run for each cron due at ``moment``; the run ids."""
         fired = []
         for cron in self.crons.due(moment):
+            if not self.crons.advance(cron, schedule_next(cron, moment)):
+                continue  # another server fired it
             payload = dict(cron["payload"])
             if cron["thread_id"] is None:
                 payload["on_completion"] = cron.get("on_run_completed") or "delete"
@@ -192,7 +207,4 @@ class Scheduler:
                 fired.append(run["run_id"])
             except ApiError as exc:  # a busy thread, a full queue: this round is skipped
                 log.warning("cron %s did not fire: %s", cron["cron_id"], exc.message)
-            self.crons.put(
-                {**cron, "next_run_date": schedule_next(cron, moment), "updated_at": now()}
-            )
         return fired

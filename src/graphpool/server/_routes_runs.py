@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._admission import admit_run_async, cancel_run
 from ._errors import ApiError, not_found
+from ._follow import follow
 from ._http import Body, json_response, read_body
 from ._queue import FINAL
 from ._runtime import Runtime
@@ -45,9 +46,10 @@ def _location(run: dict[str, Any], stateless: bool) -> dict[str, str]:
     return {"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
 
 
-async def _finished(rt: Runtime, run_id: str) -> dict[str, Any] | None:
+async def _finished(request: Request, run_id: str) -> dict[str, Any] | None:
     """Wait for the run to end; its record (None if it was deleted)."""
-    events = rt.broker.get(run_id)
+    rt = _rt(request)
+    events = follow(rt, request.app.state.worker, run_id)
     if events is not None:
         await events.finished()
     while True:
@@ -57,8 +59,9 @@ async def _finished(rt: Runtime, run_id: str) -> dict[str, Any] | None:
         await asyncio.sleep(0.05)
 
 
-async def _result(rt: Runtime, run_id: str, thread_id: str) -> Any:
-    await _finished(rt, run_id)
+async def _result(request: Request, run_id: str, thread_id: str) -> Any:
+    rt = _rt(request)
+    await _finished(request, run_id)
     events = rt.broker.get(run_id)
     result = events.result if events is not None else rt.storage.run_result(run_id)
     if result is None:
@@ -87,7 +90,7 @@ async def stream(request: Request) -> Response:
     rt = _rt(request)
     thread_id = request.path_params.get("thread_id")
     run = await _admit(request, thread_id)
-    events = rt.broker.open(run["run_id"])
+    events = follow(rt, request.app.state.worker, run["run_id"]) or rt.broker.open(run["run_id"])
 
     async def disconnected() -> None:
         _cancel(request, run["run_id"])
@@ -100,10 +103,9 @@ async def stream(request: Request) -> Response:
 
 
 async def wait(request: Request) -> Response:
-    rt = _rt(request)
     thread_id = request.path_params.get("thread_id")
     run = await _admit(request, thread_id)
-    result = await _result(rt, run["run_id"], run["thread_id"])
+    result = await _result(request, run["run_id"], run["thread_id"])
     return json_response(result, headers=_location(run, thread_id is None))
 
 
@@ -145,7 +147,6 @@ async def delete(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    rt = _rt(request)
     run = _run(request)
     action = request.query_params.get("action", "interrupt")
     if action not in ("interrupt", "rollback"):
@@ -153,7 +154,7 @@ async def cancel(request: Request) -> Response:
     if run["status"] not in FINAL:
         _cancel(request, run["run_id"], rollback=action == "rollback")
     if request.query_params.get("wait") in ("1", "true"):
-        await _finished(rt, run["run_id"])
+        await _finished(request, run["run_id"])
     return json_response(None, 202)
 
 
@@ -173,15 +174,14 @@ async def cancel_many(request: Request) -> Response:
 
 
 async def join(request: Request) -> Response:
-    rt = _rt(request)
     run = _run(request)
-    return json_response(await _result(rt, run["run_id"], run["thread_id"]))
+    return json_response(await _result(request, run["run_id"], run["thread_id"]))
 
 
 async def join_stream(request: Request) -> Response:
     rt = _rt(request)
     run = _run(request)
-    events = rt.broker.get(run["run_id"])
+    events = follow(rt, request.app.state.worker, run["run_id"])
     if events is None:  # not run here since this server started: what was kept, if any
         events = rt.broker.open(run["run_id"])
         events.events.extend(rt.storage.run_events(run["run_id"]))

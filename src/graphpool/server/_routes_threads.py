@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import GraphpoolError
 from ..types import StateUpdate
 from ._errors import ApiError
+from ._follow import follow_thread
 from ._http import Body, json_response, read_body
 from ._json import plain
 from ._runtime import Runtime
@@ -169,7 +170,9 @@ def _delete(request: Request, thread_id: str) -> None:
     rt = _rt(request)
     for run in rt.storage.active_runs(thread_id):
         if not rt.queue.cancel_pending(run["run_id"]):
-            request.app.state.worker.cancel(run["run_id"])
+            worker = request.app.state.worker
+            if not worker.cancel(run["run_id"]) and rt.shared:
+                rt.queue.ask_cancel(run["run_id"], "interrupt")
     rt.storage.delete_thread(thread_id)
     rt.saver.delete_thread(thread_id)
 
@@ -324,7 +327,7 @@ async def stream(request: Request) -> Response:
     rt = _rt(request)
     thread_id = request.path_params["thread_id"]
     rt.thread(thread_id)
-    channel = rt.broker.follow_thread(thread_id)
+    channel = follow_thread(rt, thread_id)
 
     async def left() -> None:
         rt.broker.leave_thread(thread_id)

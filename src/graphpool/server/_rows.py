@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._json import dumps, loads
+from ._dialect import Dialect
+from ._json import loads
 
 __all__ = [
     "assistant_row",
     "filters",
-    "insert",
-    "json_path",
+    "json_fields",
     "run_row",
     "thread_row",
     "where_clause",
@@ -54,30 +54,35 @@ def run_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def json_path(key: str) -> str:
-    return '$."' + key.replace('"', "") + '"'
-
-
 def filters(
-    *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
+    dialect: Dialect,
+    *,
+    graph_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], list[Any]]:
+    """``WHERE`` conditions (and their parameters) for a graph id and metadata fields."""
     where: list[str] = []
     params: list[Any] = []
     if graph_id:
         where.append("graph_id = ?")
         params.append(graph_id)
-    for key, value in (metadata or {}).items():
-        where.append("json_extract(metadata, ?) = json_extract(?, '$')")
-        params += [json_path(key), dumps(value)]
+    json_fields(dialect, "metadata", metadata, where, params)
     return where, params
+
+
+def json_fields(
+    dialect: Dialect,
+    column: str,
+    wanted: Mapping[str, Any] | None,
+    where: list[str],
+    params: list[Any],
+) -> None:
+    """Add a condition per key of ``wanted``: the JSON in ``column`` has that value there."""
+    for key, value in (wanted or {}).items():
+        sql, args = dialect.json_match(column, key, value)
+        where.append(sql)
+        params += args
 
 
 def where_clause(conditions: Sequence[str]) -> str:
     return f"WHERE {' AND '.join(conditions)}" if conditions else ""
-
-
-def insert(db: Any, verb: str, table: str, row: Mapping[str, Any]) -> None:
-    """``{verb} INTO table (columns) VALUES (...)`` for one row given as a dict
-    (``verb``: ``"INSERT"``, ``"INSERT OR REPLACE"``, ``"INSERT OR IGNORE"``)."""
-    marks = ", ".join("?" for _ in row)
-    db.execute(f"{verb} INTO {table} ({', '.join(row)}) VALUES ({marks})", tuple(row.values()))

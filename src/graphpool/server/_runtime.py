@@ -10,11 +10,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .._compiled import CompiledStateGraph
+from ..checkpoint.postgres import PostgresSaver
 from ..checkpoint.sqlite import SqliteSaver
+from ..store.postgres import PostgresStore
 from ..store.sqlite import SqliteStore
 from ._broker import Broker
+from ._dialect import is_postgres
 from ._errors import ApiError, not_found
-from ._queue import RunQueue, SqliteRunQueue
+from ._queue import RunQueue, SqlRunQueue
+from ._sqlite import SqliteStorage
 from ._storage import Storage
 
 __all__ = ["Runtime", "default_assistant_id"]
@@ -45,20 +49,23 @@ class Runtime:
         per_assistant: int | None = None,
         store: Mapping[str, Any] | None = None,
     ) -> None:
-        self.storage = Storage(database)
-        self.queue: RunQueue = SqliteRunQueue(self.storage, max_queue, per_assistant)
+        self.storage: Storage
+        self.saver: SqliteSaver | PostgresSaver
+        self.store: SqliteStore | PostgresStore
+        self.queue: RunQueue
+        # shared: other servers use the database too (PostgreSQL); a run's events
+        # then go through it, for clients of a server other than the one running it
+        self.shared = is_postgres(database)
+        if self.shared:
+            self._open_postgres(database, max_queue, per_assistant, store)
+        else:
+            self._open_sqlite(database, max_queue, per_assistant, store)
         self.broker = Broker()
-        # One connection and one lock for the server's tables, the checkpoints and the
-        # store: connections of one process contending for a SQLite file's write lock
-        # wait in SQLite's busy handler, which sleeps in steps of up to 100 ms; that
-        # cut bench_server.py's throughput by half and stretched its p99 fourfold.
-        self.saver = SqliteSaver(self.storage.conn)
-        self.store = SqliteStore(self.storage.conn, **dict(store or {}))
-        self.saver._lock = self.store._lock = self.storage.lock
         # The runs' hot path (admit, claim, start, finish) reads and writes here, off
         # the event loop: on the loop, a call would stall every stream while it waits
-        # for the lock a checkpoint write holds. One thread, as the calls serialize
-        # on the lock anyway, and in the order they came.
+        # for the lock a checkpoint write holds (SQLite) or for the network (PostgreSQL).
+        # One thread, so that the calls run in the order they came (on SQLite they
+        # serialize on the lock anyway).
         self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="graphpool-db")
         self.graphs = {
             name: graph.copy({"checkpointer": self.saver, "store": self.store})
@@ -79,6 +86,32 @@ class Runtime:
         """``call(*args)`` on the database thread, awaited."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._db, functools.partial(call, *args))
+
+    def _open_sqlite(
+        self, path: str, max_queue: int, per_assistant: int | None, store: Any
+    ) -> None:
+        storage = SqliteStorage(path)
+        self.storage = storage
+        self.queue = SqlRunQueue(storage, max_queue, per_assistant)
+        # One connection and one lock for the server's tables, the checkpoints and the
+        # store: connections of one process contending for a SQLite file's write lock
+        # wait in SQLite's busy handler, which sleeps in steps of up to 100 ms; that
+        # cut bench_server.py's throughput by half and stretched its p99 fourfold.
+        saver = SqliteSaver(storage.conn)
+        sqlite_store = SqliteStore(storage.conn, **dict(store or {}))
+        saver._lock = sqlite_store._lock = storage.lock
+        self.saver, self.store = saver, sqlite_store
+
+    def _open_postgres(
+        self, url: str, max_queue: int, per_assistant: int | None, store: Any
+    ) -> None:
+        from ._postgres import PostgresRunQueue, PostgresStorage
+
+        storage = PostgresStorage(url)
+        self.storage = storage
+        self.queue = PostgresRunQueue(storage, max_queue, per_assistant)
+        self.saver = PostgresSaver(url)
+        self.store = PostgresStore(url, **dict(store or {}))
 
     def close(self) -> None:
         self._db.shutdown(wait=True)

@@ -1,4 +1,4 @@
-"""Direct SQL on graphpool's own checkpoint tables, in the server's SQLite file: copying
+"""Direct SQL on graphpool's own checkpoint tables, in the server's database: copying
 a thread (``threads.copy``) and dropping a rolled-back run's checkpoints."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ __all__ = ["copy_checkpoints", "drop_checkpoints"]
 def copy_checkpoints(storage: Storage, source: str, target: str) -> None:
     """Copy a thread's checkpoints and task results (graphpool's saver tables, in the
     same file) to another thread id: the rows as they are, under the new id."""
+    tables = {t: storage.columns(t) for t in ("graphpool_checkpoints", "graphpool_results")}
     with storage.transaction() as db:
-        for table in ("graphpool_checkpoints", "graphpool_results"):
-            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        for table, columns in tables.items():
             kept = [c for c in columns if c not in ("seq", "thread_id")]
             if not columns:
                 continue

@@ -1,37 +1,35 @@
-"""The server's records in one SQLite file: assistants, threads and runs (the run queue).
+"""The server's records: assistants, threads and runs (the run queue), in SQLite or PostgreSQL.
 
-Checkpoints and store items share the file through graphpool's own saver and store
-(their own connections). Every write here is one transaction committed before the
-call returns: a run the API accepted is on disk (durable admission).
-
-One connection, used by the event loop's thread and the worker's tasks under a lock;
-each statement is short, so the loop never waits long.
+:class:`Storage` holds every query, written once; a subclass brings the connection
+and the :class:`~._dialect.Dialect` (``_sqlite.SqliteStorage``, one SQLite file;
+``_postgres.PostgresStorage``, one database that several servers share).
+Checkpoints and store items sit in the same database, through graphpool's own
+saver and store. Every write here is one transaction committed before the call
+returns: a run the API accepted is on disk (durable admission).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+import abc
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from .._sqlite import open_database
+from ._dialect import Dialect, upsert
 from ._json import dumps, loads, now
 from ._rows import (
     assistant_row,
     filters,
-    insert,
-    json_path,
+    json_fields,
     run_row,
     thread_row,
     where_clause,
 )
 
-__all__ = ["Storage"]
+__all__ = ["SCHEMA", "Storage"]
 
-_SCHEMA = (
+SCHEMA = (
     """CREATE TABLE IF NOT EXISTS gp_assistants (
         assistant_id TEXT PRIMARY KEY, graph_id TEXT NOT NULL, name TEXT NOT NULL,
         description TEXT, config TEXT NOT NULL, context TEXT NOT NULL,
@@ -46,17 +44,22 @@ _SCHEMA = (
         state_values TEXT, interrupts TEXT NOT NULL,
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS gp_runs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT UNIQUE NOT NULL,
+        seq {serial}, run_id TEXT UNIQUE NOT NULL,
         thread_id TEXT NOT NULL, assistant_id TEXT NOT NULL, status TEXT NOT NULL,
         metadata TEXT NOT NULL, kwargs TEXT NOT NULL, multitask_strategy TEXT NOT NULL,
         temporary INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,
-        available_at REAL NOT NULL DEFAULT 0, lease_owner TEXT, lease_until REAL,
-        result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+        available_at {real} NOT NULL DEFAULT 0, lease_owner TEXT, lease_until {real},
+        result TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        cancel TEXT)""",
     """CREATE TABLE IF NOT EXISTS gp_run_events (
         run_id TEXT NOT NULL, idx INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (run_id, idx))""",
     "CREATE INDEX IF NOT EXISTS gp_runs_status ON gp_runs (status, seq)",
     "CREATE INDEX IF NOT EXISTS gp_runs_thread ON gp_runs (thread_id, seq)",
+    # One run per thread at a time, kept by the database itself: two servers that
+    # claim runs of one thread at the same instant cannot both win (_queue.claim).
+    "CREATE UNIQUE INDEX IF NOT EXISTS gp_runs_one_running ON gp_runs (thread_id) "
+    "WHERE status = 'running'",
 )
 
 ACTIVE = ("pending", "running")
@@ -65,37 +68,40 @@ _ASSISTANT_SORT = frozenset({"assistant_id", "graph_id", "name", "created_at", "
 _THREAD_SORT = frozenset({"thread_id", "status", "created_at", "updated_at"})
 
 
-class Storage:
-    """Assistants, threads and runs in SQLite; rows come back as the API's JSON dicts."""
+class Storage(abc.ABC):
+    """Assistants, threads and runs; rows come back as the API's JSON dicts.
 
-    def __init__(self, path: str) -> None:
-        self.conn, _ = open_database(path, owner="graphpool serve", timeout=30.0)
-        self.lock = threading.RLock()
-        with self.transaction() as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
+    A subclass gives :attr:`dialect`, :meth:`transaction`, :meth:`rows` and
+    :meth:`close`; every query is here, once, with ``?`` placeholders.
+    """
 
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+    dialect: Dialect
+    integrity_errors: tuple[type[Exception], ...]  # what a broken unique constraint raises
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock (rolled back on error)."""
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A transaction, committed when the block ends (rolled back on error); yields
+        an object whose ``execute(sql, params)`` returns a DB-API cursor."""
 
+    @abc.abstractmethod
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.lock:
-            cursor = self.conn.execute(sql, tuple(params))
-            names = [c[0] for c in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """The rows of one query, as dicts by column name."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def create_tables(self, statements: Sequence[str]) -> None:
+        """Run ``CREATE ... IF NOT EXISTS`` statements (``{serial}``, ``{real}``: the
+        dialect's types) in one transaction."""
+        with self.transaction() as db:
+            if self.dialect.setup_lock:
+                db.execute(self.dialect.setup_lock)
+            for statement in statements:
+                db.execute(statement.format(serial=self.dialect.serial, real=self.dialect.real))
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names, in order ([] if there is no such table)."""
+        return [next(iter(row.values())) for row in self.rows(self.dialect.columns_sql, (table,))]
 
     # -- assistants ------------------------------------------------------------
 
@@ -113,12 +119,11 @@ class Storage:
             "created_at": record.get("created_at") or stamp,
             "updated_at": stamp,
         }
-        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         kept = {k: v for k, v in row.items() if k != "updated_at"}
         with self.transaction() as db:
-            insert(db, verb, "gp_assistants", row)
+            upsert(db, "gp_assistants", row, ("assistant_id",), replace=replace)
             kept["created_at"] = stamp  # when this version was made
-            insert(db, "INSERT OR IGNORE", "gp_assistant_versions", kept)
+            upsert(db, "gp_assistant_versions", kept, ("assistant_id", "version"), replace=False)
         found = self.get_assistant(row["assistant_id"])
         assert found is not None
         return found
@@ -142,7 +147,7 @@ class Storage:
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """The assistant's versions, newest first."""
-        where, params = filters(metadata=metadata)
+        where, params = filters(self.dialect, metadata=metadata)
         where.append("assistant_id = ?")
         rows = self.rows(
             f"SELECT * FROM gp_assistant_versions {where_clause(where)} ORDER BY version DESC "
@@ -169,7 +174,7 @@ class Storage:
         sort_by: str | None = None,
         sort_order: str | None = None,
     ) -> list[dict[str, Any]]:
-        where, params = filters(graph_id=graph_id, metadata=metadata)
+        where, params = filters(self.dialect, graph_id=graph_id, metadata=metadata)
         if name:
             where.append("name LIKE ?")
             params.append(f"%{name}%")
@@ -177,7 +182,7 @@ class Storage:
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
         rows = self.rows(
             f"SELECT * FROM gp_assistants {where_clause(where)} ORDER BY {order} {direction}, "
-            "rowid LIMIT ? OFFSET ?",
+            "assistant_id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [assistant_row(row) for row in rows]
@@ -185,7 +190,7 @@ class Storage:
     def count_assistants(
         self, *, graph_id: str | None = None, metadata: Mapping[str, Any] | None = None
     ) -> int:
-        where, params = filters(graph_id=graph_id, metadata=metadata)
+        where, params = filters(self.dialect, graph_id=graph_id, metadata=metadata)
         return int(
             self.rows(f"SELECT COUNT(*) AS n FROM gp_assistants {where_clause(where)}", params)[0][
                 "n"
@@ -202,7 +207,8 @@ class Storage:
         thread_id = thread_id or str(uuid.uuid4())
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO gp_threads VALUES (?, ?, 'idle', NULL, '{}', ?, ?)",
+                "INSERT INTO gp_threads VALUES (?, ?, 'idle', NULL, '{}', ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (thread_id, dumps(dict(metadata or {})), stamp, stamp),
             )
         found = self.get_thread(thread_id)
@@ -276,7 +282,8 @@ class Storage:
         order = sort_by if sort_by in _THREAD_SORT else "created_at"
         direction = "ASC" if (sort_order or "").lower() == "asc" else "DESC"
         rows = self.rows(
-            f"SELECT * FROM gp_threads {where_clause(where)} ORDER BY {order} {direction}, rowid "
+            f"SELECT * FROM gp_threads {where_clause(where)} ORDER BY {order} {direction}, "
+            "thread_id "
             "LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
@@ -293,17 +300,15 @@ class Storage:
         sql = f"SELECT COUNT(*) AS n FROM gp_threads {where_clause(where)}"
         return int(self.rows(sql, params)[0]["n"])
 
-    @staticmethod
     def _thread_filters(
+        self,
         ids: Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
         values: Mapping[str, Any] | None,
         status: str | None,
     ) -> tuple[list[str], list[Any]]:
-        where, params = filters(metadata=metadata)
-        for key, value in (values or {}).items():
-            where.append("json_extract(state_values, ?) = json_extract(?, '$')")
-            params += [json_path(key), dumps(value)]
+        where, params = filters(self.dialect, metadata=metadata)
+        json_fields(self.dialect, "state_values", values, where, params)
         if status:
             where.append("status = ?")
             params.append(status)
@@ -322,7 +327,7 @@ class Storage:
         )
         return [run_row(row) for row in rows]
 
-    def insert_run(self, db: sqlite3.Connection, run: Mapping[str, Any]) -> None:
+    def insert_run(self, db: Any, run: Mapping[str, Any]) -> None:
         """Add a pending run inside the caller's transaction (see ``_queue``)."""
         stamp = now()
         db.execute(
@@ -389,17 +394,45 @@ class Storage:
         rows = self.rows(f"SELECT status, COUNT(*) AS n FROM {table} GROUP BY status")
         return {row["status"]: int(row["n"]) for row in rows}
 
-    def append_event(self, run_id: str, index: int, event: str, data: str) -> None:
-        """Keep a resumable run's event (``stream_resumable``) for reconnects."""
+    def append_events(self, run_id: str, start: int, events: list[tuple[str, str]]) -> None:
+        """Keep a run's events (from index ``start``) for reconnects and other servers."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO gp_run_events VALUES (?, ?, ?, ?)",
-                (run_id, index, event, data),
+            db.executemany(
+                "INSERT INTO gp_run_events (run_id, idx, event, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, idx) DO UPDATE SET event = excluded.event, "
+                "data = excluded.data",
+                [(run_id, start + i, event, data) for i, (event, data) in enumerate(events)],
             )
 
-    def run_events(self, run_id: str) -> list[tuple[str, str]]:
+    def drop_events(self, ended_before: str) -> int:
+        """Forget the kept events of runs that ended before ``ended_before`` (ISO time)
+        and were not ``stream_resumable`` (kept, on a shared database, for clients of
+        other servers while the run went on); how many."""
+        resumable, params = self.dialect.json_match("kwargs", "resumable", True)
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM gp_run_events WHERE run_id IN (SELECT run_id FROM gp_runs "
+                "WHERE status IN ('success', 'error', 'interrupted', 'timeout') "
+                f"AND updated_at < ? AND NOT COALESCE({resumable}, 1 = 0))",  # absent: not
+                (ended_before, *params),
+            )
+        return int(cursor.rowcount)
+
+    def thread_runs(self, thread_id: str) -> list[tuple[str, str, int]]:
+        """The thread's runs as (run id, status, events kept), in admission order."""
         rows = self.rows(
-            "SELECT event, data FROM gp_run_events WHERE run_id = ? ORDER BY idx", (run_id,)
+            "SELECT r.run_id, r.status, (SELECT COUNT(*) FROM gp_run_events e "
+            " WHERE e.run_id = r.run_id) AS n FROM gp_runs r WHERE r.thread_id = ? "
+            "ORDER BY r.seq",
+            (thread_id,),
+        )
+        return [(row["run_id"], row["status"], int(row["n"])) for row in rows]
+
+    def run_events(self, run_id: str, start: int = 0) -> list[tuple[str, str]]:
+        """The run's kept events from index ``start`` on."""
+        rows = self.rows(
+            "SELECT event, data FROM gp_run_events WHERE run_id = ? AND idx >= ? ORDER BY idx",
+            (run_id, start),
         )
         return [(row["event"], row["data"]) for row in rows]
 

@@ -3,15 +3,18 @@
 At most ``concurrency`` runs at once in this process; each run's events go to the
 broker as they come, and its end (status, result, the thread's new state) is one
 transaction (``RunQueue.finish``). Leases are renewed every ``lease / 3`` seconds;
-expired ones (a process that died) are put back in the queue.
+expired ones (a process that died) are put back in the queue. The queue's reads
+and writes run on the runtime's database thread (``Runtime.db``), never on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -30,18 +33,22 @@ __all__ = ["Worker"]
 log = logging.getLogger("graphpool.server")
 
 LEASE_SECONDS = 30.0
+KEEP_EVENTS_SECONDS = 3600.0  # shared database: a finished run's events, for late joiners
 
 # What a claimed run needs to begin: its record (None: deleted meanwhile), its
-# assistant, and the events a resumable run already sent.
+# assistant, and the events a resumable run (or any, shared) already sent.
 _Loaded = tuple[dict[str, Any] | None, dict[str, Any], list[tuple[str, str]]]
 
 
 class Worker:
     """Runs queued runs; :meth:`cancel` stops one that is running here."""
 
-    def __init__(self, runtime: Runtime, concurrency: int) -> None:
+    def __init__(
+        self, runtime: Runtime, concurrency: int, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self.runtime = runtime
         self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
         self.owner = owner_id()
         self.running: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -56,9 +63,13 @@ class Worker:
         self._claiming = False
         self._begun: set[str] = set()
         self._early: set[str] = set()
+        self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
+        self._ending: set[str] = set()  # runs recording how they ended: not to be stopped
+        self._swept = 0.0  # when old run events were last dropped (shared database)
+        self.lost: set[str] = set()  # runs whose lease another server took: stop, record nothing
 
     def start(self) -> None:
-        self.runtime.queue.recover(LEASE_SECONDS)
+        self.runtime.queue.recover(self.lease_seconds)
         self._loop_task = asyncio.get_running_loop().create_task(self._take())
         self._beat_task = asyncio.get_running_loop().create_task(self._heartbeat())
 
@@ -69,20 +80,50 @@ class Worker:
                 task.cancel()
         tasks = [t for t in (self._loop_task, self._beat_task, *self.running.values()) if t]
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.runtime.queue.aclose()
 
     def cancel(self, run_id: str, *, rollback: bool = False) -> bool:
-        """Cancel the run if it runs in this process; whether it did. ``rollback``:
-        also delete the run and the checkpoints it made, before its thread is free."""
+        """Cancel the run if it runs in this process; whether it does. ``rollback``:
+        also delete the run and the checkpoints it made, before its thread is free.
+
+        While a claim is out on the database thread, the run may be about to begin
+        here: the cancel is kept for it (``_early``) but False is returned, so that
+        on a shared database the caller asks whichever server holds the run too."""
         task = self.running.get(run_id)
-        if task is None and not self._claiming:
+        if task is None:
+            if self._claiming:
+                self._early.add(run_id)
+                if rollback:
+                    self.rollback.add(run_id)
             return False
         if rollback:
             self.rollback.add(run_id)
-        if task is not None and run_id in self._begun:
+        if run_id in self.cancelled or run_id in self._ending:
+            return True  # once: a second would cut its recording short
+        self.cancelled.add(run_id)
+        if run_id in self._begun:
             task.cancel()
         else:
             self._early.add(run_id)
         return True
+
+    def _lose(self, run_id: str) -> None:
+        """This server was cut off past the run's lease and another took the run over:
+        stop it without recording anything. Clients following it here are cut off
+        and reconnect; a new follower reads the run from the database (_follow)."""
+        log.warning("run %s: lease lost (another server runs it now); stopping it", run_id)
+        self.lost.add(run_id)
+        self.running[run_id].cancel()
+        self.runtime.broker.forget(run_id)
+
+    async def _take_cancels(self) -> None:
+        """Cancel the runs here that another server was asked to stop (PostgreSQL)."""
+        queue = self.runtime.queue
+        if not self.running:
+            return
+        asked = await self.runtime.db(queue.cancels, self.owner, list(self.running))
+        for run_id, action in asked:
+            self.cancel(run_id, rollback=action == "rollback")
 
     def _roll_back(self, record: Mapping[str, Any]) -> None:
         """Delete the checkpoints the run made (those its run id marks)."""
@@ -96,19 +137,21 @@ class Worker:
     async def _take(self) -> None:
         queue = self.runtime.queue
         while True:
-            room = self.concurrency - len(self.running)
-            if room <= 0:
-                await queue.wait(1.0)
-                continue
-            self._claiming = True
             try:
-                claimed = await self.runtime.db(self._claim, room)
+                if queue.cancels_announced():  # another server asked to stop a run here
+                    await self._take_cancels()
+                room = self.concurrency - len(self.running)
+                claimed: list[tuple[str, _Loaded]] = []
+                if room > 0:
+                    self._claiming = True
+                    try:
+                        claimed = await self.runtime.db(self._claim, room)
+                    finally:
+                        self._claiming = False
             except Exception:  # the database was busy or gone: try again, keep serving
-                log.exception("claiming a run failed")
+                log.exception("reading the run queue failed")
                 await asyncio.sleep(1.0)
                 continue
-            finally:
-                self._claiming = False
             for run_id, loaded in claimed:
                 task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
                 self.running[run_id] = task
@@ -124,7 +167,7 @@ class Worker:
         the database thread: one hop for the lot)."""
         claimed: list[tuple[str, _Loaded]] = []
         while len(claimed) < room:
-            run_id = self.runtime.queue.claim(self.owner, LEASE_SECONDS)
+            run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
             if run_id is None:
                 break
             claimed.append((run_id, self._load(run_id)))
@@ -135,23 +178,38 @@ class Worker:
             if running is task:
                 del self.running[run_id]
                 self._begun.discard(run_id)
+                self._ending.discard(run_id)
+                self.cancelled.discard(run_id)
+                self.lost.discard(run_id)
+                self.rollback.discard(run_id)
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
-            queue = self.runtime.queue
+            await asyncio.sleep(self.lease_seconds / 3)
+            runtime, queue = self.runtime, self.runtime.queue
             try:
-                await self.runtime.db(
-                    queue.heartbeat, self.owner, list(self.running), LEASE_SECONDS
-                )
-                await self.runtime.db(queue.recover, LEASE_SECONDS)
+                beating = list(self.running)
+                held = await runtime.db(queue.heartbeat, self.owner, beating, self.lease_seconds)
+                for run_id in set(beating) - held:
+                    # (a run recording its end no longer holds a lease to renew)
+                    if run_id in self.running and run_id not in self._ending:
+                        self._lose(run_id)
+                await runtime.db(queue.recover, self.lease_seconds)
+                await self._take_cancels()  # in case a NOTIFY was missed
+                if runtime.shared and time.time() - self._swept > 60:
+                    self._swept = time.time()
+                    ended = time.time() - KEEP_EVENTS_SECONDS
+                    stamp = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc)
+                    await runtime.db(runtime.storage.drop_events, stamp.isoformat())
             except Exception:  # next beat tries again; leases last three beats
                 log.exception("renewing run leases failed")
 
     async def _execute(self, run_id: str, loaded: _Loaded) -> None:
         self._begun.add(run_id)
         cancelled = run_id in self._early
-        self._early.discard(run_id)
+        if cancelled:
+            self._early.discard(run_id)
+            self.cancelled.add(run_id)
         try:
             await self._execute_run(run_id, loaded, cancelled)
         except asyncio.CancelledError:
@@ -170,12 +228,14 @@ class Worker:
 
         def push(event: str, data: str) -> None:
             events.push(event, data)
-            runtime.broker.to_thread(thread_id, event, data)
+            if not runtime.shared:  # shared: thread followers read the database (_follow)
+                runtime.broker.to_thread(thread_id, event, data)
 
-        if kwargs.get("resumable"):
-            if not events.events:  # a run taken over after a restart: what went out before
-                events.events.extend(kept)
-            events.persist = functools.partial(runtime.storage.append_event, run_id)
+        if kwargs.get("resumable") or runtime.shared:
+            # a run taken over (a restart, or another server died): what went out
+            # before, less what a follower here already copied from the database
+            events.catch_up(kept[len(events.events) :])
+            events.persist = functools.partial(runtime.storage.append_events, run_id)
         graph = runtime.graphs.get(assistant.get("graph_id", ""))
         push("metadata", dumps({"run_id": run_id, "attempt": record["attempt"]}))
         status, result = "error", None
@@ -188,8 +248,8 @@ class Worker:
                 raise asyncio.CancelledError
             status, result = await self._drive(graph, record, assistant, config, push)
         except asyncio.CancelledError:
-            if self.stopping:  # shutting down: the run stays leased; a restart resumes it
-                raise
+            if self.stopping or run_id in self.lost:  # shutting down, or lost: the run
+                raise  # stays as it is in the database; another server resumes it
             status = "interrupted"
         except Exception as exc:  # a failed run is reported to its clients, not raised
             log.info("run %s failed: %r", run_id, exc)
@@ -197,7 +257,9 @@ class Worker:
             push("error", dumps(result["__error__"]))
         rolled_back = run_id in self.rollback
         self.rollback.discard(run_id)
+        self._ending.add(run_id)
         try:
+            await events.written()  # every event in the database before the run is final
             finished = await runtime.db(
                 self._record_end, record, graph, config, status, result, rolled_back
             )
@@ -208,14 +270,18 @@ class Worker:
             self._send_webhook(kwargs["webhook"], finished or {"run_id": run_id}, result)
 
     def _load(self, run_id: str) -> _Loaded:
-        """The run's record, its assistant, and the events a resumable run already
-        sent."""
+        """The run's record, its assistant, and the events a resumable run (any run,
+        on a shared database) already sent."""
         storage = self.runtime.storage
         record = storage.run_record(run_id)
         if record is None:
             return None, {}, []
         assistant = storage.get_assistant(record["assistant_id"]) or {}
-        kept = storage.run_events(run_id) if record["kwargs"].get("resumable") else []
+        kept = (
+            storage.run_events(run_id)
+            if record["kwargs"].get("resumable") or self.runtime.shared
+            else []
+        )
         return record, assistant, kept
 
     def _record_end(
@@ -234,7 +300,7 @@ class Worker:
         if rolled_back:
             self._roll_back(record)
         thread = _thread_after(graph, config, status)
-        runtime.queue.finish(run_id, status, result, thread)
+        runtime.queue.finish(run_id, status, result, thread, self.owner)
         finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
         if rolled_back:
             runtime.storage.delete_run(run_id)

@@ -137,7 +137,7 @@ def early(state: State) -> State:
 
 
 def later(state: State) -> State:
-    _note("later waiting")
+    _note(f"later waiting {os.getpid()}")
     go = os.path.join(os.environ["GRAPHPOOL_TEST_DIR"], "go")
     deadline = time.monotonic() + 30
     while not os.path.exists(go) and time.monotonic() < deadline:

@@ -1,0 +1,54 @@
+"""The server on one SQLite file (the default ``--database``): :class:`SqliteStorage`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .._sqlite import open_database
+from ._dialect import SQLITE
+from ._storage import SCHEMA, Storage
+
+__all__ = ["SqliteStorage"]
+
+
+class SqliteStorage(Storage):
+    """The records in one SQLite file: one connection, used by the event loop's thread
+    and the worker's tasks under a lock; each statement is short, so the loop never
+    waits long."""
+
+    dialect = SQLITE
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: str) -> None:
+        self.conn, _ = open_database(path, owner="graphpool serve", timeout=30.0)
+        self.lock = threading.RLock()
+        self.create_tables(SCHEMA)
+        if "cancel" not in self.columns("gp_runs"):  # a file from before it was added
+            with self.transaction() as db:
+                db.execute("ALTER TABLE gp_runs ADD COLUMN cancel TEXT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock (rolled back on error)."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            cursor = self.conn.execute(sql, tuple(params))
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
