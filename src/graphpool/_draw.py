@@ -20,8 +20,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Collection, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._draw_model import DrawEdge, DrawNode
 from ._shape import Shape
 
 __all__ = ["DrawEdge", "DrawNode", "DrawableGraph", "NodeStyles"]
@@ -38,28 +39,6 @@ class NodeStyles:
     default: str = "fill:#f2f0ff,line-height:1.2"
     first: str = "fill-opacity:0"
     last: str = "fill:#bfb6fc"
-
-
-@dataclasses.dataclass(frozen=True)
-class DrawNode:
-    """A node of the drawing: its id (the node name), the function, its metadata."""
-
-    id: str
-    name: str
-    data: Any = None
-    metadata: Mapping[str, Any] | None = None
-
-
-class DrawEdge(NamedTuple):
-    """An edge of the drawing; ``conditional`` edges are drawn dotted, ``data`` is the label.
-
-    A named tuple with the fields of langchain-core's ``Edge``, so the two compare equal.
-    """
-
-    source: str
-    target: str
-    data: str | None = None
-    conditional: bool = False
 
 
 class DrawableGraph:

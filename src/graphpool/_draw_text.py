@@ -20,7 +20,7 @@ from ._lc import is_runnable, require
 from ._nest import SubgraphNode
 
 if TYPE_CHECKING:
-    from ._draw import DrawableGraph, DrawNode
+    from ._draw_model import Drawing, DrawNode
 
 __all__ = ["FUNCTION_NODE_ID", "draw_ascii", "to_json"]
 
@@ -60,7 +60,7 @@ def node_json(node: DrawNode) -> dict[str, Any]:
     return out
 
 
-def to_json(graph: DrawableGraph) -> dict[str, list[dict[str, Any]]]:
+def to_json(graph: Drawing) -> dict[str, list[dict[str, Any]]]:
     """The graph as LangChain's ``Graph.to_json()`` document."""
     edges = []
     for edge in graph.edges:
@@ -73,7 +73,7 @@ def to_json(graph: DrawableGraph) -> dict[str, list[dict[str, Any]]]:
     return {"nodes": [node_json(n) for n in graph.nodes.values()], "edges": edges}
 
 
-def draw_ascii(graph: DrawableGraph) -> str:
+def draw_ascii(graph: Drawing) -> str:
     """The graph as ASCII art, drawn by langchain-core (which lays it out with grandalf).
 
     Raises:

@@ -11,11 +11,13 @@ inside it (:func:`mermaid_body`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ._draw import DrawableGraph, DrawEdge, DrawNode
+    from ._draw_model import DrawEdge, Drawing, DrawNode
+
+D = TypeVar("D", bound="Drawing")  # the drawing given is the drawing returned
 
 __all__ = ["expand", "mermaid_body"]
 
@@ -32,7 +34,7 @@ def _last(nodes: Iterable[str], edges: Sequence[DrawEdge], exclude: Sequence[str
     return found[0] if len(found) == 1 else None
 
 
-def _trim(inner: DrawableGraph) -> None:
+def _trim(inner: Drawing) -> None:
     """Drop the subgraph's first and last node where one other node stays first/last."""
     first = _first(inner.nodes, inner.edges)
     if (
@@ -50,12 +52,12 @@ def _trim(inner: DrawableGraph) -> None:
         _drop(inner, last)
 
 
-def _drop(graph: DrawableGraph, node: str) -> None:
+def _drop(graph: Drawing, node: str) -> None:
     del graph.nodes[node]
     graph.edges = [e for e in graph.edges if node not in (e.source, e.target)]
 
 
-def expand(drawing: DrawableGraph, subgraphs: dict[str, DrawableGraph]) -> DrawableGraph:
+def expand(drawing: D, subgraphs: Mapping[str, Drawing]) -> D:
     """``drawing`` with each subgraph node (``{name: its drawing}``) drawn inside."""
     import dataclasses
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._constants import END, START
 
 if TYPE_CHECKING:
-    from ._draw import DrawableGraph
+    from ._draw_model import Drawing
 
 __all__ = ["draw_png", "layers"]
 
@@ -23,7 +23,7 @@ _FILL = {START: "#ffffff", END: "#bfb6fc"}
 _DEFAULT_FILL = "#f2f0ff"
 
 
-def layers(graph: DrawableGraph) -> dict[str, int]:
+def layers(graph: Drawing) -> dict[str, int]:
     """Row of each node: longest path from the roots over the edges that close no loop."""
     order = list(graph.nodes)
     succ: dict[str, list[str]] = {n: [] for n in order}
@@ -66,7 +66,7 @@ def _pyplot_free_figure(**kwargs: Any) -> Any:
     return Figure(**kwargs)
 
 
-def draw_png(graph: DrawableGraph) -> bytes:
+def draw_png(graph: Drawing) -> bytes:
     """PNG bytes of ``graph`` drawn in layers; see the module docstring."""
     rank = layers(graph)
     rows: dict[int, list[str]] = {}
