@@ -195,11 +195,8 @@ class TaskJob:
                         var.reset(bound)
                 self.outcome = Outcome(task, run.finish(task, output), None)
             elif callee is not None:  # no routes to call: no body
-                if callee.wants_config or self.dispatcher._bind_config:  # see config_for
-                    config = run.options.for_node(task.step, task.node, task.triggers)
-                    output = callee.call_sync(task.input, config)
-                else:
-                    output = callee.call_sync(task.input, None)
+                config = self.dispatcher.config_for(task, callee)
+                output = callee.call_sync(task.input, config)
                 self.outcome = Outcome(task, run.finish(task, output), None)
             else:
                 self.outcome = Outcome(task, self._body_sync(call), None)
