@@ -136,10 +136,9 @@ class CompiledStateGraph(RunnableSurface):
         until the block ends; without one, only fresh input makes sense.
         """
         config = self._with_defaults(config)  # with_config's defaults under the call's
-        from ._core import FRESH, EagerRun, Run
-        from ._services import SYSTEM_CLOCK, Services
-        from ._sink import EventSink
-        from .runtime import Runtime, coerce_context, server_info
+        parts = _run_parts()
+        FRESH, EagerRun, Run, SYSTEM_CLOCK, Services, EventSink = parts[:6]
+        Runtime, coerce_context, server_info = parts[6:]
 
         nest = nest_of(self)
         own_thread = False
@@ -464,7 +463,7 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
-            from ._driver import drive_sync
+            drive_sync = _drivers().drive_sync
 
             events = self._events(run, services, drive_sync(run, services, input))
             for mode, chunk in observe_sync(services.observers, run.options.run_id, events):
@@ -504,7 +503,7 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
-            from ._driver import drive_async
+            drive_async = _drivers().drive_async
 
             events = self._aevents(run, services, drive_async(run, services, input))
             observed = observe_async(services.observers, run.options.run_id, events)
@@ -562,7 +561,7 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
-            from ._driver import drive_sync
+            drive_sync = _drivers().drive_sync
 
             events = self._events(run, services, drive_sync(run, services, input))
             observed = observe_sync(services.observers, run.options.run_id, events)
@@ -602,7 +601,7 @@ class CompiledStateGraph(RunnableSurface):
             run,
             services,
         ):
-            from ._driver import drive_async
+            drive_async = _drivers().drive_async
 
             events = self._aevents(run, services, drive_async(run, services, input))
             observed = observe_async(services.observers, run.options.run_id, events)
@@ -775,6 +774,35 @@ class CompiledStateGraph(RunnableSurface):
 
 
 _CALLBACK_MODES = ("messages", "tools")  # what a graph on its own thread still sends up
+
+
+@functools.cache
+def _run_parts() -> tuple[Any, ...]:
+    """What every run needs, imported at the first run rather than at import
+    (and looked up once: an import statement costs a microsecond per run)."""
+    from ._core import FRESH, EagerRun, Run
+    from ._services import SYSTEM_CLOCK, Services
+    from ._sink import EventSink
+    from .runtime import Runtime, coerce_context, server_info
+
+    return (
+        FRESH,
+        EagerRun,
+        Run,
+        SYSTEM_CLOCK,
+        Services,
+        EventSink,
+        Runtime,
+        coerce_context,
+        server_info,
+    )
+
+
+@functools.cache
+def _drivers() -> types.ModuleType:
+    from . import _driver
+
+    return _driver
 
 
 def _mapper(builder: Any, schema: str) -> Any:

@@ -69,6 +69,8 @@ Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list
 Then = Callable[[Task], Generator[Event, Any, list[Task]]]
 
 
+_NO_SCOPE = Scope()  # a run's until it has a checkpointer (frozen: shared)
+
 class Clock(Protocol):
     """Time as the driver gives it: ``monotonic()`` for deadlines, ``time()`` for stamps."""
 
@@ -164,7 +166,7 @@ class Run:
         self.unaddressed = list(plan.unaddressed)
         self._restored = plan.checkpoint
         self._restored_from = (plan.parent_id, plan.source)
-        self.scope = Scope()  # where checkpoints go, as checkpoint chunks name it
+        self.scope = _NO_SCOPE  # where checkpoints go, as checkpoint chunks name it
         self._fork = plan.fork and plan.checkpoint is not None
         if plan.checkpoint is not None:
             restore(self, plan.checkpoint, pending=plan.resuming)
@@ -221,7 +223,10 @@ class Run:
                 and self.step_timeout is None
             ):
                 task.state = TaskState.RUNNING  # task.start(), inline
-                done = yield Launch(task, True)
+                if task.node == START and START not in self.topology.branches:
+                    done = self._started(task)  # no user code to run: no trip to the driver
+                else:
+                    done = yield Launch(task, True)
                 if done is not None and done.error is None:
                     task.succeed(*done.result)
                     if self._tight:  # and nothing to do between steps: the next one
@@ -581,9 +586,7 @@ class Run:
         topology = self.topology
         node = task.node
         if node == START:
-            output = task.input
-            writes = [] if output is None else topology.input.writes_of(START, output)
-            routes: list[Any] = list(topology.edges.get(node, ()))
+            output, writes, routes = self._start_writes(task)
         else:
             output = yield (topology.nodes[node].callee, task.input)
             output, writes, routes = self.finish(task, output)
@@ -593,6 +596,19 @@ class Run:
                 if target != END:
                     routes.append(self.router.check(node, target))
         return output, writes, routes
+
+    def _start_writes(self, task: Task) -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+        """The START task's input as writes, and its edges."""
+        output = task.input
+        writes = [] if output is None else self.topology.input.writes_of(START, output)
+        return output, writes, list(self.topology.edges.get(START, ()))
+
+    def _started(self, task: Task) -> Outcome:
+        """The outcome of a START task whose edges are fixed (no routes to call)."""
+        try:
+            return Outcome(task, self._start_writes(task), None)
+        except Exception as exc:  # bad input: the task's error, as if it ran
+            return Outcome(task, None, exc)
 
     def finish(self, task: Task, output: Any) -> tuple[Any, list[tuple[str, Any]], list[Any]]:
         """A node's return value as writes and routes (its edges; no conditional ones).
