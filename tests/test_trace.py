@@ -11,7 +11,8 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from graphpool import END, START, RetryPolicy, StateGraph, TaskAttempt, Trace
-from graphpool._trace import assign_lanes, chrome_trace
+from graphpool._timeline import assign_lanes
+from graphpool._trace import chrome_trace
 
 
 class S(TypedDict, total=False):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._branch import Branch
-from ._checks import check_choice, check_timeout
+from ._checks import check_choice
 from ._constants import END, RESERVED_NAMES, START
 from ._handlers import DEFAULT_HANDLER, handler_name
 from ._lc import is_runnable
@@ -18,7 +18,7 @@ from ._pool._registry import known_executors
 from ._schema import Schema, annotated_input
 from ._topology import Topology
 from .errors import InvalidCheckpointerError, InvalidGraphError, InvalidNodeError
-from .types import CachePolicy, RetryPolicy
+from .types import CachePolicy, RetryPolicy, check_timeout
 
 if TYPE_CHECKING:  # built by compile(); imported there, the layer above this one
     from ._compiled import CompiledStateGraph

@@ -73,16 +73,3 @@ def check_choice(
     if not isinstance(value, str) or value not in choices:
         raise error(f"{where}={value!r} is unknown; choose one of {', '.join(map(repr, choices))}.")
     return value
-
-
-def check_timeout(
-    value: Any, where: str, error: type[GraphpoolError]
-) -> tuple[float | None, tuple[float, str] | None]:
-    """A node timeout (seconds, a ``timedelta`` or a ``TimeoutPolicy``) as its hard
-    cap in seconds and its idle limit ``(seconds, refresh_on)`` (each or None)."""
-    from .types import TimeoutPolicy
-
-    if isinstance(value, TimeoutPolicy):
-        idle = value.idle_timeout
-        return value.run_timeout, None if idle is None else (idle, value.refresh_on)
-    return check_seconds(value, where, error), None

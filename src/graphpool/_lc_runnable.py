@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._lc import require
 from ._lc_callbacks import TRACED
@@ -39,17 +39,36 @@ try:  # the marker of handlers that see a run's output chunks; private in langch
 except ImportError:  # pragma: no cover - older langchain-core: no chunk events of nodes
     _StreamingCallbackHandler = None  # type: ignore[assignment,misc]
 
-if TYPE_CHECKING:
-    from ._compiled import CompiledStateGraph
+__all__ = ["GraphRunnable", "RunnableGraph"]
 
-__all__ = ["GraphRunnable"]
+
+class RunnableGraph(Protocol):
+    """What :class:`GraphRunnable` needs of the graph it runs: a compiled graph's
+    name, schemas and ways to run (this adapter stands below the graph and so does
+    not import it)."""
+
+    stream_mode: str
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str: ...
+
+    def get_input_schema(self, config: Any = None) -> Any: ...
+
+    def get_output_schema(self, config: Any = None) -> Any: ...
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any: ...
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any: ...
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]: ...
+
+    def astream(self, input: Any, config: Any = None, **kwargs: Any) -> AsyncIterator[Any]: ...
 
 
 class GraphRunnable(Runnable[Any, Any]):
     """A langchain-core ``Runnable`` that runs a compiled graph (see the module docstring)."""
 
-    def __init__(self, graph: Any) -> None:
-        self.graph: CompiledStateGraph = graph
+    def __init__(self, graph: Any) -> None:  # the RunnableSurface mixed into a compiled graph
+        self.graph: RunnableGraph = graph
         self.name = graph.get_name()
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ and the task ids are exactly those a resumed run would use.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._config import RunOptions
 from ._core import ResumePlan, Run, Task
@@ -27,14 +27,30 @@ from .checkpoint.base import (
 from .errors import CheckpointError
 
 if TYPE_CHECKING:
-    from ._compiled import CompiledStateGraph
+    from ._topology import Topology
 
-__all__ = ["get_state", "get_state_history", "prepared", "scratch_run"]
+__all__ = ["SavedGraph", "get_state", "get_state_history", "prepared", "scratch_run"]
 
 
-def scratch_run(
-    graph: CompiledStateGraph, checkpoint: Checkpoint | None, *, pending: bool = True
-) -> Run:
+class SavedGraph(Protocol):
+    """What reading and editing a thread need of a compiled graph: its topology, and
+    how it keeps its checkpoints when it runs as a subgraph (``compile(checkpointer=...)``).
+    A ``CompiledStateGraph`` is one; this layer stands below it and does not import it."""
+
+    @property
+    def topology(self) -> Topology: ...
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver | None: ...
+
+    @property
+    def nest_checkpointer(self) -> bool | None: ...
+
+
+G = TypeVar("G", bound=SavedGraph)
+
+
+def scratch_run(graph: SavedGraph, checkpoint: Checkpoint | None, *, pending: bool = True) -> Run:
     """A run restored to ``checkpoint``, never started: with its unfinished step,
     or (``pending=False``) without it."""
     plan = ResumePlan(durable=True, checkpoint=checkpoint, resuming=pending, stop=1 << 62)
@@ -44,7 +60,7 @@ def scratch_run(
     )
 
 
-def prepared(graph: CompiledStateGraph, checkpoint: Checkpoint) -> tuple[Run, list[Task]]:
+def prepared(graph: SavedGraph, checkpoint: Checkpoint) -> tuple[Run, list[Task]]:
     """A scratch run at ``checkpoint`` and the tasks of its next step (with their ids)."""
     run = scratch_run(graph, checkpoint)
     if checkpoint.start:
@@ -54,7 +70,7 @@ def prepared(graph: CompiledStateGraph, checkpoint: Checkpoint) -> tuple[Run, li
 
 
 def _snapshot(
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     saved: CheckpointTuple,
     live: bool,
     saver: BaseCheckpointSaver | None = None,
@@ -123,7 +139,7 @@ def _snapshot(
     )
 
 
-def _read_only(graph: CompiledStateGraph, saved: CheckpointTuple) -> StateSnapshot:
+def _read_only(graph: SavedGraph, saved: CheckpointTuple) -> StateSnapshot:
     """The snapshot of a subgraph checkpoint read with another graph's channels (a
     graph invoked inside a node, read with its parent, as LangGraph reads it): the
     values, and the nodes it runs next by name; no tasks."""
@@ -160,7 +176,7 @@ def _with_map(saved: CheckpointTuple, parent: bool = False) -> Any:
 
 
 def _task_state(
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     task: Task,
     thread_id: str,
     parent_ns: str,
@@ -181,7 +197,7 @@ def _task_state(
     return _state(sub.checkpointer or saver, sub, config, True)
 
 
-def subgraph_of(graph: CompiledStateGraph, node: str) -> CompiledStateGraph | None:
+def subgraph_of(graph: G, node: str) -> G | None:
     """The compiled graph that node ``node`` of ``graph`` runs, if it is a subgraph."""
     from ._nest import SubgraphNode
 
@@ -216,8 +232,8 @@ def _reached_graph(fn: Any, kind: type) -> Any:
 
 
 def route(
-    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, *, update: bool = False
-) -> tuple[BaseCheckpointSaver, CompiledStateGraph, Any]:
+    saver: BaseCheckpointSaver, graph: G, config: Any, *, update: bool = False
+) -> tuple[BaseCheckpointSaver, G, Any]:
     """The saver, graph and config a config with a ``checkpoint_ns`` addresses: the
     subgraph its node names lead to (a ``checkpointer=True`` one keeps its thread
     under the namespace without task ids). A namespace that names no declared
@@ -231,7 +247,7 @@ def route(
     ns = configurable.get("checkpoint_ns") or ""
     if not ns:
         return saver, graph, config
-    found = dict(graph.get_subgraphs(namespace=recast(ns), recurse=True))
+    found = dict(subgraphs_of(graph, recast(ns), True))
     target = found.get(recast(ns))
     if target is None:
         if update:
@@ -247,9 +263,7 @@ def route(
     return target.checkpointer or saver, target, {**config, "configurable": configurable}
 
 
-def subgraphs_of(
-    graph: CompiledStateGraph, namespace: str | None, recurse: bool
-) -> Iterator[tuple[str, CompiledStateGraph]]:
+def subgraphs_of(graph: G, namespace: str | None, recurse: bool) -> Iterator[tuple[str, G]]:
     """``(namespace, subgraph)`` of ``graph``'s subgraph nodes; with ``namespace``,
     only the one there (matched by whole ``|``-separated segments)."""
     head, _, rest = (namespace or "").partition("|")
@@ -265,7 +279,7 @@ def subgraphs_of(
 
 
 def get_state(
-    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, subgraphs: bool = False
+    saver: BaseCheckpointSaver, graph: SavedGraph, config: Any, subgraphs: bool = False
 ) -> StateSnapshot:
     """The thread's latest checkpoint (or the one ``checkpoint_id`` names), as a snapshot."""
     saver, graph, config = route(saver, graph, config)
@@ -273,7 +287,7 @@ def get_state(
 
 
 def _state(
-    saver: BaseCheckpointSaver, graph: CompiledStateGraph, config: Any, subgraphs: bool
+    saver: BaseCheckpointSaver, graph: SavedGraph, config: Any, subgraphs: bool
 ) -> StateSnapshot:
     saved = saver.get_tuple(config)
     if saved is None:
@@ -284,7 +298,7 @@ def _state(
 
 def get_state_history(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: Any,
     *,
     filter: Mapping[str, Any] | None = None,

@@ -1,4 +1,6 @@
-"""Gantt chart of a trace: one lane per worker, one bar per task attempt (matplotlib).
+"""A trace laid out in time: its lanes (one per worker, :func:`assign_lanes`, which
+the Chrome trace export of ``_trace`` shares), and its Gantt chart, one bar per
+task attempt (matplotlib).
 
 matplotlib is an optional extra (``pip install 'graphpool[plot]'``), imported
 only here, when a chart is drawn. The chart is drawn on a bare ``Figure`` (no
@@ -9,19 +11,39 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._observe import TaskAttempt
-from ._trace import assign_lanes
 
-__all__ = ["save_timeline"]
+__all__ = ["assign_lanes", "save_timeline"]
 
 _OUTCOME_STYLE: dict[str, dict[str, Any]] = {
     "succeeded": {"hatch": None, "edgecolor": "#333333", "linewidth": 0.8},
     "retried": {"hatch": "///", "edgecolor": "#b26a00", "linewidth": 1.5},
     "failed": {"hatch": "xx", "edgecolor": "#c00000", "linewidth": 2.0},
 }
+
+
+def assign_lanes(attempts: Iterable[TaskAttempt]) -> list[tuple[str, TaskAttempt]]:
+    """Pair each attempt with its lane: its worker, or ``worker #n`` where attempts overlap.
+
+    Lanes of one worker are filled greedily in start order, so a thread's lane
+    never overlaps and an event loop's concurrent awaits fan out over ``#2``, ``#3``.
+    """
+    busy_until: dict[str, list[float]] = {}
+    out = []
+    for a in sorted(attempts, key=lambda a: (a.start, a.end)):
+        ends = busy_until.setdefault(a.worker, [])
+        for i, end in enumerate(ends):
+            if end <= a.start:
+                ends[i] = a.end
+                break
+        else:
+            ends.append(a.end)
+            i = len(ends) - 1
+        out.append((a.worker if i == 0 else f"{a.worker} #{i + 1}", a))
+    return out
 
 
 def figure_class() -> Any:

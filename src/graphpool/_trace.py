@@ -16,12 +16,13 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ._observe import RunObserver, TaskAttempt
+from ._timeline import assign_lanes, save_timeline
 
-__all__ = ["Trace", "assign_lanes", "chrome_trace"]
+__all__ = ["Trace", "chrome_trace"]
 
 _PID = 1  # one "process" row group in the viewer: the run(s) of this trace
 
@@ -95,30 +96,7 @@ class Trace(RunObserver):
             ImportError: matplotlib is not installed.
             ValueError: nothing was recorded.
         """
-        from ._timeline import save_timeline
-
         save_timeline(self.attempts, path, steps=self.steps, title=title)
-
-
-def assign_lanes(attempts: Iterable[TaskAttempt]) -> list[tuple[str, TaskAttempt]]:
-    """Pair each attempt with its lane: its worker, or ``worker #n`` where attempts overlap.
-
-    Lanes of one worker are filled greedily in start order, so a thread's lane
-    never overlaps and an event loop's concurrent awaits fan out over ``#2``, ``#3``.
-    """
-    busy_until: dict[str, list[float]] = {}
-    out = []
-    for a in sorted(attempts, key=lambda a: (a.start, a.end)):
-        ends = busy_until.setdefault(a.worker, [])
-        for i, end in enumerate(ends):
-            if end <= a.start:
-                ends[i] = a.end
-                break
-        else:
-            ends.append(a.end)
-            i = len(ends) - 1
-        out.append((a.worker if i == 0 else f"{a.worker} #{i + 1}", a))
-    return out
 
 
 def chrome_trace(

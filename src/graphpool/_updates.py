@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._constants import END, START
 from ._core import Run, Task
 from ._core.records import export, result_of, task_id
-from ._snapshots import prepared, scratch_run
+from ._snapshots import SavedGraph, prepared, route, scratch_run
 from .checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -33,9 +33,6 @@ from .checkpoint.base import (
 from .errors import InvalidConfigError, InvalidUpdateError
 from .types import StateUpdate
 
-if TYPE_CHECKING:
-    from ._compiled import CompiledStateGraph
-
 __all__ = ["bulk_update_state", "update_state"]
 
 INPUT = "__input__"
@@ -44,7 +41,7 @@ COPY = "__copy__"
 
 def update_state(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: Any,
     values: Any,
     as_node: str | None = None,
@@ -68,7 +65,7 @@ def update_state(
 
 def bulk_update_state(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: Any,
     supersteps: Sequence[Sequence[Any]],
 ) -> dict[str, Any]:
@@ -93,8 +90,6 @@ def bulk_update_state(
             other updates, copying a checkpoint that does not exist).
         ThreadBusyError: a run is using the thread.
     """
-    from ._snapshots import route
-
     saver, graph, config = route(saver, graph, config, update=True)
     steps = [[_as_update(u) for u in superstep] for superstep in supersteps]
     if not steps:
@@ -144,7 +139,7 @@ def _as_update(item: Any) -> StateUpdate:
 
 def _superstep(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: dict[str, Any],
     updates: list[StateUpdate],
     *,
@@ -170,7 +165,7 @@ def _superstep(
 
 def _apply(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: dict[str, Any],
     saved: CheckpointTuple | None,
     updates: list[StateUpdate],
@@ -214,7 +209,7 @@ def _apply(
 
 def _input(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: dict[str, Any],
     saved: CheckpointTuple | None,
     values: Any,
@@ -235,7 +230,7 @@ def _input(
 
 def _copy(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     saved: CheckpointTuple | None,
     values: Any,
 ) -> dict[str, Any]:
@@ -269,7 +264,7 @@ def _copy(
 
 def _close(
     saver: BaseCheckpointSaver,
-    graph: CompiledStateGraph,
+    graph: SavedGraph,
     config: dict[str, Any],
     saved: CheckpointTuple | None,
 ) -> dict[str, Any]:
@@ -295,7 +290,7 @@ def _close(
     return saver.put(_parent(config, saved), checkpoint, metadata)
 
 
-def _task_ids(graph: CompiledStateGraph, base: Checkpoint | None) -> defaultdict[str, deque[str]]:
+def _task_ids(graph: SavedGraph, base: Checkpoint | None) -> defaultdict[str, deque[str]]:
     """The ids of the tasks of ``base``'s next step, node by node, in task order."""
     ids: defaultdict[str, deque[str]] = defaultdict(deque)
     if base is not None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Union
 
 from typing_extensions import TypedDict
 
 from ._constants import END
+
+if TYPE_CHECKING:
+    from .errors import GraphpoolError
 
 __all__ = [
     "CachePolicy",
@@ -62,7 +65,6 @@ class Send:
         self.arg = arg
         self.timeout = timeout
         if timeout is not None:
-            from ._checks import check_timeout
             from .errors import InvalidConfigError
 
             check_timeout(timeout, f"Send({node!r}): timeout", InvalidConfigError)
@@ -381,6 +383,22 @@ class TimeoutPolicy:
             raise InvalidConfigError(
                 f"TimeoutPolicy: refresh_on={self.refresh_on!r}: choose 'auto' or 'heartbeat'."
             )
+
+
+def check_timeout(
+    value: Any, where: str, error: type[GraphpoolError]
+) -> tuple[float | None, tuple[float, str] | None]:
+    """A node timeout (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) as its hard
+    cap in seconds and its idle limit ``(seconds, refresh_on)`` (each or None).
+
+    Raises ``error``, naming ``where``, for anything else (see ``_checks.check_seconds``).
+    """
+    if isinstance(value, TimeoutPolicy):
+        idle = value.idle_timeout
+        return value.run_timeout, None if idle is None else (idle, value.refresh_on)
+    from ._checks import check_seconds
+
+    return check_seconds(value, where, error), None
 
 
 @dataclasses.dataclass(frozen=True)

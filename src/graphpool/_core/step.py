@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._checks import check_timeout
 from .._topology import Topology
 from ..errors import InvalidConfigError, InvalidRouteError, ParentCommand
-from ..types import Command, Send
+from ..types import Command, Send, check_timeout
 from .collector import Collector
 from .task import Task
 
