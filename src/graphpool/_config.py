@@ -6,8 +6,8 @@ import dataclasses
 import functools
 import os
 import sys
-from random import getrandbits as _getrandbits
 from collections.abc import Mapping
+from random import getrandbits as _getrandbits
 from typing import Any
 
 from ._checks import check_choice, check_positive_int, check_seconds
@@ -193,7 +193,9 @@ class RunOptions:
             )
         if not config:  # the usual call: nothing to check
             config = {"configurable": {}, "recursion_limit": DEFAULT_RECURSION_LIMIT}
-            return cls(DEFAULT_RECURSION_LIMIT, None, _new_run_id(), config, observer=ObserverGroup())
+            return cls(
+                DEFAULT_RECURSION_LIMIT, None, _new_run_id(), config, observer=ObserverGroup()
+            )
         config = dict(config)
         _check_types(config)
         limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)

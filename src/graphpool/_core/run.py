@@ -71,6 +71,7 @@ Then = Callable[[Task], Generator[Event, Any, list[Task]]]
 
 _NO_SCOPE = Scope()  # a run's until it has a checkpointer (frozen: shared)
 
+
 class Clock(Protocol):
     """Time as the driver gives it: ``monotonic()`` for deadlines, ``time()`` for stamps."""
 
