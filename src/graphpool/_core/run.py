@@ -229,7 +229,8 @@ class Run:
                 else:
                     done = yield Launch(task, True)
                 if done is not None and done.error is None:
-                    task.succeed(*done.result)
+                    task.state = TaskState.SUCCEEDED  # task.succeed(), inline
+                    task.output, task.writes, task.routes = done.result
                     if self._tight:  # and nothing to do between steps: the next one
                         if self.state.commit(tasks):
                             self._values_due = self._values_wanted

@@ -116,9 +116,6 @@ class Task:
             self._move("succeed", TaskState.SUCCEEDED)
         self.output, self.writes, self.routes = output, writes, routes
 
-    def __hash__(self) -> int:
-        return id(self)
-
     def fail(self, error: BaseException) -> None:
         self._move("fail", TaskState.FAILED)
         self.error = error
