@@ -89,17 +89,33 @@ class LastValue(Channel):
 
 def _initial_value(typ: Any) -> Any:
     """LangGraph's start value for a reduced key: ``typ()`` when that works."""
-    base = get_origin(typ) or typ
-    if base in (collections.abc.Sequence, collections.abc.MutableSequence):
-        base = list
-    elif base in (collections.abc.Set, collections.abc.MutableSet):
-        base = set
-    elif base in (collections.abc.Mapping, collections.abc.MutableMapping):
-        base = dict
+    try:
+        base = _BASES[typ]
+    except Exception:  # not seen yet (or a type that cannot be a dict key)
+        base = _base_of(typ)
+        try:
+            _BASES[typ] = base
+        except Exception:
+            pass
     try:
         return base()
     except Exception:
         return MISSING
+
+
+def _base_of(typ: Any) -> Any:
+    """What builds a reduced key's start value: its type, or its generic's origin."""
+    base = get_origin(typ) or typ
+    if base in (collections.abc.Sequence, collections.abc.MutableSequence):
+        return list
+    if base in (collections.abc.Set, collections.abc.MutableSet):
+        return set
+    if base in (collections.abc.Mapping, collections.abc.MutableMapping):
+        return dict
+    return base
+
+
+_BASES: dict[Any, Any] = {}  # _base_of by type: every run starts its reduced keys anew
 
 
 class Reduced(Channel):
@@ -113,7 +129,7 @@ class Reduced(Channel):
     __slots__ = ("reducer", "typ")
 
     def __init__(self, key: str, typ: Any, reducer: Callable[[Any, Any], Any]) -> None:
-        super().__init__(key)
+        self.key = key  # (Channel.__init__, inline: one of these a reduced key a run)
         self.typ = typ
         self.reducer = reducer
         self.value = _initial_value(typ)

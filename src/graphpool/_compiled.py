@@ -103,14 +103,38 @@ class CompiledStateGraph(RunnableSurface):
     def _call(
         self, stream_mode: str | Sequence[str] | None, *, debug: bool | None, **options: Any
     ) -> Call:
-        """A call's options, with the graph's defaults where the call gave none."""
-        return Call.of(
-            self.stream_mode if stream_mode is None else stream_mode,
-            debug=self.debug if debug is None else debug,
-            mapper=self._mappers[0],
-            state_mapper=self._mappers[1],
-            **options,
-        )
+        """A call's options, with the graph's defaults where the call gave none.
+
+        A call with nothing but a stream mode (the usual ``invoke``) reuses the
+        ``Call`` made for the first such call: checking them anew costs more
+        than a short run's step.
+        """
+        mode = self.stream_mode if stream_mode is None else stream_mode
+        debug = self.debug if debug is None else debug
+        key = None
+        if (
+            type(mode) is str
+            and options.get("print_mode") == ()
+            and options.get("interrupt_before") is None
+            and options.get("interrupt_after") is None
+            and options.get("durability") is None
+            and not options.get("subgraphs")
+            and not options.get("unknown")
+            and options.get("version") == "v1"
+        ):
+            key = (mode, bool(debug))
+            call = self._plain_calls.get(key)
+            if call is not None:
+                return call
+        mappers = self._mappers
+        call = Call.of(mode, debug=debug, mapper=mappers[0], state_mapper=mappers[1], **options)
+        if key is not None:
+            self._plain_calls[key] = call
+        return call
+
+    @functools.cached_property
+    def _plain_calls(self) -> dict[tuple[str, bool], Call]:
+        return {}
 
     @functools.cached_property
     def _mappers(self) -> tuple[Any, Any]:
