@@ -12,10 +12,16 @@ Work flows like this::
   ``max_workers``); a thread idle for ``idle_timeout`` seconds exits (down to
   ``min_workers``).
 * Wake-ups: an idle thread parks on a lock of its own. A new task wakes the most
-  recently parked thread, after the pool lock is released (no wake-up into a
-  held lock), and no more threads than there are waiting tasks. Threads the load
-  does not need stay parked and retire (``test_light_steady_load_lets_the_surplus
-  _threads_retire``); woken in turn, every thread would stay warm forever.
+  recently parked thread (or starts one), after the pool lock is released (no
+  wake-up into a held lock), but only while no other thread is on its way to the
+  queue (``_waking``); a woken thread that takes a task and sees more waiting
+  wakes the next before it runs its own. So a burst of small tasks is served by
+  the threads already running instead of waking one thread per task (each
+  wake-up costs a hand-off of the GIL), yet every waiting task still gets a
+  thread while one is parked or may start (``test_a_burst_reaches_every_parked
+  _thread``). Threads the load does not need stay parked and retire
+  (``test_light_steady_load_lets_the_surplus_threads_retire``); woken in turn,
+  every thread would stay warm forever.
 * Backpressure: with ``queue_size``, a new run is admitted only while fewer
   tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
   an admitted run's later tasks are always accepted, so no admitted run is dropped.
@@ -179,12 +185,7 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(lane, item)
-            if self._parked and self._queue.depth > self._waking:
-                park = self._parked.pop()
-                self._waking += 1
-            else:
-                park = None
-                self._grow()
+            park = None if self._waking else self._wake_one()
         if park is not None:
             park.release()
         return item
@@ -236,6 +237,15 @@ class ThreadPool(WorkerPool):
 
     # -- workers -------------------------------------------------------------------
 
+    def _wake_one(self) -> threading.Lock | None:
+        """Wake a parked worker (its lock, to release once the pool lock is released)
+        or start a thread, for queued work (lock held; call with no worker waking)."""
+        if self._parked:
+            self._waking += 1
+            return self._parked.pop()
+        self._grow()
+        return None
+
     def _grow(self) -> None:
         """Start a thread if more tasks wait than threads sit idle (lock held)."""
         idle = len(self._parked) + self._waking
@@ -249,7 +259,14 @@ class ThreadPool(WorkerPool):
         )
         self._threads.add(thread)
         self._deques[thread] = deque()
-        thread.start()
+        self._waking += 1  # on its way to the queue, like a woken worker
+        try:
+            thread.start()
+        except BaseException:  # no thread to be had: nobody is on its way after all
+            self._threads.discard(thread)
+            del self._deques[thread]
+            self._waking -= 1
+            raise
 
     def _take(self, me: threading.Thread) -> tuple[_Item | None, bool]:
         """Next task for ``me`` (lock held): own deque, shared queue, then steal."""
@@ -277,6 +294,7 @@ class ThreadPool(WorkerPool):
         park.acquire()  # locked while not parked: acquiring it again blocks until woken
         wait = min(self.idle_timeout, threading.TIMEOUT_MAX)
         self._lock.acquire()
+        self._waking -= 1
         try:
             while True:
                 item, stolen = self._take(me)
@@ -292,7 +310,11 @@ class ThreadPool(WorkerPool):
                 if not item.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
+                # more work waits and no worker is on its way to it: wake the next one
+                chained = self._wake_one() if self._queue.depth and not self._waking else None
                 self._lock.release()
+                if chained is not None:
+                    chained.release()
                 try:
                     self._run(item, stolen)
                 finally:
