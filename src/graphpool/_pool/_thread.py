@@ -51,7 +51,7 @@ from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
 
-__all__ = ["ThreadPool", "default_pool"]
+__all__ = ["ThreadItem", "ThreadPool", "default_pool"]
 
 DEFAULT_MAX_THREADS = 256
 """Threads of the shared default pool: enough for wide I/O fan-outs, bounded all the same."""
@@ -59,11 +59,13 @@ DEFAULT_MAX_THREADS = 256
 _ANONYMOUS = object()  # the lane of plain ``submit`` calls
 
 
-class _Item(concurrent.futures.Future[Any]):
+class ThreadItem(concurrent.futures.Future[Any]):
     """A queued call and its future in one object.
 
     ``cancel()`` on a task still waiting takes it out of the queue (or out of the
     worker deque that prefetched it), so it neither runs nor counts as waiting.
+    A caller may subclass it so that what it hands out is the pool's future
+    itself, one future per call (:meth:`ThreadPool.queue`).
     """
 
     def __init__(
@@ -143,15 +145,15 @@ class ThreadPool(WorkerPool):
         self.runs_inline = inline
         self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
-        self._queue: TaskQueue[_Item] = TaskQueue(queue_size, self.metrics)
+        self._queue: TaskQueue[ThreadItem] = TaskQueue(queue_size, self.metrics)
         self._lock = self._queue.lock
         # idle workers, each blocked on its own locked Lock; the last parked is
         # woken first (its stack is warm), and only after the pool lock is released
         self._parked: list[threading.Lock] = []
         self._waking = 0  # workers woken for work that have not taken it yet
-        self._deques: dict[threading.Thread, deque[_Item]] = {}
+        self._deques: dict[threading.Thread, deque[ThreadItem]] = {}
         self._threads: set[threading.Thread] = set()
-        self._abandoned: set[_Item] = set()  # running, but their callers gave up on them
+        self._abandoned: set[ThreadItem] = set()  # running, but their callers gave up on them
         self._idle = self._busy = 0
         self._thread_ids = itertools.count()  # names stay unique as threads come and go
         self._shutdown = False
@@ -180,15 +182,23 @@ class ThreadPool(WorkerPool):
         self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         """Like ``submit``, queued in ``lane`` (a run): lanes are served in turn."""
-        item = _Item(self, lane, fn, args, kwargs)
+        item = ThreadItem(self, lane, fn, args, kwargs)
+        self.queue(item)
+        return item
+
+    def queue(self, item: ThreadItem) -> None:
+        """Queue a call made as a :class:`ThreadItem` of this pool (in its lane).
+
+        Raises:
+            PoolShutDownError: the pool is shut down.
+        """
         with self._lock:
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
-            self._queue.push(lane, item)
+            self._queue.push(item.lane, item)
             park = None if self._waking else self._wake_one()
         if park is not None:
             park.release()
-        return item
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in, or hold it back while ``queue_size`` tasks wait.
@@ -222,7 +232,7 @@ class ThreadPool(WorkerPool):
         for item in dropped:
             _cancel_dropped(item)
 
-    def _discard(self, item: _Item) -> None:
+    def _discard(self, item: ThreadItem) -> None:
         """A waiting ``item`` was cancelled: take it out wherever it waits."""
         with self._lock:
             if self._queue.remove(item.lane, item):
@@ -268,7 +278,7 @@ class ThreadPool(WorkerPool):
             self._waking -= 1
             raise
 
-    def _take(self, me: threading.Thread) -> tuple[_Item | None, bool]:
+    def _take(self, me: threading.Thread) -> tuple[ThreadItem | None, bool]:
         """Next task for ``me`` (lock held): own deque, shared queue, then steal."""
         mine = self._deques[me]
         if mine:
@@ -356,7 +366,7 @@ class ThreadPool(WorkerPool):
             self._waking += 1
             self._parked.pop().release()
 
-    def _run(self, item: _Item, stolen: bool) -> None:
+    def _run(self, item: ThreadItem, stolen: bool) -> None:
         self.metrics.task_started(time.monotonic() - item.enqueued, stolen)
         try:
             result = item.fn(*item.args, **item.kwargs)
@@ -375,7 +385,7 @@ class ThreadPool(WorkerPool):
         waiting for a free worker means a waiter never holds a worker that its
         own work needs, so nests of any depth finish on a bounded pool.
         """
-        if not isinstance(future, _Item) or future.pool is not self:
+        if not isinstance(future, ThreadItem) or future.pool is not self:
             return False
         with self._lock:
             if not self._queue.remove(future.lane, future):
@@ -403,7 +413,7 @@ class ThreadPool(WorkerPool):
         if future.cancel():
             return
         with self._lock:
-            if isinstance(future, _Item) and future.running():
+            if isinstance(future, ThreadItem) and future.running():
                 self._abandoned.add(future)
 
     def shutdown(
@@ -414,7 +424,7 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 return
             self._shutdown = True
-            dropped: list[_Item] = []
+            dropped: list[ThreadItem] = []
             if cancel or cancel_futures:
                 dropped = self._queue.drain()
                 for mine in self._deques.values():

@@ -29,12 +29,13 @@ from typing import Any, cast
 from .. import _lc
 from .._context import CURRENT
 from .._core.interrupts import Asking
+from .._pool._thread import ThreadPool
 from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
 from . import _traced
 from ._attempts import Attempts
 from ._events import RETURN, ended, started
-from ._future import TaskFuture, done_future
+from ._future import QueuedCall, TaskFuture, done_future
 from ._gate import gate_for, run_gated
 
 __all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
@@ -304,6 +305,26 @@ def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
     _traced.close(call.lc_run, value)
 
 
+def _once(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
+    """A call's only attempt, on a pool thread (or its waiter's): the outcome saved
+    and streamed as ``Attempts`` does it, then returned or raised to its future."""
+    token = CURRENT.set(call)
+    try:
+        with _lc.bind_config(call.config):  # for chat models the call makes
+            value = spec.call_sync(call, args, kwargs)
+    except GraphInterrupt as exc:
+        CURRENT.reset(token)
+        _paused(call, exc)
+        raise
+    except BaseException as exc:
+        CURRENT.reset(token)
+        _failed(call, exc)
+        raise
+    CURRENT.reset(token)
+    _done(call, spec, value, cache_key=cache_key)
+    return value
+
+
 def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
     dispatcher = call.dispatcher
     started(dispatcher, call.id, call.name, args, kwargs)
@@ -320,6 +341,18 @@ def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -
         body: Callable[[], Any] = functools.partial(asyncio.run, coro)
         pool = dispatcher.services.pools.thread
         return TaskFuture(pool.submit_in(dispatcher.lane, context.run, body), pool)
+    pool = dispatcher.services.pools.thread
+    if (
+        spec.timeout is None
+        and not spec.retry_policy
+        and isinstance(pool, ThreadPool)
+        and gate_for(dispatcher) is None
+    ):  # one attempt, nothing to time or gate: the pool's future is the call's
+        call.reset()
+        once = (_once, call, spec, args, kwargs, cache_key)
+        future: QueuedCall[Any] = QueuedCall(pool, dispatcher.lane, context.run, once)
+        pool.queue(future)
+        return future
     attempts = Attempts(call, spec, args, kwargs, context)
     attempts.on_success = functools.partial(_done, call, spec, cache_key=cache_key)
     attempts.on_pause = functools.partial(_paused, call)
