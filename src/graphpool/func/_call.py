@@ -47,20 +47,46 @@ class _CallTask:
     """A call as the runtime's helpers see a task: :class:`Asking` reads its id, a
     graph invoked inside the call (``_nest``) its node, id, step and order."""
 
-    __slots__ = ("id", "node", "order", "step")
+    __slots__ = ("call", "node", "step")
 
-    def __init__(self, ident: str, node: str, step: int) -> None:
-        self.id, self.node, self.step = ident, node, step
-        self.order = (0, ident)
+    def __init__(self, call: TaskCall, node: str, step: int) -> None:
+        self.call, self.node, self.step = call, node, step
+
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return (0, self.call.id)
+
+
+def call_id(parent_id: str, index: int, name: str) -> str:
+    """The id of a parent's ``index``-th call (of task ``name``): the same in every
+    attempt of the parent, so a resumed run finds the saved results by it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{name}"))
 
 
 class Calls:
-    """The task calls one attempt of a node (or of a task call) made, in order."""
+    """The task calls one attempt of a node (or of a task call) made, in order, and
+    the config each task's calls start from (worked out once per task name)."""
 
-    __slots__ = ("futures",)
+    __slots__ = ("configs", "futures")
 
     def __init__(self) -> None:
         self.futures: list[TaskFuture[Any]] = []
+        self.configs: dict[str, dict[str, Any]] = {}
+
+    def config_for(self, parent: Any, name: str) -> dict[str, Any]:
+        """The config a call of ``name`` sees: its parent's, naming the call as
+        LangGraph names a pushed task (what ``messages`` chunks and tracers
+        report); a fresh dict for each call, safe to modify."""
+        made = self.configs.get(name)
+        if made is None:
+            made = self.configs[name] = _config_for(parent.config, name)
+        config = made.copy()
+        config["metadata"] = made["metadata"].copy()
+        return config
 
 
 def _calls_of(parent: Any) -> Calls:
@@ -125,31 +151,42 @@ class TaskCall:
 
     __slots__ = (
         "_asking",
+        "_id",
+        "_seed",
         "attempt",
         "calls",
         "config",
         "dispatcher",
-        "id",
         "lc_run",
         "name",
         "slot",
         "task",
     )
 
-    def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
+    def __init__(self, dispatcher: Any, seed: tuple[str, int, str], name: str, config: Any) -> None:
         self.dispatcher = dispatcher
-        self.id = ident
+        self._seed = seed  # call_id's arguments: the id is worked out when first read
+        self._id: str | None = None
         self.name = name
         self.config = config
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
         self.attempt = 0  # counted by reset(): 1 for the first attempt
         self.slot: Any = None  # the running attempt's slot of the run's gate (``_gate``)
-        self.task = _CallTask(ident, name, dispatcher.run.step)
+        self.task = _CallTask(self, name, dispatcher.run.step)
         self.lc_run: Any = None  # its langchain callback run, if its parent has callbacks
 
     def __repr__(self) -> str:
         return f"<TaskCall {self.name!r} id={self.id}>"
+
+    @property
+    def id(self) -> str:
+        """The call's deterministic id (:func:`call_id`); a run that saves nothing and
+        streams no call events never needs it, so it is made on first use."""
+        ident = self._id
+        if ident is None:
+            ident = self._id = call_id(*self._seed)
+        return ident
 
     @property
     def runtime(self) -> Any:
@@ -190,21 +227,19 @@ def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task
     """Start ``spec`` (a ``_TaskFunction``) with these arguments; its future."""
     parent, parent_id = _parent()
     calls = _calls_of(parent)
-    index = len(calls.futures)
-    dispatcher = parent.dispatcher
-    ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
+    dispatcher, name = parent.dispatcher, spec.name
+    seed = (parent_id, len(calls.futures), name)
+    call = TaskCall(dispatcher, seed, name, calls.config_for(parent, name))
     key = spec.cache_key(args, kwargs, dispatcher.services.cache)
-    future = _reused(dispatcher, ident, spec.name, key)
+    future = _reused(call, key) if key is not None or dispatcher.run.reuse else None
     if future is None:
-        call = TaskCall(dispatcher, ident, spec.name, _config_for(parent.config, spec.name))
         future = _launch(call, spec, args, kwargs, key)
     calls.futures.append(future)
     return future
 
 
 def _config_for(parent: Any, name: str) -> dict[str, Any]:
-    """The config a call's code sees: its parent's, naming the call as LangGraph names
-    a pushed task (what ``messages`` chunks and tracers report)."""
+    """A call of ``name``'s config, made from its parent's (see :meth:`Calls.config_for`)."""
     config = dict(parent or {})
     metadata = dict(config.get("metadata") or {})
     metadata.update(langgraph_node=name, langgraph_triggers=("__pregel_push",))
@@ -213,25 +248,26 @@ def _config_for(parent: Any, name: str) -> dict[str, Any]:
     return config
 
 
-def _reused(dispatcher: Any, ident: str, name: str, cache_key: Any) -> TaskFuture[Any] | None:
+def _reused(call: TaskCall, cache_key: Any) -> TaskFuture[Any] | None:
     """A saved or cached result of this call, as a done future, or None."""
-    saved = dispatcher.run.reuse.get(ident)
+    dispatcher = call.dispatcher
+    saved = dispatcher.run.reuse.get(call.id)
     if saved is not None and saved.succeeded:
         return done_future(dict(saved.writes).get(RETURN))
     if cache_key is not None:
         found = dispatcher.services.cache.get([cache_key])
         if cache_key in found:
-            _finished(dispatcher, ident, name, found[cache_key])
+            _finished(call, found[cache_key])
             return done_future(found[cache_key])
     return None
 
 
-def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:
+def _finished(call: TaskCall, value: Any) -> None:
     """Save a finished call's result and stream it as an update."""
-    hook = dispatcher.services.durability
+    hook = call.dispatcher.services.durability
     if hook is not None:
-        hook.save(TaskResult(ident, name, ((RETURN, value),)), "task")
-    ended(dispatcher, ident, name, value)
+        hook.save(TaskResult(call.id, call.name, ((RETURN, value),)), "task")
+    ended(call, value)
 
 
 def _paused(call: TaskCall, error: GraphInterrupt) -> None:
@@ -240,12 +276,12 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
     answers = tuple(call.dispatcher.run.answers.get(call.id, ()))
     if hook is not None and answers:
         hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
-    ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
+    ended(call, interrupts=error.interrupts)
     _traced.close(call.lc_run, error=error)
 
 
 def _failed(call: TaskCall, error: BaseException) -> None:
-    ended(call.dispatcher, call.id, call.name, error=error)
+    ended(call, error=error)
     _traced.close(call.lc_run, error=error)
 
 
@@ -301,7 +337,7 @@ async def _attempt_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, atte
 def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
     if cache_key is not None:
         call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
-    _finished(call.dispatcher, call.id, call.name, value)
+    _finished(call, value)
     _traced.close(call.lc_run, value)
 
 
@@ -327,7 +363,7 @@ def _once(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> 
 
 def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
     dispatcher = call.dispatcher
-    started(dispatcher, call.id, call.name, args, kwargs)
+    started(call, args, kwargs)
     call.lc_run = _traced.open_run(call, spec.func, args, kwargs)
     context = contextvars.copy_context()
     if spec.is_async:
