@@ -74,6 +74,7 @@ class ThreadItem(concurrent.futures.Future[Any]):
         super().__init__()
         self.pool, self.lane, self.fn, self.args, self.kwargs = pool, lane, fn, args, kwargs
         self.enqueued = time.monotonic()
+        self.taken = False  # a worker took it to run (pool lock): reclaim need not look
 
     def cancel(self) -> bool:
         if not super().cancel():
@@ -316,6 +317,7 @@ class ThreadPool(WorkerPool):
                     if not self._queue.depth and len(self._threads) > self.min_workers:
                         break
                     continue
+                item.taken = True
                 self._queue.started()
                 if not item.set_running_or_notify_cancel():
                     continue
@@ -388,6 +390,8 @@ class ThreadPool(WorkerPool):
         if not isinstance(future, ThreadItem) or future.pool is not self:
             return False
         with self._lock:
+            if future.taken:  # running or done: no need to look through the queue
+                return False
             if not self._queue.remove(future.lane, future):
                 for mine in self._deques.values():
                     if future in mine:

@@ -104,12 +104,15 @@ def settle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
     interrupts of all calls that paused are pending together.
     """
     calls = parent.calls
+    paused: list[GraphInterrupt] = []
     for future in calls.futures if calls is not None else ():
         try:
             future.result()
+        except GraphInterrupt as exc:
+            paused.append(exc)
         except BaseException:
             pass
-    return _paused_all(calls, error)
+    return _paused_all(paused, error)
 
 
 def cancel_pending(parent: Any) -> None:
@@ -125,24 +128,28 @@ async def asettle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt |
     import asyncio
 
     calls = parent.calls
+    paused: list[GraphInterrupt] = []
     for future in calls.futures if calls is not None else ():
         try:
             await asyncio.shield(asyncio.ensure_future(future))
+        except GraphInterrupt as exc:
+            paused.append(exc)
         except BaseException:
             pass
-    return _paused_all(calls, error)
+    return _paused_all(paused, error)
 
 
-def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInterrupt | None:
+def _paused_all(
+    paused: list[GraphInterrupt], error: GraphInterrupt | None
+) -> GraphInterrupt | None:
+    """``error``'s interrupts and those of the calls that paused, each once, in order."""
     found = list(error.interrupts) if error is not None else []
     seen = {getattr(i, "id", None) for i in found}
-    for future in calls.futures if calls is not None else ():
-        paused = future.exception() if future.done() and not future.cancelled() else None
-        if isinstance(paused, GraphInterrupt):
-            for item in paused.interrupts:
-                if getattr(item, "id", None) not in seen:
-                    seen.add(getattr(item, "id", None))
-                    found.append(item)
+    for exc in paused:
+        for item in exc.interrupts:
+            if getattr(item, "id", None) not in seen:
+                seen.add(getattr(item, "id", None))
+                found.append(item)
     return GraphInterrupt(tuple(found)) if found else None
 
 
