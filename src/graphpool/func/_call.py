@@ -5,12 +5,17 @@ with a deterministic id: the parent's id and the call's position among the
 parent's calls in this attempt. So the entrypoint that runs again after an
 interrupt or a crash makes the same ids in the same order, and a call whose
 result the thread saved returns it without running (``tests/func/test_crash.py``,
-and the resume cases of ``tests/conformance/test_func.py``).
+and the resume cases of ``tests/conformance/test_func.py``). The id (a uuid5)
+is worked out when first read: a run that saves nothing and streams no call
+events never pays for it.
 
 The call starts at once on the run's pools, in the run's lane: a sync function
-through :class:`~graphpool.func._attempts.Attempts` (threads, or a worker
-process with ``executor="process"``), an async one on the caller's event loop
-(on a pool thread's own loop when called from sync code). As it finishes its
+with no retry policy, timeout or ``max_concurrency`` as one
+:class:`~graphpool.func._future.QueuedCall` (the pool's future is the one the
+caller gets), any other through :class:`~graphpool.func._attempts.Attempts`
+(threads, or a worker process with ``executor="process"``), an async one on the
+caller's event loop (on a pool thread's own loop when called from sync code).
+As it finishes its
 result is saved with the run's current checkpoint (a ``TaskResult`` named after
 the task) and streamed (``_events``). A paused call saves the answers it used,
 so its next attempt replays them; :func:`settle` gathers every paused call's

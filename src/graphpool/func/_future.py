@@ -6,6 +6,9 @@ asks the pool to :meth:`~graphpool._pool.WorkerPool.reclaim` the call (run it
 in the waiting thread if it is still queued), so tasks calling tasks never
 deadlock a bounded pool (``tests/func/test_pool.py``); a call waiting on
 another lends its slot of the run's ``max_concurrency`` meanwhile (``_gate``).
+
+A call with a single attempt on a thread pool is a :class:`QueuedCall`: the
+pool's own queued item, so one future per call, settled by the worker.
 """
 
 from __future__ import annotations
