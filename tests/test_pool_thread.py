@@ -143,6 +143,25 @@ def test_light_steady_load_lets_the_surplus_threads_retire() -> None:
         pool.shutdown()
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_burst_reaches_every_parked_thread(warm: bool) -> None:
+    # One thread wakes at a time and wakes the next when it finds more work, so
+    # tasks that can only finish together (a barrier of all of them) still each
+    # get a thread, whether the threads are parked (warm) or must start.
+    width = 6
+    pool = ThreadPool(max_workers=width, min_workers=width if warm else 0)
+    try:
+        if warm:
+            assert wait_until(lambda: pool.statistics() == (width, width))
+        barrier = threading.Barrier(width, timeout=20)
+        futures = [pool.submit(barrier.wait) for _ in range(width)]
+        assert sorted(f.result(25) for f in futures) == list(range(width))
+        assert pool.statistics()[0] == width
+    finally:
+        pool.shutdown()
+
+
 def test_reclaim_runs_a_waiting_call_in_the_caller_and_nothing_else() -> None:
     pool = ThreadPool(max_workers=1)
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from typing import TypedDict
 
 import pytest
@@ -118,3 +119,19 @@ def test_invoke_makes_no_chunks_for_task_calls() -> None:
     graph = _graph(node)
     assert graph.invoke({"n": 3}) == {"n": 6}
     assert list(graph.stream({"n": 3}, stream_mode="values")) == [{"n": 3}, {"n": 6}]
+
+
+def test_each_calls_start_and_end_events_carry_one_id_of_its_own() -> None:
+    # a call's id is made when first read (here: by its start event); its end
+    # event, on the worker thread, must read the same one
+    from graphpool.func import entrypoint
+
+    @entrypoint()
+    def fan(n: int) -> int:
+        return sum(f.result() for f in [double(i) for i in range(n)])
+
+    events = [e for e in fan.stream(4, stream_mode="tasks") if e["name"] == "double"]
+    inputs = {e["id"]: e["input"][0][0] for e in events if "input" in e}
+    results = {e["id"]: e["result"]["__return__"] for e in events if "result" in e}
+    assert len(inputs) == 4 and all(str(uuid.UUID(i)) == i for i in inputs)
+    assert results == {ident: 2 * x for ident, x in inputs.items()}

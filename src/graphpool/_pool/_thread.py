@@ -12,10 +12,16 @@ Work flows like this::
   ``max_workers``); a thread idle for ``idle_timeout`` seconds exits (down to
   ``min_workers``).
 * Wake-ups: an idle thread parks on a lock of its own. A new task wakes the most
-  recently parked thread, after the pool lock is released (no wake-up into a
-  held lock), and no more threads than there are waiting tasks. Threads the load
-  does not need stay parked and retire (``test_light_steady_load_lets_the_surplus
-  _threads_retire``); woken in turn, every thread would stay warm forever.
+  recently parked thread (or starts one), after the pool lock is released (no
+  wake-up into a held lock), but only while no other thread is on its way to the
+  queue (``_waking``); a woken thread that takes a task and sees more waiting
+  wakes the next before it runs its own. So a burst of small tasks is served by
+  the threads already running instead of waking one thread per task (each
+  wake-up costs a hand-off of the GIL), yet every waiting task still gets a
+  thread while one is parked or may start (``test_a_burst_reaches_every_parked
+  _thread``). Threads the load does not need stay parked and retire
+  (``test_light_steady_load_lets_the_surplus_threads_retire``); woken in turn,
+  every thread would stay warm forever.
 * Backpressure: with ``queue_size``, a new run is admitted only while fewer
   tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
   an admitted run's later tasks are always accepted, so no admitted run is dropped.
@@ -45,7 +51,7 @@ from ._base import WorkerPool
 from ._queue import TaskQueue
 from ._stats import PoolMetrics, PoolStats
 
-__all__ = ["ThreadPool", "default_pool"]
+__all__ = ["ThreadItem", "ThreadPool", "default_pool"]
 
 DEFAULT_MAX_THREADS = 256
 """Threads of the shared default pool: enough for wide I/O fan-outs, bounded all the same."""
@@ -53,11 +59,13 @@ DEFAULT_MAX_THREADS = 256
 _ANONYMOUS = object()  # the lane of plain ``submit`` calls
 
 
-class _Item(concurrent.futures.Future[Any]):
+class ThreadItem(concurrent.futures.Future[Any]):
     """A queued call and its future in one object.
 
     ``cancel()`` on a task still waiting takes it out of the queue (or out of the
     worker deque that prefetched it), so it neither runs nor counts as waiting.
+    A caller may subclass it so that what it hands out is the pool's future
+    itself, one future per call (:meth:`ThreadPool.queue`).
     """
 
     def __init__(
@@ -66,6 +74,7 @@ class _Item(concurrent.futures.Future[Any]):
         super().__init__()
         self.pool, self.lane, self.fn, self.args, self.kwargs = pool, lane, fn, args, kwargs
         self.enqueued = time.monotonic()
+        self.taken = False  # a worker took it to run (pool lock): reclaim need not look
 
     def cancel(self) -> bool:
         if not super().cancel():
@@ -137,15 +146,15 @@ class ThreadPool(WorkerPool):
         self.runs_inline = inline
         self.metrics = PoolMetrics()
         self._name = f"{name}-{next(self._ids)}"
-        self._queue: TaskQueue[_Item] = TaskQueue(queue_size, self.metrics)
+        self._queue: TaskQueue[ThreadItem] = TaskQueue(queue_size, self.metrics)
         self._lock = self._queue.lock
         # idle workers, each blocked on its own locked Lock; the last parked is
         # woken first (its stack is warm), and only after the pool lock is released
         self._parked: list[threading.Lock] = []
         self._waking = 0  # workers woken for work that have not taken it yet
-        self._deques: dict[threading.Thread, deque[_Item]] = {}
+        self._deques: dict[threading.Thread, deque[ThreadItem]] = {}
         self._threads: set[threading.Thread] = set()
-        self._abandoned: set[_Item] = set()  # running, but their callers gave up on them
+        self._abandoned: set[ThreadItem] = set()  # running, but their callers gave up on them
         self._idle = self._busy = 0
         self._thread_ids = itertools.count()  # names stay unique as threads come and go
         self._shutdown = False
@@ -174,20 +183,23 @@ class ThreadPool(WorkerPool):
         self, lane: Hashable, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         """Like ``submit``, queued in ``lane`` (a run): lanes are served in turn."""
-        item = _Item(self, lane, fn, args, kwargs)
+        item = ThreadItem(self, lane, fn, args, kwargs)
+        self.queue(item)
+        return item
+
+    def queue(self, item: ThreadItem) -> None:
+        """Queue a call made as a :class:`ThreadItem` of this pool (in its lane).
+
+        Raises:
+            PoolShutDownError: the pool is shut down.
+        """
         with self._lock:
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
-            self._queue.push(lane, item)
-            if self._parked and self._queue.depth > self._waking:
-                park = self._parked.pop()
-                self._waking += 1
-            else:
-                park = None
-                self._grow()
+            self._queue.push(item.lane, item)
+            park = None if self._waking else self._wake_one()
         if park is not None:
             park.release()
-        return item
 
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in, or hold it back while ``queue_size`` tasks wait.
@@ -221,7 +233,7 @@ class ThreadPool(WorkerPool):
         for item in dropped:
             _cancel_dropped(item)
 
-    def _discard(self, item: _Item) -> None:
+    def _discard(self, item: ThreadItem) -> None:
         """A waiting ``item`` was cancelled: take it out wherever it waits."""
         with self._lock:
             if self._queue.remove(item.lane, item):
@@ -236,6 +248,15 @@ class ThreadPool(WorkerPool):
 
     # -- workers -------------------------------------------------------------------
 
+    def _wake_one(self) -> threading.Lock | None:
+        """Wake a parked worker (its lock, to release once the pool lock is released)
+        or start a thread, for queued work (lock held; call with no worker waking)."""
+        if self._parked:
+            self._waking += 1
+            return self._parked.pop()
+        self._grow()
+        return None
+
     def _grow(self) -> None:
         """Start a thread if more tasks wait than threads sit idle (lock held)."""
         idle = len(self._parked) + self._waking
@@ -249,9 +270,16 @@ class ThreadPool(WorkerPool):
         )
         self._threads.add(thread)
         self._deques[thread] = deque()
-        thread.start()
+        self._waking += 1  # on its way to the queue, like a woken worker
+        try:
+            thread.start()
+        except BaseException:  # no thread to be had: nobody is on its way after all
+            self._threads.discard(thread)
+            del self._deques[thread]
+            self._waking -= 1
+            raise
 
-    def _take(self, me: threading.Thread) -> tuple[_Item | None, bool]:
+    def _take(self, me: threading.Thread) -> tuple[ThreadItem | None, bool]:
         """Next task for ``me`` (lock held): own deque, shared queue, then steal."""
         mine = self._deques[me]
         if mine:
@@ -277,6 +305,7 @@ class ThreadPool(WorkerPool):
         park.acquire()  # locked while not parked: acquiring it again blocks until woken
         wait = min(self.idle_timeout, threading.TIMEOUT_MAX)
         self._lock.acquire()
+        self._waking -= 1
         try:
             while True:
                 item, stolen = self._take(me)
@@ -288,11 +317,16 @@ class ThreadPool(WorkerPool):
                     if not self._queue.depth and len(self._threads) > self.min_workers:
                         break
                     continue
+                item.taken = True
                 self._queue.started()
                 if not item.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
+                # more work waits and no worker is on its way to it: wake the next one
+                chained = self._wake_one() if self._queue.depth and not self._waking else None
                 self._lock.release()
+                if chained is not None:
+                    chained.release()
                 try:
                     self._run(item, stolen)
                 finally:
@@ -334,7 +368,7 @@ class ThreadPool(WorkerPool):
             self._waking += 1
             self._parked.pop().release()
 
-    def _run(self, item: _Item, stolen: bool) -> None:
+    def _run(self, item: ThreadItem, stolen: bool) -> None:
         self.metrics.task_started(time.monotonic() - item.enqueued, stolen)
         try:
             result = item.fn(*item.args, **item.kwargs)
@@ -353,9 +387,11 @@ class ThreadPool(WorkerPool):
         waiting for a free worker means a waiter never holds a worker that its
         own work needs, so nests of any depth finish on a bounded pool.
         """
-        if not isinstance(future, _Item) or future.pool is not self:
+        if not isinstance(future, ThreadItem) or future.pool is not self:
             return False
         with self._lock:
+            if future.taken:  # running or done: no need to look through the queue
+                return False
             if not self._queue.remove(future.lane, future):
                 for mine in self._deques.values():
                     if future in mine:
@@ -381,7 +417,7 @@ class ThreadPool(WorkerPool):
         if future.cancel():
             return
         with self._lock:
-            if isinstance(future, _Item) and future.running():
+            if isinstance(future, ThreadItem) and future.running():
                 self._abandoned.add(future)
 
     def shutdown(
@@ -392,7 +428,7 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 return
             self._shutdown = True
-            dropped: list[_Item] = []
+            dropped: list[ThreadItem] = []
             if cancel or cancel_futures:
                 dropped = self._queue.drain()
                 for mine in self._deques.values():

@@ -1,5 +1,9 @@
 """A sync task call's attempts on the pool: timeouts abandon them, retries start anew.
 
+(A call with no retry policy, timeout or ``max_concurrency`` has one attempt and
+nothing to decide between attempts: it skips this and is queued as a
+:class:`~graphpool.func._future.QueuedCall`, ``_call._once``.)
+
 Each attempt is one submission to the run's thread pool (which, for
 ``executor="process"`` or ``"ray"``, hands the function to a worker process or
 a Ray task and waits). When

@@ -5,12 +5,17 @@ with a deterministic id: the parent's id and the call's position among the
 parent's calls in this attempt. So the entrypoint that runs again after an
 interrupt or a crash makes the same ids in the same order, and a call whose
 result the thread saved returns it without running (``tests/func/test_crash.py``,
-and the resume cases of ``tests/conformance/test_func.py``).
+and the resume cases of ``tests/conformance/test_func.py``). The id (a uuid5)
+is worked out when first read: a run that saves nothing and streams no call
+events never pays for it.
 
 The call starts at once on the run's pools, in the run's lane: a sync function
-through :class:`~graphpool.func._attempts.Attempts` (threads, or a worker
-process with ``executor="process"``), an async one on the caller's event loop
-(on a pool thread's own loop when called from sync code). As it finishes its
+with no retry policy, timeout or ``max_concurrency`` as one
+:class:`~graphpool.func._future.QueuedCall` (the pool's future is the one the
+caller gets), any other through :class:`~graphpool.func._attempts.Attempts`
+(threads, or a worker process with ``executor="process"``), an async one on the
+caller's event loop (on a pool thread's own loop when called from sync code).
+As it finishes its
 result is saved with the run's current checkpoint (a ``TaskResult`` named after
 the task) and streamed (``_events``). A paused call saves the answers it used,
 so its next attempt replays them; :func:`settle` gathers every paused call's
@@ -29,12 +34,13 @@ from typing import Any, cast
 from .. import _lc
 from .._context import CURRENT
 from .._core.interrupts import Asking
+from .._pool._thread import ThreadPool
 from ..checkpoint._records import TaskResult
 from ..errors import GraphInterrupt, NodeTimeoutError, NotInNodeError
 from . import _traced
 from ._attempts import Attempts
 from ._events import RETURN, ended, started
-from ._future import TaskFuture, done_future
+from ._future import QueuedCall, TaskFuture, done_future
 from ._gate import gate_for, run_gated
 
 __all__ = ["RETURN", "Calls", "TaskCall", "asettle", "cancel_pending", "settle", "start_call"]
@@ -46,20 +52,46 @@ class _CallTask:
     """A call as the runtime's helpers see a task: :class:`Asking` reads its id, a
     graph invoked inside the call (``_nest``) its node, id, step and order."""
 
-    __slots__ = ("id", "node", "order", "step")
+    __slots__ = ("call", "node", "step")
 
-    def __init__(self, ident: str, node: str, step: int) -> None:
-        self.id, self.node, self.step = ident, node, step
-        self.order = (0, ident)
+    def __init__(self, call: TaskCall, node: str, step: int) -> None:
+        self.call, self.node, self.step = call, node, step
+
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return (0, self.call.id)
+
+
+def call_id(parent_id: str, index: int, name: str) -> str:
+    """The id of a parent's ``index``-th call (of task ``name``): the same in every
+    attempt of the parent, so a resumed run finds the saved results by it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{name}"))
 
 
 class Calls:
-    """The task calls one attempt of a node (or of a task call) made, in order."""
+    """The task calls one attempt of a node (or of a task call) made, in order, and
+    the config each task's calls start from (worked out once per task name)."""
 
-    __slots__ = ("futures",)
+    __slots__ = ("configs", "futures")
 
     def __init__(self) -> None:
         self.futures: list[TaskFuture[Any]] = []
+        self.configs: dict[str, dict[str, Any]] = {}
+
+    def config_for(self, parent: Any, name: str) -> dict[str, Any]:
+        """The config a call of ``name`` sees: its parent's, naming the call as
+        LangGraph names a pushed task (what ``messages`` chunks and tracers
+        report); a fresh dict for each call, safe to modify."""
+        made = self.configs.get(name)
+        if made is None:
+            made = self.configs[name] = _config_for(parent.config, name)
+        config = made.copy()
+        config["metadata"] = made["metadata"].copy()
+        return config
 
 
 def _calls_of(parent: Any) -> Calls:
@@ -77,12 +109,15 @@ def settle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt | None:
     interrupts of all calls that paused are pending together.
     """
     calls = parent.calls
+    paused: list[GraphInterrupt] = []
     for future in calls.futures if calls is not None else ():
         try:
             future.result()
+        except GraphInterrupt as exc:
+            paused.append(exc)
         except BaseException:
             pass
-    return _paused_all(calls, error)
+    return _paused_all(paused, error)
 
 
 def cancel_pending(parent: Any) -> None:
@@ -98,24 +133,28 @@ async def asettle(parent: Any, error: GraphInterrupt | None) -> GraphInterrupt |
     import asyncio
 
     calls = parent.calls
+    paused: list[GraphInterrupt] = []
     for future in calls.futures if calls is not None else ():
         try:
             await asyncio.shield(asyncio.ensure_future(future))
+        except GraphInterrupt as exc:
+            paused.append(exc)
         except BaseException:
             pass
-    return _paused_all(calls, error)
+    return _paused_all(paused, error)
 
 
-def _paused_all(calls: Calls | None, error: GraphInterrupt | None) -> GraphInterrupt | None:
+def _paused_all(
+    paused: list[GraphInterrupt], error: GraphInterrupt | None
+) -> GraphInterrupt | None:
+    """``error``'s interrupts and those of the calls that paused, each once, in order."""
     found = list(error.interrupts) if error is not None else []
     seen = {getattr(i, "id", None) for i in found}
-    for future in calls.futures if calls is not None else ():
-        paused = future.exception() if future.done() and not future.cancelled() else None
-        if isinstance(paused, GraphInterrupt):
-            for item in paused.interrupts:
-                if getattr(item, "id", None) not in seen:
-                    seen.add(getattr(item, "id", None))
-                    found.append(item)
+    for exc in paused:
+        for item in exc.interrupts:
+            if getattr(item, "id", None) not in seen:
+                seen.add(getattr(item, "id", None))
+                found.append(item)
     return GraphInterrupt(tuple(found)) if found else None
 
 
@@ -124,31 +163,42 @@ class TaskCall:
 
     __slots__ = (
         "_asking",
+        "_id",
+        "_seed",
         "attempt",
         "calls",
         "config",
         "dispatcher",
-        "id",
         "lc_run",
         "name",
         "slot",
         "task",
     )
 
-    def __init__(self, dispatcher: Any, ident: str, name: str, config: Any) -> None:
+    def __init__(self, dispatcher: Any, seed: tuple[str, int, str], name: str, config: Any) -> None:
         self.dispatcher = dispatcher
-        self.id = ident
+        self._seed = seed  # call_id's arguments: the id is worked out when first read
+        self._id: str | None = None
         self.name = name
         self.config = config
         self.calls: Calls | None = None  # calls this one made (tasks calling tasks)
         self._asking: Asking | None = None
         self.attempt = 0  # counted by reset(): 1 for the first attempt
         self.slot: Any = None  # the running attempt's slot of the run's gate (``_gate``)
-        self.task = _CallTask(ident, name, dispatcher.run.step)
+        self.task = _CallTask(self, name, dispatcher.run.step)
         self.lc_run: Any = None  # its langchain callback run, if its parent has callbacks
 
     def __repr__(self) -> str:
         return f"<TaskCall {self.name!r} id={self.id}>"
+
+    @property
+    def id(self) -> str:
+        """The call's deterministic id (:func:`call_id`); a run that saves nothing and
+        streams no call events never needs it, so it is made on first use."""
+        ident = self._id
+        if ident is None:
+            ident = self._id = call_id(*self._seed)
+        return ident
 
     @property
     def runtime(self) -> Any:
@@ -189,21 +239,19 @@ def start_call(spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task
     """Start ``spec`` (a ``_TaskFunction``) with these arguments; its future."""
     parent, parent_id = _parent()
     calls = _calls_of(parent)
-    index = len(calls.futures)
-    dispatcher = parent.dispatcher
-    ident = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{parent_id}|{index}|{spec.name}"))
+    dispatcher, name = parent.dispatcher, spec.name
+    seed = (parent_id, len(calls.futures), name)
+    call = TaskCall(dispatcher, seed, name, calls.config_for(parent, name))
     key = spec.cache_key(args, kwargs, dispatcher.services.cache)
-    future = _reused(dispatcher, ident, spec.name, key)
+    future = _reused(call, key) if key is not None or dispatcher.run.reuse else None
     if future is None:
-        call = TaskCall(dispatcher, ident, spec.name, _config_for(parent.config, spec.name))
         future = _launch(call, spec, args, kwargs, key)
     calls.futures.append(future)
     return future
 
 
 def _config_for(parent: Any, name: str) -> dict[str, Any]:
-    """The config a call's code sees: its parent's, naming the call as LangGraph names
-    a pushed task (what ``messages`` chunks and tracers report)."""
+    """A call of ``name``'s config, made from its parent's (see :meth:`Calls.config_for`)."""
     config = dict(parent or {})
     metadata = dict(config.get("metadata") or {})
     metadata.update(langgraph_node=name, langgraph_triggers=("__pregel_push",))
@@ -212,25 +260,26 @@ def _config_for(parent: Any, name: str) -> dict[str, Any]:
     return config
 
 
-def _reused(dispatcher: Any, ident: str, name: str, cache_key: Any) -> TaskFuture[Any] | None:
+def _reused(call: TaskCall, cache_key: Any) -> TaskFuture[Any] | None:
     """A saved or cached result of this call, as a done future, or None."""
-    saved = dispatcher.run.reuse.get(ident)
+    dispatcher = call.dispatcher
+    saved = dispatcher.run.reuse.get(call.id)
     if saved is not None and saved.succeeded:
         return done_future(dict(saved.writes).get(RETURN))
     if cache_key is not None:
         found = dispatcher.services.cache.get([cache_key])
         if cache_key in found:
-            _finished(dispatcher, ident, name, found[cache_key])
+            _finished(call, found[cache_key])
             return done_future(found[cache_key])
     return None
 
 
-def _finished(dispatcher: Any, ident: str, name: str, value: Any) -> None:
+def _finished(call: TaskCall, value: Any) -> None:
     """Save a finished call's result and stream it as an update."""
-    hook = dispatcher.services.durability
+    hook = call.dispatcher.services.durability
     if hook is not None:
-        hook.save(TaskResult(ident, name, ((RETURN, value),)), "task")
-    ended(dispatcher, ident, name, value)
+        hook.save(TaskResult(call.id, call.name, ((RETURN, value),)), "task")
+    ended(call, value)
 
 
 def _paused(call: TaskCall, error: GraphInterrupt) -> None:
@@ -239,12 +288,12 @@ def _paused(call: TaskCall, error: GraphInterrupt) -> None:
     answers = tuple(call.dispatcher.run.answers.get(call.id, ()))
     if hook is not None and answers:
         hook.save(TaskResult(call.id, call.name, answers=answers, error=_PAUSED), "task")
-    ended(call.dispatcher, call.id, call.name, interrupts=error.interrupts)
+    ended(call, interrupts=error.interrupts)
     _traced.close(call.lc_run, error=error)
 
 
 def _failed(call: TaskCall, error: BaseException) -> None:
-    ended(call.dispatcher, call.id, call.name, error=error)
+    ended(call, error=error)
     _traced.close(call.lc_run, error=error)
 
 
@@ -300,13 +349,33 @@ async def _attempt_async(call: TaskCall, spec: Any, args: Any, kwargs: Any, atte
 def _done(call: TaskCall, spec: Any, value: Any, *, cache_key: Any) -> None:
     if cache_key is not None:
         call.dispatcher.services.cache.set({cache_key: (value, spec.cache_policy.ttl)})
-    _finished(call.dispatcher, call.id, call.name, value)
+    _finished(call, value)
     _traced.close(call.lc_run, value)
+
+
+def _once(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> Any:
+    """A call's only attempt, on a pool thread (or its waiter's): the outcome saved
+    and streamed as ``Attempts`` does it, then returned or raised to its future."""
+    token = CURRENT.set(call)
+    try:
+        with _lc.bind_config(call.config):  # for chat models the call makes
+            value = spec.call_sync(call, args, kwargs)
+    except GraphInterrupt as exc:
+        CURRENT.reset(token)
+        _paused(call, exc)
+        raise
+    except BaseException as exc:
+        CURRENT.reset(token)
+        _failed(call, exc)
+        raise
+    CURRENT.reset(token)
+    _done(call, spec, value, cache_key=cache_key)
+    return value
 
 
 def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -> TaskFuture[Any]:
     dispatcher = call.dispatcher
-    started(dispatcher, call.id, call.name, args, kwargs)
+    started(call, args, kwargs)
     call.lc_run = _traced.open_run(call, spec.func, args, kwargs)
     context = contextvars.copy_context()
     if spec.is_async:
@@ -320,6 +389,18 @@ def _launch(call: TaskCall, spec: Any, args: Any, kwargs: Any, cache_key: Any) -
         body: Callable[[], Any] = functools.partial(asyncio.run, coro)
         pool = dispatcher.services.pools.thread
         return TaskFuture(pool.submit_in(dispatcher.lane, context.run, body), pool)
+    pool = dispatcher.services.pools.thread
+    if (
+        spec.timeout is None
+        and not spec.retry_policy
+        and isinstance(pool, ThreadPool)
+        and gate_for(dispatcher) is None
+    ):  # one attempt, nothing to time or gate: the pool's future is the call's
+        call.reset()
+        once = (_once, call, spec, args, kwargs, cache_key)
+        future: QueuedCall[Any] = QueuedCall(pool, dispatcher.lane, context.run, once)
+        pool.queue(future)
+        return future
     attempts = Attempts(call, spec, args, kwargs, context)
     attempts.on_success = functools.partial(_done, call, spec, cache_key=cache_key)
     attempts.on_pause = functools.partial(_paused, call)

@@ -22,8 +22,6 @@ RETURN = "__return__"
 
 def _push(dispatcher: Any, kind: str, payload: dict[str, Any]) -> None:
     modes = dispatcher.run.modes
-    if "tasks" not in modes and "debug" not in modes:
-        return
     sink = dispatcher.chunk_sink()
     if "tasks" in modes:
         sink.push("tasks", payload)
@@ -33,24 +31,31 @@ def _push(dispatcher: Any, kind: str, payload: dict[str, Any]) -> None:
         sink.push("debug", {"step": step, "timestamp": stamp, "type": kind, "payload": payload})
 
 
-def started(dispatcher: Any, ident: str, name: str, args: Any, kwargs: Any) -> None:
-    """A call is starting."""
-    payload = {"id": ident, "name": name, "input": (args, kwargs)}
-    _push(dispatcher, "task", {**payload, "triggers": ("__pregel_push",)})
+def _told(modes: Any) -> bool:
+    """Whether the run streams call events (a call's id is worked out only then)."""
+    return "tasks" in modes or "debug" in modes
+
+
+def started(call: Any, args: Any, kwargs: Any) -> None:
+    """``call`` (with ``dispatcher``, ``id`` and ``name``) is starting."""
+    if _told(call.dispatcher.run.modes):
+        payload = {"id": call.id, "name": call.name, "input": (args, kwargs)}
+        _push(call.dispatcher, "task", {**payload, "triggers": ("__pregel_push",)})
 
 
 def ended(
-    dispatcher: Any,
-    ident: str,
-    name: str,
+    call: Any,
     value: Any = None,
     error: BaseException | None = None,
     interrupts: tuple[Any, ...] = (),
 ) -> None:
-    """A call finished with ``value``, failed with ``error`` or paused."""
+    """``call`` finished with ``value``, failed with ``error`` or paused."""
+    dispatcher, name = call.dispatcher, call.name
+    modes = dispatcher.run.modes
     done = error is None and not interrupts
-    if done and "updates" in dispatcher.run.modes:
+    if done and "updates" in modes:
         dispatcher.chunk_sink().push("updates", {name: value})
-    result = {RETURN: value} if done else None
-    payload = {"id": ident, "name": name, "error": error, "result": result}
-    _push(dispatcher, "task_result", {**payload, "interrupts": list(interrupts)})
+    if _told(modes):
+        result = {RETURN: value} if done else None
+        payload = {"id": call.id, "name": name, "error": error, "result": result}
+        _push(dispatcher, "task_result", {**payload, "interrupts": list(interrupts)})

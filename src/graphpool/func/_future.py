@@ -6,6 +6,9 @@ asks the pool to :meth:`~graphpool._pool.WorkerPool.reclaim` the call (run it
 in the waiting thread if it is still queued), so tasks calling tasks never
 deadlock a bounded pool (``tests/func/test_pool.py``); a call waiting on
 another lends its slot of the run's ``max_concurrency`` meanwhile (``_gate``).
+
+A call with a single attempt on a thread pool is a :class:`QueuedCall`: the
+pool's own queued item, so one future per call, settled by the worker.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import time
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
+from .._pool._thread import ThreadItem, ThreadPool
 from ._gate import awaiting, lender, waiting
 
-__all__ = ["TaskFuture", "done_future"]
+__all__ = ["QueuedCall", "TaskFuture", "done_future"]
 
 T = TypeVar("T")
 _RECHECK = 0.05  # seconds between looks for a queued attempt to run here
@@ -118,3 +122,23 @@ def done_future(value: Any) -> TaskFuture[Any]:
     future: TaskFuture[Any] = TaskFuture()
     future.set_result(value)
     return future
+
+
+class QueuedCall(ThreadItem, TaskFuture[T]):
+    """A call of one attempt on a thread pool, queued as the very future its caller
+    waits on: the worker settles it, no second future follows a pool's.
+
+    For sync calls without a retry policy, a timeout or a ``max_concurrency``
+    (those go through ``_attempts``); ``fn(*args)`` saves and streams the
+    outcome before it returns or raises.
+    """
+
+    def __init__(self, pool: ThreadPool, lane: Any, fn: Any, args: tuple[Any, ...]) -> None:
+        ThreadItem.__init__(self, pool, lane, fn, args, {})
+        self._pool = pool
+
+    def _wait(self, timeout: float | None) -> T:
+        # still queued: run it here; else its one attempt settles it, nothing to poll for
+        if not self.done():
+            self.pool.reclaim(self)
+        return concurrent.futures.Future.result(self, timeout)
