@@ -9,7 +9,12 @@ import pytest
 from polling import wait_until
 
 from graphpool import ThreadPool
-from graphpool.errors import GraphpoolError, InvalidPoolConfigError, PoolShutDownError
+from graphpool.errors import (
+    GraphpoolError,
+    InternalError,
+    InvalidPoolConfigError,
+    PoolShutDownError,
+)
 
 
 def test_grows_to_demand_and_shrinks_when_idle() -> None:
@@ -202,3 +207,56 @@ def test_nested_waits_that_reclaim_finish_on_a_one_worker_pool() -> None:
         assert pool.stats().workers <= 1
     finally:
         pool.shutdown()
+
+
+def test_queue_call_reports_each_end_once_and_survives_a_failing_callback(caplog) -> None:
+    """``queue_call``'s light futures: ``on_end`` once per call, whether it ran,
+    raised, was cancelled while queued, or was dropped with its run; a callback
+    that raises is logged and the worker goes on."""
+    pool = ThreadPool(max_workers=1)
+    ends: list[tuple[str, str]] = []
+    gate = threading.Event()
+
+    def record(name: str):
+        def on_end(call) -> None:
+            state = "cancelled" if call.cancelled() else repr(call.exception())
+            ends.append((name, state))
+            if name == "bad-callback":
+                raise ValueError("from on_end")
+
+        return on_end
+
+    def boom() -> None:
+        raise KeyError("x")
+
+    try:
+        blocker = pool.queue_call("run", gate.wait, (), record("blocker"))
+        assert not blocker.done()
+        failing = pool.queue_call("run", boom, (), record("failing"))
+        cancelled = pool.queue_call("run", print, (), record("cancelled"))
+        assert cancelled.cancel() and cancelled.cancelled()
+        assert cancelled.cancel()  # cancelling it again: still cancelled, no second end
+        noisy = pool.queue_call("run", int, (), record("bad-callback"))
+        pool.admit("other")
+        dropped = pool.queue_call("other", print, (), record("dropped"))
+        pool.release("other", 0.0)  # its run ended: what it had queued never runs
+        gate.set()
+        wait_until(lambda: blocker.done() and failing.done() and noisy.done(), timeout=10)
+        assert failing.done() and isinstance(failing.exception(), KeyError)
+        assert dropped.cancelled()
+        assert sorted(ends) == sorted(
+            [
+                ("blocker", "None"),
+                ("failing", "KeyError('x')"),
+                ("cancelled", "cancelled"),
+                ("bad-callback", "None"),
+                ("dropped", "cancelled"),
+            ]
+        )
+        assert "exception calling the end callback" in caplog.text
+        assert pool.submit(int, "7").result(timeout=10) == 7  # the worker lived on
+        with pytest.raises(InternalError):
+            blocker.result()
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)

@@ -160,9 +160,8 @@ class CompiledStateGraph(RunnableSurface):
         until the block ends; without one, only fresh input makes sense.
         """
         config = self._with_defaults(config)  # with_config's defaults under the call's
-        parts = _run_parts()
-        FRESH, EagerRun, Run, SYSTEM_CLOCK, Services, EventSink = parts[:6]
-        Runtime, coerce_context, server_info = parts[6:]
+        FRESH, EagerRun, Run, SYSTEM_CLOCK, Services, EventSink = _run_parts()
+        from .runtime import Runtime, coerce_context, server_info
 
         nest = nest_of(self)
         own_thread = False
@@ -807,19 +806,8 @@ def _run_parts() -> tuple[Any, ...]:
     from ._core import FRESH, EagerRun, Run
     from ._services import SYSTEM_CLOCK, Services
     from ._sink import EventSink
-    from .runtime import Runtime, coerce_context, server_info
 
-    return (
-        FRESH,
-        EagerRun,
-        Run,
-        SYSTEM_CLOCK,
-        Services,
-        EventSink,
-        Runtime,
-        coerce_context,
-        server_info,
-    )
+    return FRESH, EagerRun, Run, SYSTEM_CLOCK, Services, EventSink
 
 
 @functools.cache

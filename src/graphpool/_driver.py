@@ -80,7 +80,10 @@ async def drive_async(run: Run, services: Services, input: Any) -> AsyncIterator
     finished: asyncio.Queue[Any] = asyncio.Queue()
 
     def done(job: Any) -> None:
-        loop.call_soon_threadsafe(finished.put_nowait, job)
+        try:
+            loop.call_soon_threadsafe(finished.put_nowait, job)
+        except RuntimeError:  # the caller's loop is closed: the run ended, nobody waits
+            pass
 
     dispatch.done = done
     primary, timeout = services.pools.primary, run.options.admission_timeout

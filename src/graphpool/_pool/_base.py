@@ -33,6 +33,20 @@ class WorkerPool(concurrent.futures.Executor):
         """``submit`` on behalf of a run; pools that queue fairly serve runs in turn."""
         return self.submit(fn, *args, **kwargs)
 
+    def queue_call(
+        self,
+        lane: Hashable,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        on_end: Callable[[concurrent.futures.Future[Any]], None],
+    ) -> concurrent.futures.Future[Any]:
+        """``submit_in`` for a caller that never waits on the future: ``on_end(future)``
+        is called once the call ended (ran, raised, or was cancelled). Pools may hand
+        out a lighter future for it (see :meth:`ThreadPool.queue_call`)."""
+        future = self.submit_in(lane, fn, *args)
+        future.add_done_callback(on_end)
+        return future
+
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in; bounded pools hold it back or raise ``PoolSaturatedError``."""
 

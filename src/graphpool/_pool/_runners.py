@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..errors import TaskCancelledError
@@ -34,7 +35,7 @@ def dropped(job: Job) -> TaskCancelledError:
     )
 
 
-def _settle(job: Job, future: concurrent.futures.Future[Any], done: Done) -> None:
+def _settle(job: Job, done: Done, future: concurrent.futures.Future[Any]) -> None:
     """A pool future of ``job`` ended: a cancelled one means its pool dropped it."""
     if future.cancelled():
         job.fail(dropped(job))
@@ -74,9 +75,8 @@ class ThreadRunner(NodeRunner):
 
     def start(self, job: Job, done: Done) -> Any:
         context = contextvars.copy_context()  # the caller's context vars reach the node
-        future = self.pool.submit_in(job.lane, context.run, job.run_sync, self.call)
-        future.add_done_callback(lambda f: _settle(job, f, done))
-        return future
+        args = (job.run_sync, self.call)
+        return self.pool.queue_call(job.lane, context.run, args, partial(_settle, job, done))
 
     def run_inline(self, job: Job) -> Any:
         return job.run_sync(self.call) if self.pool.runs_inline else None
@@ -141,7 +141,7 @@ class AsyncRunner(NodeRunner):
             from ._loop import submit_coroutine
 
             future = submit_coroutine(job.run_async(), job.node)  # named for the watchdog
-        future.add_done_callback(lambda f: _settle(job, f, done))
+        future.add_done_callback(partial(_settle, job, done))
         return future
 
     def abandon(self, job: Job, handle: Any) -> None:
@@ -163,7 +163,7 @@ class CallerLoopRunner(NodeRunner):
         import asyncio  # only async callers get here
 
         task = asyncio.ensure_future(job.run_async())
-        task.add_done_callback(lambda t: _settle(job, t, done))  # type: ignore[arg-type]
+        task.add_done_callback(partial(_settle, job, done))
         return task
 
     def run_inline(self, job: Job) -> Any:

@@ -39,13 +39,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..errors import InvalidPoolConfigError, PoolShutDownError
+from ..errors import InternalError, InvalidPoolConfigError, PoolShutDownError
 from . import _validate
 from ._base import WorkerPool
 from ._queue import TaskQueue
@@ -57,6 +58,7 @@ DEFAULT_MAX_THREADS = 256
 """Threads of the shared default pool: enough for wide I/O fan-outs, bounded all the same."""
 
 _ANONYMOUS = object()  # the lane of plain ``submit`` calls
+_log = logging.getLogger("graphpool")
 
 
 class ThreadItem(concurrent.futures.Future[Any]):
@@ -82,8 +84,99 @@ class ThreadItem(concurrent.futures.Future[Any]):
         self.pool._discard(self)
         return True
 
+    def drop(self) -> None:
+        """Cancel an item already taken out of every queue (its run ended, or the
+        pool shut down)."""
+        concurrent.futures.Future.cancel(self)
 
-_cancel_dropped = concurrent.futures.Future.cancel  # for items already out of every queue
+
+_PENDING, _RUNNING, _CANCELLED, _FINISHED = "pending", "running", "cancelled", "finished"
+_NO_KWARGS: dict[str, Any] = {}
+
+
+class _Call(ThreadItem):
+    """A call queued with :meth:`ThreadPool.queue_call`: a future for the pool's own
+    use, with no Condition to make and take four times a call (a node's job; its
+    runner never waits on it). Its state moves under the pool's lock, and its end
+    goes to one ``on_end`` callback instead of to waiters and done-callbacks:
+    ``result()`` and ``add_done_callback()`` are not for it."""
+
+    _result: Any = None
+    _exception: BaseException | None = None
+
+    def __init__(  # no Future.__init__: no Condition
+        self,
+        pool: ThreadPool,
+        lane: Hashable,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        on_end: Callable[[Any], None],
+    ) -> None:
+        self.pool, self.lane, self.fn, self.args, self.kwargs = pool, lane, fn, args, _NO_KWARGS
+        self.enqueued = time.monotonic()
+        self.taken = False
+        self.on_end = on_end
+        self._state = _PENDING
+
+    def __repr__(self) -> str:
+        return f"<queued call {self.fn!r} state={self._state}>"
+
+    def set_running_or_notify_cancel(self) -> bool:  # (pool lock held)
+        if self._state is _CANCELLED:
+            return False
+        self._state = _RUNNING
+        return True
+
+    def set_result(self, result: Any) -> None:
+        self._result, self._state = result, _FINISHED
+        self._ended()
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        self._exception, self._state = exception, _FINISHED
+        self._ended()
+
+    def _ended(self) -> None:
+        try:
+            self.on_end(self)
+        except Exception:  # as a Future's done-callbacks: logged, the worker goes on
+            _log.exception("exception calling the end callback of %r", self)
+
+    def cancel(self) -> bool:
+        if not self._cancelled():
+            return self._state is _CANCELLED
+        self.pool._discard(self)
+        self._ended()
+        return True
+
+    def drop(self) -> None:
+        if self._cancelled():
+            self._ended()
+
+    def _cancelled(self) -> bool:
+        """Cancel it if it waits; True if this call did."""
+        with self.pool._lock:
+            if self._state is not _PENDING:
+                return False
+            self._state = _CANCELLED
+            return True
+
+    def running(self) -> bool:
+        return self._state is _RUNNING
+
+    def cancelled(self) -> bool:
+        return self._state is _CANCELLED
+
+    def done(self) -> bool:
+        return self._state is _FINISHED or self._state is _CANCELLED
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return self._exception
+
+    def result(self, timeout: float | None = None) -> Any:
+        raise InternalError(f"{self!r} is not waited on: its end goes to its on_end")
+
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+        raise InternalError(f"{self!r} is not waited on: its end goes to its on_end")
 
 
 class ThreadPool(WorkerPool):
@@ -201,6 +294,24 @@ class ThreadPool(WorkerPool):
         if park is not None:
             park.release()
 
+    def queue_call(
+        self,
+        lane: Hashable,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        on_end: Callable[[Any], None],
+    ) -> concurrent.futures.Future[Any]:
+        """Queue ``fn(*args)`` in ``lane``; ``on_end(future)`` once it ended. The future
+        is this pool's light kind (no Condition): it can be cancelled, reclaimed and
+        abandoned, not waited on.
+
+        Raises:
+            PoolShutDownError: the pool is shut down.
+        """
+        call = _Call(self, lane, fn, args, on_end)
+        self.queue(call)
+        return call
+
     def admit(self, lane: Hashable, timeout: float | None = None) -> None:
         """Let a new run in, or hold it back while ``queue_size`` tasks wait.
 
@@ -231,7 +342,7 @@ class ThreadPool(WorkerPool):
                         mine.extend(kept)
         self.metrics.run_finished(seconds)
         for item in dropped:
-            _cancel_dropped(item)
+            item.drop()
 
     def _discard(self, item: ThreadItem) -> None:
         """A waiting ``item`` was cancelled: take it out wherever it waits."""
@@ -400,8 +511,9 @@ class ThreadPool(WorkerPool):
                         break
                 else:
                     return False
-        if not future.set_running_or_notify_cancel():  # pragma: no cover - cancelled under us
-            return False
+            future.taken = True
+            if not future.set_running_or_notify_cancel():  # pragma: no cover - cancelled
+                return False
         self._run(future, True)
         return True
 
@@ -439,7 +551,7 @@ class ThreadPool(WorkerPool):
             self._unpark(len(self._parked))
             self._queue.wake_all()
         for item in dropped:
-            _cancel_dropped(item)
+            item.drop()
         if wait:
             for thread in threads:
                 if thread is not threading.current_thread():
