@@ -13,15 +13,18 @@ Work flows like this::
   ``min_workers``).
 * Wake-ups: an idle thread parks on a lock of its own. A new task wakes the most
   recently parked thread (or starts one), after the pool lock is released (no
-  wake-up into a held lock), but only while no other thread is on its way to the
-  queue (``_waking``); a woken thread that takes a task and sees more waiting
-  wakes the next before it runs its own. So a burst of small tasks is served by
-  the threads already running instead of waking one thread per task (each
-  wake-up costs a hand-off of the GIL), yet every waiting task still gets a
-  thread while one is parked or may start (``test_a_burst_reaches_every_parked
-  _thread``). Threads the load does not need stay parked and retire
-  (``test_light_steady_load_lets_the_surplus_threads_retire``); woken in turn,
-  every thread would stay warm forever.
+  wake-up into a held lock), while fewer threads are on their way to the queue
+  (``_waking``) than tasks wait and than half the busy threads, plus one; a
+  woken thread that takes a task and sees more waiting wakes the next by the
+  same rule before it runs its own. So a burst of small tasks, which keeps few
+  threads busy, is served by the threads already running, woken one at a time,
+  instead of one wake-up (a hand-off of the GIL) per task; tasks that block keep
+  their threads busy, so wake-ups fan out in proportion and a wide I/O fan-out
+  gets its threads fast. Every waiting task still gets a thread while one is
+  parked or may start (``test_a_burst_reaches_every_parked_thread``). Threads
+  the load does not need stay parked and retire (``test_light_steady_load_lets
+  _the_surplus_threads_retire``); woken in turn, every thread would stay warm
+  forever.
 * Backpressure: with ``queue_size``, a new run is admitted only while fewer
   tasks than that wait (:meth:`admit` waits or raises ``PoolSaturatedError``);
   an admitted run's later tasks are always accepted, so no admitted run is dropped.
@@ -290,7 +293,7 @@ class ThreadPool(WorkerPool):
             if self._shutdown:
                 raise PoolShutDownError(f"cannot submit to {self!r}: it is shut down")
             self._queue.push(item.lane, item)
-            park = None if self._waking else self._wake_one()
+            park = self._wake_one() if self._wanted() else None
         if park is not None:
             park.release()
 
@@ -359,9 +362,15 @@ class ThreadPool(WorkerPool):
 
     # -- workers -------------------------------------------------------------------
 
+    def _wanted(self) -> bool:
+        """Whether to wake (or start) one more thread for queued work (lock held):
+        fewer are on their way than tasks wait, and than half the busy ones plus one."""
+        waking = self._waking
+        return waking < self._queue.depth and waking <= self._busy >> 1
+
     def _wake_one(self) -> threading.Lock | None:
         """Wake a parked worker (its lock, to release once the pool lock is released)
-        or start a thread, for queued work (lock held; call with no worker waking)."""
+        or start a thread, for queued work (lock held; when :meth:`_wanted`)."""
         if self._parked:
             self._waking += 1
             return self._parked.pop()
@@ -433,8 +442,8 @@ class ThreadPool(WorkerPool):
                 if not item.set_running_or_notify_cancel():
                     continue
                 self._busy += 1
-                # more work waits and no worker is on its way to it: wake the next one
-                chained = self._wake_one() if self._queue.depth and not self._waking else None
+                # more work waits than workers on their way to it: wake the next one
+                chained = self._wake_one() if self._wanted() else None
                 self._lock.release()
                 if chained is not None:
                     chained.release()
