@@ -75,10 +75,12 @@ class FakeDriver:
         self,
         duration: Callable[[str, int], float] = lambda node, attempt: 1.0,
         tie_break: Callable[[list[Outcome]], list[Outcome]] = lambda outs: outs,
+        lag: float = 0.0,
     ) -> None:
         self.clock = FakeClock()
         self.duration = duration
         self.tie_break = tie_break
+        self.lag = lag  # a busy driver: it wakes this much after a Wait's timeout
         self.events: list[Any] = []
         self.pending: list[tuple[float, Outcome]] = []
 
@@ -96,7 +98,9 @@ class FakeDriver:
                 task = event.task
                 took = 0.0 if task.node == START else self.duration(task.node, task.attempt)
                 end = self.clock.now + took
-                self.pending.append((end, _execute(run, task)))
+                outcome = _execute(run, task)
+                outcome.ended = end  # as a runner's job stamps it
+                self.pending.append((end, outcome))
             elif isinstance(event, Wait):
                 reply = self._wait(event.timeout)
             elif isinstance(event, Abandon):
@@ -106,8 +110,9 @@ class FakeDriver:
         assert self.pending or timeout is not None, "the core waits for nothing"
         first = min((end for end, _ in self.pending), default=float("inf"))
         if timeout is not None and self.clock.now + timeout < first:
-            self.clock.now += timeout
-            return []
+            self.clock.now += timeout + self.lag
+            if self.clock.now < first:
+                return []
         self.clock.now = max(self.clock.now, first)
         done = [o for end, o in self.pending if end <= self.clock.now]
         self.pending = [p for p in self.pending if p[0] > self.clock.now]
@@ -203,6 +208,34 @@ def test_a_timeout_without_retries_fails_the_run_naming_the_node() -> None:
         driver.run(_make_run(graph, driver), {"n": 0})
     assert caught.value.node == "work" and caught.value.timeout == 2.0
     assert driver.clock.now == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("lag", [0.0, 5.0])
+def test_an_attempt_that_ends_past_its_timeout_fails_even_if_seen_late(lag: float) -> None:
+    """A busy driver that wakes after an attempt's deadline, when the attempt has
+    ended meanwhile (past its limit), still gets NodeTimeoutError: the outcome's
+    ``ended`` stamp decides, not when the driver looked."""
+    graph = _one_node(lambda s: {"n": 1}, timeout=2.0)
+    driver = FakeDriver(duration=lambda node, attempt: 3.0, lag=lag)
+    with pytest.raises(NodeTimeoutError) as caught:
+        driver.run(_make_run(graph, driver), {"n": 0})
+    assert caught.value.node == "work"
+
+
+def test_an_attempt_that_ended_in_time_succeeds_even_if_seen_late() -> None:
+    """``slow`` times out at t=1 and is retried; the driver, woken only at t=6 by
+    that deadline, finds ``quick`` ended at t=1.2, within its own 10 s."""
+    builder = StateGraph(Fan)
+    policy = RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False)
+    builder.add_node("slow", lambda s: {"results": ["slow"]}, timeout=1.0, retry_policy=policy)
+    builder.add_node("quick", lambda s: {"results": ["quick"]}, timeout=10.0)
+    builder.add_edge(START, "slow")
+    builder.add_edge(START, "quick")
+    durations = {("slow", 1): 5.0, ("slow", 2): 0.1, ("quick", 1): 1.2}
+    driver = FakeDriver(duration=lambda node, attempt: durations[node, attempt], lag=5.0)
+    events = driver.run(_make_run(builder.compile(), driver), {"results": []})
+    assert _final(events) == {"results": ["quick", "slow"]}
+    assert [e.task.node for e in events if isinstance(e, Abandon)] == []  # both had ended
 
 
 def test_an_error_is_retried_by_policy_then_given_up_with_a_note() -> None:

@@ -46,6 +46,7 @@ class TaskJob:
     outcome: Outcome | None = None
     _asking: Asking | None = None
     cache_key: Any = None  # (cache key, ttl): store the result there on success
+    stamped = False  # handed to a runner: its outcome says when it ended (see run_tasks)
     calls: Any = None  # the @task calls of this attempt (graphpool.func)
     lc_run: Any = None  # the attempt's langchain callback run (runs with callbacks only)
 
@@ -206,6 +207,8 @@ class TaskJob:
             self.outcome = Outcome(task, None, exc)
         finally:
             CURRENT.reset(token)
+        if self.stamped:
+            self.outcome.ended = run.clock.monotonic()
         if run.observing or self.cache_key is not None:
             return self._ended()
         return self.outcome
@@ -249,6 +252,8 @@ class TaskJob:
             self.outcome = Outcome(task, None, self._own_cancel(exc))
         finally:
             CURRENT.reset(token)
+        if self.stamped:
+            self.outcome.ended = self.dispatcher.run.clock.monotonic()
         return self._ended()
 
     def _parent_command(self, exc: ParentCommand) -> Outcome:
@@ -450,6 +455,7 @@ class Dispatcher:
             self._held = (job, runner)
             self.inflight[task] = (job, runner, None)
             return None
+        job.stamped = True
         try:
             handle = runner.start(job, self.done)
         except PoolShutDownError as exc:  # shut down while this run was going

@@ -50,14 +50,18 @@ TaskEnd = Literal["succeeded", "retried", "failed"]
 
 class Outcome:
     """How one attempt ended: what its body returned ``(output, writes, routes)``,
-    or the error it raised."""
+    or the error it raised; ``ended``: the run clock's time when it ended, for an
+    attempt run away from the driver (None for one the driver ran itself)."""
 
-    __slots__ = ("error", "result", "task")
+    __slots__ = ("ended", "error", "result", "task")
 
-    def __init__(self, task: Task, result: Any, error: BaseException | None) -> None:
+    def __init__(
+        self, task: Task, result: Any, error: BaseException | None, ended: float | None = None
+    ) -> None:
         self.task = task
         self.result = result
         self.error = error
+        self.ended = ended
 
     def __repr__(self) -> str:
         return f"Outcome({self.task!r}, {self.result!r}, {self.error!r})"

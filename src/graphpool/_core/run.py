@@ -506,8 +506,16 @@ class Run:
             for outcome in outcomes:
                 task, error = outcome.task, outcome.error
                 running -= 1
-                deadlines.pop(task, None)
-                began.pop(task, None)
+                due = deadlines.pop(task, _NEVER)
+                start = began.pop(task, _NEVER)
+                ended = outcome.ended
+                if (
+                    ended is not None
+                    and ended > due
+                    and failures.refreshed(task, start, ended) is None
+                ):
+                    error = failures.timeout_error(task)  # it ran past its limit: a busy
+                    # driver saw it only after it ended
                 if error is None:
                     task.succeed(*outcome.result)
                     remaining -= 1
