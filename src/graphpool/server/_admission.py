@@ -3,6 +3,7 @@ the run routes and the cron scheduler."""
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Mapping
@@ -161,11 +162,12 @@ def admit_run(
 async def admit_run_async(
     rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """:func:`admit_run`, its database work on the database thread (``Runtime.db``)."""
+    """:func:`admit_run`, its database work on the database thread (``Runtime.db``),
+    where the worker claims it too if it has room (``Worker.admit``)."""
     request = _Request(thread_id, data)
     rt.broker.open(request.run_id)
     try:
-        run, admission = await rt.db(_commit, rt, request)
+        run, admission = await worker.admit(functools.partial(_commit, rt, request), request.run_id)
     except BaseException:
         rt.broker.close(request.run_id)
         raise

@@ -26,8 +26,9 @@ import abc
 import asyncio
 import contextlib
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..checkpoint._lease import Lease, holder_alive
@@ -75,6 +76,7 @@ class RunQueue(abc.ABC):
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the waiting worker's
         self._cancel_announced = False
+        self._held = threading.local()  # see held_wakeups
 
     @abc.abstractmethod
     def admit(self, run: Mapping[str, Any]) -> Admission:
@@ -130,9 +132,24 @@ class RunQueue(abc.ABC):
 
     # -- waking idle workers (LISTEN/NOTIFY on PostgreSQL) --------------------
 
+    @contextlib.contextmanager
+    def held_wakeups(self) -> Iterator[list[bool]]:
+        """In the block, :meth:`notify` calls on this thread are only noted (in the
+        list yielded): the caller wakes the worker itself, if it still must."""
+        held: list[bool] = []
+        self._held.list = held
+        try:
+            yield held
+        finally:
+            self._held.list = None
+
     def notify(self) -> None:
         """Wake the worker loop: a run was admitted or a thread became free. Safe
         from any thread (the server admits and finishes runs on its database thread)."""
+        held = getattr(self._held, "list", None)
+        if held is not None:
+            held.append(True)
+            return
         wakeup, loop = self._wakeup, self._loop
         if wakeup is None or loop is None:
             return

@@ -10,13 +10,14 @@ and writes run on the runtime's database thread (``Runtime.db``), never on the l
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
 
 from .._compiled import CompiledStateGraph
 from ..types import Command, Send
@@ -29,6 +30,8 @@ from ._saver_rows import drop_checkpoints
 from ._webhook import send
 
 __all__ = ["Worker"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("graphpool.server")
 
@@ -60,7 +63,8 @@ class Worker:
         # database thread, or its task not yet stepped) cannot take task.cancel(): the
         # cancel is kept in ``_early`` and the run begins cancelled
         # (test_runs.py::test_cancel_a_running_run, ::test_multitask_interrupt_...).
-        self._claiming = False
+        self._claiming = 0  # claims out on the database thread
+        self._reserved = 0  # room those claims may fill
         self._begun: set[str] = set()
         self._early: set[str] = set()
         self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
@@ -91,7 +95,7 @@ class Worker:
         on a shared database the caller asks whichever server holds the run too."""
         task = self.running.get(run_id)
         if task is None:
-            if self._claiming:
+            if self._claiming > 0:
                 self._early.add(run_id)
                 if rollback:
                     self.rollback.add(run_id)
@@ -140,27 +144,83 @@ class Worker:
             try:
                 if queue.cancels_announced():  # another server asked to stop a run here
                     await self._take_cancels()
-                room = self.concurrency - len(self.running)
+                room = self._room()
                 claimed: list[tuple[str, _Loaded]] = []
                 if room > 0:
-                    self._claiming = True
+                    self._claiming += 1
+                    self._reserved += room
                     try:
-                        claimed = await self.runtime.db(self._claim, room)
+                        claimed = await self.runtime.db(self._claim, room, urgent=True)
                     finally:
-                        self._claiming = False
+                        self._claiming -= 1
+                        self._reserved -= room
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("reading the run queue failed")
                 await asyncio.sleep(1.0)
                 continue
-            for run_id, loaded in claimed:
-                task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
-                self.running[run_id] = task
-                task.add_done_callback(self._forget)
+            self._start(claimed)
+            if not claimed:
+                await queue.wait(1.0)
+
+    def _room(self) -> int:
+        return self.concurrency - len(self.running) - self._reserved
+
+    def _start(self, claimed: list[tuple[str, _Loaded]]) -> None:
+        """Begin the runs just leased here (on the loop); stopping, they stay leased
+        (as after a crash, the next start takes them back)."""
+        for run_id, loaded in claimed if not self.stopping else ():
+            task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
+            self.running[run_id] = task
+            task.add_done_callback(self._forget)
+        if not self._claiming:
             stale = self._early - set(self.running)  # cancels of runs not leased here
             self._early -= stale
             self.rollback -= stale
-            if not claimed:
-                await queue.wait(1.0)
+
+    async def admit(self, commit: Callable[[], T], run_id: str) -> T:
+        """``commit()`` (admitting the run ``run_id``) on the database thread; then, if
+        this process has room, a claim in the same hop: usually of that very run, which
+        begins at once, without waiting for the worker loop to wake and claim it (a
+        stream's first event comes that much sooner). The claim is the worker's own
+        (the oldest claimable run), so the queue's order and limits hold."""
+        running = self._loop_task is not None and not self.stopping  # started, not stopping
+        room = 1 if running and self._room() > 0 else 0
+        self._claiming += 1
+        self._reserved += room
+        loop = asyncio.get_running_loop()
+        future = self.runtime.db_future(self._commit_and_claim, commit, run_id, room, urgent=True)
+
+        def settle(done: concurrent.futures.Future[tuple[T, list[tuple[str, _Loaded]]]]) -> None:
+            # on the database thread as the hop ends, before the caller hears (and even
+            # if it went away meanwhile): the claimed runs begin in the loop's next round
+            ok = not done.cancelled() and done.exception() is None
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing to begin
+                loop.call_soon_threadsafe(self._settle_claim, room, done.result()[1] if ok else [])
+
+        future.add_done_callback(settle)
+        committed, _ = await asyncio.wrap_future(future)
+        return committed
+
+    def _settle_claim(self, room: int, claimed: list[tuple[str, _Loaded]]) -> None:
+        self._claiming -= 1
+        self._reserved -= room
+        self._start(claimed)
+
+    def _commit_and_claim(
+        self, commit: Callable[[], T], run_id: str, room: int
+    ) -> tuple[T, list[tuple[str, _Loaded]]]:
+        queue = self.runtime.queue
+        with queue.held_wakeups() as held:
+            committed = commit()
+        claimed: list[tuple[str, _Loaded]] = []
+        try:
+            claimed = self._claim(room) if room else []
+        except Exception:  # the run is admitted all the same: the worker loop claims it
+            log.exception("claiming a run as it was admitted failed")
+            held.append(True)
+        if held and run_id not in {claimed_id for claimed_id, _ in claimed}:
+            queue.notify()  # the worker loop takes it (or another run that can go now)
+        return committed, claimed
 
     def _claim(self, room: int) -> list[tuple[str, _Loaded]]:
         """Lease up to ``room`` runs at once, each with what it needs to begin (on
