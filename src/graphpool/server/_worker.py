@@ -354,17 +354,21 @@ class Worker:
         rolled_back: bool,
     ) -> dict[str, Any] | None:
         """Finish the run in the queue with its thread's new state, and drop what it
-        leaves behind (on the database thread); the run's record as it finished."""
+        leaves behind (on the database thread); the run's record as it finished (for
+        its webhook; None without one)."""
         runtime, run_id = self.runtime, record["run_id"]
         kwargs = record["kwargs"]
+        dropped = kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete"
         if rolled_back:
             self._roll_back(record)
-        thread = _thread_after(graph, config, status)
+        # a stateless run's thread goes with it: nobody reads its state after this
+        thread = _thread_after(None if dropped else graph, config, status)
         runtime.queue.finish(run_id, status, result, thread, self.owner)
-        finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+        # before a stateless run's deletion
+        finished = runtime.storage.get_run(run_id) if kwargs.get("webhook") else None
         if rolled_back:
             runtime.storage.delete_run(run_id)
-        if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
+        if dropped:
             runtime.storage.delete_thread(record["thread_id"])
             runtime.saver.delete_thread(record["thread_id"])
         return finished
