@@ -94,7 +94,7 @@ class RunEvents:
             if not waiter.done():
                 waiter.set_result(True)
 
-    async def _changed(self, idle: float | None) -> bool:
+    async def changed(self, idle: float | None) -> bool:
         """Wait for the next push (True) or ``idle`` seconds (False)."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
@@ -120,16 +120,16 @@ class RunEvents:
                 index += 1
             if self.done:
                 return
-            if not await self._changed(idle):
+            if not await self.changed(idle):
                 yield None
 
     async def finished(self) -> None:
         while not self.done:
-            await self._changed(None)
+            await self.changed(None)
 
 
 def _expire(waiter: asyncio.Future[bool], waiters: list[asyncio.Future[bool]]) -> None:
-    """A follower's wait ran out (see ``RunEvents._changed``)."""
+    """A follower's wait ran out (see ``RunEvents.changed``)."""
     if not waiter.done():
         waiter.set_result(False)
         if waiter in waiters:
