@@ -203,3 +203,20 @@ def test_a_cancelled_wait_ends_even_as_a_wake_up_comes(queue: SqlRunQueue) -> No
             await queue.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_run_that_ends_with_its_thread_dropped_takes_it_along(queue: SqlRunQueue) -> None:
+    """``finish(thread=None)`` (a stateless run's end): the thread, its runs and their
+    events go in the run's last transaction; only if this server still holds the run."""
+    run = _run("a")
+    queue.admit(run)
+    me, other = owner_id(), json.dumps(["other", 1, "another-host", ""])
+    assert queue.claim(me, 30) == run["run_id"]
+    queue.storage.append_events(run["run_id"], 0, [("metadata", "{}")])
+    assert not queue.finish(run["run_id"], "success", None, None, other)  # not its run
+    assert queue.storage.get_thread("a") is not None
+    assert queue.finish(run["run_id"], "success", None, None, me)
+    assert queue.storage.get_thread("a") is None
+    assert queue.storage.get_run(run["run_id"]) is None
+    assert queue.storage.run_events(run["run_id"]) == []
+    assert queue.storage.get_thread("b") is not None  # the other thread stays

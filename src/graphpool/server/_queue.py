@@ -103,12 +103,14 @@ class RunQueue(abc.ABC):
         run_id: str,
         status: str,
         result: Any,
-        thread: Mapping[str, Any],
+        thread: Mapping[str, Any] | None,
         owner: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Record the run's final ``status`` and ``result`` and the thread's new
         ``status``/``values``/``interrupts``, in one transaction; with ``owner``, only
-        if that server still holds the run."""
+        if that server still holds the run. ``thread`` None: the thread goes instead
+        (a stateless run's), with its runs and their events, in that transaction.
+        Whether the run was recorded (False: another server holds it now)."""
 
     @abc.abstractmethod
     def cancel_pending(self, run_id: str) -> bool:
@@ -321,9 +323,9 @@ class SqlRunQueue(RunQueue):
         run_id: str,
         status: str,
         result: Any,
-        thread: Mapping[str, Any],
+        thread: Mapping[str, Any] | None,
         owner: str | None = None,
-    ) -> None:
+    ) -> bool:
         stamp = now()
         held = "" if owner is None else " AND status = 'running' AND lease_owner = ?"
         with self.storage.transaction() as db:
@@ -332,7 +334,9 @@ class SqlRunQueue(RunQueue):
                 f"WHERE run_id = ?{held} RETURNING thread_id",
                 (status, dumps(result), stamp, run_id, *(() if owner is None else (owner,))),
             ).fetchone()
-            if row is not None:
+            if row is not None and thread is None:
+                self.storage.drop_thread(db, row[0])
+            elif row is not None and thread is not None:
                 busy = db.execute(
                     "SELECT 1 FROM gp_runs WHERE thread_id = ? AND status IN "
                     "('pending', 'running') LIMIT 1",
@@ -352,6 +356,7 @@ class SqlRunQueue(RunQueue):
                 if busy:
                     self._announce(db)
         self.notify()
+        return row is not None
 
     def cancel_pending(self, run_id: str) -> bool:
         with self.storage.transaction() as db:

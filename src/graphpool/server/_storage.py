@@ -257,14 +257,20 @@ class Storage(abc.ABC):
 
     def delete_thread(self, thread_id: str) -> bool:
         with self.transaction() as db:
-            cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
-            db.execute(
-                "DELETE FROM gp_run_events WHERE run_id IN "
-                "(SELECT run_id FROM gp_runs WHERE thread_id = ?)",
-                (thread_id,),
-            )
-            db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
-        return cursor.rowcount > 0
+            deleted = self.drop_thread(db, thread_id)
+        return deleted
+
+    def drop_thread(self, db: Any, thread_id: str) -> bool:
+        """Delete the thread, its runs and their events inside the caller's transaction;
+        whether the thread was there."""
+        cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
+        db.execute(
+            "DELETE FROM gp_run_events WHERE run_id IN "
+            "(SELECT run_id FROM gp_runs WHERE thread_id = ?)",
+            (thread_id,),
+        )
+        db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
+        return bool(cursor.rowcount > 0)
 
     def search_threads(
         self,

@@ -361,16 +361,26 @@ class Worker:
         dropped = kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete"
         if rolled_back:
             self._roll_back(record)
-        # a stateless run's thread goes with it: nobody reads its state after this
+        thread_id, webhook = record["thread_id"], kwargs.get("webhook")
+        if dropped and not webhook:  # the thread goes with the run: nobody reads its state
+            if runtime.queue.finish(run_id, status, result, None, self.owner):
+                runtime.saver.delete_thread(thread_id)
+            return None
         thread = _thread_after(None if dropped else graph, config, status)
         runtime.queue.finish(run_id, status, result, thread, self.owner)
-        # before a stateless run's deletion
-        finished = runtime.storage.get_run(run_id) if kwargs.get("webhook") else None
+        finished = runtime.storage.get_run(run_id) if webhook else None  # before it goes
         if rolled_back:
             runtime.storage.delete_run(run_id)
         if dropped:
-            runtime.storage.delete_thread(record["thread_id"])
-            runtime.saver.delete_thread(record["thread_id"])
+            runtime.storage.delete_thread(thread_id)
+            runtime.saver.delete_thread(thread_id)
+        return finished
+        thread = _thread_after(graph, config, status)
+        runtime.queue.finish(run_id, status, result, thread, self.owner)
+        if kwargs.get("webhook"):
+            finished = runtime.storage.get_run(run_id)
+        if rolled_back:
+            runtime.storage.delete_run(run_id)
         return finished
 
     def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
