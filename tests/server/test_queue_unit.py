@@ -220,3 +220,18 @@ def test_a_run_that_ends_with_its_thread_dropped_takes_it_along(queue: SqlRunQue
     assert queue.storage.get_run(run["run_id"]) is None
     assert queue.storage.run_events(run["run_id"]) == []
     assert queue.storage.get_thread("b") is not None  # the other thread stays
+
+
+def test_a_stateless_runs_thread_is_made_with_it_and_not_when_refused(
+    queue: SqlRunQueue,
+) -> None:
+    for _ in range(3):
+        queue.admit(_run("b"))  # the queue is full now
+    refused = {**_run("new-1")}
+    assert queue.admit(refused, {"graph_id": "g"}).full
+    assert queue.storage.get_thread("new-1") is None  # nothing left behind
+    queue.max_pending = 10
+    assert queue.admit(refused, {"graph_id": "g"}).admitted
+    made = queue.storage.get_thread("new-1")
+    assert made is not None
+    assert (made["status"], made["metadata"]) == ("busy", {"graph_id": "g"})

@@ -94,10 +94,10 @@ def _commit(rt: Runtime, request: _Request) -> tuple[dict[str, Any] | None, Admi
     committed, or None if the queue refused it."""
     assistant = rt.assistant(request.assistant_id)
     tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
-    thread_id = request.thread_id
-    if thread_id is None or (
-        request.if_not_exists == "create" and not rt.storage.get_thread(thread_id)
-    ):
+    thread_id, new_thread = request.thread_id, None
+    if thread_id is None:  # made with the run, in its transaction
+        thread_id, new_thread = str(uuid.uuid4()), tags
+    elif request.if_not_exists == "create" and not rt.storage.get_thread(thread_id):
         thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
     else:
         rt.thread(thread_id)
@@ -112,7 +112,8 @@ def _commit(rt: Runtime, request: _Request) -> tuple[dict[str, Any] | None, Admi
             "multitask_strategy": request.strategy,
             "temporary": request.thread_id is None,
             "available_at": time.time() + request.after if request.after else 0.0,
-        }
+        },
+        new_thread,
     )
     if not admission.admitted:
         return None, admission

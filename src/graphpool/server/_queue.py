@@ -79,9 +79,13 @@ class RunQueue(abc.ABC):
         self._held = threading.local()  # see held_wakeups
 
     @abc.abstractmethod
-    def admit(self, run: Mapping[str, Any]) -> Admission:
+    def admit(
+        self, run: Mapping[str, Any], new_thread: Mapping[str, Any] | None = None
+    ) -> Admission:
         """Commit ``run`` as pending (the thread's other active runs decide, by the
-        run's ``multitask_strategy``, whether it is admitted) before returning."""
+        run's ``multitask_strategy``, whether it is admitted) before returning.
+        ``new_thread``: the metadata of the run's thread, made in that transaction
+        (a stateless run's; a run refused leaves none behind)."""
 
     @abc.abstractmethod
     def claim(self, owner: str, lease_seconds: float) -> str | None:
@@ -226,7 +230,9 @@ class SqlRunQueue(RunQueue):
                 asked.append((run_id, row["cancel"]))
         return asked
 
-    def admit(self, run: Mapping[str, Any]) -> Admission:
+    def admit(
+        self, run: Mapping[str, Any], new_thread: Mapping[str, Any] | None = None
+    ) -> Admission:
         lock = self.storage.dialect.lock
         with self.storage.transaction() as db:
             # PostgreSQL: admissions to one thread take turns (reject sees every run)
@@ -247,6 +253,8 @@ class SqlRunQueue(RunQueue):
             strategy = run["multitask_strategy"]
             if active and strategy == "reject":
                 return Admission(False, [])
+            if new_thread is not None:
+                self.storage.insert_thread(db, run["thread_id"], new_thread)
             self.storage.insert_run(db, run)
             self._announce(db)
         self.notify()
