@@ -178,13 +178,21 @@ class Worker:
             self.rollback -= stale
 
     async def admit(self, commit: Callable[[], T], run_id: str) -> T:
-        """``commit()`` (admitting the run ``run_id``) on the database thread; then, if
-        this process has room, a claim in the same hop: usually of that very run, which
-        begins at once, without waiting for the worker loop to wake and claim it (a
-        stream's first event comes that much sooner). The claim is the worker's own
-        (the oldest claimable run), so the queue's order and limits hold."""
+        """``commit()`` (admitting the run ``run_id``) on the database thread (on
+        SQLite, right here); then, if this process has room, a claim in the same go:
+        usually of that very run, which begins at once, without waiting for the worker
+        loop to wake and claim it (a stream's first event comes that much sooner). The
+        claim is the worker's own (the oldest claimable run): the queue's order and
+        limits hold."""
         running = self._loop_task is not None and not self.stopping  # started, not stopping
         room = 1 if running and self._room() > 0 else 0
+        if not self.runtime.shared:
+            # SQLite: on the loop, like the runs' checkpoint writes (LoopSqliteSaver):
+            # a dozen short statements on a local file, where a hop to the database
+            # thread and back cost a wait there and two rounds of a busy loop
+            committed, claimed = self._commit_and_claim(commit, run_id, room)
+            self._start(claimed)
+            return committed
         self._claiming += 1
         self._reserved += room
         loop = asyncio.get_running_loop()
