@@ -235,3 +235,20 @@ def test_a_stateless_runs_thread_is_made_with_it_and_not_when_refused(
     made = queue.storage.get_thread("new-1")
     assert made is not None
     assert (made["status"], made["metadata"]) == ("busy", {"graph_id": "g"})
+
+
+def test_a_run_ending_wakes_the_worker_only_if_a_run_waits(queue: SqlRunQueue) -> None:
+    woken: list[bool] = []
+    queue.notify = lambda: woken.append(True)  # type: ignore[method-assign]
+    first, second = _run("a"), _run("a")
+    queue.admit(first)
+    queue.admit(second)  # waits for thread a
+    me = owner_id()
+    assert queue.claim(me, 30) == first["run_id"]
+    woken.clear()
+    _done(queue, first["run_id"])
+    assert woken == [True]  # the second can go now
+    assert queue.claim(me, 30) == second["run_id"]
+    woken.clear()
+    _done(queue, second["run_id"])
+    assert woken == []  # nothing waits

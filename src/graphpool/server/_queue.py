@@ -363,7 +363,13 @@ class SqlRunQueue(RunQueue):
                 )
                 if busy:
                     self._announce(db)
-        self.notify()
+            # the worker loop is woken only if a run waits (a free slot, or thread, may
+            # let it go now); a run admitted with room here is claimed as it is admitted
+            waiting = db.execute(
+                "SELECT 1 FROM gp_runs WHERE status = 'pending' LIMIT 1"
+            ).fetchone()
+        if waiting is not None:
+            self.notify()
         return row is not None
 
     def cancel_pending(self, run_id: str) -> bool:

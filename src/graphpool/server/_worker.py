@@ -185,7 +185,9 @@ class Worker:
         claim is the worker's own (the oldest claimable run): the queue's order and
         limits hold."""
         running = self._loop_task is not None and not self.stopping  # started, not stopping
-        room = 1 if running and self._room() > 0 else 0
+        # the runs admitted before it and still waiting go first (the queue's order):
+        # claimed with it, or it would wait in turn for the next run's admission
+        room = max(0, self._room()) if running else 0
         if not self.runtime.shared:
             # SQLite: on the loop, like the runs' checkpoint writes (LoopSqliteSaver):
             # a dozen short statements on a local file, where a hop to the database
@@ -222,7 +224,7 @@ class Worker:
             committed = commit()
         claimed: list[tuple[str, _Loaded]] = []
         try:
-            claimed = self._claim(room) if room else []
+            claimed = self._claim(room, until=run_id) if room else []
         except Exception:  # the run is admitted all the same: the worker loop claims it
             log.exception("claiming a run as it was admitted failed")
             held.append(True)
@@ -230,15 +232,18 @@ class Worker:
             queue.notify()  # the worker loop takes it (or another run that can go now)
         return committed, claimed
 
-    def _claim(self, room: int) -> list[tuple[str, _Loaded]]:
-        """Lease up to ``room`` runs at once, each with what it needs to begin (on
-        the database thread: one hop for the lot)."""
+    def _claim(self, room: int, until: str | None = None) -> list[tuple[str, _Loaded]]:
+        """Lease up to ``room`` runs at once, oldest first, each with what it needs to
+        begin (on the database thread: one hop for the lot); ``until``: stop once
+        that run is leased."""
         claimed: list[tuple[str, _Loaded]] = []
         while len(claimed) < room:
             run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
             if run_id is None:
                 break
             claimed.append((run_id, self._load(run_id)))
+            if run_id == until:
+                break
         return claimed
 
     def _forget(self, task: asyncio.Task[None]) -> None:
