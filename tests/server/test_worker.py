@@ -137,3 +137,43 @@ def test_a_run_admitted_without_room_waits_for_the_worker_loop(tmp_path: Path) -
             rt.close()
 
     assert asyncio.run(scenario()) == ("pending", "success")
+
+
+@pytest.mark.timeout(30)
+def test_admissions_and_the_worker_loop_never_run_more_than_its_concurrency(
+    tmp_path: Path,
+) -> None:
+    gate = threading.Event()
+
+    def held(state: State) -> State:
+        gate.wait(20)
+        return {"n": 1}
+
+    graph = StateGraph(State).add_node("held", held).add_edge(START, "held").compile()
+
+    async def scenario() -> tuple[int, list[str]]:
+        rt = Runtime({"g": graph}, str(tmp_path / "serve.db"))
+        worker = Worker(rt, 2)
+        worker.start()
+        body = {"assistant_id": "g", "input": {}, "on_completion": "keep"}
+        try:
+            runs = []
+            most = 0
+            for _ in range(5):
+                runs.append(await admit_run_async(rt, worker, None, body))
+                await asyncio.sleep(0.05)  # the worker loop may claim meanwhile
+                most = max(most, len(worker.running))
+            gate.set()
+            for run in runs:
+                while rt.storage.get_run(run["run_id"])["status"] not in ("success", "error"):  # type: ignore[index]
+                    most = max(most, len(worker.running))
+                    await asyncio.sleep(0.02)
+            return most, [rt.storage.get_run(r["run_id"])["status"] for r in runs]  # type: ignore[index]
+        finally:
+            gate.set()
+            await worker.stop()
+            rt.close()
+
+    most, statuses = asyncio.run(scenario())
+    assert most == 2
+    assert statuses == ["success"] * 5

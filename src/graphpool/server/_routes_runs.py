@@ -90,6 +90,10 @@ async def stream(request: Request) -> Response | EventStream:
     rt = _rt(request)
     thread_id = request.path_params.get("thread_id")
     run = await _admit(request, thread_id)
+    if run["run_id"] in request.app.state.worker.running:
+        # begun as it was admitted: its task takes its first step (its first events)
+        # before the reply starts, which then sends them at once, a loop round sooner
+        await asyncio.sleep(0)
     events = follow(rt, request.app.state.worker, run["run_id"]) or rt.broker.open(run["run_id"])
 
     async def disconnected() -> None:

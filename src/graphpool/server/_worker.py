@@ -64,7 +64,8 @@ class Worker:
         # cancel is kept in ``_early`` and the run begins cancelled
         # (test_runs.py::test_cancel_a_running_run, ::test_multitask_interrupt_...).
         self._claiming = 0  # claims out on the database thread
-        self._reserved = 0  # room those claims may fill
+        self._reserved = 0  # room those claims may fill (PostgreSQL)
+        self._unstarted: set[str] = set()  # runs leased here whose task is not made yet
         self._begun: set[str] = set()
         self._early: set[str] = set()
         self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
@@ -146,7 +147,13 @@ class Worker:
                     await self._take_cancels()
                 room = self._room()
                 claimed: list[tuple[str, _Loaded]] = []
-                if room > 0:
+                if not self.runtime.shared:  # the room is counted there, under the lock
+                    self._claiming += 1
+                    try:
+                        claimed = await self.runtime.db(self._claim_local, urgent=True)
+                    finally:
+                        self._claiming -= 1
+                elif room > 0:
                     self._claiming += 1
                     self._reserved += room
                     try:
@@ -163,7 +170,18 @@ class Worker:
                 await queue.wait(1.0)
 
     def _room(self) -> int:
-        return self.concurrency - len(self.running) - self._reserved
+        return self.concurrency - len(self.running) - len(self._unstarted) - self._reserved
+
+    def _claim_local(self) -> list[tuple[str, _Loaded]]:
+        """SQLite: as many runs as there is room for, the room counted under the
+        database's lock, as admissions on the loop count it (``admit``): a claim out
+        on the database thread holds no room back from them meanwhile."""
+        with self._local_lock():
+            return self._claim(max(0, self._room()))
+
+    def _local_lock(self) -> contextlib.AbstractContextManager[Any]:
+        lock = getattr(self.runtime.storage, "lock", None)  # SqliteStorage's
+        return contextlib.nullcontext() if lock is None else lock
 
     def _start(self, claimed: list[tuple[str, _Loaded]]) -> None:
         """Begin the runs just leased here (on the loop); stopping, they stay leased
@@ -172,6 +190,7 @@ class Worker:
             task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
             self.running[run_id] = task
             task.add_done_callback(self._forget)
+        self._unstarted.difference_update(run_id for run_id, _ in claimed)
         if not self._claiming:
             stale = self._early - set(self.running)  # cancels of runs not leased here
             self._early -= stale
@@ -187,14 +206,16 @@ class Worker:
         running = self._loop_task is not None and not self.stopping  # started, not stopping
         # the runs admitted before it and still waiting go first (the queue's order):
         # claimed with it, or it would wait in turn for the next run's admission
-        room = max(0, self._room()) if running else 0
         if not self.runtime.shared:
             # SQLite: on the loop, like the runs' checkpoint writes (LoopSqliteSaver):
             # a dozen short statements on a local file, where a hop to the database
             # thread and back cost a wait there and two rounds of a busy loop
-            committed, claimed = self._commit_and_claim(commit, run_id, room)
+            with self._local_lock():
+                room = max(0, self._room()) if running else 0
+                committed, claimed = self._commit_and_claim(commit, run_id, room)
             self._start(claimed)
             return committed
+        room = max(0, self._room()) if running else 0
         self._claiming += 1
         self._reserved += room
         loop = asyncio.get_running_loop()
@@ -238,10 +259,18 @@ class Worker:
         that run is leased."""
         claimed: list[tuple[str, _Loaded]] = []
         while len(claimed) < room:
-            run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
-            if run_id is None:
+            try:
+                run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
+                loaded = None if run_id is None else self._load(run_id)
+            except Exception:
+                if not claimed:
+                    raise
+                log.exception("claiming runs failed; beginning the %d leased", len(claimed))
                 break
-            claimed.append((run_id, self._load(run_id)))
+            if run_id is None or loaded is None:
+                break
+            self._unstarted.add(run_id)  # until _start makes its task
+            claimed.append((run_id, loaded))
             if run_id == until:
                 break
         return claimed
