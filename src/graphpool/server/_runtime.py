@@ -63,8 +63,10 @@ class Runtime:
             self._open_sqlite(database, max_queue, per_assistant, store)
         self.broker = Broker()
         # The runs' hot path (admit, claim, start, finish) reads and writes here, off
-        # the event loop: on the loop, a call would stall every stream while it waits
-        # for the lock a checkpoint write holds (SQLite) or for the network (PostgreSQL).
+        # the event loop: on PostgreSQL a call waits for the network. On SQLite, a run's
+        # admission and claim and its checkpoint writes are made on the loop instead
+        # (short statements on a local file; a round trip here cost two rounds of a
+        # busy loop: bench_server.py's time to first event), its end still here.
         # One thread, so that the calls run in the order they came (on SQLite they
         # serialize on the lock anyway), urgent ones (admissions, claims) first.
         self._db = DbThread()

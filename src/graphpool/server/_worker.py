@@ -4,7 +4,10 @@ At most ``concurrency`` runs at once in this process; each run's events go to th
 broker as they come, and its end (status, result, the thread's new state) is one
 transaction (``RunQueue.finish``). Leases are renewed every ``lease / 3`` seconds;
 expired ones (a process that died) are put back in the queue. The queue's reads
-and writes run on the runtime's database thread (``Runtime.db``), never on the loop.
+and writes run on the runtime's database thread (``Runtime.db``), except, on
+SQLite, a run's admission and claim (``Worker.admit``): made on the loop, like the
+runs' checkpoint writes, they cost no round trip there (its first event sooner).
+A run admitted while this process has room is claimed as it is admitted.
 """
 
 from __future__ import annotations
@@ -416,13 +419,6 @@ class Worker:
         if dropped:
             runtime.storage.delete_thread(thread_id)
             runtime.saver.delete_thread(thread_id)
-        return finished
-        thread = _thread_after(graph, config, status)
-        runtime.queue.finish(run_id, status, result, thread, self.owner)
-        if kwargs.get("webhook"):
-            finished = runtime.storage.get_run(run_id)
-        if rolled_back:
-            runtime.storage.delete_run(run_id)
         return finished
 
     def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
