@@ -163,8 +163,8 @@ def admit_run(
 async def admit_run_async(
     rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """:func:`admit_run`, its database work on the database thread (``Runtime.db``),
-    where the worker claims it too if it has room (``Worker.admit``)."""
+    """:func:`admit_run` through ``Worker.admit``: the database work on the database
+    thread (on SQLite, right here), and the run claimed with it if there is room."""
     request = _Request(thread_id, data)
     rt.broker.open(request.run_id)
     try:
