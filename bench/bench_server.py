@@ -14,9 +14,11 @@ instead (any that speaks LangGraph's API and serves the graph as ``seed``).
 Each round, ``--clients`` asyncio SDK clients each stream ``--runs`` stateless runs
 one after another, against each server in turn; the report gives each figure's
 median over ``--repeat`` rounds: runs/s, p50/p99 from create to the first event
-(the first after ``metadata``) and to the end, and the server's peak memory
-(VmHWM, with its child processes). Then a flood of background runs against
-graphpool's ``--max-queue`` shows the 503s, and that every accepted run finishes.
+(the first after ``metadata``) and to the end, the server's CPU time per run
+(its process group's, from /proc: a figure that other load on the machine moves
+less than the times) and its peak memory (VmHWM, with its child processes). Then a
+flood of background runs against graphpool's ``--max-queue`` shows the 503s, and
+that every accepted run finishes.
 Loopback only; the servers are stopped by their process group ids.
 """
 
@@ -59,6 +61,7 @@ class Round:
     wall: float
     first: list[float]
     done: list[float]
+    cpu: float = float("nan")  # the server's CPU seconds in the round (its process group)
 
     def figures(self) -> dict[str, float]:
         return {
@@ -67,6 +70,7 @@ class Round:
             "first p99": _pct(self.first, 0.99),
             "done p50": _pct(self.done, 0.5),
             "done p99": _pct(self.done, 0.99),
+            "cpu ms/run": self.cpu * 1000 / len(self.done),
         }
 
 
@@ -153,6 +157,23 @@ def _peak_rss_mb(pid: int) -> float:
     return total / 1024 if found else float("nan")
 
 
+def _cpu_seconds(group: int) -> float:
+    """User and system CPU time of the processes in a process group (the server's:
+    started in a session of its own), from /proc; NaN where there is no /proc."""
+    total, found = 0, False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # the fifth field, counted after "pid (comm)"
+            total += int(fields[11]) + int(fields[12])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else float("nan")
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -228,16 +249,18 @@ def _report(args: argparse.Namespace, servers: list[Server], rss: dict[str, floa
         + (" --no-langgraph-dev" if args.no_langgraph_dev else "")
         + "`.",
         "",
-        "| server | runs/s | first event p50 | p99 | completion p50 | p99 | peak RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| server | runs/s | first event p50 | p99 | completion p50 | p99 | server CPU/run"
+        " | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for server in servers:
         m = _medians(server)
         memory = f"{rss[server.name]:.0f} MB" if server.name in rss else "n/a"
+        cpu = "n/a" if m["cpu ms/run"] != m["cpu ms/run"] else f"{m['cpu ms/run']:.1f} ms"
         lines.append(
             f"| {server.name} | {m['runs/s']:.1f} | {m['first p50']:.3f} s"
             f" | {m['first p99']:.3f} s | {m['done p50']:.3f} s | {m['done p99']:.3f} s"
-            f" | {memory} |"
+            f" | {cpu} | {memory} |"
         )
     if len(servers) == 2:
         ours, theirs = (_medians(s) for s in servers)
@@ -301,7 +324,11 @@ def main() -> None:
                 asyncio.run(_load(server.url, min(args.clients, 5), 1))
             for index in range(args.repeat):
                 for server in servers:
+                    group = server.process.pid if server.process else None
+                    cpu = _cpu_seconds(group) if group else float("nan")
                     result = asyncio.run(_load(server.url, args.clients, args.runs))
+                    if group:
+                        result.cpu = _cpu_seconds(group) - cpu
                     server.rounds.append(result)
                     figures = result.figures()
                     print(f"round {index + 1}, {server.name}: {figures}", flush=True)

@@ -146,6 +146,29 @@ def test_unstorable_value_names_the_state_key(saver) -> None:
         saver.put_result(first, bad)
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="start times come from /proc")
+@pytest.mark.timeout(30)
+def test_a_forked_process_leases_under_its_own_pid_and_start_time() -> None:
+    """Lease.mine() keeps the process's start time after reading it once; a child
+    forked afterwards reads its own."""
+    from graphpool.checkpoint._lease import _process_start
+
+    parent = Lease.mine()
+    assert (parent.pid, parent.started) == (os.getpid(), _process_start(os.getpid()))
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child reports through the pipe)
+        lease = Lease.mine()
+        ok = lease.pid == os.getpid() and lease.started == _process_start(os.getpid())
+        os.write(writer, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(writer)
+    answer = os.read(reader, 1)
+    os.close(reader)
+    os.waitpid(child, 0)
+    assert answer == b"1"
+
+
 def test_one_run_per_thread_at_a_time(saver) -> None:
     thread_id = thread()["configurable"]["thread_id"]
     first, second = Lease.mine(), Lease.mine()

@@ -48,6 +48,32 @@ def test_idle_followers_get_keepalive_ticks() -> None:
     asyncio.run(scenario())
 
 
+def test_a_push_reaches_a_waiting_follower_in_the_loops_next_round() -> None:
+    """A follower waits on a future of its own: one round of the event loop, not the
+    three of an ``asyncio.Event`` waited through ``wait_for`` (each round costs tens
+    of milliseconds on a busy server)."""
+
+    async def scenario() -> list[object]:
+        events = RunEvents()
+        seen: list[object] = []
+
+        async def follow() -> None:
+            async for item in events.follow(idle=60):
+                seen.append(item)
+
+        task = asyncio.create_task(follow())
+        await asyncio.sleep(0)  # the follower waits now
+        events.push("values", "1")
+        await asyncio.sleep(0)
+        got = list(seen)
+        events.close()
+        await task
+        assert not events._waiters  # the ended wait left nothing behind
+        return got
+
+    assert asyncio.run(scenario()) == [(0, "values", "1")]
+
+
 def test_broker_forgets_the_oldest_finished_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from graphpool.server import _broker
 

@@ -203,3 +203,52 @@ def test_a_cancelled_wait_ends_even_as_a_wake_up_comes(queue: SqlRunQueue) -> No
             await queue.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_run_that_ends_with_its_thread_dropped_takes_it_along(queue: SqlRunQueue) -> None:
+    """``finish(thread=None)`` (a stateless run's end): the thread, its runs and their
+    events go in the run's last transaction; only if this server still holds the run."""
+    run = _run("a")
+    queue.admit(run)
+    me, other = owner_id(), json.dumps(["other", 1, "another-host", ""])
+    assert queue.claim(me, 30) == run["run_id"]
+    queue.storage.append_events(run["run_id"], 0, [("metadata", "{}")])
+    assert not queue.finish(run["run_id"], "success", None, None, other)  # not its run
+    assert queue.storage.get_thread("a") is not None
+    assert queue.finish(run["run_id"], "success", None, None, me)
+    assert queue.storage.get_thread("a") is None
+    assert queue.storage.get_run(run["run_id"]) is None
+    assert queue.storage.run_events(run["run_id"]) == []
+    assert queue.storage.get_thread("b") is not None  # the other thread stays
+
+
+def test_a_stateless_runs_thread_is_made_with_it_and_not_when_refused(
+    queue: SqlRunQueue,
+) -> None:
+    for _ in range(3):
+        queue.admit(_run("b"))  # the queue is full now
+    refused = {**_run("new-1")}
+    assert queue.admit(refused, {"graph_id": "g"}).full
+    assert queue.storage.get_thread("new-1") is None  # nothing left behind
+    queue.max_pending = 10
+    assert queue.admit(refused, {"graph_id": "g"}).admitted
+    made = queue.storage.get_thread("new-1")
+    assert made is not None
+    assert (made["status"], made["metadata"]) == ("busy", {"graph_id": "g"})
+
+
+def test_a_run_ending_wakes_the_worker_only_if_a_run_waits(queue: SqlRunQueue) -> None:
+    woken: list[bool] = []
+    queue.notify = lambda: woken.append(True)  # type: ignore[method-assign]
+    first, second = _run("a"), _run("a")
+    queue.admit(first)
+    queue.admit(second)  # waits for thread a
+    me = owner_id()
+    assert queue.claim(me, 30) == first["run_id"]
+    woken.clear()
+    _done(queue, first["run_id"])
+    assert woken == [True]  # the second can go now
+    assert queue.claim(me, 30) == second["run_id"]
+    woken.clear()
+    _done(queue, second["run_id"])
+    assert woken == []  # nothing waits

@@ -77,3 +77,103 @@ def test_a_cancel_while_a_claim_is_out(tmp_path: Path, ran: bool) -> None:
         assert (status, n) == ("interrupted", None)
     else:
         assert status == "pending"  # not claimed by the gated claim; still queued
+
+
+@pytest.mark.timeout(30)
+def test_a_run_admitted_with_room_begins_as_its_admission_returns(tmp_path: Path) -> None:
+    """The admission's database hop claims the run too: it is running here when the
+    admission returns, and the worker loop was not woken to claim it."""
+
+    async def scenario() -> tuple[bool, bool, int | None]:
+        rt = Runtime({"g": _graph()}, str(tmp_path / "serve.db"))
+        worker = Worker(rt, 2)
+        worker.start()
+        try:
+            await asyncio.sleep(0.05)  # the worker loop is waiting for work
+            run = await admit_run_async(rt, worker, None, {"assistant_id": "g", "input": {}})
+            begun = run["run_id"] in worker.running
+            woken = rt.queue._wakeup is not None and rt.queue._wakeup.is_set()
+            events = rt.broker.get(run["run_id"])
+            assert events is not None
+            await events.finished()
+            return begun, woken, events.result["n"]  # type: ignore[index]
+        finally:
+            await worker.stop()
+            rt.close()
+
+    assert asyncio.run(scenario()) == (True, False, 1)
+
+
+@pytest.mark.timeout(30)
+def test_a_run_admitted_without_room_waits_for_the_worker_loop(tmp_path: Path) -> None:
+    """With every slot taken, the admission claims nothing: the run stays pending
+    and the worker loop takes it once the first run ends."""
+    gate = threading.Event()
+
+    def held(state: State) -> State:
+        gate.wait(20)
+        return {"n": 1}
+
+    graph = StateGraph(State).add_node("held", held).add_edge(START, "held").compile()
+
+    async def scenario() -> tuple[str, str]:
+        rt = Runtime({"g": graph}, str(tmp_path / "serve.db"))
+        worker = Worker(rt, 1)
+        worker.start()
+        try:
+            body = {"assistant_id": "g", "input": {}, "on_completion": "keep"}
+            first = await admit_run_async(rt, worker, None, body)
+            second = await admit_run_async(rt, worker, None, body)
+            waiting = rt.storage.get_run(second["run_id"])["status"]  # type: ignore[index]
+            gate.set()
+            for run in (first, second):
+                events = rt.broker.get(run["run_id"])
+                assert events is not None
+                await events.finished()
+            return waiting, rt.storage.get_run(second["run_id"])["status"]  # type: ignore[index]
+        finally:
+            gate.set()
+            await worker.stop()
+            rt.close()
+
+    assert asyncio.run(scenario()) == ("pending", "success")
+
+
+@pytest.mark.timeout(30)
+def test_admissions_and_the_worker_loop_never_run_more_than_its_concurrency(
+    tmp_path: Path,
+) -> None:
+    gate = threading.Event()
+
+    def held(state: State) -> State:
+        gate.wait(20)
+        return {"n": 1}
+
+    graph = StateGraph(State).add_node("held", held).add_edge(START, "held").compile()
+
+    async def scenario() -> tuple[int, list[str]]:
+        rt = Runtime({"g": graph}, str(tmp_path / "serve.db"))
+        worker = Worker(rt, 2)
+        worker.start()
+        body = {"assistant_id": "g", "input": {}, "on_completion": "keep"}
+        try:
+            runs = []
+            most = 0
+            for _ in range(5):
+                runs.append(await admit_run_async(rt, worker, None, body))
+                await asyncio.sleep(0.05)  # the worker loop may claim meanwhile
+                most = max(most, len(worker.running))
+            gate.set()
+            for run in runs:
+                while rt.storage.get_run(run["run_id"])["status"] not in ("success", "error"):  # type: ignore[index]
+                    most = max(most, len(worker.running))
+                    await asyncio.sleep(0.02)
+            return most, [rt.storage.get_run(r["run_id"])["status"] for r in runs]  # type: ignore[index]
+        finally:
+            gate.set()
+            await worker.stop()
+            rt.close()
+
+    most, statuses = asyncio.run(scenario())
+    assert most == 2
+    assert statuses == ["success"] * 5

@@ -3,6 +3,7 @@ the run routes and the cron scheduler."""
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Mapping
@@ -93,10 +94,10 @@ def _commit(rt: Runtime, request: _Request) -> tuple[dict[str, Any] | None, Admi
     committed, or None if the queue refused it."""
     assistant = rt.assistant(request.assistant_id)
     tags = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
-    thread_id = request.thread_id
-    if thread_id is None or (
-        request.if_not_exists == "create" and not rt.storage.get_thread(thread_id)
-    ):
+    thread_id, new_thread = request.thread_id, None
+    if thread_id is None:  # made with the run, in its transaction
+        thread_id, new_thread = str(uuid.uuid4()), tags
+    elif request.if_not_exists == "create" and not rt.storage.get_thread(thread_id):
         thread_id = rt.storage.create_thread(thread_id, tags)[0]["thread_id"]
     else:
         rt.thread(thread_id)
@@ -111,7 +112,8 @@ def _commit(rt: Runtime, request: _Request) -> tuple[dict[str, Any] | None, Admi
             "multitask_strategy": request.strategy,
             "temporary": request.thread_id is None,
             "available_at": time.time() + request.after if request.after else 0.0,
-        }
+        },
+        new_thread,
     )
     if not admission.admitted:
         return None, admission
@@ -161,11 +163,12 @@ def admit_run(
 async def admit_run_async(
     rt: Runtime, worker: Worker, thread_id: str | None, data: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """:func:`admit_run`, its database work on the database thread (``Runtime.db``)."""
+    """:func:`admit_run` through ``Worker.admit``: the database work on the database
+    thread (on SQLite, right here), and the run claimed with it if there is room."""
     request = _Request(thread_id, data)
     rt.broker.open(request.run_id)
     try:
-        run, admission = await rt.db(_commit, rt, request)
+        run, admission = await worker.admit(functools.partial(_commit, rt, request), request.run_id)
     except BaseException:
         rt.broker.close(request.run_id)
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -98,5 +99,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     logging.getLogger("graphpool.server").info("serving %s", ", ".join(graphs))
     print(f"graphpool serve: {', '.join(graphs)} on http://{args.host}:{args.port}", flush=True)
+    # what is loaded by now (the graphs, the web stack) lives as long as the server: the
+    # collector's full passes skip it (they stalled every stream for ~40 ms under load)
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

@@ -26,8 +26,9 @@ import abc
 import asyncio
 import contextlib
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..checkpoint._lease import Lease, holder_alive
@@ -75,11 +76,16 @@ class RunQueue(abc.ABC):
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the waiting worker's
         self._cancel_announced = False
+        self._held = threading.local()  # see held_wakeups
 
     @abc.abstractmethod
-    def admit(self, run: Mapping[str, Any]) -> Admission:
+    def admit(
+        self, run: Mapping[str, Any], new_thread: Mapping[str, Any] | None = None
+    ) -> Admission:
         """Commit ``run`` as pending (the thread's other active runs decide, by the
-        run's ``multitask_strategy``, whether it is admitted) before returning."""
+        run's ``multitask_strategy``, whether it is admitted) before returning.
+        ``new_thread``: the metadata of the run's thread, made in that transaction
+        (a stateless run's; a run refused leaves none behind)."""
 
     @abc.abstractmethod
     def claim(self, owner: str, lease_seconds: float) -> str | None:
@@ -101,12 +107,14 @@ class RunQueue(abc.ABC):
         run_id: str,
         status: str,
         result: Any,
-        thread: Mapping[str, Any],
+        thread: Mapping[str, Any] | None,
         owner: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Record the run's final ``status`` and ``result`` and the thread's new
         ``status``/``values``/``interrupts``, in one transaction; with ``owner``, only
-        if that server still holds the run."""
+        if that server still holds the run. ``thread`` None: the thread goes instead
+        (a stateless run's), with its runs and their events, in that transaction.
+        Whether the run was recorded (False: another server holds it now)."""
 
     @abc.abstractmethod
     def cancel_pending(self, run_id: str) -> bool:
@@ -130,9 +138,24 @@ class RunQueue(abc.ABC):
 
     # -- waking idle workers (LISTEN/NOTIFY on PostgreSQL) --------------------
 
+    @contextlib.contextmanager
+    def held_wakeups(self) -> Iterator[list[bool]]:
+        """In the block, :meth:`notify` calls on this thread are only noted (in the
+        list yielded): the caller wakes the worker itself, if it still must."""
+        held: list[bool] = []
+        self._held.list = held
+        try:
+            yield held
+        finally:
+            self._held.list = None
+
     def notify(self) -> None:
         """Wake the worker loop: a run was admitted or a thread became free. Safe
         from any thread (the server admits and finishes runs on its database thread)."""
+        held = getattr(self._held, "list", None)
+        if held is not None:
+            held.append(True)
+            return
         wakeup, loop = self._wakeup, self._loop
         if wakeup is None or loop is None:
             return
@@ -207,7 +230,9 @@ class SqlRunQueue(RunQueue):
                 asked.append((run_id, row["cancel"]))
         return asked
 
-    def admit(self, run: Mapping[str, Any]) -> Admission:
+    def admit(
+        self, run: Mapping[str, Any], new_thread: Mapping[str, Any] | None = None
+    ) -> Admission:
         lock = self.storage.dialect.lock
         with self.storage.transaction() as db:
             # PostgreSQL: admissions to one thread take turns (reject sees every run)
@@ -228,6 +253,8 @@ class SqlRunQueue(RunQueue):
             strategy = run["multitask_strategy"]
             if active and strategy == "reject":
                 return Admission(False, [])
+            if new_thread is not None:
+                self.storage.insert_thread(db, run["thread_id"], new_thread)
             self.storage.insert_run(db, run)
             self._announce(db)
         self.notify()
@@ -304,9 +331,9 @@ class SqlRunQueue(RunQueue):
         run_id: str,
         status: str,
         result: Any,
-        thread: Mapping[str, Any],
+        thread: Mapping[str, Any] | None,
         owner: str | None = None,
-    ) -> None:
+    ) -> bool:
         stamp = now()
         held = "" if owner is None else " AND status = 'running' AND lease_owner = ?"
         with self.storage.transaction() as db:
@@ -315,7 +342,9 @@ class SqlRunQueue(RunQueue):
                 f"WHERE run_id = ?{held} RETURNING thread_id",
                 (status, dumps(result), stamp, run_id, *(() if owner is None else (owner,))),
             ).fetchone()
-            if row is not None:
+            if row is not None and thread is None:
+                self.storage.drop_thread(db, row[0])
+            elif row is not None and thread is not None:
                 busy = db.execute(
                     "SELECT 1 FROM gp_runs WHERE thread_id = ? AND status IN "
                     "('pending', 'running') LIMIT 1",
@@ -334,7 +363,14 @@ class SqlRunQueue(RunQueue):
                 )
                 if busy:
                     self._announce(db)
-        self.notify()
+            # the worker loop is woken only if a run waits (a free slot, or thread, may
+            # let it go now); a run admitted with room here is claimed as it is admitted
+            waiting = db.execute(
+                "SELECT 1 FROM gp_runs WHERE status = 'pending' LIMIT 1"
+            ).fetchone()
+        if waiting is not None:
+            self.notify()
+        return row is not None
 
     def cancel_pending(self, run_id: str) -> bool:
         with self.storage.transaction() as db:

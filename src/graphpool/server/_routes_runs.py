@@ -16,7 +16,7 @@ from ._follow import follow
 from ._http import Body, json_response, read_body
 from ._queue import FINAL
 from ._runtime import Runtime
-from ._sse import event_stream, resume_index
+from ._sse import EventStream, event_stream, resume_index
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -86,10 +86,14 @@ async def create_batch(request: Request) -> Response:
     return json_response(runs)
 
 
-async def stream(request: Request) -> Response:
+async def stream(request: Request) -> Response | EventStream:
     rt = _rt(request)
     thread_id = request.path_params.get("thread_id")
     run = await _admit(request, thread_id)
+    if run["run_id"] in request.app.state.worker.running:
+        # begun as it was admitted: its task takes its first step (its first events)
+        # before the reply starts, which then sends them at once, a loop round sooner
+        await asyncio.sleep(0)
     events = follow(rt, request.app.state.worker, run["run_id"]) or rt.broker.open(run["run_id"])
 
     async def disconnected() -> None:
@@ -178,7 +182,7 @@ async def join(request: Request) -> Response:
     return json_response(await _result(request, run["run_id"], run["thread_id"]))
 
 
-async def join_stream(request: Request) -> Response:
+async def join_stream(request: Request) -> Response | EventStream:
     rt = _rt(request)
     run = _run(request)
     events = follow(rt, request.app.state.worker, run["run_id"])

@@ -15,7 +15,7 @@ from ._http import Body, json_response, read_body
 from ._json import plain
 from ._runtime import Runtime
 from ._saver_rows import copy_checkpoints, drop_checkpoints
-from ._sse import event_stream
+from ._sse import EventStream, event_stream
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -321,7 +321,7 @@ async def history(request: Request) -> Response:
     return json_response(states)
 
 
-async def stream(request: Request) -> Response:
+async def stream(request: Request) -> Response | EventStream:
     """The events of the thread's runs as they come (``threads.join_stream``), until the
     client leaves; ``Last-Event-ID`` resumes within one connection's lifetime only."""
     rt = _rt(request)

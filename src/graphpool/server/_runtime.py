@@ -15,10 +15,11 @@ from ..checkpoint.sqlite import SqliteSaver
 from ..store.postgres import PostgresStore
 from ..store.sqlite import SqliteStore
 from ._broker import Broker
+from ._dbthread import DbThread
 from ._dialect import is_postgres
 from ._errors import ApiError, not_found
 from ._queue import RunQueue, SqlRunQueue
-from ._sqlite import SqliteStorage
+from ._sqlite import LoopSqliteSaver, SqliteStorage
 from ._storage import Storage
 
 __all__ = ["Runtime", "default_assistant_id"]
@@ -62,11 +63,13 @@ class Runtime:
             self._open_sqlite(database, max_queue, per_assistant, store)
         self.broker = Broker()
         # The runs' hot path (admit, claim, start, finish) reads and writes here, off
-        # the event loop: on the loop, a call would stall every stream while it waits
-        # for the lock a checkpoint write holds (SQLite) or for the network (PostgreSQL).
+        # the event loop: on PostgreSQL a call waits for the network. On SQLite, a run's
+        # admission and claim and its checkpoint writes are made on the loop instead
+        # (short statements on a local file; a round trip here cost two rounds of a
+        # busy loop: bench_server.py's time to first event), its end still here.
         # One thread, so that the calls run in the order they came (on SQLite they
-        # serialize on the lock anyway).
-        self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="graphpool-db")
+        # serialize on the lock anyway), urgent ones (admissions, claims) first.
+        self._db = DbThread()
         self.graphs = {
             name: graph.copy({"checkpointer": self.saver, "store": self.store})
             for name, graph in graphs.items()
@@ -82,10 +85,17 @@ class Runtime:
                 replace=False,
             )
 
-    async def db(self, call: Callable[..., T], *args: Any) -> T:
-        """``call(*args)`` on the database thread, awaited."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db, functools.partial(call, *args))
+    async def db(self, call: Callable[..., T], *args: Any, urgent: bool = False) -> T:
+        """``call(*args)`` on the database thread, awaited; ``urgent``: ahead of the
+        calls that are not (on a new run's way to its first event)."""
+        result: T = await asyncio.wrap_future(self.db_future(call, *args, urgent=urgent))
+        return result
+
+    def db_future(
+        self, call: Callable[..., T], *args: Any, urgent: bool = False
+    ) -> concurrent.futures.Future[T]:
+        """``call(*args)`` queued on the database thread: its future."""
+        return self._db.submit(functools.partial(call, *args), urgent=urgent)
 
     def _open_sqlite(
         self, path: str, max_queue: int, per_assistant: int | None, store: Any
@@ -97,7 +107,7 @@ class Runtime:
         # store: connections of one process contending for a SQLite file's write lock
         # wait in SQLite's busy handler, which sleeps in steps of up to 100 ms; that
         # cut bench_server.py's throughput by half and stretched its p99 fourfold.
-        saver = SqliteSaver(storage.conn)
+        saver = LoopSqliteSaver(storage.conn)
         sqlite_store = SqliteStore(storage.conn, **dict(store or {}))
         saver._lock = sqlite_store._lock = storage.lock
         self.saver, self.store = saver, sqlite_store
@@ -114,7 +124,7 @@ class Runtime:
         self.store = PostgresStore(url, **dict(store or {}))
 
     def close(self) -> None:
-        self._db.shutdown(wait=True)
+        self._db.shutdown()
         self.saver.close()
         self.store.close()
         self.storage.close()

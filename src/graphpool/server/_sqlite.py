@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from .._sqlite import open_database
+from ..checkpoint.base import Checkpoint, CheckpointTuple, TaskResult
+from ..checkpoint.sqlite import SqliteSaver
 from ._dialect import SQLITE
 from ._storage import SCHEMA, Storage
 
-__all__ = ["SqliteStorage"]
+__all__ = ["LoopSqliteSaver", "SqliteStorage"]
 
 
 class SqliteStorage(Storage):
@@ -52,3 +54,37 @@ class SqliteStorage(Storage):
             cursor = self.conn.execute(sql, tuple(params))
             names = [c[0] for c in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class LoopSqliteSaver(SqliteSaver):
+    """The saver of the server's runs on SQLite: a run's reads and writes of its
+    checkpoints, from the event loop, are made right there instead of in a worker
+    thread. Each is one short statement or transaction on the server's connection
+    (a local file, WAL, no sync on commit), where a hop to a thread and back costs
+    two rounds of the event loop: tens of milliseconds on a busy server, twice
+    before a run's first ``values`` event (bench_server.py). At worst the loop waits
+    for the one call the database thread is making (they share one lock)."""
+
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        return self.get_tuple(config)
+
+    async def aput(
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint,
+        metadata: Mapping[str, Any],
+        new_versions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return self.put(config, checkpoint, metadata, new_versions)
+
+    async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
+        self.put_result(config, result)
+
+    async def aput_writes(
+        self,
+        config: Mapping[str, Any],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        self.put_writes(config, writes, task_id, task_path)

@@ -203,17 +203,22 @@ class Storage(abc.ABC):
         self, thread_id: str | None, metadata: Mapping[str, Any] | None
     ) -> tuple[dict[str, Any], bool]:
         """The new thread, and True; or the existing one with that id, and False."""
-        stamp = now()
         thread_id = thread_id or str(uuid.uuid4())
         with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO gp_threads VALUES (?, ?, 'idle', NULL, '{}', ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (thread_id, dumps(dict(metadata or {})), stamp, stamp),
-            )
+            made = self.insert_thread(db, thread_id, metadata)
         found = self.get_thread(thread_id)
         assert found is not None
-        return found, cursor.rowcount > 0
+        return found, made
+
+    def insert_thread(self, db: Any, thread_id: str, metadata: Mapping[str, Any] | None) -> bool:
+        """Add an idle thread inside the caller's transaction, unless one with that id
+        is there; whether it was added."""
+        stamp = now()
+        cursor = db.execute(
+            "INSERT INTO gp_threads VALUES (?, ?, 'idle', NULL, '{}', ?, ?) ON CONFLICT DO NOTHING",
+            (thread_id, dumps(dict(metadata or {})), stamp, stamp),
+        )
+        return bool(cursor.rowcount > 0)
 
     def get_thread(self, thread_id: str) -> dict[str, Any] | None:
         rows = self.rows("SELECT * FROM gp_threads WHERE thread_id = ?", (thread_id,))
@@ -257,14 +262,20 @@ class Storage(abc.ABC):
 
     def delete_thread(self, thread_id: str) -> bool:
         with self.transaction() as db:
-            cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
-            db.execute(
-                "DELETE FROM gp_run_events WHERE run_id IN "
-                "(SELECT run_id FROM gp_runs WHERE thread_id = ?)",
-                (thread_id,),
-            )
-            db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
-        return cursor.rowcount > 0
+            deleted = self.drop_thread(db, thread_id)
+        return deleted
+
+    def drop_thread(self, db: Any, thread_id: str) -> bool:
+        """Delete the thread, its runs and their events inside the caller's transaction;
+        whether the thread was there."""
+        cursor = db.execute("DELETE FROM gp_threads WHERE thread_id = ?", (thread_id,))
+        db.execute(
+            "DELETE FROM gp_run_events WHERE run_id IN "
+            "(SELECT run_id FROM gp_runs WHERE thread_id = ?)",
+            (thread_id,),
+        )
+        db.execute("DELETE FROM gp_runs WHERE thread_id = ?", (thread_id,))
+        return bool(cursor.rowcount > 0)
 
     def search_threads(
         self,

@@ -4,19 +4,23 @@ At most ``concurrency`` runs at once in this process; each run's events go to th
 broker as they come, and its end (status, result, the thread's new state) is one
 transaction (``RunQueue.finish``). Leases are renewed every ``lease / 3`` seconds;
 expired ones (a process that died) are put back in the queue. The queue's reads
-and writes run on the runtime's database thread (``Runtime.db``), never on the loop.
+and writes run on the runtime's database thread (``Runtime.db``), except, on
+SQLite, a run's admission and claim (``Worker.admit``): made on the loop, like the
+runs' checkpoint writes, they cost no round trip there (its first event sooner).
+A run admitted while this process has room is claimed as it is admitted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
 
 from .._compiled import CompiledStateGraph
 from ..types import Command, Send
@@ -29,6 +33,8 @@ from ._saver_rows import drop_checkpoints
 from ._webhook import send
 
 __all__ = ["Worker"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("graphpool.server")
 
@@ -60,7 +66,9 @@ class Worker:
         # database thread, or its task not yet stepped) cannot take task.cancel(): the
         # cancel is kept in ``_early`` and the run begins cancelled
         # (test_runs.py::test_cancel_a_running_run, ::test_multitask_interrupt_...).
-        self._claiming = False
+        self._claiming = 0  # claims out on the database thread
+        self._reserved = 0  # room those claims may fill (PostgreSQL)
+        self._unstarted: set[str] = set()  # runs leased here whose task is not made yet
         self._begun: set[str] = set()
         self._early: set[str] = set()
         self.cancelled: set[str] = set()  # runs cancelled, still recording how they ended
@@ -91,7 +99,7 @@ class Worker:
         on a shared database the caller asks whichever server holds the run too."""
         task = self.running.get(run_id)
         if task is None:
-            if self._claiming:
+            if self._claiming > 0:
                 self._early.add(run_id)
                 if rollback:
                     self.rollback.add(run_id)
@@ -140,37 +148,134 @@ class Worker:
             try:
                 if queue.cancels_announced():  # another server asked to stop a run here
                     await self._take_cancels()
-                room = self.concurrency - len(self.running)
+                room = self._room()
                 claimed: list[tuple[str, _Loaded]] = []
-                if room > 0:
-                    self._claiming = True
+                if not self.runtime.shared:  # the room is counted there, under the lock
+                    self._claiming += 1
                     try:
-                        claimed = await self.runtime.db(self._claim, room)
+                        claimed = await self.runtime.db(self._claim_local, urgent=True)
                     finally:
-                        self._claiming = False
+                        self._claiming -= 1
+                elif room > 0:
+                    self._claiming += 1
+                    self._reserved += room
+                    try:
+                        claimed = await self.runtime.db(self._claim, room, urgent=True)
+                    finally:
+                        self._claiming -= 1
+                        self._reserved -= room
             except Exception:  # the database was busy or gone: try again, keep serving
                 log.exception("reading the run queue failed")
                 await asyncio.sleep(1.0)
                 continue
-            for run_id, loaded in claimed:
-                task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
-                self.running[run_id] = task
-                task.add_done_callback(self._forget)
-            stale = self._early - set(self.running)  # cancels of runs not leased here
-            self._early -= stale
-            self.rollback -= stale
+            self._start(claimed)
             if not claimed:
                 await queue.wait(1.0)
 
-    def _claim(self, room: int) -> list[tuple[str, _Loaded]]:
-        """Lease up to ``room`` runs at once, each with what it needs to begin (on
-        the database thread: one hop for the lot)."""
+    def _room(self) -> int:
+        return self.concurrency - len(self.running) - len(self._unstarted) - self._reserved
+
+    def _claim_local(self) -> list[tuple[str, _Loaded]]:
+        """SQLite: as many runs as there is room for, the room counted under the
+        database's lock, as admissions on the loop count it (``admit``): a claim out
+        on the database thread holds no room back from them meanwhile."""
+        with self._local_lock():
+            return self._claim(max(0, self._room()))
+
+    def _local_lock(self) -> contextlib.AbstractContextManager[Any]:
+        lock = getattr(self.runtime.storage, "lock", None)  # SqliteStorage's
+        return contextlib.nullcontext() if lock is None else lock
+
+    def _start(self, claimed: list[tuple[str, _Loaded]]) -> None:
+        """Begin the runs just leased here (on the loop); stopping, they stay leased
+        (as after a crash, the next start takes them back)."""
+        for run_id, loaded in claimed if not self.stopping else ():
+            task = asyncio.get_running_loop().create_task(self._execute(run_id, loaded))
+            self.running[run_id] = task
+            task.add_done_callback(self._forget)
+        self._unstarted.difference_update(run_id for run_id, _ in claimed)
+        if not self._claiming:
+            stale = self._early - set(self.running)  # cancels of runs not leased here
+            self._early -= stale
+            self.rollback -= stale
+
+    async def admit(self, commit: Callable[[], T], run_id: str) -> T:
+        """``commit()`` (admitting the run ``run_id``) on the database thread (on
+        SQLite, right here); then, if this process has room, a claim in the same go:
+        usually of that very run, which begins at once, without waiting for the worker
+        loop to wake and claim it (a stream's first event comes that much sooner). The
+        claim is the worker's own (the oldest claimable run): the queue's order and
+        limits hold."""
+        running = self._loop_task is not None and not self.stopping  # started, not stopping
+        # the runs admitted before it and still waiting go first (the queue's order):
+        # claimed with it, or it would wait in turn for the next run's admission
+        if not self.runtime.shared:
+            # SQLite: on the loop, like the runs' checkpoint writes (LoopSqliteSaver):
+            # a dozen short statements on a local file, where a hop to the database
+            # thread and back cost a wait there and two rounds of a busy loop
+            with self._local_lock():
+                room = max(0, self._room()) if running else 0
+                committed, claimed = self._commit_and_claim(commit, run_id, room)
+            self._start(claimed)
+            return committed
+        room = max(0, self._room()) if running else 0
+        self._claiming += 1
+        self._reserved += room
+        loop = asyncio.get_running_loop()
+        future = self.runtime.db_future(self._commit_and_claim, commit, run_id, room, urgent=True)
+
+        def settle(done: concurrent.futures.Future[tuple[T, list[tuple[str, _Loaded]]]]) -> None:
+            # on the database thread as the hop ends, before the caller hears (and even
+            # if it went away meanwhile): the claimed runs begin in the loop's next round
+            ok = not done.cancelled() and done.exception() is None
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing to begin
+                loop.call_soon_threadsafe(self._settle_claim, room, done.result()[1] if ok else [])
+
+        future.add_done_callback(settle)
+        committed, _ = await asyncio.wrap_future(future)
+        return committed
+
+    def _settle_claim(self, room: int, claimed: list[tuple[str, _Loaded]]) -> None:
+        self._claiming -= 1
+        self._reserved -= room
+        self._start(claimed)
+
+    def _commit_and_claim(
+        self, commit: Callable[[], T], run_id: str, room: int
+    ) -> tuple[T, list[tuple[str, _Loaded]]]:
+        queue = self.runtime.queue
+        with queue.held_wakeups() as held:
+            committed = commit()
+        claimed: list[tuple[str, _Loaded]] = []
+        try:
+            claimed = self._claim(room, until=run_id) if room else []
+        except Exception:  # the run is admitted all the same: the worker loop claims it
+            log.exception("claiming a run as it was admitted failed")
+            held.append(True)
+        if held and run_id not in {claimed_id for claimed_id, _ in claimed}:
+            queue.notify()  # the worker loop takes it (or another run that can go now)
+        return committed, claimed
+
+    def _claim(self, room: int, until: str | None = None) -> list[tuple[str, _Loaded]]:
+        """Lease up to ``room`` runs at once, oldest first, each with what it needs to
+        begin (on the database thread: one hop for the lot); ``until``: stop once
+        that run is leased."""
         claimed: list[tuple[str, _Loaded]] = []
         while len(claimed) < room:
-            run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
-            if run_id is None:
+            try:
+                run_id = self.runtime.queue.claim(self.owner, self.lease_seconds)
+                loaded = None if run_id is None else self._load(run_id)
+            except Exception:
+                if not claimed:
+                    raise
+                log.exception("claiming runs failed; beginning the %d leased", len(claimed))
                 break
-            claimed.append((run_id, self._load(run_id)))
+            if run_id is None or loaded is None:
+                break
+            self._unstarted.add(run_id)  # until _start makes its task
+            claimed.append((run_id, loaded))
+            if run_id == until:
+                break
         return claimed
 
     def _forget(self, task: asyncio.Task[None]) -> None:
@@ -294,19 +399,26 @@ class Worker:
         rolled_back: bool,
     ) -> dict[str, Any] | None:
         """Finish the run in the queue with its thread's new state, and drop what it
-        leaves behind (on the database thread); the run's record as it finished."""
+        leaves behind (on the database thread); the run's record as it finished (for
+        its webhook; None without one)."""
         runtime, run_id = self.runtime, record["run_id"]
         kwargs = record["kwargs"]
+        dropped = kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete"
         if rolled_back:
             self._roll_back(record)
-        thread = _thread_after(graph, config, status)
+        thread_id, webhook = record["thread_id"], kwargs.get("webhook")
+        if dropped and not webhook:  # the thread goes with the run: nobody reads its state
+            if runtime.queue.finish(run_id, status, result, None, self.owner):
+                runtime.saver.delete_thread(thread_id)
+            return None
+        thread = _thread_after(None if dropped else graph, config, status)
         runtime.queue.finish(run_id, status, result, thread, self.owner)
-        finished = runtime.storage.get_run(run_id)  # before a stateless run's deletion
+        finished = runtime.storage.get_run(run_id) if webhook else None  # before it goes
         if rolled_back:
             runtime.storage.delete_run(run_id)
-        if kwargs.get("temporary") and kwargs.get("on_completion", "delete") == "delete":
-            runtime.storage.delete_thread(record["thread_id"])
-            runtime.saver.delete_thread(record["thread_id"])
+        if dropped:
+            runtime.storage.delete_thread(thread_id)
+            runtime.saver.delete_thread(thread_id)
         return finished
 
     def _send_webhook(self, url: str, run: dict[str, Any], result: Any) -> None:
