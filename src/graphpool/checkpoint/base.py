@@ -21,8 +21,8 @@ import abc
 import asyncio
 import builtins
 import datetime
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from ..errors import InvalidConfigError, SerializationError, ThreadBusyError
 from ..types import PregelTask, Send, StateSnapshot
@@ -30,6 +30,8 @@ from ._lease import Lease
 from ._locate import culprit, stored_node
 from ._records import FORMAT, Checkpoint, TaskResult, new_checkpoint_id, result_of_writes
 from .serde import JsonSerializer, Serializer
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FORMAT",
@@ -277,13 +279,18 @@ class BaseCheckpointSaver(abc.ABC):
 
     # -- async forms: the same, run in a worker thread so the event loop never blocks --
 
+    async def _blocking(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run one of this saver's blocking calls from async code: in a worker thread.
+        A saver whose calls are short enough to make on the loop may override it."""
+        return await asyncio.to_thread(fn, *args)
+
     async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """Async :meth:`get_tuple`."""
-        return await asyncio.to_thread(self.get_tuple, config)
+        return await self._blocking(self.get_tuple, config)
 
     async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:
         """Async :meth:`get`."""
-        return await asyncio.to_thread(self.get, config)
+        return await self._blocking(self.get, config)
 
     async def alist(
         self,
@@ -294,7 +301,7 @@ class BaseCheckpointSaver(abc.ABC):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Async :meth:`list` (the rows are read in one go, in a worker thread)."""
-        found = await asyncio.to_thread(
+        found = await self._blocking(
             lambda: builtins.list(self.list(config, filter=filter, before=before, limit=limit))
         )
         for saved in found:
@@ -308,11 +315,11 @@ class BaseCheckpointSaver(abc.ABC):
         new_versions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`put` (what an async run saves its checkpoints through)."""
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+        return await self._blocking(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
         """Async :meth:`put_result`."""
-        await asyncio.to_thread(self.put_result, config, result)
+        await self._blocking(self.put_result, config, result)
 
     async def aput_writes(
         self,
@@ -322,11 +329,11 @@ class BaseCheckpointSaver(abc.ABC):
         task_path: str = "",
     ) -> None:
         """Async :meth:`put_writes`."""
-        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+        await self._blocking(self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread`."""
-        await asyncio.to_thread(self.delete_thread, thread_id)
+        await self._blocking(self.delete_thread, thread_id)
 
     # -- helpers ---------------------------------------------------------------------
 

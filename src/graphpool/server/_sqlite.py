@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .._sqlite import open_database
-from ..checkpoint.base import Checkpoint, CheckpointTuple, TaskResult
 from ..checkpoint.sqlite import SqliteSaver
 from ._dialect import SQLITE
 from ._storage import SCHEMA, Storage
 
 __all__ = ["LoopSqliteSaver", "SqliteStorage"]
+
+_T = TypeVar("_T")
 
 
 class SqliteStorage(Storage):
@@ -65,26 +66,9 @@ class LoopSqliteSaver(SqliteSaver):
     before a run's first ``values`` event (bench_server.py). At worst the loop waits
     for the one call the database thread is making (they share one lock)."""
 
-    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
-        return self.get_tuple(config)
+    _ON_LOOP = frozenset({"get_tuple", "put", "put_result", "put_writes"})  # the short ones
 
-    async def aput(
-        self,
-        config: Mapping[str, Any],
-        checkpoint: Checkpoint,
-        metadata: Mapping[str, Any],
-        new_versions: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        return self.put(config, checkpoint, metadata, new_versions)
-
-    async def aput_result(self, config: Mapping[str, Any], result: TaskResult) -> None:
-        self.put_result(config, result)
-
-    async def aput_writes(
-        self,
-        config: Mapping[str, Any],
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self.put_writes(config, writes, task_id, task_path)
+    async def _blocking(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if getattr(fn, "__name__", None) in self._ON_LOOP:
+            return fn(*args)
+        return await super()._blocking(fn, *args)  # a history or a thread's deletion
