@@ -353,3 +353,31 @@ def test_completion_order_never_changes_the_state(durations: list[int], shuffle:
     assert _final(events) == {"results": ["start", "w0", "w1", "w2", "collected 4"]}
     updates = [e.chunk for e in events if isinstance(e, Emit) and e.mode == "updates"]
     assert sorted(next(iter(u)) for u in updates) == sorted(names)
+
+
+def test_a_run_leaves_no_reference_cycles_behind() -> None:
+    """Everything a finished run made is freed by reference counting: garbage in
+    cycles would wait for the collector, and its full passes over a large heap (a
+    server's, or one with LangGraph loaded too) pause every thread."""
+    import gc
+
+    graph = _fan(3)
+    for _ in range(3):
+        graph.invoke({"results": []})
+    list(graph.stream({"results": []}, stream_mode="updates"))
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(5):
+            graph.invoke({"results": []})
+            list(graph.stream({"results": []}, stream_mode="updates"))
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert left == []

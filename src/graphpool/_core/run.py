@@ -69,6 +69,10 @@ Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list
 Then = Callable[[Task], Generator[Event, Any, list[Task]]]
 
 
+def _no_checkpoints() -> str:
+    raise InternalError("a run without a checkpointer was asked for a checkpoint id")
+
+
 _NO_SCOPE = Scope()  # a run's until it has a checkpointer (frozen: shared)
 
 
@@ -132,7 +136,8 @@ class Run:
         self.observing = observing
         self.final_only = final_only
         self.on_output = on_output
-        self.new_checkpoint_id = checkpoint_ids or self._no_checkpoints
+        self.new_checkpoint_id = checkpoint_ids or _no_checkpoints  # (a function, not a
+        # bound method: that would make the run a reference cycle, left to the collector)
         self.step = 0
         self.stop = options.recursion_limit  # the last step this run may start
         self.checkpoint_id = ""
@@ -183,9 +188,6 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.options.run_id} step={self.step}>"
-
-    def _no_checkpoints(self) -> str:
-        raise InternalError("a run without a checkpointer was asked for a checkpoint id")
 
     def new_task_id(self) -> str:
         """An id for a task of a run without a checkpointer (events, interrupts)."""
