@@ -49,11 +49,11 @@ LIBS = ("langgraph", "graphpool")
 # --------------------------------------------------------------------------
 
 CHAIN_LEN = 100
-CHAIN_INVOKES = 20  # timed invokes per repeat
+CHAIN_INVOKES = 20  # timed invokes per repeat, at the least (see MIN_S)
 CHAIN_MAX_S = 3.0  # per-repeat safety cap (reported if hit)
 CHAIN_CONFIG = {"recursion_limit": 1000}
 
-SEED_INVOKES = 300  # timed invokes per repeat
+SEED_INVOKES = 300  # timed invokes per repeat, at the least (see MIN_S)
 SEED_MAX_S = 3.0  # per-repeat safety cap (reported if hit)
 
 FANOUT_WIDTH = 64
@@ -186,14 +186,21 @@ class BenchError(RuntimeError):
     pass
 
 
-def timed_loop(fn: Callable[[], Any], count: int, max_s: float) -> tuple[int, float]:
-    """Call fn up to `count` times (stop early after `max_s`); return (calls, seconds)."""
+MIN_S = 0.3  # a repeat times at least this long: a 20-invoke repeat of a fast
+# library is over in 15 ms, and one preemption of this shared machine then skews it
+
+
+def timed_loop(
+    fn: Callable[[], Any], count: int, max_s: float, min_s: float = MIN_S
+) -> tuple[int, float]:
+    """Call fn `count` times, and on while less than `min_s` has passed (stop early
+    after `max_s`); return (calls, seconds)."""
     gc.collect()
     perf = time.perf_counter
     t0 = perf()
     deadline = t0 + max_s
     done = 0
-    while done < count:
+    while done < count or perf() - t0 < min_s:
         fn()
         done += 1
         if perf() > deadline:
@@ -369,7 +376,7 @@ def scenario_fanout(nss: dict[str, types.SimpleNamespace], repeats: int) -> Metr
         parts = []
         for lib in lib_order(list(graphs), r):
             g = graphs[lib]
-            _, dt = timed_loop(_invoker(g, list_input), 1, float("inf"))
+            _, dt = timed_loop(_invoker(g, list_input), 1, float("inf"), min_s=0.0)
             m.add(lib, dt)
             parts.append(f"{lib} {dt:7.3f} s ({dt / FANOUT_IDEAL_S:5.2f}x ideal)")
         print(f"  repeat {r + 1}/{repeats}: " + " | ".join(parts))
@@ -544,9 +551,10 @@ def write_markdown(
         "",
         f'- chain: {CHAIN_LEN} nodes `lambda s: {{"x": s["x"] + 1}}`, '
         f"recursion_limit {CHAIN_CONFIG['recursion_limit']}, compiled once, "
-        f"{CHAIN_INVOKES} timed invokes per repeat; us/step = time per invoke / {CHAIN_LEN}.",
+        f"at least {CHAIN_INVOKES} timed invokes and {MIN_S} s per repeat; "
+        f"us/step = time per invoke / {CHAIN_LEN}.",
         f"- seed: start -> A, B, C -> collect -> END with an `operator.add` list reducer, "
-        f"{SEED_INVOKES} timed invokes per repeat.",
+        f"at least {SEED_INVOKES} timed invokes and {MIN_S} s per repeat.",
         f"- fanout: START -> fan -> {FANOUT_WIDTH} nodes each `time.sleep({FANOUT_SLEEP_S})` "
         f"-> END, one invoke per repeat, empty config (each library's default concurrency); "
         f"physical ideal {FANOUT_IDEAL_S} s.",
