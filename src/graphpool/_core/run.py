@@ -136,8 +136,8 @@ class Run:
         self.observing = observing
         self.final_only = final_only
         self.on_output = on_output
-        self.new_checkpoint_id = checkpoint_ids or _no_checkpoints  # (a function, not a
-        # bound method: that would make the run a reference cycle, left to the collector)
+        # (a function, not a bound method: that would make the run a reference cycle)
+        self.new_checkpoint_id = checkpoint_ids or _no_checkpoints
         self.step = 0
         self.stop = options.recursion_limit  # the last step this run may start
         self.checkpoint_id = ""
@@ -510,14 +510,11 @@ class Run:
                 running -= 1
                 due = deadlines.pop(task, _NEVER)
                 start = began.pop(task, _NEVER)
+                # it ran past its limit, though a busy driver saw it only after it ended
                 ended = outcome.ended
-                if (
-                    ended is not None
-                    and ended > due
-                    and failures.refreshed(task, start, ended) is None
-                ):
-                    error = failures.timeout_error(task)  # it ran past its limit: a busy
-                    # driver saw it only after it ended
+                if ended is not None and ended > due:
+                    if failures.refreshed(task, start, ended) is None:
+                        error = failures.timeout_error(task)
                 if error is None:
                     task.succeed(*outcome.result)
                     remaining -= 1
