@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,6 +83,19 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     except subprocess.TimeoutExpired:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
+
+
+def stream_crash_run(client: Any, thread_id: str) -> Iterator[Any]:
+    """A resumable ``updates`` stream of a run of the ``crash`` test graph, saving
+    every step (the recovery and failover tests kill its server mid-run)."""
+    return client.runs.stream(
+        thread_id,
+        "crash",
+        input={"items": []},
+        stream_mode="updates",
+        stream_resumable=True,
+        durability="sync",
+    )
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import free_port, start, stop
+from .conftest import free_port, start, stop, stream_crash_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -139,14 +139,7 @@ def _failover(tmp_path: Path, servers: list[tuple[subprocess.Popen[bytes], int]]
     try:
         thread_id = client.threads.create()["thread_id"]
         seen = []
-        parts = client.runs.stream(
-            thread_id,
-            "crash",
-            input={"items": []},
-            stream_mode="updates",
-            stream_resumable=True,
-            durability="sync",
-        )
+        parts = stream_crash_run(client, thread_id)
         for part in parts:  # the SDK reconnects (Location, Last-Event-ID) by itself
             seen.append(part)
             if part.event == "updates" and "early" in part.data and victim is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import free_port, start, stop
+from .conftest import free_port, start, stop, stream_crash_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -33,14 +33,7 @@ def test_killed_server_resumes_the_run_and_the_stream(tmp_path: Path) -> None:
     try:
         thread_id = client.threads.create()["thread_id"]
         seen = []
-        parts = client.runs.stream(
-            thread_id,
-            "crash",
-            input={"items": []},
-            stream_mode="updates",
-            stream_resumable=True,
-            durability="sync",
-        )
+        parts = stream_crash_run(client, thread_id)
         for part in parts:  # the SDK reconnects (Location, Last-Event-ID) by itself
             seen.append(part)
             if part.event == "updates" and "early" in part.data and second is None:
