@@ -106,3 +106,29 @@ def test_debug_prints_the_debug_stream(capsys) -> None:
     assert graph.invoke({"log": []}, config, debug=True) == {"log": ["a", "b"]}
     printed = capsys.readouterr().out
     assert "[debug]" in printed and "'name': 'a'" in printed and "task_result" in printed
+
+
+def test_a_reused_call_never_carries_options_into_a_later_call(capsys) -> None:
+    """Calls that give only a stream mode share one checked ``Call``; options given
+    to one call (or set on the graph since) still reach only the calls they belong to."""
+    builder = StateGraph(S)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+    builder.add_edge(START, "a")
+    graph = builder.compile()
+    assert graph.invoke({"log": []}) == {"log": ["a"]}
+    assert capsys.readouterr().out == ""
+    graph.invoke({"log": []}, debug=True)
+    assert "[debug]" in capsys.readouterr().out
+    assert graph.invoke({"log": []}) == {"log": ["a"]}
+    assert capsys.readouterr().out == ""
+    assert list(graph.stream({"log": []}, stream_mode="updates")) == [{"a": {"log": ["a"]}}]
+    assert list(graph.stream({"log": []}, stream_mode="values")) == [{"log": []}, {"log": ["a"]}]
+    assert list(graph.stream({"log": []})) == [{"a": {"log": ["a"]}}]  # LangGraph's default
+    graph.invoke({"log": []}, print_mode="updates")
+    assert "[updates]" in capsys.readouterr().out
+    graph.debug = True  # the graph's own default, changed after calls were reused
+    graph.invoke({"log": []})
+    assert "[debug]" in capsys.readouterr().out
+    graph.debug = False
+    assert graph.invoke({"log": []}) == {"log": ["a"]}
+    assert capsys.readouterr().out == ""
