@@ -84,8 +84,8 @@ class FakeDriver:
         self.events: list[Any] = []
         self.pending: list[tuple[float, Outcome]] = []
 
-    def run(self, run: Run, input: Any) -> list[Any]:
-        loop = run.loop(input)
+    def run(self, run: Run, input: Any, alone: Any = None) -> list[Any]:
+        loop = run.loop(input, alone)
         reply: Any = None
         while True:
             try:
@@ -176,6 +176,54 @@ def test_max_concurrency_holds_launches_back() -> None:
 
 class Counter(TypedDict):
     n: int
+
+
+def _chain(*nodes: str, **kw: Any) -> Any:
+    builder = StateGraph(Counter)
+    previous = START
+    for name in nodes:
+        builder.add_node(name, lambda s: {"n": s["n"] + 1}, **kw.get(name, {}))
+        builder.add_edge(previous, name)
+        previous = name
+    builder.add_edge(previous, END)
+    return builder.compile()
+
+
+def test_a_tight_run_hands_lone_tasks_to_alone_and_launches_the_ones_it_cannot_run() -> None:
+    driver = FakeDriver()
+    run = _make_run(_chain("a", "b", "c", "d"), driver, final_only=True)
+    ran: list[str] = []
+
+    def alone(task: Task) -> Outcome | None:
+        if task.node == "c":  # say its pool cannot run it here: it goes out as a Launch
+            return None
+        ran.append(task.node)
+        return _execute(run, task)
+
+    events = driver.run(run, {"n": 0}, alone)
+    assert ran == ["a", "b", "d"]
+    assert [e.task.node for e in events if isinstance(e, Launch)] == ["c"]
+    assert _final(events) == {"n": 4}
+
+
+def test_a_lone_task_that_failed_in_alone_is_retried_by_the_general_loop() -> None:
+    policy = RetryPolicy(max_attempts=2, initial_interval=0.5, jitter=False)
+    driver = FakeDriver()
+    run = _make_run(_chain("a", "b", b={"retry_policy": policy}), driver, final_only=True)
+    attempts: list[tuple[str, int]] = []
+
+    def alone(task: Task) -> Outcome | None:
+        attempts.append((task.node, task.attempt))
+        if task.node == "b" and task.attempt == 1:
+            return Outcome(task, None, ConnectionError("flaky"))
+        return _execute(run, task)
+
+    events = driver.run(run, {"n": 0}, alone)
+    # the failed attempt waited its backoff, and its retry went out as a Launch
+    assert attempts == [("a", 1), ("b", 1)]
+    assert [(e.task.node, e.task.attempt) for e in events if isinstance(e, Launch)] == [("b", 2)]
+    assert [e.timeout for e in events if isinstance(e, Wait)][:1] == [0.5]
+    assert _final(events) == {"n": 2}
 
 
 def _one_node(fn: Callable[[Any], Any], **node_kw: Any) -> Any:

@@ -34,6 +34,7 @@ from .runtime import ExecutionInfo, Runtime
 __all__ = ["Dispatcher", "TaskJob"]
 
 _late_lock = Lock()  # makes each run's late sink once
+_UNSEEN = object()  # a node not yet looked up in a direct table
 
 
 class TaskJob:
@@ -213,6 +214,22 @@ class TaskJob:
             return self._ended()
         return self.outcome
 
+    def run_direct(self, fn: Callable[[Any], Any]) -> Outcome:
+        """:meth:`run_sync` for a run with nothing to observe, bind or cache: the
+        node is ``fn`` (see ``Dispatcher._direct_of``)."""
+        task = self.task
+        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
+        try:
+            outcome = Outcome(task, self.dispatcher.run.finish(task, fn(task.input)), None)
+        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
+            outcome = self._parent_command(exc)
+        except BaseException as exc:  # the scheduler decides: retry or fail the run
+            outcome = Outcome(task, None, exc)
+        finally:
+            CURRENT.reset(token)
+        self.outcome = outcome
+        return outcome
+
     def _body_sync(self, call: NodeCall | None) -> Any:
         """Drive the task's body (the node, then its routes); its result."""
         task, config_for = self.task, self.dispatcher.config_for
@@ -351,6 +368,11 @@ class Dispatcher:
         self._held: tuple[TaskJob, ThreadRunner] | None = None
         self.nest_calls: dict[tuple[str, int], int] = {}  # subgraphs each attempt ran (_nest)
         self._late: EventSink | None = None  # see chunk_sink
+        # for a run with nothing to bind, observe or stream from inside a node: the
+        # nodes whose lone task runs inline as a bare call (see ``alone``), by graph
+        plain = not (on_caller_loop or self._bind_config or run.observing) and services.sink is None
+        tables = run.topology.runner_tables
+        self._direct = tables.setdefault((*table, "direct"), {}) if plain else None
 
     def __repr__(self) -> str:
         return f"<Dispatcher run={self.lane} inflight={len(self.inflight)}>"
@@ -418,9 +440,28 @@ class Dispatcher:
             self.observed(event)
         return None
 
+    @property
+    def runs_alone(self) -> bool:
+        """Whether :meth:`alone` may run lone tasks (see ``Run.loop``)."""
+        return self._direct is not None
+
+    def alone(self, task: Task) -> Outcome | None:
+        """Run a step's lone task here and now if its node is a bare call (see
+        :meth:`_direct_of`) and nothing is to be told from inside it; its Outcome,
+        else None."""
+        direct = self._direct
+        if direct is None or self._late is not None:
+            return None
+        fn = direct.get(task.node, _UNSEEN)
+        if fn is _UNSEEN:
+            fn = direct[task.node] = self._direct_of(task.node)
+        return None if fn is None else TaskJob(self, task).run_direct(fn)
+
     def launch(self, task: Task, alone: bool) -> Any:
         """Start one attempt; returns its Outcome (or a coroutine giving it) if it ran
         inline, else None (its job comes back through ``done``)."""
+        if alone and (ran := self.alone(task)) is not None:
+            return ran
         job = TaskJob(self, task)
         if task.node == START:  # runs no node: never worth a hop
             return job.run_async() if self._caller_loop else job.run_sync()
@@ -601,6 +642,17 @@ class Dispatcher:
                 runner = self.pools.runner(kind)
             self._runners[node] = runner
         return runner
+
+    def _direct_of(self, node: str) -> Callable[[Any], Any] | None:
+        """The function a lone task of ``node`` may run as, inline: a plain node's
+        (see ``Callee.direct``) on a thread pool that lets runs execute in the
+        caller, without a cache policy; else None."""
+        topology = self.run.topology
+        spec, callee = topology.nodes.get(node), topology.plain.get(node)
+        if spec is None or callee is None or spec.cache_policy is not None:
+            return None
+        runner = self.runner_of(node)
+        return callee.direct if type(runner) is ThreadRunner and runner.pool.runs_inline else None
 
     def _executor_of(self, node: str) -> str:
         """Where ``node`` runs: its own ``executor=``, the run's, the graph's; async

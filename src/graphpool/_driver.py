@@ -30,7 +30,7 @@ def drive_sync(run: Run, services: Services, input: Any) -> Iterator[tuple[str, 
     if services.nest is None:  # a subgraph's run rides in its root's admission
         services.pools.primary.admit(dispatch.lane, run.options.admission_timeout)
     dispatch.admitted()
-    events = run.loop(input)
+    events = run.loop(input, dispatch.alone if dispatch.runs_alone else None)
     reply: Any = None
     try:
         while True:

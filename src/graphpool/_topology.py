@@ -159,6 +159,12 @@ class Topology:
         return {name: spec.callee for name, spec in self.nodes.items() if not branches.get(name)}
 
     @functools.cached_property
+    def pulls(self) -> Mapping[str, tuple[tuple[int, str], tuple[str]]]:
+        """Each node's pull task's ``(order, triggers)`` when an edge routes to it
+        (made once: a chain makes one such task per step)."""
+        return {name: ((0, name), ("branch:to:" + name,)) for name in self.nodes}
+
+    @functools.cached_property
     def deferred(self) -> frozenset[str]:
         """Nodes added with ``defer=True``."""
         return frozenset(name for name, spec in self.nodes.items() if spec.defer)

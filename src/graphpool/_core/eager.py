@@ -29,7 +29,7 @@ from ..errors import GraphRecursionError, InvalidUpdateError
 from ..types import Send
 from .events import Event, Save
 from .records import export
-from .run import Events, Run
+from .run import Alone, Events, Run
 from .step import PUSH
 from .task import Task, TaskState
 
@@ -45,7 +45,8 @@ class EagerRun(Run):
         self._last_commit: dict[str, int] = {}
         self._outstanding: dict[Task, None] = {}  # made and not yet committed, in order
 
-    def _steps(self, input: Any) -> Events:
+    def loop(self, input: Any, alone: Alone | None = None) -> Events:
+        # (``alone`` is for chains of steps: an eager run launches every task)
         tasks = yield from self._begin(input)
         self._outstanding = dict.fromkeys(t for t in tasks if t.state is TaskState.PENDING)
         paused = yield from self.run_tasks(tasks, then=self._commit_one)
@@ -54,6 +55,7 @@ class EagerRun(Run):
                 f"Node {paused[0].node!r} called interrupt(), which pauses between supersteps: "
                 "use the default scheduling (compile() without scheduling='eager') for it."
             )
+        yield from self._last_values()
 
     def _save(self, task: Task) -> Save:
         """A checkpoint after ``task`` committed: the state, and the tasks still to

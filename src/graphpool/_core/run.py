@@ -28,7 +28,7 @@ import datetime
 import heapq
 import uuid
 from collections import deque
-from collections.abc import Callable, Collection, Generator, Iterable
+from collections.abc import Callable, Collection, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._constants import END, INTERRUPT, START
@@ -67,6 +67,7 @@ _COMMAND = "Command(update=...)"  # the writer a resume's update is reported as
 Events = Generator[Event, Any, None]
 Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list[Any]]]
 Then = Callable[[Task], Generator[Event, Any, list[Task]]]
+Alone = Callable[[Task], "Outcome | None"]
 
 
 def _no_checkpoints() -> str:
@@ -130,6 +131,8 @@ class Run:
         self.clock = clock
         self.state = Collector(topology, every_key=every_key)
         self.router = Router(topology)
+        self._writable = frozenset(topology.writable.fields)  # (finish's hot path)
+        self._edges = topology.edges
         self.failures = FailureManager(topology, options.run_id)
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
@@ -200,16 +203,16 @@ class Run:
 
     # -- the loop ----------------------------------------------------------------
 
-    def loop(self, input: Any) -> Events:
-        """Drive the run from ``input`` to the end; see :mod:`.events`."""
-        yield from self._steps(input)
-        if self._values_due:
-            chunk = self.state.output()
-            if self._interrupts:
-                chunk = {**chunk, INTERRUPT: self._interrupts}
-            yield Emit("values", chunk)
+    def loop(self, input: Any, alone: Alone | None = None) -> Events:
+        """Drive the run from ``input`` to the end; see :mod:`.events`.
 
-    def _steps(self, input: Any) -> Events:
+        ``alone``, if the driver gives it, runs a step's lone task at once, here:
+        it returns the task's Outcome, or None if it cannot (then the task goes
+        out as a ``Launch``). A chain's steps then cost no event at all.
+
+        (One generator, not one per phase: each level of ``yield from`` costs
+        every event a hop.)
+        """
         tasks = yield from self._begin(input)
         unlimited = self.topology.unlimited
         while tasks:
@@ -225,24 +228,15 @@ class Run:
                 and task.node in unlimited
                 and self.step_timeout is None
             ):
-                task.state = TaskState.RUNNING  # task.start(), inline
-                if task.node == START and START not in self.topology.branches:
-                    done = self._started(task)  # no user code to run: no trip to the driver
-                else:
-                    done = yield Launch(task, True)
-                if done is not None and done.error is None:
-                    task.state = TaskState.SUCCEEDED  # task.succeed(), inline
-                    task.output, task.writes, task.routes = done.result
-                    if self._tight:  # and nothing to do between steps: the next one
-                        if self.state.commit(tasks):
-                            self._values_due = self._values_wanted
-                        tasks = self.next_tasks()
-                        continue
+                tasks, launched = yield from self._fused(task, alone)
+                if launched is None:  # it succeeded; the step goes on below
                     paused = []
                     if self._streams_updates:
                         yield from self._finished_events(task)
-                else:  # not run inline, or failed: the general loop takes it from here
-                    paused = yield from self.run_tasks(tasks, launched=(done,))
+                elif launched:  # not run inline, or failed: the general loop takes it
+                    paused = yield from self.run_tasks(tasks, launched=launched)
+                else:  # the next step's tasks
+                    continue
             if paused is None:
                 if self.observing:
                     yield Observed(self.step, tasks=tasks)
@@ -250,7 +244,7 @@ class Run:
             if paused:
                 self.paused = tuple(i for t in paused for i in t.error.interrupts)  # type: ignore[union-attr]
                 yield from pausing.after_interrupts(self, tasks)
-                return
+                break
             wrote = self.state.commit(tasks)
             self.fresh = True
             if self.durable:
@@ -260,7 +254,7 @@ class Run:
                     yield from self.values()
                 self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
-                return
+                break
             # As in LangGraph, a step's ``values`` chunk goes out once the next
             # step is prepared: an error preparing it (say, a pydantic state that
             # fails validation) leaves the chunk unsent.
@@ -278,7 +272,79 @@ class Run:
             if self.interrupt_before and pausing.at_breakpoint(self, self.interrupt_before, tasks):
                 self.paused = ()
                 yield from pausing.stop_at_breakpoint(self)
-                return
+                break
+        yield from self._last_values()
+
+    def _last_values(self) -> Events:
+        """The final ``values`` chunk of a run that streams only that (``invoke``)."""
+        if self._values_due:
+            chunk = self.state.output()
+            if self._interrupts:
+                chunk = {**chunk, INTERRUPT: self._interrupts}
+            yield Emit("values", chunk)
+
+    def _fused(
+        self, task: Task, alone: Alone | None
+    ) -> Generator[Event, Any, tuple[list[Task], tuple[Outcome | None] | tuple[()] | None]]:
+        """The fused path of a step of one task, nothing to tell: launch it alone (the
+        driver runs it inline if it can). Once it succeeded, a tight run (nothing to
+        do between steps either) commits the step and fuses the next at once while
+        steps are chain links: one task, no time limits.
+
+        Returns ``(tasks, launched)``: ``([task], None)`` once a run that is not
+        tight has its task succeeded; ``([task], (outcome or None,))`` if it was not
+        run inline or failed; ``(next step's tasks, ())`` when a tight run reaches a
+        step that is not fused (or the end, ``[]``).
+        """
+        state, topology = self.state, self.topology
+        unlimited, pulls = topology.unlimited, topology.pulls
+        starts = START not in topology.branches  # START runs no user code: settled here
+        channels, output_keys, stop = state.channels, state.output_keys, self.stop
+        # a step whose task wrote one key and has one edge on: no join to count,
+        # nothing deferred, no Send: committed here, inline
+        simple = not (topology.joins_from or topology.deferred)
+        done: Outcome | None
+        while True:
+            task.state = TaskState.RUNNING  # task.start(), inline
+            node = task.node
+            if node == START and starts:
+                done = self._started(task)
+            elif alone is None or (done := alone(task)) is None:
+                done = yield Launch(task, True)
+            if done is None or done.error is not None:
+                return [task], (done,)
+            task.state = TaskState.SUCCEEDED  # task.succeed(), inline
+            task.output, writes, routes = done.result
+            task.writes, task.routes = writes, routes
+            if not self._tight:
+                return [task], None
+            if (
+                simple
+                and len(writes) == 1
+                and len(routes) == 1
+                and type(target := routes[0]) is str
+                and not state.triggered
+                and not state.sends
+            ):
+                key, value = writes[0]
+                channels[key].update((value,), (node,))
+                if key in output_keys:
+                    self._values_due = self._values_wanted
+                step = self.step = self.step + 1
+                if step > stop:
+                    raise self._too_deep()
+                order, triggers = pulls[target]
+                task = Task(step, target, order, triggers, state.node_input(target, stop - step))
+                if target not in unlimited:
+                    return [task], ()
+            else:
+                if state.commit([task]):
+                    self._values_due = self._values_wanted
+                tasks = self.next_tasks()
+                if len(tasks) != 1 or (task := tasks[0]).limits is not None:
+                    return tasks, ()
+                if task.node not in unlimited:
+                    return tasks, ()
 
     def save_checkpoint(self, tasks: Iterable[Task], source: str, **where: Any) -> Events:
         """Save the run's state now as a checkpoint (see ``records.export``), and send
@@ -398,11 +464,7 @@ class Run:
         """The tasks of the next step; raises GraphRecursionError past the limit."""
         self.step += 1
         if self.step > self.stop:
-            raise GraphRecursionError(
-                f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
-                "stop condition. You can increase the limit by setting the `recursion_limit` "
-                "config key."
-            )
+            raise self._too_deep()
         state = self.state
         if len(state.triggered) == 1 and not state.sends and not self.topology.deferred:
             node, triggers = state.triggered.popitem()  # a chain's step: one pull task
@@ -415,6 +477,13 @@ class Run:
             for task in tasks:
                 task.id = task_id(self.checkpoint_id, task.order)
         return tasks
+
+    def _too_deep(self) -> GraphRecursionError:
+        return GraphRecursionError(
+            f"Recursion limit of {self.options.recursion_limit} reached without hitting a "
+            "stop condition. You can increase the limit by setting the `recursion_limit` "
+            "config key."
+        )
 
     # -- running a step's tasks -------------------------------------------------
 
@@ -430,14 +499,14 @@ class Run:
         paused ones are returned); raises the error of one that failed for good.
         ``then(task)``, if given, runs as each task succeeds and returns more
         tasks to run (eager scheduling); otherwise the set is fixed. All task
-        state changes happen here (or in :meth:`_steps`' fused path for a step of
+        state changes happen here (or in :meth:`_fused`, the path for a step of
         one task, which hands over to here as ``launched=(outcome or None,)``
         unless that task succeeded at once), on the scheduler's side, so a late
         result of an abandoned attempt can never touch a task.
         """
         clock, failures = self.clock, self.failures
         outcomes: list[Outcome] | None = None
-        if launched:  # a lone task :meth:`_steps` launched (its outcome, if it ran inline)
+        if launched:  # a lone task :meth:`_fused` launched (its outcome, if it ran inline)
             queue: deque[Task] = deque()
             running = 1
             if launched[0] is not None:
@@ -598,7 +667,8 @@ class Run:
             output, writes, routes = self._start_writes(task)
         else:
             output = yield (topology.nodes[node].callee, task.input)
-            output, writes, routes = self.finish(task, output)
+            output, writes, edges = self.finish(task, output)
+            routes = list(edges)
         for branch in topology.branches.get(node, ()):
             result = yield (branch.path, self.state.state_after(task, writes, branch.input_schema))
             for target in branch.destinations(result):
@@ -619,7 +689,7 @@ class Run:
         except Exception as exc:  # bad input: the task's error, as if it ran
             return Outcome(task, None, exc)
 
-    def finish(self, task: Task, output: Any) -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+    def finish(self, task: Task, output: Any) -> tuple[Any, list[tuple[str, Any]], Sequence[Any]]:
         """A node's return value as writes and routes (its edges; no conditional ones).
 
         All there is to a task whose node has no conditional edges
@@ -629,18 +699,13 @@ class Run:
         if self.on_output is not None:
             self.on_output(task, output)
         node = task.node
-        if type(output) is dict:  # the usual return, a partial update: read here
-            fields = self.topology.writable.fields
-            writes = []
-            for pair in output.items():  # (no comprehension: it costs a call in 3.11)
-                if pair[0] in fields:
-                    writes.append(pair)
-            routes = list(self.topology.edges.get(node, ()))
-            if len(writes) != len(output):  # the router warns of the keys it drops
-                writes, _ = self.router.interpret(node, output)
-        else:
+        routes: Sequence[Any]
+        if type(output) is dict and self._writable.issuperset(output):  # the usual return
+            writes = list(output.items())
+            routes = self._edges.get(node, ())
+        else:  # (the router warns of a dict's keys it drops)
             writes, routes = self.router.interpret(node, output)
-            routes.extend(self.topology.edges.get(node, ()))
+            routes.extend(self._edges.get(node, ()))
         if task.pushed:  # written while the node ran, so first
             writes = [*task.pushed, *writes]
         return output, writes, routes

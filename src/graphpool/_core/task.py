@@ -57,6 +57,7 @@ class Task:
     # is made for every node execution, and setting 20 attributes per task was
     # a tenth of a chain step's cost.
     id = ""
+    state = TaskState.PENDING
     attempt = 1
     cached = False  # its result came from the node's cache (updates say so)
     output: Any = None
@@ -82,16 +83,12 @@ class Task:
         order: tuple[int, Any],
         triggers: tuple[str, ...],
         input: Any,
-        task_id: str = "",
     ) -> None:
         self.step = step
         self.node = node
         self.order = order
         self.triggers = triggers
         self.input = input
-        self.state = TaskState.PENDING
-        if task_id:
-            self.id = task_id
 
     def __repr__(self) -> str:
         return (
