@@ -214,22 +214,6 @@ class TaskJob:
             return self._ended()
         return self.outcome
 
-    def run_direct(self, fn: Callable[[Any], Any]) -> Outcome:
-        """:meth:`run_sync` for a run with nothing to observe, bind or cache: the
-        node is ``fn`` (see ``Dispatcher._direct_of``)."""
-        task = self.task
-        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
-        try:
-            outcome = Outcome(task, self.dispatcher.run.finish(task, fn(task.input)), None)
-        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
-            outcome = self._parent_command(exc)
-        except BaseException as exc:  # the scheduler decides: retry or fail the run
-            outcome = Outcome(task, None, exc)
-        finally:
-            CURRENT.reset(token)
-        self.outcome = outcome
-        return outcome
-
     def _body_sync(self, call: NodeCall | None) -> Any:
         """Drive the task's body (the node, then its routes); its result."""
         task, config_for = self.task, self.dispatcher.config_for
@@ -447,15 +431,27 @@ class Dispatcher:
 
     def alone(self, task: Task) -> Outcome | None:
         """Run a step's lone task here and now if its node is a bare call (see
-        :meth:`_direct_of`) and nothing is to be told from inside it; its Outcome,
-        else None."""
+        :meth:`_direct_of`) and nothing is to be observed, bound or told from
+        inside it; its Outcome, else None."""
         direct = self._direct
         if direct is None or self._late is not None:
             return None
         fn = direct.get(task.node, _UNSEEN)
         if fn is _UNSEEN:
             fn = direct[task.node] = self._direct_of(task.node)
-        return None if fn is None else TaskJob(self, task).run_direct(fn)
+        if fn is None:
+            return None
+        job = TaskJob(self, task)  # (TaskJob.run_sync's hot path, unrolled)
+        token = CURRENT.set(job)  # for interrupt(), get_runtime(), get_config()
+        try:
+            outcome = Outcome(task, self.run.finish(task, fn(task.input)), None)
+        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
+            outcome = job._parent_command(exc)
+        except BaseException as exc:  # the scheduler decides: retry or fail the run
+            outcome = Outcome(task, None, exc)
+        finally:
+            CURRENT.reset(token)
+        return outcome
 
     def launch(self, task: Task, alone: bool) -> Any:
         """Start one attempt; returns its Outcome (or a coroutine giving it) if it ran

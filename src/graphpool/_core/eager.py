@@ -31,7 +31,7 @@ from .events import Event, Save
 from .records import export
 from .run import Alone, Events, Run
 from .step import PUSH
-from .task import Task, TaskState
+from .task import PENDING, Task
 
 __all__ = ["EagerRun"]
 
@@ -48,7 +48,7 @@ class EagerRun(Run):
     def loop(self, input: Any, alone: Alone | None = None) -> Events:
         # (``alone`` is for chains of steps: an eager run launches every task)
         tasks = yield from self._begin(input)
-        self._outstanding = dict.fromkeys(t for t in tasks if t.state is TaskState.PENDING)
+        self._outstanding = dict.fromkeys(t for t in tasks if t.state is PENDING)
         paused = yield from self.run_tasks(tasks, then=self._commit_one)
         if paused:
             raise InvalidUpdateError(

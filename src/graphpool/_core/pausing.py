@@ -18,7 +18,7 @@ from .._constants import INTERRUPT, START
 from ..errors import GraphInterrupt
 from .events import Emit, Event, Save
 from .records import result_of
-from .task import Task, TaskState
+from .task import SUCCEEDED, Task
 
 if TYPE_CHECKING:
     from .view import RunView
@@ -65,7 +65,7 @@ def after_interrupts(run: RunView, tasks: Iterable[Task]) -> Events:
     Like LangGraph, a last ``values`` chunk shows the writes of the step's tasks
     that did finish (not committed: the saved state is unchanged).
     """
-    done = sorted((t for t in tasks if t.state is TaskState.SUCCEEDED), key=lambda t: t.order)
+    done = sorted((t for t in tasks if t.state is SUCCEEDED), key=lambda t: t.order)
     if any(t.writes for t in done):
         if not run.state.output_keys.isdisjoint(run.state.apply(done)):
             yield from run.values()

@@ -54,7 +54,7 @@ from .failure import FailureManager
 from .interrupts import Asking
 from .records import FRESH, INPUT, ResumePlan, export, folded, restore, result_of, task_id
 from .step import Router, make_tasks
-from .task import Task, TaskState
+from .task import PENDING, RUNNING, SUCCEEDED, Task
 
 if TYPE_CHECKING:
     from .._config import RunOptions
@@ -223,7 +223,7 @@ class Run:
             if (
                 len(tasks) == 1  # the fused path of a step of one task, nothing to tell
                 and self._quiet
-                and (task := tasks[0]).state is TaskState.PENDING
+                and (task := tasks[0]).state is PENDING
                 and task.limits is None  # no time limits: nothing to watch
                 and task.node in unlimited
                 and self.step_timeout is None
@@ -303,9 +303,10 @@ class Run:
         # a step whose task wrote one key and has one edge on: no join to count,
         # nothing deferred, no Send: committed here, inline
         simple = not (topology.joins_from or topology.deferred)
+        tight = self._tight
         done: Outcome | None
         while True:
-            task.state = TaskState.RUNNING  # task.start(), inline
+            task.state = RUNNING  # task.start(), inline
             node = task.node
             if node == START and starts:
                 done = self._started(task)
@@ -313,10 +314,10 @@ class Run:
                 done = yield Launch(task, True)
             if done is None or done.error is not None:
                 return [task], (done,)
-            task.state = TaskState.SUCCEEDED  # task.succeed(), inline
+            task.state = SUCCEEDED  # task.succeed(), inline
             task.output, writes, routes = done.result
             task.writes, task.routes = writes, routes
-            if not self._tight:
+            if not tight:
                 return [task], None
             if (
                 simple
@@ -512,9 +513,7 @@ class Run:
             if launched[0] is not None:
                 outcomes = [launched[0]]
         else:
-            queue = deque(
-                [t for t in tasks if t.state is TaskState.PENDING] if self.resuming else tasks
-            )
+            queue = deque([t for t in tasks if t.state is PENDING] if self.resuming else tasks)
             running = 0
         limit = self.options.max_concurrency or len(queue) or 1
         if then is not None:
@@ -641,7 +640,7 @@ class Run:
 
     def _step_timed_out(self, tasks: list[Task]) -> Events:
         """The step ran past ``step_timeout``: stop its running tasks, fail the run."""
-        running = [t for t in tasks if t.state is TaskState.RUNNING]
+        running = [t for t in tasks if t.state is RUNNING]
         for task in running:
             yield Abandon(task)
         raise StepTimeoutError(
