@@ -37,7 +37,16 @@ class Collector:
         barriers: for each join edge, the sources that have run since it last fired.
     """
 
-    __slots__ = ("barriers", "channels", "output_keys", "sends", "shown", "topology", "triggered")
+    __slots__ = (
+        "_readers",
+        "barriers",
+        "channels",
+        "output_keys",
+        "sends",
+        "shown",
+        "topology",
+        "triggered",
+    )
 
     def __init__(self, topology: Topology, *, every_key: bool = False) -> None:
         self.topology = topology
@@ -49,6 +58,7 @@ class Collector:
         self.sends: list[Send] = []
         self.barriers: list[set[str]] = [set() for _ in topology.joins]
         self.output_keys = frozenset(self.shown.keys)
+        self._readers = topology.readers  # (a cached property: a slow read per step)
 
     def __repr__(self) -> str:
         return f"<Collector next={list(self.triggered)} sends={len(self.sends)}>"
@@ -161,7 +171,7 @@ class Collector:
     def node_input(self, node: str, remaining: int = 0) -> Any:
         """The state a pull task's node receives now, shaped by its input schema
         (its managed keys filled in for a step with ``remaining`` steps left)."""
-        schema = self.topology.readers[node]
+        schema = self._readers[node]
         channels = self.channels
         values = {}
         for key in schema.keys:  # schema.read(), inline (a chain step's hot path)

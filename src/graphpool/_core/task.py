@@ -97,6 +97,11 @@ class Task:
         self.order = order
         self.triggers = triggers
         self.input = input
+        # read on every attempt: as instance values their reads are specialized
+        # (a class default read through an instance is a generic lookup in 3.11)
+        self.attempt = 1
+        self.first_started = 0.0
+        self.pushed = None
 
     def __repr__(self) -> str:
         return (
