@@ -352,9 +352,9 @@ class Dispatcher:
         self._held: tuple[TaskJob, ThreadRunner] | None = None
         self.nest_calls: dict[tuple[str, int], int] = {}  # subgraphs each attempt ran (_nest)
         self._late: EventSink | None = None  # see chunk_sink
-        # for a run with nothing to bind, observe or stream from inside a node: the
-        # nodes whose lone task runs inline as a bare call (see ``alone``), by graph
-        plain = not (on_caller_loop or self._bind_config or run.observing) and services.sink is None
+        # for a run with nothing to observe or stream from inside a node: the nodes
+        # whose lone task runs inline as a bare call (see ``alone``), by graph
+        plain = not (on_caller_loop or run.observing) and services.sink is None
         tables = run.topology.runner_tables
         self._direct = tables.setdefault((*table, "direct"), {}) if plain else None
 
@@ -431,8 +431,8 @@ class Dispatcher:
 
     def alone(self, task: Task) -> Outcome | None:
         """Run a step's lone task here and now if its node is a bare call (see
-        :meth:`_direct_of`) and nothing is to be observed, bound or told from
-        inside it; its Outcome, else None."""
+        :meth:`_direct_of`) and nothing is to be observed or told from inside it;
+        its Outcome, else None."""
         direct = self._direct
         if direct is None or self._late is not None:
             return None
@@ -443,6 +443,9 @@ class Dispatcher:
             return None
         job = TaskJob(self, task)  # (TaskJob.run_sync's hot path, unrolled)
         token = CURRENT.set(job)  # for interrupt(), get_runtime(), get_config()
+        var, bound = self._config_var, None  # see config_for
+        if var is not None:
+            bound = var.set(self.run.options.for_node(task.step, task.node, task.triggers))
         try:
             outcome = Outcome(task, self.run.finish(task, fn(task.input)), None)
         except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
@@ -450,6 +453,8 @@ class Dispatcher:
         except BaseException as exc:  # the scheduler decides: retry or fail the run
             outcome = Outcome(task, None, exc)
         finally:
+            if bound is not None:
+                var.reset(bound)  # type: ignore[union-attr]
             CURRENT.reset(token)
         return outcome
 

@@ -249,3 +249,36 @@ def case_send_timeout_overrides_the_node_and_names_its_kind(lib):
         return seen
 
     return Scenario(g.compile(), mode="script", script=script)
+
+
+@case()
+def case_a_chain_of_plain_nodes_binds_each_nodes_config_for_langchain(lib):
+    """Each node of a chain (run one task a step, the fused path) sees its own
+    config where langchain-core's runnables read it, as it would inside a model."""
+    from langchain_core.runnables import RunnableLambda
+    from langchain_core.runnables.config import ensure_config
+
+    seen = []
+
+    def inner(_):
+        meta = ensure_config()["metadata"]
+        return (meta["langgraph_node"], meta["langgraph_step"], list(meta["langgraph_triggers"]))
+
+    def node(state):
+        seen.append(RunnableLambda(inner).invoke(None))
+        return {"n": state["n"] + 1}
+
+    g = lib.StateGraph(Count)
+    previous = lib.START
+    for name in ("a", "b", "c"):
+        g.add_node(name, node)
+        g.add_edge(previous, name)
+        previous = name
+    graph = g.compile()
+
+    def script(graph):
+        out = graph.invoke({"n": 0})
+        chunks = list(graph.stream({"n": 10}))
+        return [out, chunks, list(seen)]
+
+    return Scenario(graph, mode="script", script=script)
