@@ -18,6 +18,12 @@ and is sent the driver's answer. Every event is a small record::
 
 Nothing here runs code, reads a clock or touches a thread.
 
+One shortcut bypasses ``Launch``: a driver may give ``Run.loop`` an ``alone``
+function, which the core calls with a step's lone task (only when it would
+launch it with ``alone=True``); it answers the task's Outcome if it ran the node
+at once in the caller's thread, or None, and then the ``Launch`` goes out as
+usual. A chain of plain nodes then costs no event per step.
+
 The records are slotted and not frozen (a frozen dataclass's ``__init__`` goes
 through ``object.__setattr__``, twice the cost of a plain one, on the hot path of
 every step); nobody changes one after it is made.

@@ -67,7 +67,7 @@ _COMMAND = "Command(update=...)"  # the writer a resume's update is reported as
 Events = Generator[Event, Any, None]
 Body = Generator[tuple[Callee, Any], Any, tuple[Any, list[tuple[str, Any]], list[Any]]]
 Then = Callable[[Task], Generator[Event, Any, list[Task]]]
-Alone = Callable[[Task], "Outcome | None"]
+Alone = Callable[[Task], Outcome | None]  # see Run.loop
 
 
 def _no_checkpoints() -> str:
