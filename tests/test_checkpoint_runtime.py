@@ -213,6 +213,30 @@ def test_interrupt_without_checkpointer_returns_it() -> None:
         interrupt("outside")
 
 
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_a_finished_task_is_saved_while_the_task_started_before_it_runs(
+    saver, durability: str
+) -> None:
+    # "waits" is the step's first task: the one a sync caller used to keep and run
+    # itself, which left the result of "quick" unsaved until "waits" ended (a crash
+    # meanwhile lost it; tests/test_crash_resume.py failed so under load)
+    def waits(state: S) -> dict:
+        deadline = time.monotonic() + 10
+        while not any(r.node == "quick" for r in saver.get_tuple(config).results):
+            assert time.monotonic() < deadline, "the finished sibling was not saved"
+            time.sleep(0.005)
+        return {"log": ["waits"]}
+
+    b = StateGraph(S)
+    b.add_node("waits", waits)
+    b.add_node("quick", say("quick"))
+    b.add_edge(START, "waits")
+    b.add_edge(START, "quick")
+    config = cfg()
+    out = b.compile(checkpointer=saver).invoke({"log": []}, config, durability=durability)
+    assert out == {"log": ["quick", "waits"]}  # the order LangGraph 1.2 gives
+
+
 def test_after_an_error_only_the_failed_task_runs_again(saver) -> None:
     calls: list[str] = []
     fail = {"on": True}

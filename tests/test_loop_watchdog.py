@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from typing import TypedDict
+from unittest.mock import patch
 
 import pytest
 from polling import wait_until as wait_for
@@ -139,6 +140,18 @@ def test_cancelling_the_future_cancels_the_task() -> None:
     time.sleep(0.05)
     assert future.cancel()
     assert stopped.wait(10)
+
+
+def test_the_watchdog_stays_out_of_a_patched_time_sleep() -> None:
+    # Programs and tests patch time.sleep to count a retry's sleeps (LangGraph's do);
+    # the watchdog, running from the loop's first use on, must not show up there. A
+    # patched sleep that returned at once made it spin, its calls counted with the
+    # retry's (tests/conformance/test_retry_backoff.py's jitter test failed so)
+    assert _loop.submit_coroutine(asyncio.sleep(0)).result(10) is None  # loop, watchdog up
+    assert any(t.name == "graphpool-loop-watchdog" for t in threading.enumerate())
+    with patch("time.sleep") as sleep:
+        threading.Event().wait(3 * _loop.blocked_threshold())  # several of its looks
+    assert sleep.call_args_list == []
 
 
 def test_a_healthy_loop_raises_no_warning(caplog) -> None:

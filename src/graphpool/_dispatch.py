@@ -347,8 +347,13 @@ class Dispatcher:
         self._began = 0.0
         self._watched: Any = None
         # a sync caller would only sleep while its step runs: it keeps one of the
-        # step's thread jobs to run itself when it waits (see ``help``)
-        self._may_hold = not on_caller_loop and services.sink is None
+        # step's thread jobs to run itself when it waits (see ``help``). Not in a
+        # run that saves each task's result as it ends (a checkpointer, durability
+        # other than "exit"): the caller saves them, so it must not be busy in a
+        # sibling (LangGraph saves a finished task's writes while the others run)
+        hook = services.durability
+        saves_results = hook is not None and hook.durability != "exit"
+        self._may_hold = not on_caller_loop and services.sink is None and not saves_results
         self._held: tuple[TaskJob, ThreadRunner] | None = None
         self.nest_calls: dict[tuple[str, int], int] = {}  # subgraphs each attempt ran (_nest)
         self._late: EventSink | None = None  # see chunk_sink

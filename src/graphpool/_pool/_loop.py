@@ -51,6 +51,11 @@ _threshold = DEFAULT_BLOCKED_THRESHOLD
 _current: _LoopThread | None = None
 _lock = threading.Lock()
 _loop_ids = itertools.count(1)
+# what the watchdog waits on between looks (never set): not time.sleep, which
+# programs and tests patch (LangGraph's count a retry's sleeps through it); a
+# patched sleep that returns at once made the watchdog spin and every one of
+# its calls was counted among theirs
+_pause = threading.Event()
 
 _Pending = tuple[Coroutine[Any, Any, Any], "concurrent.futures.Future[Any]", str | None]
 
@@ -194,7 +199,7 @@ def _serving() -> _LoopThread:
 def _watch() -> None:
     """The watchdog thread: replace the serving loop when its heartbeat stops."""
     while True:
-        time.sleep(_threshold / 2)
+        _pause.wait(_threshold / 2)
         current = _current
         if current is None or not (current.tasks or current.pending):
             continue  # an idle loop holds nobody up, even when it beats late
