@@ -411,7 +411,9 @@ def test_ray_address_alone_joins_a_ray_start_cluster_as_fast_as_bare_ray_init(cl
     [bare] = [line.split() for line in drive(BARE_DRIVER) if line.startswith("bare ")]
     assert bare[2] == cluster.address  # Ray itself joined the running cluster
     out = drive(RAY_ADDRESS_DRIVER)
-    [graph] = [line.split() for line in out if line.startswith("graph ")]
+    found = [line.split() for line in out if line.startswith("graph ")]
+    assert len(found) == 1, out  # its output, should the line go missing again
+    [graph] = found
     assert graph[1] == "True"  # the node ran in a Ray worker process
     # what used to wait ~60 s for a raylet on the wrong address, then fail
     assert float(graph[2]) < float(bare[1]) + 10, (graph, bare)
