@@ -379,7 +379,7 @@ b.add_node("n", where, executor="ray")
 b.add_edge(START, "n")
 ran_elsewhere = b.compile().invoke({"pid": 0})["pid"] != os.getpid()
 # one write: Ray's thread that forwards the node's output writes to this stdout too
-sys.stdout.write(f"graph {ran_elsewhere} {time.monotonic() - t0}\n")
+sys.stdout.write(f"graph {ran_elsewhere} {time.monotonic() - t0}\\n")
 sys.stdout.flush()
 time.sleep(3)  # Ray forwards worker output a moment later
 """
