@@ -182,37 +182,50 @@ class TaskJob:
         task, run = self.task, self.dispatcher.run
         if run.observing:
             self._began()
-        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
-        try:
-            callee = None if call is not None else run.topology.plain.get(task.node)
-            if callee is not None and (fn := callee.direct) is not None:  # the hot path
-                var = self.dispatcher._config_var  # see config_for
-                if var is None:
-                    output = fn(task.input)
+        callee = None if call is not None else run.topology.plain.get(task.node)
+        if callee is not None and (fn := callee.direct) is not None:  # the hot path
+            self.outcome = self.run_direct(fn)
+        else:
+            token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
+            try:
+                if callee is not None:  # no routes to call: no body
+                    config = self.dispatcher.config_for(task, callee)
+                    output = callee.call_sync(task.input, config)
+                    self.outcome = Outcome(task, run.finish(task, output), None)
                 else:
-                    bound = var.set(run.options.for_node(task.step, task.node, task.triggers))
-                    try:
-                        output = fn(task.input)
-                    finally:
-                        var.reset(bound)
-                self.outcome = Outcome(task, run.finish(task, output), None)
-            elif callee is not None:  # no routes to call: no body
-                config = self.dispatcher.config_for(task, callee)
-                output = callee.call_sync(task.input, config)
-                self.outcome = Outcome(task, run.finish(task, output), None)
-            else:
-                self.outcome = Outcome(task, self._body_sync(call), None)
-        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
-            self.outcome = self._parent_command(exc)
-        except BaseException as exc:  # the scheduler decides: retry or fail the run
-            self.outcome = Outcome(task, None, exc)
-        finally:
-            CURRENT.reset(token)
+                    self.outcome = Outcome(task, self._body_sync(call), None)
+            except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT)
+                self.outcome = self._parent_command(exc)
+            except BaseException as exc:  # the scheduler decides: retry or fail the run
+                self.outcome = Outcome(task, None, exc)
+            finally:
+                CURRENT.reset(token)
         if self.stamped:
             self.outcome.ended = run.clock.monotonic()
         if run.observing or self.cache_key is not None:
             return self._ended()
         return self.outcome
+
+    def run_direct(self, fn: Callable[[Any], Any]) -> Outcome:
+        """The attempt of a plain node whose function is ``fn`` (``Callee.direct``),
+        run in this thread; its Outcome (the hot path: no body, no stamps)."""
+        task = self.task
+        token = CURRENT.set(self)  # for interrupt(), get_runtime(), get_config()
+        var, bound = self.dispatcher._config_var, None  # see config_for
+        if var is not None:
+            bound = var.set(
+                self.dispatcher.run.options.for_node(task.step, task.node, task.triggers)
+            )
+        try:
+            return Outcome(task, self.dispatcher.run.finish(task, fn(task.input)), None)
+        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
+            return self._parent_command(exc)
+        except BaseException as exc:  # the scheduler decides: retry or fail the run
+            return Outcome(task, None, exc)
+        finally:
+            if bound is not None:
+                var.reset(bound)  # type: ignore[union-attr]
+            CURRENT.reset(token)
 
     def _body_sync(self, call: NodeCall | None) -> Any:
         """Drive the task's body (the node, then its routes); its result."""
@@ -446,22 +459,7 @@ class Dispatcher:
             fn = direct[task.node] = self._direct_of(task.node)
         if fn is None:
             return None
-        job = TaskJob(self, task)  # (TaskJob.run_sync's hot path, unrolled)
-        token = CURRENT.set(job)  # for interrupt(), get_runtime(), get_config()
-        var, bound = self._config_var, None  # see config_for
-        if var is not None:
-            bound = var.set(self.run.options.for_node(task.step, task.node, task.triggers))
-        try:
-            outcome = Outcome(task, self.run.finish(task, fn(task.input)), None)
-        except ParentCommand as exc:  # maybe a subgraph's Command(graph=PARENT) for this task
-            outcome = job._parent_command(exc)
-        except BaseException as exc:  # the scheduler decides: retry or fail the run
-            outcome = Outcome(task, None, exc)
-        finally:
-            if bound is not None:
-                var.reset(bound)  # type: ignore[union-attr]
-            CURRENT.reset(token)
-        return outcome
+        return TaskJob(self, task).run_direct(fn)
 
     def launch(self, task: Task, alone: bool) -> Any:
         """Start one attempt; returns its Outcome (or a coroutine giving it) if it ran
